@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import QBIngest
+
+/// `quantbench` with no arguments: the embedded default suite (committed data only).
+///
+/// Today it runs the suite's ingestion stage: every embedded evaluation set is read exactly as the
+/// models will be fed it (decoded, preprocessed or tokenized), and its count, classes and fingerprint
+/// are printed. Models, variants, metrics and the baseline gate join it as they land (see README).
+struct DefaultSuiteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run-default",
+        abstract: "Run the embedded default suite (the command's default).")
+
+    @Option(help: "The project folder holding Datasets/.")
+    var root: String = "."
+
+    @Option(help: "Decoding threads (results are identical for any value).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    /// The embedded sets and how each is read.
+    static func sets(root: String) -> [(name: String, path: String, settings: IngestSettings)] {
+        var fmnist = IngestSettings()
+        fmnist.preprocessing = .fmnist
+        var photos = IngestSettings()
+        photos.preprocessing = .imagenet
+        var foods = IngestSettings()
+        foods.textColumn = "review"
+        foods.labelColumn = "score"
+        foods.declaredClasses = ["great", "other"]
+        foods.vocabulary = root + "/Datasets/vocab/minilm-vocab.txt"
+        foods.maxLength = 128
+        let austen = IngestSettings()
+        return [
+            ("fashion-mnist-test-200", root + "/Datasets/fashion-mnist-test-200", fmnist),
+            ("photos", root + "/Datasets/photos/images", photos),
+            ("fine-foods-test", root + "/Datasets/fine-foods/test.csv", foods),
+            ("austen-persuasion", root + "/Datasets/austen/austen_persuasion.txt", austen),
+        ]
+    }
+
+    func run() throws {
+        try CLI.guarded {
+            guard FileManager.default.fileExists(atPath: root + "/Datasets") else {
+                throw IngestError(.missingFile, file: root + "/Datasets", "no Datasets folder: run quantbench from the project folder or pass --root")
+            }
+            print("QuantBench default suite: ingestion stage (\(threads) threads)")
+            for set in Self.sets(root: root) {
+                var settings = set.settings
+                settings.threads = threads
+                print("")
+                let report = try DatasetInspector.inspect(set.path, settings: settings, progress: CLI.progressPrinter(label: set.name))
+                CLI.printReport(report)
+            }
+            print("\nAll embedded sets read; models, variants and the baseline gate are not part of this build yet.")
+        }
+    }
+}
