@@ -143,6 +143,6 @@ enum CodecBridge {
 }
 
 private extension String {
-    /// libjpeg's words for data that ends early.
-    var localizedPremature: Bool { contains("Premature end") || contains("premature end") }
+    /// libjpeg's words for a file that ends early (JWRN_JPEG_EOF), as opposed to a damaged segment.
+    var localizedPremature: Bool { contains("Premature end of JPEG file") }
 }
