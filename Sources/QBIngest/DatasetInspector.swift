@@ -66,7 +66,7 @@ public enum DatasetInspector {
         let p = try preprocessing(for: dataset, settings: settings)
         let loader = try ImageSetLoader(decoder: ImageDecoder(options: settings.decode), preprocessing: p,
                                         policy: settings.policy, threads: settings.threads, batchSize: settings.batchSize)
-        let summary = try loader.forEachBatch(dataset, limit: settings.limit, progress: progress)
+        let summary = try loader.summarize(dataset, limit: settings.limit, progress: progress)
         let counts = dataset.samples.prefix(summary.total).reduce(into: [Int](repeating: 0, count: dataset.classes.count)) { $0[$1.label] += 1 }
         let pipeline = "\(p.name): \(p.channels) x \(p.size) x \(p.size), crop fraction \(p.cropFraction), \(p.filter.rawValue)"
             + (p.antialias ? " antialiased" : "") + ", DCT scaling \(settings.decode.dctScaling ? "on" : "off")"

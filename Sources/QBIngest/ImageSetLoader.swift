@@ -67,7 +67,7 @@ public struct ImageSetLoader: Sendable {
     @discardableResult
     public func forEachBatch(_ dataset: ImageDataset, limit: Int? = nil,
                              progress: ((Int, Int) -> Void)? = nil,
-                             _ body: (ImageBatch) throws -> Void = { _ in }) throws -> LoadSummary {
+                             _ body: (ImageBatch) throws -> Void) throws -> LoadSummary {
         let total = min(limit ?? dataset.samples.count, dataset.samples.count)
         let p = preprocessor.settings
         let per = p.channels * p.size * p.size
@@ -125,6 +125,11 @@ public struct ImageSetLoader: Sendable {
             progress?(start, total)
         }
         return LoadSummary(total: total, loaded: loaded, bad: bad, fingerprint: fingerprint.finalize())
+    }
+
+    /// Reads the first `limit` samples (all when nil) for their summary and fingerprint only.
+    public func summarize(_ dataset: ImageDataset, limit: Int? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> LoadSummary {
+        try forEachBatch(dataset, limit: limit, progress: progress) { _ in }
     }
 
     /// Decodes and preprocesses sample `index` into `out`.

@@ -44,10 +44,10 @@ struct BenchCommand: ParsableCommand {
                 let loader = try ImageSetLoader(decoder: ImageDecoder(options: DecodeOptions(dctScaling: !noDCTScaling)),
                                                 preprocessing: p, threads: threads, batchSize: max(dataset.samples.count, threads))
                 var fingerprint = ""
-                _ = try loader.forEachBatch(dataset)   // warm-up (page cache, allocator)
+                _ = try loader.summarize(dataset)   // warm-up (page cache, allocator)
                 for round in 0..<rounds {
                     let start = DispatchTime.now().uptimeNanoseconds
-                    for _ in 0..<passes { fingerprint = try loader.forEachBatch(dataset).fingerprint }
+                    for _ in 0..<passes { fingerprint = try loader.summarize(dataset).fingerprint }
                     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                     let images = dataset.samples.count * passes
                     print("{\"tool\":\"quantbench\",\"round\":\(round),\"threads\":\(threads),\"images\":\(images),\"seconds\":\(seconds),\"images_per_second\":\(Double(images) / seconds),\"fingerprint\":\"\(fingerprint)\"}")

