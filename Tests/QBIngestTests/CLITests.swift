@@ -1,0 +1,65 @@
+import Foundation
+import QBTestSupport
+import Testing
+
+/// Runs the built `quantbench` binary (it sits next to the test bundle in the build folder).
+func runQuantbench(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("quantbench")
+    let candidates = [binary, Fixtures.packageRoot.appendingPathComponent(".build/debug/quantbench")]
+    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+        Issue.record("quantbench binary not found at \(candidates.map(\.path)); `swift test` builds it")
+        throw CancellationError()
+    }
+    let process = Process()
+    process.executableURL = found
+    process.arguments = arguments
+    process.currentDirectoryURL = Fixtures.packageRoot
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+@Suite("The quantbench command line", .serialized)
+struct CLITests {
+    @Test("decode prints the format and writes Pillow's RGB8 pixels")
+    func decode() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("x.rgb").path
+        let r = try runQuantbench(["decode", Fixtures.path("images/jpeg_cmyk.jpg"), "--raw", out])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("format: jpeg"))
+        #expect(r.stdout.contains("channels: 4 (cmyk)"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data(try Fixtures.bytes("images/jpeg_cmyk.rgb")))
+    }
+
+    @Test("a bad file exits 1 with one line naming it, and writes no output")
+    func badFile() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("x.rgb").path
+        let bad = Fixtures.path("bad/truncated.png")
+        let r = try runQuantbench(["decode", bad, "--raw", out])
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("error: \(bad): truncated data:"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "no temporary file left behind")
+    }
+
+    @Test("dataset inspect on an IDX pair and a usage error")
+    func inspect() throws {
+        let r = try runQuantbench(["dataset", "inspect", Fixtures.path("idx/fmnist-test-first100-images-idx3-ubyte.gz"), "--threads", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("count: 100"))
+        #expect(r.stdout.contains("fingerprint: sha256:"))
+        let usage = try runQuantbench(["dataset", "inspect", "x", "--preset", "nope"])
+        #expect(usage.status == 64)
+        let missing = try runQuantbench(["dataset", "inspect", "/no/such/set"])
+        #expect(missing.status == 1 && missing.stderr.contains("/no/such/set"))
+    }
+}
