@@ -89,8 +89,17 @@ public struct ImageDataset: Sendable {
         return ImageDataset(kind: .imageFolder, location: root, classes: classes, samples: samples)
     }
 
+    /// Every non-hidden regular file under `dir`, sorted by name at each level. A folder reached
+    /// twice through symbolic links is listed once (no endless loops).
     private static func listFiles(_ dir: String) throws -> [String] {
+        var visited = Set<String>()
+        return try listFiles(dir, visited: &visited)
+    }
+
+    private static func listFiles(_ dir: String, visited: inout Set<String>) throws -> [String] {
         let fm = FileManager.default
+        let real = URL(fileURLWithPath: dir).resolvingSymlinksInPath().path
+        guard visited.insert(real).inserted else { return [] }
         let names: [String]
         do { names = try fm.contentsOfDirectory(atPath: dir) } catch {
             throw IngestError(.unreadable, file: dir, "cannot list the folder: \(error.localizedDescription)")
@@ -99,8 +108,8 @@ public struct ImageDataset: Sendable {
         for name in names.sorted(by: byteOrder) where !name.hasPrefix(".") {
             let path = dir + "/" + name
             var d: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &d) else { continue }
-            if d.boolValue { out += try listFiles(path) } else { out.append(path) }
+            // A dangling link stays a sample: reading it then fails as a missing file, never silently.
+            if fm.fileExists(atPath: path, isDirectory: &d), d.boolValue { out += try listFiles(path, visited: &visited) } else { out.append(path) }
         }
         return out
     }
@@ -110,7 +119,15 @@ public struct ImageDataset: Sendable {
     /// A folder of unlabeled images (e.g. photos measured by agreement with FP32, not accuracy):
     /// every non-hidden regular file directly inside, sorted by name; one class, "unlabeled".
     public static func unlabeledFolder(_ root: String) throws -> ImageDataset {
-        let files = try listFiles(root).filter { URL(fileURLWithPath: $0).deletingLastPathComponent().path == URL(fileURLWithPath: root).path }
+        let fm = FileManager.default
+        let names: [String]
+        do { names = try fm.contentsOfDirectory(atPath: root) } catch {
+            throw IngestError(.unreadable, file: root, "cannot list the folder: \(error.localizedDescription)")
+        }
+        let files = names.sorted(by: byteOrder).filter { !$0.hasPrefix(".") }.map { root + "/" + $0 }.filter { path in
+            var d: ObjCBool = false
+            return fm.fileExists(atPath: path, isDirectory: &d) && !d.boolValue
+        }
         guard !files.isEmpty else { throw IngestError(.badDataset, file: root, "the folder holds no files") }
         return ImageDataset(kind: .unlabeled, location: root, classes: ["unlabeled"],
                             samples: files.map { Sample(source: .file($0), label: 0, name: $0) })

@@ -105,6 +105,21 @@ struct DatasetTests {
         #expect(labels == [0, 1], "labels stay with their images after a skip")
     }
 
+    @Test("a symbolic-link loop ends; a dangling link is a missing file, not a silent skip")
+    func links() throws {
+        let dir = try messyFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fm = FileManager.default
+        try fm.createSymbolicLink(atPath: dir.appendingPathComponent("cat/loop").path, withDestinationPath: dir.appendingPathComponent("cat").path)
+        try fm.createSymbolicLink(atPath: dir.appendingPathComponent("dog/gone.png").path, withDestinationPath: "/no/such/file.png")
+        let set = try ImageDataset.imageFolder(dir.path)
+        #expect(set.samples.count == 5)
+        var p = Preprocessing.imagenet
+        p.size = 16
+        let summary = try ImageSetLoader(preprocessing: p, policy: .skip).summarize(set)
+        #expect(summary.bad.contains { $0.error.kind == .missingFile && $0.error.file.hasSuffix("dog/gone.png") })
+    }
+
     @Test("manifests in CSV and JSON Lines; unknown labels and missing files")
     func manifests() throws {
         let dir = try Fixtures.temporaryDirectory()
