@@ -18,6 +18,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -67,11 +68,20 @@ def main():
     ap.add_argument("--binary", default=".build/release/quantbench")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--passes", type=int, default=4)
+    ap.add_argument("--only", choices=["jpeg", "png"], help="only the JPEG (or PNG) files of the folder, by magic bytes")
     ap.add_argument("--out", default="Reports/bench-ingest")
     args = ap.parse_args()
     if not os.path.exists(args.binary):
         sys.exit(f"error: {args.binary} not found: run `swift build -c release` first")
     files = sorted(os.path.join(args.folder, f) for f in os.listdir(args.folder) if not f.startswith("."))
+    folder = args.folder
+    if args.only:
+        magic = b"\xff\xd8\xff" if args.only == "jpeg" else b"\x89PNG"
+        files = [f for f in files if open(f, "rb").read(4).startswith(magic)]
+        # The Swift side reads a folder: give it links to exactly these files.
+        folder = tempfile.mkdtemp(prefix="bench-ingest-")
+        for f in files:
+            os.symlink(os.path.abspath(f), os.path.join(folder, os.path.basename(f)))
     results = {}
     load_before = os.getloadavg()
     with mp.Pool(2) as pool:
@@ -80,7 +90,7 @@ def main():
         for threads in (1, 2):
             sw, pil = [], []
             for r in range(args.rounds):
-                sw.append(swift_round(args.binary, args.folder, args.passes, threads))
+                sw.append(swift_round(args.binary, folder, args.passes, threads))
                 pil.append(pillow_round(files, args.passes, None if threads == 1 else pool))
                 print(f"threads {threads} round {r}: quantbench {sw[-1]:.1f} img/s, Pillow {pil[-1]:.1f} img/s", flush=True)
             results[threads] = {"quantbench": statistics.median(sw), "pillow": statistics.median(pil),
@@ -94,7 +104,7 @@ def main():
         json.dump({"meta": meta, "results": results}, f, indent=2)
     os.replace(args.out + ".json.tmp", args.out + ".json")
     lines = ["# Decode + preprocess to 224 x 224: QuantBench vs Pillow", "",
-             f"{len(files)} images from `{args.folder}`, {args.passes} passes per round, median of {args.rounds} rounds, "
+             f"{len(files)} images from `{args.folder}`" + (f" ({args.only} only)" if args.only else "") + ", " + f"{args.passes} passes per round, median of {args.rounds} rounds, "
              f"interleaved in one run on {meta['date']} (Pillow {PIL.__version__}; load average {load_before[0]:.2f} -> {load_after[0]:.2f}).", "",
              "| threads | QuantBench img/s | Pillow img/s | ratio |", "| --- | --- | --- | --- |"]
     for t, r in results.items():

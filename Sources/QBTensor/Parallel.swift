@@ -1,7 +1,9 @@
 import Dispatch
+import Foundation
 
-/// Static-partition parallel loops. Work item `i` always goes to worker `i % workers` and each item
-/// writes only its own output, so results never depend on the thread count or on scheduling.
+/// Parallel loops whose results never depend on the thread count: each work item writes only its own
+/// output, so any schedule gives the same bytes. Items are claimed dynamically (a shared counter), so
+/// uneven items (a large photo beside small ones) keep every worker busy.
 public enum Parallel {
     /// Runs `body(i)` for `i` in `0..<count` on up to `workers` threads.
     public static func forEach(count: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
@@ -10,12 +12,27 @@ public enum Parallel {
             for i in 0..<count { body(i) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: w) { worker in
-            var i = worker
-            while i < count {
+        let next = Counter()
+        DispatchQueue.concurrentPerform(iterations: w) { _ in
+            while true {
+                let i = next.take()
+                if i >= count { break }
                 body(i)
-                i += w
             }
+        }
+    }
+
+    /// A locked counter handing out 0, 1, 2, ...
+    private final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+
+        func take() -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            let v = value
+            value += 1
+            return v
         }
     }
 }
