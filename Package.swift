@@ -8,10 +8,12 @@ let package = Package(
     products: [
         .executable(name: "quantbench", targets: ["quantbench"]),
         .library(name: "QBIngest", targets: ["QBIngest"]),
+        .library(name: "QBEngine", targets: ["QBEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System C libraries (Debian: libjpeg-dev / libjpeg62-turbo-dev, libpng-dev, zlib1g-dev).
@@ -28,6 +30,14 @@ let package = Package(
         .target(name: "CImageShim", dependencies: ["CJPEG", "CPNG", "CZlib"], path: "Sources/CImageShim"),
         // Tensors (shape + Float32 storage); the engine and kernels build on it.
         .target(name: "QBTensor"),
+        // FP32 kernels in C: AVX2/FMA micro-kernels chosen at run time, portable fallbacks.
+        .target(name: "CKernels", path: "Sources/CKernels"),
+        // Swift code generated from onnx.proto (scripts/gen_onnx_proto.sh).
+        .target(
+            name: "ONNXProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // The reference engine: ONNX import, graph checks, shape inference, executor, FP32 operators.
+        .target(name: "QBEngine", dependencies: ["QBTensor", "ONNXProto", "CKernels"]),
         // Evaluation-set ingestion: image/IDX/text decoding, preprocessing, datasets, tokenizers, fingerprints.
         .target(
             name: "QBIngest",
@@ -38,10 +48,11 @@ let package = Package(
         .executableTarget(
             name: "quantbench",
             dependencies: [
-                "QBIngest", "QBTensor",
+                "QBIngest", "QBTensor", "QBEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "QBTestSupport", path: "Tests/QBTestSupport"),
         .testTarget(name: "QBIngestTests", dependencies: ["QBIngest", "QBTestSupport"]),
+        .testTarget(name: "QBEngineTests", dependencies: ["QBEngine", "ONNXProto", "QBTestSupport"]),
     ]
 )

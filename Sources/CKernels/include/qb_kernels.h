@@ -1,0 +1,34 @@
+// QuantBench FP32 kernels in C: a packed, cache-blocked SGEMM with an AVX2/FMA 6x16 micro-kernel
+// chosen at run time (cpuid) and a portable fallback.
+#ifndef QB_KERNELS_H
+#define QB_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// C[i][j] = act( sum_k A(i,k) * B(k,j) + bias + (accumulate ? C[i][j] : 0) ), for i < M, j < N.
+/// A(i,k) is a[i*a_rs + k*a_cs] and B(k,j) is b[k*b_rs + j*b_cs]: any strides, so transposed operands
+/// need no copy. C is row-major with row stride ldc. bias: NULL, one value per row (bias_per_row=1) or
+/// per column (0). The activation clamps to [lo, hi] (use -INFINITY/INFINITY for none, 0/INFINITY for ReLU).
+/// Every C element is computed with the same sequence of operations whatever M and N are, so a caller
+/// may split the output among threads without changing a bit.
+void qb_sgemm(int M, int N, int K,
+              const float *a, ptrdiff_t a_rs, ptrdiff_t a_cs,
+              const float *b, ptrdiff_t b_rs, ptrdiff_t b_cs,
+              float *c, ptrdiff_t ldc,
+              const float *bias, int bias_per_row, float lo, float hi, int accumulate);
+
+/// 1 if the AVX2/FMA kernels are in use on this CPU.
+int qb_kernels_have_avx2(void);
+
+/// Forces the portable kernels (for tests); 0 restores the automatic choice.
+void qb_kernels_force_portable(int on);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,73 @@
+import CKernels
+import QBTensor
+
+/// FP32 matrix multiplication: the C kernel (AVX2/FMA when the CPU has it) split over threads, and a
+/// plain reference beside it for tests.
+public enum GEMM {
+    /// `c[i*ldc + j] = clamp(sum_k A(i,k) B(k,j) + bias + (accumulate ? c : 0), lo, hi)` with
+    /// `A(i,k) = a[i*aRow + k*aCol]`, `B(k,j) = b[k*bRow + j*bCol]`. The output is split among
+    /// `threads` by column blocks (or row blocks when it is narrow); every element is computed with
+    /// the same operations whatever the split, so results are bit-identical for any thread count.
+    public static func multiply(m: Int, n: Int, k: Int,
+                                a: UnsafePointer<Float>, aRow: Int, aCol: Int,
+                                b: UnsafePointer<Float>, bRow: Int, bCol: Int,
+                                c: UnsafeMutablePointer<Float>, ldc: Int,
+                                bias: UnsafePointer<Float>? = nil, biasPerRow: Bool = false,
+                                lo: Float = -.infinity, hi: Float = .infinity,
+                                accumulate: Bool = false, threads: Int = 1) {
+        guard m > 0, n > 0 else { return }
+        let work = m * n * max(k, 1)
+        let workers = work < 1 << 17 ? 1 : max(1, threads)
+        let aP = SharedConst(a), bP = SharedConst(b), cP = SharedPointer(c), biasP = bias.map(SharedConst.init)
+        if workers == 1 {
+            qb_sgemm(Int32(m), Int32(n), Int32(k), a, aRow, aCol, b, bRow, bCol, c, ldc, bias, biasPerRow ? 1 : 0, lo, hi, accumulate ? 1 : 0)
+            return
+        }
+        if n >= 64 * workers || n >= m {
+            // Column blocks, multiples of 16 (the micro-kernel's width), about four per worker.
+            let block = max(16, ((n + 4 * workers - 1) / (4 * workers) + 15) / 16 * 16)
+            let count = (n + block - 1) / block
+            Parallel.forEach(count: count, workers: workers) { i in
+                let j0 = i * block, cols = min(block, n - j0)
+                qb_sgemm(Int32(m), Int32(cols), Int32(k), aP.base, aRow, aCol, bP.base + j0 * bCol, bRow, bCol,
+                         cP.base + j0, ldc, biasP.map { biasPerRow ? $0.base : $0.base + j0 }, biasPerRow ? 1 : 0, lo, hi, accumulate ? 1 : 0)
+            }
+        } else {
+            // Row blocks, multiples of 6 (the micro-kernel's height).
+            let block = max(6, ((m + 4 * workers - 1) / (4 * workers) + 5) / 6 * 6)
+            let count = (m + block - 1) / block
+            Parallel.forEach(count: count, workers: workers) { i in
+                let i0 = i * block, rows = min(block, m - i0)
+                qb_sgemm(Int32(rows), Int32(n), Int32(k), aP.base + i0 * aRow, aRow, aCol, bP.base, bRow, bCol,
+                         cP.base + i0 * ldc, ldc, biasP.map { biasPerRow ? $0.base + i0 : $0.base }, biasPerRow ? 1 : 0, lo, hi, accumulate ? 1 : 0)
+            }
+        }
+    }
+
+    /// The plain reference: the same formula, one dot product per element in Float, k ascending.
+    public static func reference(m: Int, n: Int, k: Int, a: [Float], aRow: Int, aCol: Int, b: [Float], bRow: Int, bCol: Int,
+                                 bias: [Float]? = nil, biasPerRow: Bool = false, lo: Float = -.infinity, hi: Float = .infinity) -> [Float] {
+        var c = [Float](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n {
+                var s: Float = 0
+                for p in 0..<k { s += a[i * aRow + p * aCol] * b[p * bRow + j * bCol] }
+                if let bias { s += biasPerRow ? bias[i] : bias[j] }
+                c[i * n + j] = min(max(s, lo), hi)
+            }
+        }
+        return c
+    }
+
+    /// Whether the AVX2/FMA kernels run on this machine.
+    public static var usesAVX2: Bool { qb_kernels_have_avx2() != 0 }
+
+    /// Forces the portable C kernels (tests compare both paths).
+    public static func forcePortable(_ on: Bool) { qb_kernels_force_portable(on ? 1 : 0) }
+}
+
+/// A read-only pointer handed to parallel workers.
+struct SharedConst<Element>: @unchecked Sendable {
+    let base: UnsafePointer<Element>
+    init(_ base: UnsafePointer<Element>) { self.base = base }
+}

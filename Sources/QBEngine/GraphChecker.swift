@@ -1,0 +1,78 @@
+/// Checks a graph before anything runs: every operator supported (all unsupported ones listed at
+/// once), attributes valid, shapes consistent. Infers every value's type and shape (symbolic batch and
+/// sequence dimensions stay symbolic) and computes the values that depend on constants only.
+enum GraphChecker {
+    struct Result {
+        /// Type, shape and (for constant-only values) the value of every named value.
+        var info: [String: TypeInfo]
+    }
+
+    static func check(_ graph: Graph, foldLimit: Int = 1 << 22) throws -> Result {
+        // 1. Unsupported operators, all at once.
+        var missing = [String: [String]]()
+        for n in graph.nodes {
+            let key = n.domain.isEmpty ? n.opType : "\(n.domain).\(n.opType)"
+            if !n.domain.isEmpty || Operators.table[n.opType] == nil { missing[key, default: []].append(n.name) }
+            for (k, v) in n.attributes where v == .graph {
+                throw EngineError(.unsupported, file: graph.file, node: n.label, "attribute '\(k)' holds a subgraph; control flow is not supported")
+            }
+        }
+        if !missing.isEmpty {
+            let list = missing.keys.sorted().map { op in
+                let nodes = missing[op]!
+                return "\(op) (\(nodes.count) node\(nodes.count == 1 ? "" : "s"): \(nodes.prefix(3).joined(separator: ", "))\(nodes.count > 3 ? ", ..." : ""))"
+            }
+            throw EngineError(.unsupported, file: graph.file, "\(missing.count) unsupported operator\(missing.count == 1 ? "" : "s"): \(list.joined(separator: "; "))")
+        }
+        // 2. Types and shapes, node by node.
+        var info = [String: TypeInfo]()
+        for (name, v) in graph.initializers { info[name] = TypeInfo(v) }
+        for i in graph.inputs {
+            guard let type = i.type else {
+                throw EngineError(.unsupported, file: graph.file, "graph input '\(i.name)' has no tensor type")
+            }
+            info[i.name] = TypeInfo(type: type, shape: i.shape)
+        }
+        for n in graph.nodes {
+            let ctx = OpContext(node: n, file: graph.file, opset: graph.opset)
+            let op = Operators.table[n.opType]!
+            let inputs: [TypeInfo?] = n.inputs.map { $0.isEmpty ? nil : info[$0] }
+            var outputs: [TypeInfo]
+            let constant = !n.inputs.isEmpty || n.opType == "Constant"
+            let allConstant = constant && zip(n.inputs, inputs).allSatisfy { $0.0.isEmpty || $0.1?.constant != nil }
+            let size = inputs.reduce(0) { $0 + ($1?.constant?.count ?? 0) }
+            if allConstant && size <= foldLimit && n.opType != "Dropout" {
+                let values = try op.run(ctx, inputs.map { $0?.constant })
+                outputs = values.map { TypeInfo($0) }
+            } else if let infer = op.infer {
+                outputs = try infer(ctx, inputs)
+            } else {
+                outputs = n.outputs.map { _ in TypeInfo(type: inputs.first??.type ?? .float, shape: nil) }
+            }
+            for (k, name) in n.outputs.enumerated() where !name.isEmpty {
+                guard k < outputs.count else {
+                    throw EngineError(.malformedModel, file: graph.file, node: n.label, "declares \(n.outputs.count) outputs, the operator gives \(outputs.count)")
+                }
+                info[name] = outputs[k]
+            }
+        }
+        // 3. Declared output types against the inferred ones.
+        for o in graph.outputs {
+            guard let got = info[o.name] else { continue }
+            if let t = o.type, t.isFloat != got.type.isFloat {
+                throw EngineError(.typeMismatch, file: graph.file, "graph output '\(o.name)' is declared \(t) but computes \(got.type)")
+            }
+            if let declared = o.shape, let inferred = got.shape {
+                guard declared.count == inferred.count else {
+                    throw EngineError(.shapeMismatch, file: graph.file, "graph output '\(o.name)' is declared with rank \(declared.count) but has rank \(inferred.count)")
+                }
+                for (d, e) in zip(declared, inferred) {
+                    if let a = d.value, let b = e.value, a != b {
+                        throw EngineError(.shapeMismatch, file: graph.file, "graph output '\(o.name)' is declared \(declared) but computes \(inferred)")
+                    }
+                }
+            }
+        }
+        return Result(info: info)
+    }
+}

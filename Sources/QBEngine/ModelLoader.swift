@@ -1,0 +1,132 @@
+import Foundation
+import ONNXProto
+import SwiftProtobuf
+
+/// Reads ONNX ModelProto files (any IR version with a default-domain opset) into a `Graph`.
+public enum ModelLoader {
+    /// Loads `path`; external data files are read relative to its folder.
+    public static func load(_ path: String, limits: EngineLimits = EngineLimits()) throws -> Graph {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
+            throw EngineError(.missingFile, file: path, isDir.boolValue ? "is a folder, not a model file" : "no such file")
+        }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        if let size = (attributes?[.size] as? NSNumber)?.intValue, size > limits.maxModelBytes {
+            throw EngineError(.limit, file: path, "model is \(size) bytes, over the limit of \(limits.maxModelBytes)")
+        }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw EngineError(.io, file: path, "cannot read: \(error.localizedDescription)")
+        }
+        if data.isEmpty { throw EngineError(.malformedModel, file: path, "file is empty") }
+        return try load(data, file: path, baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path, limits: limits)
+    }
+
+    /// Parses serialized ModelProto bytes.
+    public static func load(_ data: Data, file: String, baseDirectory: String? = nil, limits: EngineLimits = EngineLimits()) throws -> Graph {
+        let model: Onnx_ModelProto
+        do {
+            var options = BinaryDecodingOptions()
+            options.messageDepthLimit = 64
+            model = try Onnx_ModelProto(serializedBytes: data, options: options)
+        } catch {
+            throw EngineError(.malformedModel, file: file, "not an ONNX ModelProto (protobuf decoding failed: \(error))")
+        }
+        guard model.hasGraph else { throw EngineError(.malformedModel, file: file, "the model has no graph") }
+        var opset = 0
+        for o in model.opsetImport where o.domain.isEmpty || o.domain == "ai.onnx" { opset = Int(o.version) }
+        if opset == 0 && model.opsetImport.isEmpty { opset = 1 }
+        guard opset > 0 else { throw EngineError(.unsupported, file: file, "the model imports no default-domain (ai.onnx) opset") }
+        return try convert(model.graph, opset: opset, file: file, baseDirectory: baseDirectory, limits: limits)
+    }
+
+    static func convert(_ g: Onnx_GraphProto, opset: Int, file: String, baseDirectory: String?, limits: EngineLimits) throws -> Graph {
+        guard g.node.count <= limits.maxNodes else {
+            throw EngineError(.limit, file: file, "\(g.node.count) nodes, over the limit of \(limits.maxNodes)")
+        }
+        if !g.sparseInitializer.isEmpty {
+            throw EngineError(.unsupported, file: file, "sparse initializers are not supported")
+        }
+        let decoder = TensorDecoder(file: file, baseDirectory: baseDirectory, limits: limits)
+        var initializers = [String: Value]()
+        for t in g.initializer {
+            initializers[t.name] = try decoder.decode(t, what: "initializer")
+        }
+        let inputs = try g.input.filter { initializers[$0.name] == nil }.map { try valueInfo($0, file: file) }
+        let outputs = try g.output.map { try valueInfo($0, file: file) }
+        guard !outputs.isEmpty else { throw EngineError(.malformedModel, file: file, "the graph declares no outputs") }
+        var nodes = [Node]()
+        nodes.reserveCapacity(g.node.count)
+        for (i, n) in g.node.enumerated() {
+            var attributes = [String: Attribute]()
+            let label = "node '\(n.name.isEmpty ? "#\(i)" : n.name)' (\(n.opType))"
+            for a in n.attribute {
+                attributes[a.name] = try attribute(a, decoder: decoder, node: label)
+            }
+            nodes.append(Node(name: n.name.isEmpty ? "\(n.opType)_\(i)" : n.name, opType: n.opType,
+                              domain: n.domain == "ai.onnx" ? "" : n.domain, inputs: n.input, outputs: n.output,
+                              attributes: attributes))
+        }
+        var available = Set(initializers.keys)
+        for i in inputs { available.insert(i.name) }
+        let sorted = try Graph.topologicallySorted(nodes, available: available, file: file)
+        for o in outputs where !available.contains(o.name) && !sorted.contains(where: { $0.outputs.contains(o.name) }) {
+            throw EngineError(.malformedModel, file: file, "graph output '\(o.name)' is produced by no node")
+        }
+        return Graph(nodes: sorted, initializers: initializers, inputs: inputs, outputs: outputs, opset: opset, file: file)
+    }
+
+    static func valueInfo(_ v: Onnx_ValueInfoProto, file: String) throws -> ValueInfo {
+        guard v.hasType, case .tensorType(let t)? = v.type.value else {
+            return ValueInfo(name: v.name, type: nil, shape: nil)
+        }
+        let type = DataType(rawValue: t.elemType)
+        guard t.hasShape else { return ValueInfo(name: v.name, type: type, shape: nil) }
+        let dims: [Dim] = t.shape.dim.map { d in
+            switch d.value {
+            case .dimValue(let v)?: return v >= 0 ? .fixed(Int(v)) : .unknown
+            case .dimParam(let s)?: return s.isEmpty ? .unknown : .symbol(s)
+            case nil: return .unknown
+            }
+        }
+        return ValueInfo(name: v.name, type: type, shape: dims)
+    }
+
+    static func attribute(_ a: Onnx_AttributeProto, decoder: TensorDecoder, node: String) throws -> Attribute {
+        switch a.type {
+        case .float: return .float(a.f)
+        case .int: return .int(Int(clamping: a.i))
+        case .string: return .string(String(decoding: a.s, as: UTF8.self))
+        case .tensor: return .tensor(try decoder.decode(a.t, what: "\(node) attribute '\(a.name)'"))
+        case .floats: return .floats(a.floats)
+        case .ints: return .ints(a.ints.map { Int(clamping: $0) })
+        case .strings: return .strings(a.strings.map { String(decoding: $0, as: UTF8.self) })
+        case .graph, .graphs: return .graph
+        case .undefined:
+            // IR < 3 files may leave the type out: infer it from the field that is set.
+            if a.hasT { return .tensor(try decoder.decode(a.t, what: "\(node) attribute '\(a.name)'")) }
+            if !a.ints.isEmpty { return .ints(a.ints.map { Int(clamping: $0) }) }
+            if !a.floats.isEmpty { return .floats(a.floats) }
+            if a.hasS { return .string(String(decoding: a.s, as: UTF8.self)) }
+            if a.hasF { return .float(a.f) }
+            return .int(Int(clamping: a.i))
+        default:
+            throw EngineError(.unsupported, file: decoder.file, node: node, "attribute '\(a.name)' of type \(a.type) is not supported")
+        }
+    }
+}
+
+extension ModelLoader {
+    /// Reads a serialized TensorProto file (the ONNX test-data format); returns its name and value.
+    public static func loadTensor(_ path: String, limits: EngineLimits = EngineLimits()) throws -> (name: String, value: Value) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw EngineError(.missingFile, file: path, "no such file")
+        }
+        let t: Onnx_TensorProto
+        do { t = try Onnx_TensorProto(serializedBytes: data) } catch {
+            throw EngineError(.malformedModel, file: path, "not a TensorProto (protobuf decoding failed: \(error))")
+        }
+        let decoder = TensorDecoder(file: path, baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path, limits: limits)
+        return (t.name, try decoder.decode(t, what: "tensor file"))
+    }
+}

@@ -1,0 +1,18 @@
+/// The table of supported operators (default ONNX domain).
+enum Operators {
+    static let table: [String: OperatorDef] = {
+        var r = [String: OperatorDef]()
+        ElementwiseOps.register(&r)
+        LinearOps.register(&r)
+        ConvOps.register(&r)
+        PoolOps.register(&r)
+        NormalizationOps.register(&r)
+        ShapeOps.register(&r)
+        SelectionOps.register(&r)
+        ReduceOps.register(&r)
+        return r
+    }()
+
+    /// The names of the supported operators, sorted.
+    public static var supported: [String] { table.keys.sorted() }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import ONNXProto
+
+/// Turns ONNX TensorProtos into `Value`s: typed fields, little-endian `raw_data`, and external data
+/// files (which must stay inside the model's folder).
+struct TensorDecoder {
+    let file: String
+    /// The folder external data paths are relative to (nil: external data refused).
+    let baseDirectory: String?
+    let limits: EngineLimits
+
+    func decode(_ t: Onnx_TensorProto, what: String) throws -> Value {
+        func bad(_ reason: String) -> EngineError { EngineError(.malformedModel, file: file, "tensor '\(t.name)' (\(what)): \(reason)") }
+        guard let type = DataType(rawValue: t.dataType) else {
+            throw EngineError(.unsupported, file: file, "tensor '\(t.name)' (\(what)): element type \(t.dataType) is not supported")
+        }
+        var count = 1
+        for d in t.dims {
+            guard d >= 0 else { throw bad("negative dimension \(d) in \(t.dims)") }
+            let (p, overflow) = count.multipliedReportingOverflow(by: Int(d))
+            guard !overflow, p <= limits.maxTensorElements else {
+                throw EngineError(.limit, file: file, "tensor '\(t.name)' (\(what)): \(t.dims) elements exceed the limit of \(limits.maxTensorElements)")
+            }
+            count = p
+        }
+        let shape = t.dims.map { Int($0) }
+        var raw = t.rawData
+        if t.dataLocation == .external {
+            raw = try externalBytes(t, bad: bad)
+        }
+        if !raw.isEmpty || t.dataLocation == .external {
+            let width = Self.byteWidth(type)
+            guard raw.count == count * width else {
+                throw bad("raw data has \(raw.count) bytes, \(shape) of \(type) needs \(count * width)")
+            }
+            return Value(type: type, shape: shape, storage: Self.decodeRaw(raw, type: type, count: count))
+        }
+        let storage: Value.Storage
+        let have: Int
+        switch type {
+        case .float: storage = .float(t.floatData); have = t.floatData.count
+        case .double: storage = .float(t.doubleData.map { Float($0) }); have = t.doubleData.count
+        case .float16:
+            storage = .float(t.int32Data.map { Float(Float16(bitPattern: UInt16(truncatingIfNeeded: $0))) }); have = t.int32Data.count
+        case .int64: storage = .int(t.int64Data); have = t.int64Data.count
+        case .uint32, .uint64: storage = .int(t.uint64Data.map { Int64(bitPattern: $0) }); have = t.uint64Data.count
+        default: storage = .int(t.int32Data.map { type.wrap(Int64($0)) }); have = t.int32Data.count
+        }
+        guard have == count else { throw bad("has \(have) elements, its shape \(shape) needs \(count)") }
+        return Value(type: type, shape: shape, storage: storage)
+    }
+
+    private func externalBytes(_ t: Onnx_TensorProto, bad: (String) -> EngineError) throws -> Data {
+        var info = [String: String]()
+        for e in t.externalData { info[e.key] = e.value }
+        guard let location = info["location"], !location.isEmpty else { throw bad("external data without a location") }
+        guard let base = baseDirectory else { throw bad("external data, but the model was not loaded from a file") }
+        guard !location.hasPrefix("/") else { throw bad("external data location '\(location)' is absolute; it must be inside the model's folder") }
+        let baseURL = URL(fileURLWithPath: base).standardizedFileURL.resolvingSymlinksInPath()
+        let url = baseURL.appendingPathComponent(location).standardizedFileURL.resolvingSymlinksInPath()
+        guard url.path.hasPrefix(baseURL.path + "/") else {
+            throw bad("external data location '\(location)' points outside the model's folder; refused")
+        }
+        guard let handle = FileHandle(forReadingAtPath: url.path) else {
+            throw EngineError(.missingFile, file: file, "tensor '\(t.name)': external data file \(url.path) cannot be opened")
+        }
+        defer { try? handle.close() }
+        let offset = UInt64(info["offset"] ?? "0") ?? 0
+        do {
+            try handle.seek(toOffset: offset)
+            if let lengthText = info["length"], let length = Int(lengthText) {
+                let data = try handle.read(upToCount: length) ?? Data()
+                guard data.count == length else { throw bad("external data file \(url.path) holds fewer than \(length) bytes at offset \(offset)") }
+                return data
+            }
+            return try handle.readToEnd() ?? Data()
+        } catch let e as EngineError {
+            throw e
+        } catch {
+            throw EngineError(.io, file: file, "tensor '\(t.name)': reading \(url.path): \(error.localizedDescription)")
+        }
+    }
+
+    static func byteWidth(_ type: DataType) -> Int {
+        switch type {
+        case .uint8, .int8, .bool: return 1
+        case .uint16, .int16, .float16: return 2
+        case .float, .int32, .uint32: return 4
+        case .int64, .double, .uint64: return 8
+        }
+    }
+
+    static func decodeRaw(_ raw: Data, type: DataType, count: Int) -> Value.Storage {
+        raw.withUnsafeBytes { (p: UnsafeRawBufferPointer) -> Value.Storage in
+            func load<T: FixedWidthInteger>(_: T.Type, _ i: Int) -> T { T(littleEndian: p.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)) }
+            switch type {
+            case .float: return .float((0..<count).map { Float(bitPattern: load(UInt32.self, $0)) })
+            case .double: return .float((0..<count).map { Float(Double(bitPattern: load(UInt64.self, $0))) })
+            case .float16: return .float((0..<count).map { Float(Float16(bitPattern: load(UInt16.self, $0))) })
+            case .uint8: return .int((0..<count).map { Int64(load(UInt8.self, $0)) })
+            case .int8: return .int((0..<count).map { Int64(load(Int8.self, $0)) })
+            case .bool: return .int((0..<count).map { load(UInt8.self, $0) != 0 ? 1 : 0 })
+            case .uint16: return .int((0..<count).map { Int64(load(UInt16.self, $0)) })
+            case .int16: return .int((0..<count).map { Int64(load(Int16.self, $0)) })
+            case .int32: return .int((0..<count).map { Int64(load(Int32.self, $0)) })
+            case .uint32: return .int((0..<count).map { Int64(load(UInt32.self, $0)) })
+            case .int64: return .int((0..<count).map { load(Int64.self, $0) })
+            case .uint64: return .int((0..<count).map { Int64(bitPattern: load(UInt64.self, $0)) })
+            }
+        }
+    }
+}
+
+/// Resource limits for untrusted models.
+public struct EngineLimits: Sendable, Equatable {
+    /// Largest model file, bytes.
+    public var maxModelBytes: Int = 4 << 30
+    /// Largest tensor (declared or computed), elements.
+    public var maxTensorElements: Int = 1 << 31
+    /// Most nodes in a graph.
+    public var maxNodes: Int = 1_000_000
+
+    public init() {}
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import QBEngine
+import QBIngest
+
+/// `quantbench infer MODEL.onnx --input X.npy [--input NAME=Y.npy ...] --output OUT.npy`.
+struct InferCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "infer",
+        abstract: "Run FP32 inference on NumPy .npy inputs; print output shapes and the time taken.",
+        discussion: """
+            --input X.npy binds the model's inputs in order; --input NAME=X.npy binds one by name. \
+            --output writes the first output (or NAME=OUT.npy, one output by name) as float32/int64 .npy.
+            """)
+
+    @Argument(help: "The ONNX model.")
+    var model: String
+
+    @Option(name: .customLong("input"), help: "An input: FILE.npy (next unbound input) or NAME=FILE.npy.")
+    var inputs: [String] = []
+
+    @Option(name: .customLong("output"), help: "Where to write an output: FILE.npy (the first output) or NAME=FILE.npy.")
+    var outputs: [String] = []
+
+    @Flag(name: .customLong("no-optimize"), help: "Run the graph as written (no folding or fusion).")
+    var noOptimize = false
+
+    @Option(help: "Kernel threads (results are identical for any value).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() throws {
+        try CLI.guarded {
+            let session = try Session(modelPath: model, options: SessionOptions(optimize: !noOptimize, threads: threads))
+            var feeds = [String: Value]()
+            var next = session.inputs.makeIterator()
+            for spec in inputs {
+                let (name, file) = split(spec)
+                guard let target = name ?? next.next()?.name else {
+                    throw ValidationError("more --input files than model inputs (\(session.inputs.map(\.name).joined(separator: ", ")))")
+                }
+                feeds[target] = try NPYFile.read(file)
+            }
+            let start = DispatchTime.now().uptimeNanoseconds
+            let result = try session.run(feeds)
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            for o in session.outputs { print("\(o.name): \(result[o.name]!.signature)") }
+            print(String(format: "time: %.2f ms (%d threads)", ms, threads))
+            for spec in outputs {
+                let (name, file) = split(spec)
+                let key = name ?? session.outputs[0].name
+                guard let v = result[key] else { throw ValidationError("the model has no output \(key)") }
+                try AtomicFile.write(NPYFile.encode(v), to: file)
+                print("wrote \(key) to \(file)")
+            }
+        }
+    }
+
+    private func split(_ spec: String) -> (String?, String) {
+        if let eq = spec.firstIndex(of: "="), !spec[..<eq].contains("/") {
+            return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
+        }
+        return (nil, spec)
+    }
+}
