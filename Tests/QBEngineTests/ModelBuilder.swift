@@ -1,0 +1,94 @@
+import Foundation
+import ONNXProto
+import QBEngine
+
+/// Builds small ONNX models in memory for tests.
+struct ModelBuilder {
+    var model = Onnx_ModelProto()
+
+    init(opset: Int64 = 17) {
+        model.irVersion = 8
+        var o = Onnx_OperatorSetIdProto()
+        o.version = opset
+        model.opsetImport = [o]
+    }
+
+    static func tensor(_ name: String, _ shape: [Int], _ values: [Float]) -> Onnx_TensorProto {
+        var t = Onnx_TensorProto()
+        t.name = name
+        t.dims = shape.map { Int64($0) }
+        t.dataType = 1
+        t.floatData = values
+        return t
+    }
+
+    static func intTensor(_ name: String, _ values: [Int64]) -> Onnx_TensorProto {
+        var t = Onnx_TensorProto()
+        t.name = name
+        t.dims = [Int64(values.count)]
+        t.dataType = 7
+        t.int64Data = values
+        return t
+    }
+
+    static func valueInfo(_ name: String, _ dims: [Any], type: Int32 = 1) -> Onnx_ValueInfoProto {
+        var v = Onnx_ValueInfoProto()
+        v.name = name
+        var tt = Onnx_TypeProto.Tensor()
+        tt.elemType = type
+        var shape = Onnx_TensorShapeProto()
+        shape.dim = dims.map { d in
+            var dim = Onnx_TensorShapeProto.Dimension()
+            if let i = d as? Int { dim.dimValue = Int64(i) } else if let s = d as? String { dim.dimParam = s }
+            return dim
+        }
+        tt.shape = shape
+        var type = Onnx_TypeProto()
+        type.tensorType = tt
+        v.type = type
+        return v
+    }
+
+    mutating func input(_ name: String, _ dims: [Any], type: Int32 = 1) { model.graph.input.append(Self.valueInfo(name, dims, type: type)) }
+    mutating func output(_ name: String, _ dims: [Any] = [], type: Int32 = 1, unranked: Bool = false) {
+        var v = Self.valueInfo(name, dims, type: type)
+        if unranked { v.type.tensorType.clearShape() }
+        model.graph.output.append(v)
+    }
+    mutating func initializer(_ t: Onnx_TensorProto) { model.graph.initializer.append(t) }
+
+    mutating func node(_ op: String, _ inputs: [String], _ outputs: [String], name: String? = nil, _ attributes: [String: Any] = [:]) {
+        var n = Onnx_NodeProto()
+        n.opType = op
+        n.name = name ?? "\(op)_\(model.graph.node.count)"
+        n.input = inputs
+        n.output = outputs
+        for (k, v) in attributes.sorted(by: { $0.key < $1.key }) {
+            var a = Onnx_AttributeProto()
+            a.name = k
+            switch v {
+            case let i as Int: a.type = .int; a.i = Int64(i)
+            case let f as Float: a.type = .float; a.f = f
+            case let s as String: a.type = .string; a.s = Data(s.utf8)
+            case let l as [Int]: a.type = .ints; a.ints = l.map { Int64($0) }
+            case let l as [Float]: a.type = .floats; a.floats = l
+            default: fatalError("attribute type")
+            }
+            n.attribute.append(a)
+        }
+        model.graph.node.append(n)
+    }
+
+    func data() throws -> Data { try model.serializedData() }
+
+    func graph(file: String = "test.onnx") throws -> Graph { try ModelLoader.load(try data(), file: file) }
+}
+
+/// Seeded pseudo-random floats in [-1, 1).
+func randomFloats(_ n: Int, seed: UInt64) -> [Float] {
+    var s = seed &+ 0x9E37_79B9_7F4A_7C15
+    return (0..<n).map { _ in
+        s = s &* 6364136223846793005 &+ 1442695040888963407
+        return Float(Int64(bitPattern: s >> 11) % (1 << 24)) / Float(1 << 23) - 1
+    }
+}
