@@ -51,7 +51,7 @@ enum Broadcast {
                               _ f: (A, B) -> R) -> [R] {
         let n = outShape.reduce(1, *)
         if n == 0 { return [] }
-        if aShape == bShape {
+        if aShape == bShape && a.count == n {
             return a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
                 [R](unsafeUninitializedCapacity: n) { out, count in
                     for i in 0..<n { (out.baseAddress! + i).initialize(to: f(pa[i], pb[i])) }
