@@ -66,6 +66,21 @@ static void micro_avx2(int kc, const float *ap, const float *bp, float *c, ptrdi
 
 static int force_portable = 0;
 
+static _Thread_local float *a_buf = NULL, *b_buf = NULL;
+static _Thread_local size_t a_cap = 0, b_cap = 0;
+
+// A 64-byte aligned per-thread buffer of at least `floats` elements (grown, never shrunk). The
+// buffers live as long as their thread (worker threads of the process's pool).
+static float *thread_buffer(float **buf, size_t *cap, size_t floats) {
+    if (*cap < floats) {
+        free(*buf);
+        size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+        *buf = (float *)aligned_alloc(64, bytes);
+        *cap = *buf ? floats : 0;
+    }
+    return *buf;
+}
+
 int qb_kernels_have_avx2(void) {
 #ifdef QB_X86
     if (force_portable) return 0;
@@ -114,15 +129,24 @@ static void pack_b(int kc, int nc, const float *b, ptrdiff_t rs, ptrdiff_t cs, f
     }
 }
 
-void qb_sgemm(int M, int N, int K,
+int qb_sgemm(int M, int N, int K,
               const float *a, ptrdiff_t a_rs, ptrdiff_t a_cs,
               const float *b, ptrdiff_t b_rs, ptrdiff_t b_cs,
               float *c, ptrdiff_t ldc,
               const float *bias, int bias_per_row, float lo, float hi, int accumulate) {
-    if (M <= 0 || N <= 0) return;
+    if (M <= 0 || N <= 0) return 0;
     micro_fn micro = choose_micro();
-    float *bpack = (float *)aligned_alloc(64, sizeof(float) * (size_t)KC * (NC + NR));
-    float *apack = (float *)aligned_alloc(64, sizeof(float) * (size_t)KC * (MC + MR));
+    // Packing buffers: one pair per thread, kept between calls (allocating and first-touching megabytes
+    // on every call costs more than a small GEMM itself).
+    int kc_max = K < KC ? (K > 0 ? K : 1) : KC;
+    int nc_max = N < NC ? N : NC, mc_max = M < MC ? M : MC;
+    float *bpack = thread_buffer(&b_buf, &b_cap, (size_t)kc_max * (size_t)(nc_max + NR));
+    float *apack = thread_buffer(&a_buf, &a_cap, (size_t)kc_max * (size_t)(mc_max + MR));
+    if (!bpack || !apack) {
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) c[i * ldc + j] = NAN;
+        return -1;
+    }
     float tile[MR * NR];
     for (int jc = 0; jc < N; jc += NC) {
         int nc = N - jc < NC ? N - jc : NC;
@@ -171,6 +195,5 @@ void qb_sgemm(int M, int N, int K,
             }
         }
     }
-    free(bpack);
-    free(apack);
+    return 0;
 }

@@ -24,8 +24,9 @@ public enum GEMM {
             return
         }
         if n >= 64 * workers || n >= m {
-            // Column blocks, multiples of 16 (the micro-kernel's width), about four per worker.
-            let block = max(16, ((n + 4 * workers - 1) / (4 * workers) + 15) / 16 * 16)
+            // Column blocks, multiples of 16 (the micro-kernel's width), one per worker: the work is
+            // uniform, and every block repacks A.
+            let block = max(16, ((n + workers - 1) / workers + 15) / 16 * 16)
             let count = (n + block - 1) / block
             Parallel.forEach(count: count, workers: workers) { i in
                 let j0 = i * block, cols = min(block, n - j0)
@@ -34,7 +35,7 @@ public enum GEMM {
             }
         } else {
             // Row blocks, multiples of 6 (the micro-kernel's height).
-            let block = max(6, ((m + 4 * workers - 1) / (4 * workers) + 5) / 6 * 6)
+            let block = max(6, ((m + workers - 1) / workers + 5) / 6 * 6)
             let count = (m + block - 1) / block
             Parallel.forEach(count: count, workers: workers) { i in
                 let i0 = i * block, rows = min(block, m - i0)

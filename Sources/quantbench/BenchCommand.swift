@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QBEngine
 import QBIngest
 import QBTensor
 
@@ -7,7 +8,7 @@ import QBTensor
 /// it side by side with Pillow.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Throughput benchmarks (run in release builds).", subcommands: [Ingest.self])
+        commandName: "bench", abstract: "Throughput benchmarks (run in release builds).", subcommands: [Ingest.self, Gemm.self, Model.self])
 
     struct Ingest: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -51,6 +52,89 @@ struct BenchCommand: ParsableCommand {
                     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                     let images = dataset.samples.count * passes
                     print("{\"tool\":\"quantbench\",\"round\":\(round),\"threads\":\(threads),\"images\":\(images),\"seconds\":\(seconds),\"images_per_second\":\(Double(images) / seconds),\"fingerprint\":\"\(fingerprint)\"}")
+                }
+            }
+        }
+    }
+
+    struct Gemm: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "FP32 GEMM throughput (square sizes), median GFLOP/s of several repetitions, as JSON lines.")
+
+        @Option(help: "Comma-separated sizes.")
+        var sizes: String = "256,512,1024"
+
+        @Option(help: "Threads.")
+        var threads: Int = 1
+
+        @Option(help: "Timed repetitions per size.")
+        var reps: Int = 7
+
+        func run() throws {
+            for size in sizes.split(separator: ",").compactMap({ Int($0) }) {
+                let a = (0..<(size * size)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
+                let b = (0..<(size * size)).map { Float(($0 * 5) % 11) / 11 - 0.5 }
+                var c = [Float](repeating: 0, count: size * size)
+                var times = [Double]()
+                for rep in 0...reps {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                        GEMM.multiply(m: size, n: size, k: size, a: pa.baseAddress!, aRow: size, aCol: 1, b: pb.baseAddress!, bRow: size, bCol: 1,
+                                      c: pc.baseAddress!, ldc: size, threads: threads)
+                    } } }
+                    if rep > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+                }
+                let median = times.sorted()[times.count / 2]
+                print("{\"tool\":\"quantbench\",\"size\":\(size),\"threads\":\(threads),\"gflops\":\(2 * Double(size * size * size) / median / 1e9),\"avx2\":\(GEMM.usesAVX2)}")
+            }
+        }
+    }
+
+    struct Model: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "End-to-end latency of one model on one input (.npy), median of several runs, as a JSON line.")
+
+        @Argument(help: "The ONNX model.")
+        var model: String
+
+        @Option(help: "The input .npy.")
+        var input: String
+
+        @Option(help: "Threads.")
+        var threads: Int = 1
+
+        @Option(help: "Timed runs.")
+        var runs: Int = 20
+
+        @Flag(help: "Also print the time per operator type (from the executor's hook).")
+        var profile = false
+
+        func run() throws {
+            try CLI.guarded {
+                let session = try Session(modelPath: model, options: SessionOptions(optimize: true, threads: threads))
+                let x = try NPYFile.read(input)
+                let feeds = [session.inputs[0].name: x]
+                _ = try session.run(feeds)
+                var times = [Double]()
+                for _ in 0..<runs {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    _ = try session.run(feeds)
+                    times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                }
+                let median = times.sorted()[times.count / 2]
+                print("{\"tool\":\"quantbench\",\"model\":\"\(model)\",\"threads\":\(threads),\"ms\":\(median)}")
+                if profile {
+                    var perOp = [String: Double]()
+                    for _ in 0..<runs {
+                        var last = DispatchTime.now().uptimeNanoseconds
+                        _ = try session.run(feeds) { _, node, _ in
+                            let now = DispatchTime.now().uptimeNanoseconds
+                            perOp[node.opType, default: 0] += Double(now - last) / 1e6 / Double(runs)
+                            last = now
+                            return nil
+                        }
+                    }
+                    for (op, ms) in perOp.sorted(by: { $0.value > $1.value }) { print(String(format: "  %-20@ %8.3f ms", op, ms)) }
                 }
             }
         }

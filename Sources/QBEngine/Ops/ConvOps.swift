@@ -1,3 +1,4 @@
+import CKernels
 import QBTensor
 
 /// Conv (groups, depthwise, pads, strides, dilations, auto_pad; 1-D and 2-D): im2col + GEMM, a
@@ -84,58 +85,33 @@ enum ConvOps {
         return out
     }
 
-    /// Unfolds padded, strided, dilated windows: row (ci, ki, kj), column (oy, ox).
-    static func im2col(_ x: UnsafePointer<Float>, channels: Int, ih: Int, iw: Int, geo: Geo, into col: UnsafeMutablePointer<Float>) {
-        let ohw = geo.oh * geo.ow
-        var row = 0
-        for ci in 0..<channels {
-            let plane = x + ci * ih * iw
-            for ki in 0..<geo.kh {
-                for kj in 0..<geo.kw {
-                    let dst = col + row * ohw
-                    for oy in 0..<geo.oh {
-                        let y = oy * geo.sh - geo.pt + ki * geo.dh
-                        let line = dst + oy * geo.ow
-                        if y < 0 || y >= ih {
-                            for ox in 0..<geo.ow { line[ox] = 0 }
-                            continue
-                        }
-                        let srcRow = plane + y * iw
-                        for ox in 0..<geo.ow {
-                            let xx = ox * geo.sw - geo.pl + kj * geo.dw
-                            line[ox] = (xx >= 0 && xx < iw) ? srcRow[xx] : 0
-                        }
-                    }
-                    row += 1
-                }
-            }
-        }
+    static func cGeo(_ g: Geo) -> qb_conv_geo {
+        qb_conv_geo(kh: Int32(g.kh), kw: Int32(g.kw), sh: Int32(g.sh), sw: Int32(g.sw), dh: Int32(g.dh), dw: Int32(g.dw),
+                    pt: Int32(g.pt), pl: Int32(g.pl), oh: Int32(g.oh), ow: Int32(g.ow))
     }
 
-    /// One filter per channel: direct loops, channels split over threads.
+    /// Unfolds padded, strided, dilated windows: row (ci, ki, kj), column (oy, ox) (C kernel).
+    static func im2col(_ x: UnsafePointer<Float>, channels: Int, ih: Int, iw: Int, geo: Geo, into col: UnsafeMutablePointer<Float>) {
+        qb_im2col(x, Int32(channels), Int32(ih), Int32(iw), cGeo(geo), col)
+    }
+
+    /// One filter per channel (C kernel), planes split over threads.
     static func depthwise(x: [Float], n: Int, c: Int, ih: Int, iw: Int, w: [Float], geo: Geo, bias: [Float]?,
                           lo: Float, hi: Float, out: inout [Float], threads: Int) {
-        let ohw = geo.oh * geo.ow, ksize = geo.kh * geo.kw
+        let g = cGeo(geo)
+        let planes = n * c
+        let workers = planes * geo.oh * geo.ow * geo.kh * geo.kw < 1 << 16 ? 1 : threads
+        let chunk = (planes + workers - 1) / workers
         x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
             let xp = SharedConst(px.baseAddress!), wp = SharedConst(pw.baseAddress!), op = SharedPointer(po.baseAddress!)
-            let workers = n * c * ohw * ksize < 1 << 16 ? 1 : threads
-            Parallel.forEach(count: n * c, workers: workers) { plane in
-                let ch = plane % c
-                let src = xp.base + plane * ih * iw, kern = wp.base + ch * ksize, dst = op.base + plane * ohw
-                let b = bias?[ch] ?? 0
-                for oy in 0..<geo.oh {
-                    for ox in 0..<geo.ow {
-                        var s: Float = 0
-                        for ki in 0..<geo.kh {
-                            let y = oy * geo.sh - geo.pt + ki * geo.dh
-                            if y < 0 || y >= ih { continue }
-                            for kj in 0..<geo.kw {
-                                let xx = ox * geo.sw - geo.pl + kj * geo.dw
-                                if xx < 0 || xx >= iw { continue }
-                                s += kern[ki * geo.kw + kj] * src[y * iw + xx]
-                            }
-                        }
-                        dst[oy * geo.ow + ox] = min(max(s + b, lo), hi)
+            let hasBias = bias != nil
+            (bias ?? [0]).withUnsafeBufferPointer { pb in
+                let bp = hasBias ? SharedConst(pb.baseAddress!) : nil
+                Parallel.forEach(count: workers, workers: workers) { part in
+                    let first = part * chunk, count = min(chunk, planes - first)
+                    if count > 0 {
+                        qb_depthwise(xp.base, Int32(c), Int32(first), Int32(count), Int32(ih), Int32(iw), wp.base,
+                                     bp?.base, g, lo, hi, op.base)
                     }
                 }
             }

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""The engine's FP32 speed beside its peers, in one run, interleaved: GEMM GFLOP/s at 256, 512 and 1024
+against NumPy (OpenBLAS), and end-to-end latency of each reference model against onnxruntime, with the
+same thread count (1 and 2). Medians over rounds; ratios are what to quote (the machine is shared).
+
+Run from the project folder after `swift build -c release`:
+    pip install numpy onnxruntime threadpoolctl
+    python3 scripts/bench_engine.py [--rounds 5]
+Writes Reports/bench-engine.md and .json.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import time
+
+import numpy as np
+import onnxruntime as ort
+from threadpoolctl import threadpool_limits
+
+BIN = ".build/release/quantbench"
+FIX = "Tests/Fixtures/onnx"
+
+
+def numpy_gemm(n, threads, reps=7):
+    a = np.random.default_rng(0).random((n, n), dtype=np.float32)
+    b = np.random.default_rng(1).random((n, n), dtype=np.float32)
+    with threadpool_limits(limits=threads, user_api="blas"):
+        a @ b
+        ts = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            a @ b
+            ts.append(time.perf_counter() - t)
+    return 2 * n ** 3 / statistics.median(ts) / 1e9
+
+
+def qb_gemm(threads):
+    out = subprocess.run([BIN, "bench", "gemm", "--threads", str(threads)], check=True, capture_output=True, text=True).stdout
+    return {json.loads(l)["size"]: json.loads(l)["gflops"] for l in out.strip().splitlines()}
+
+
+def ort_latency(model, x, threads, runs=20):
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    s = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+    name = s.get_inputs()[0].name
+    s.run(None, {name: x})
+    ts = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        s.run(None, {name: x})
+        ts.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(ts)
+
+
+def qb_latency(model, inp, threads):
+    out = subprocess.run([BIN, "bench", "model", model, "--input", inp, "--threads", str(threads)], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["ms"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--out", default="Reports/bench-engine")
+    args = ap.parse_args()
+    manifest = json.load(open(os.path.join(FIX, "manifest.json")))
+    gemm = {t: {n: {"quantbench": [], "numpy": []} for n in (256, 512, 1024)} for t in (1, 2)}
+    models = {t: {m["model"]: {"quantbench": [], "onnxruntime": []} for m in manifest["models"]} for t in (1, 2)}
+    load = [os.getloadavg()[0]]
+    for r in range(args.rounds):
+        for t in (1, 2):
+            q = qb_gemm(t)
+            for n in (256, 512, 1024):
+                gemm[t][n]["quantbench"].append(q[n])
+                gemm[t][n]["numpy"].append(numpy_gemm(n, t))
+            for m in manifest["models"]:
+                path, inp = os.path.join(FIX, m["model"]), os.path.join(FIX, m["input"])
+                models[t][m["model"]]["quantbench"].append(qb_latency(path, inp, t))
+                models[t][m["model"]]["onnxruntime"].append(ort_latency(path, np.load(inp), t))
+        print(f"round {r} done", flush=True)
+    load.append(os.getloadavg()[0])
+    med = statistics.median
+    lines = ["# Engine FP32 speed: QuantBench vs OpenBLAS (NumPy) and onnxruntime", "",
+             f"Interleaved in one run, medians of {args.rounds} rounds, {time.strftime('%Y-%m-%d %H:%M')}; NumPy {np.__version__}, "
+             f"onnxruntime {ort.__version__}; load average {load[0]:.2f} -> {load[1]:.2f}.", "",
+             "## GEMM (square, GFLOP/s)", "", "| size | threads | QuantBench | NumPy/OpenBLAS | ratio |", "| --- | --- | --- | --- | --- |"]
+    for t in (1, 2):
+        for n in (256, 512, 1024):
+            q, p = med(gemm[t][n]["quantbench"]), med(gemm[t][n]["numpy"])
+            lines.append(f"| {n} | {t} | {q:.1f} | {p:.1f} | {q / p:.2f}x |")
+    lines += ["", "## End-to-end latency (ms, batch of 8, lower is better)", "",
+              "| model | threads | QuantBench | onnxruntime | QuantBench / onnxruntime |", "| --- | --- | --- | --- | --- |"]
+    for t in (1, 2):
+        for m, v in models[t].items():
+            q, o = med(v["quantbench"]), med(v["onnxruntime"])
+            lines.append(f"| {m} | {t} | {q:.2f} | {o:.2f} | {q / o:.2f}x |")
+    text = "\n".join(lines) + "\n"
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out + ".md.tmp", "w") as f:
+        f.write(text)
+    os.replace(args.out + ".md.tmp", args.out + ".md")
+    with open(args.out + ".json.tmp", "w") as f:
+        json.dump({"gemm": gemm, "models": models, "load": load}, f, indent=1)
+    os.replace(args.out + ".json.tmp", args.out + ".json")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
