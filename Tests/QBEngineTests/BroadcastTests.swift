@@ -36,6 +36,18 @@ struct BroadcastTests {
         #expect(Broadcast.map(a, aShape, b, bShape, shape) { $0 * 1000 + $1 } == reference(a, aShape, b, bShape, shape), "\(aShape) with \(bShape)")
     }
 
+    @Test("the Float fast paths equal the generic broadcast", arguments: [
+        ([2, 3, 4], [2, 3, 4]), ([2, 3, 4], [4]), ([4], [2, 3, 4]), ([2, 3, 4], []), ([], [2, 3, 4]), ([2, 3, 4], [1, 3, 4]),
+        ([2, 3, 4], [3, 1]), ([5, 1], [1, 7]), ([1], [6]), ([2, 1, 4], [1, 3, 1]),
+    ])
+    func floatFastPaths(_ c: ([Int], [Int])) throws {
+        let a = randomFloats(c.0.reduce(1, *), seed: 1).map { $0 + 2 }, b = randomFloats(c.1.reduce(1, *), seed: 2).map { $0 + 2 }
+        let shape = try #require(Broadcast.shape([c.0, c.1]))
+        for (op, f) in [(FloatArithmetic.Op.add, { (x: Float, y: Float) in x + y }), (.sub, { $0 - $1 }), (.mul, { $0 * $1 }), (.div, { $0 / $1 })] {
+            #expect(FloatArithmetic.apply(op, a, c.0, b, c.1, shape) == Broadcast.map(a, c.0, b, c.1, shape, f), "\(op) \(c)")
+        }
+    }
+
     @Test("expanding a single value or an equal-rank value to a larger shape")
     func expand() {
         #expect(Broadcast.expand([7], [], to: [3]) == [7, 7, 7])

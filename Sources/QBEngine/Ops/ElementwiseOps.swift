@@ -62,7 +62,8 @@ enum ElementwiseOps {
         }, infer: sameAsInput)
 
         // Arithmetic keeps the input type; comparisons give bool.
-        func arithmetic(_ name: String, _ ff: @escaping (Float, Float) -> Float, _ fi: @escaping (Int64, Int64) -> Int64) {
+        func arithmetic(_ name: String, _ ff: @escaping (Float, Float) -> Float, _ fi: @escaping (Int64, Int64) -> Int64,
+                        fast: FloatArithmetic.Op? = nil) {
             r[name] = OperatorDef(run: { ctx, inputs in
                 let a = try ctx.input(inputs, 0), b = try ctx.input(inputs, 1)
                 let shape = try broadcast(ctx, a.shape, b.shape)
@@ -70,15 +71,18 @@ enum ElementwiseOps {
                     guard a.type.isFloat && b.type.isFloat || name == "Pow" else {
                         throw ctx.fail(.typeMismatch, "operands \(a.signature) and \(b.signature) must have the same type")
                     }
-                    return [Value(type: a.type.isFloat ? a.type : .float, shape: shape, storage: .float(Broadcast.map(a.floats, a.shape, b.floats, b.shape, shape, ff)))]
+                    let out = fast != nil && a.type.isFloat && b.type.isFloat
+                        ? FloatArithmetic.apply(fast!, a.floats, a.shape, b.floats, b.shape, shape)
+                        : Broadcast.map(a.floats, a.shape, b.floats, b.shape, shape, ff)
+                    return [Value(type: a.type.isFloat ? a.type : .float, shape: shape, storage: .float(out))]
                 }
                 return [Value(type: a.type, shape: shape, storage: .int(Broadcast.map(a.ints, a.shape, b.ints, b.shape, shape) { a.type.wrap(fi($0, $1)) }))]
             }, infer: broadcastInfer(nil))
         }
-        arithmetic("Add", +, { $0 &+ $1 })
-        arithmetic("Sub", -, { $0 &- $1 })
-        arithmetic("Mul", *, { $0 &* $1 })
-        arithmetic("Div", /, { $1 == 0 ? 0 : ($0 == .min && $1 == -1 ? .min : $0 / $1) })
+        arithmetic("Add", +, { $0 &+ $1 }, fast: .add)
+        arithmetic("Sub", -, { $0 &- $1 }, fast: .sub)
+        arithmetic("Mul", *, { $0 &* $1 }, fast: .mul)
+        arithmetic("Div", /, { $1 == 0 ? 0 : ($0 == .min && $1 == -1 ? .min : $0 / $1) }, fast: .div)
         arithmetic("Pow", { Foundation.pow($0, $1) }, { base, e in
             if e < 0 { return base == 1 ? 1 : 0 }
             var result: Int64 = 1, b = base, k = e
