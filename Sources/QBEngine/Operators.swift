@@ -10,6 +10,7 @@ enum Operators {
         ShapeOps.register(&r)
         SelectionOps.register(&r)
         ReduceOps.register(&r)
+        ExtraOps.register(&r)
         return r
     }()
 
