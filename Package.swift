@@ -31,13 +31,16 @@ let package = Package(
         // Tensors (shape + Float32 storage); the engine and kernels build on it.
         .target(name: "QBTensor"),
         // FP32 kernels in C: AVX2/FMA micro-kernels chosen at run time, portable fallbacks.
-        .target(name: "CKernels", path: "Sources/CKernels"),
+        // Optimized in debug builds too: the tests run whole models through these kernels.
+        .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O2"])]),
         // Swift code generated from onnx.proto (scripts/gen_onnx_proto.sh).
         .target(
             name: "ONNXProto",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // The reference engine: ONNX import, graph checks, shape inference, executor, FP32 operators.
         .target(name: "QBEngine", dependencies: ["QBTensor", "ONNXProto", "CKernels"]),
+        // Metrics: model evaluation with the engine (accuracy, perplexity), model cards.
+        .target(name: "QBMetrics", dependencies: ["QBEngine", "QBIngest"]),
         // Evaluation-set ingestion: image/IDX/text decoding, preprocessing, datasets, tokenizers, fingerprints.
         .target(
             name: "QBIngest",
@@ -48,11 +51,12 @@ let package = Package(
         .executableTarget(
             name: "quantbench",
             dependencies: [
-                "QBIngest", "QBTensor", "QBEngine",
+                "QBIngest", "QBTensor", "QBEngine", "QBMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "QBTestSupport", path: "Tests/QBTestSupport"),
         .testTarget(name: "QBIngestTests", dependencies: ["QBIngest", "QBTestSupport"]),
         .testTarget(name: "QBEngineTests", dependencies: ["QBEngine", "ONNXProto", "QBTestSupport"]),
+        .testTarget(name: "QBMetricsTests", dependencies: ["QBMetrics", "QBEngine", "QBIngest", "QBTestSupport"]),
     ]
 )

@@ -12,6 +12,6 @@ struct QuantBenchCommand: ParsableCommand {
             With no subcommand, runs the embedded default suite (see README.md).
             Exit codes: 0 success, 1 error (bad input, missing file, bad settings), 64 usage error.
             """,
-        subcommands: [DefaultSuiteCommand.self, DecodeCommand.self, DatasetCommand.self, InferCommand.self, ConformanceCommand.self, BenchCommand.self],
+        subcommands: [DefaultSuiteCommand.self, DecodeCommand.self, DatasetCommand.self, InferCommand.self, ModelCommand.self, ConformanceCommand.self, BenchCommand.self],
         defaultSubcommand: DefaultSuiteCommand.self)
 }

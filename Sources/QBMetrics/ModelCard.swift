@@ -1,0 +1,75 @@
+import Foundation
+import QBEngine
+import QBIngest
+
+/// A model's card (`card.json` beside its `model.onnx`): what it is, how it was made, and how to
+/// evaluate it. `fp32` holds the figures the training script measured with PyTorch and onnxruntime.
+public struct ModelCard: Decodable, Sendable {
+    public struct Eval: Decodable, Sendable {
+        /// image-classification, text-classification or perplexity.
+        public var kind: String
+        /// Relative to the project folder.
+        public var dataset: String
+        public var preset: String?
+        public var text_column: String?
+        public var label_column: String?
+        public var classes: [String]?
+        public var vocabulary: String?
+        public var max_length: Int?
+        public var window: Int?
+    }
+
+    public var name: String
+    public var task: String
+    public var parameters: Int
+    public var eval: Eval
+
+    /// Reads `folder/card.json`.
+    public static func load(_ folder: String) throws -> ModelCard {
+        let path = folder + "/card.json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw EngineError(.missingFile, file: path, "no model card")
+        }
+        do { return try JSONDecoder().decode(ModelCard.self, from: data) } catch {
+            throw EngineError(.malformedModel, file: path, "bad model card: \(error)")
+        }
+    }
+}
+
+/// Evaluates a model folder (model.onnx + card.json) on its evaluation set with the reference engine.
+public enum CardEvaluation {
+    public enum Outcome: Sendable {
+        case classification(ModelEvaluation.Classification)
+        case perplexity(ModelEvaluation.Perplexity)
+    }
+
+    /// `root` is the project folder the card's paths are relative to.
+    public static func run(folder: String, root: String, options: SessionOptions = SessionOptions(),
+                           progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
+        let card = try ModelCard.load(folder)
+        let session = try Session(modelPath: folder + "/model.onnx", options: options)
+        let dataset = root + "/" + card.eval.dataset
+        switch card.eval.kind {
+        case "image-classification":
+            let set = try ImageDataset.imageFolder(dataset)
+            guard let preset = Preprocessing.presets[card.eval.preset ?? ""] else {
+                throw EngineError(.malformedModel, file: folder + "/card.json", "unknown preprocessing preset \(card.eval.preset ?? "(none)")")
+            }
+            let loader = try ImageSetLoader(preprocessing: preset, threads: options.threads)
+            return .classification(try ModelEvaluation.images(session, dataset: set, loader: loader, progress: progress))
+        case "text-classification":
+            let set = try TextDataset.labeled(dataset, textColumn: card.eval.text_column ?? "text", labelColumn: card.eval.label_column ?? "label",
+                                              declaredClasses: card.eval.classes)
+            guard let vocab = card.eval.vocabulary else { throw EngineError(.malformedModel, file: folder + "/card.json", "text evaluation needs a vocabulary") }
+            let tokenizer = try WordPieceTokenizer(vocabularyFile: root + "/" + vocab)
+            return .classification(try ModelEvaluation.text(session, dataset: set, encode: { tokenizer.encode($0, maxLength: card.eval.max_length) },
+                                                            progress: progress))
+        case "perplexity":
+            let corpus = try TextCorpus(files: [dataset])
+            let tokens = corpus.text.utf8.map { Int64($0) }
+            return .perplexity(try ModelEvaluation.perplexity(session, tokens: tokens, window: card.eval.window ?? 128, progress: progress))
+        default:
+            throw EngineError(.malformedModel, file: folder + "/card.json", "unknown evaluation kind \(card.eval.kind)")
+        }
+    }
+}

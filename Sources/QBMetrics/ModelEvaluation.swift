@@ -1,0 +1,98 @@
+import Foundation
+import QBEngine
+import QBIngest
+
+/// Runs a model over an evaluation set with the reference engine and collects its predictions:
+/// image and text classification (top-1 by the first largest logit, as NumPy's argmax), and language-model
+/// perplexity.
+public enum ModelEvaluation {
+    /// Classification outcome: predictions in sample order.
+    public struct Classification: Sendable, Equatable {
+        public var predictions: [Int]
+        public var labels: [Int]
+        public var correct: Int { zip(predictions, labels).filter { $0 == $1 }.count }
+        public var count: Int { labels.count }
+        public var accuracy: Double { count == 0 ? 0 : Double(correct) / Double(count) }
+    }
+
+    /// Perplexity outcome: the summed negative log-likelihood (natural log) over the predicted tokens.
+    public struct Perplexity: Sendable, Equatable {
+        public var nllSum: Double
+        public var predicted: Int
+        public var windows: Int
+        public var perplexity: Double { exp(nllSum / Double(max(predicted, 1))) }
+        public var bitsPerToken: Double { nllSum / Double(max(predicted, 1)) / log(2) }
+    }
+
+    /// The index of the first largest value of each row of a `[rows, classes]` logits value.
+    public static func argmax(_ logits: Value) -> [Int] {
+        let classes = logits.shape.last ?? 1
+        let f = logits.floats
+        return (0..<(f.count / max(classes, 1))).map { r in
+            var best = 0
+            for c in 1..<max(classes, 1) where f[r * classes + c] > f[r * classes + best] { best = c }
+            return best
+        }
+    }
+
+    /// Top-1 predictions of an image classifier over `dataset`, read through `loader` (batched,
+    /// preprocessed exactly as `dataset inspect` does).
+    public static func images(_ session: Session, dataset: ImageDataset, loader: ImageSetLoader, limit: Int? = nil,
+                              progress: ((Int, Int) -> Void)? = nil) throws -> Classification {
+        let input = session.inputs[0].name, output = session.outputs[0].name
+        var predictions = [Int](), labels = [Int]()
+        _ = try loader.forEachBatch(dataset, limit: limit, progress: progress) { batch in
+            let y = try session.run([input: Value(batch.tensor)])[output]!
+            predictions += argmax(y)
+            labels += batch.labels
+        }
+        return Classification(predictions: predictions, labels: labels)
+    }
+
+    /// Top-1 predictions of a text classifier, one text per run at its own length (no padding).
+    public static func text(_ session: Session, dataset: TextDataset, encode: (String) -> [Int32], limit: Int? = nil,
+                            progress: ((Int, Int) -> Void)? = nil) throws -> Classification {
+        let input = session.inputs[0].name, output = session.outputs[0].name
+        let samples = dataset.samples.prefix(limit ?? dataset.samples.count)
+        var predictions = [Int]()
+        for (i, s) in samples.enumerated() {
+            let ids = encode(s.text).map { Int64($0) }
+            let y = try session.run([input: Value(shape: [1, ids.count], ints: ids)])[output]!
+            predictions += argmax(y)
+            if (i + 1) % 100 == 0 || i + 1 == samples.count { progress?(i + 1, samples.count) }
+        }
+        return Classification(predictions: predictions, labels: samples.map(\.label))
+    }
+
+    /// Perplexity of a causal language model over consecutive, non-overlapping windows of `window`
+    /// tokens (the tail shorter than a window dropped): in each window every token after the first is
+    /// predicted from the tokens before it. Log-softmax in Double, summed in Double.
+    public static func perplexity(_ session: Session, tokens: [Int64], window: Int, batch: Int = 16, limitWindows: Int? = nil,
+                                  progress: ((Int, Int) -> Void)? = nil) throws -> Perplexity {
+        let input = session.inputs[0].name, output = session.outputs[0].name
+        let windows = min(tokens.count / window, limitWindows ?? Int.max)
+        var nll = 0.0
+        var start = 0
+        while start < windows {
+            let n = min(batch, windows - start)
+            let ids = Array(tokens[(start * window)..<((start + n) * window)])
+            let logits = try session.run([input: Value(shape: [n, window], ints: ids)])[output]!
+            let vocab = logits.shape.last!
+            let f = logits.floats
+            for b in 0..<n {
+                for t in 0..<(window - 1) {
+                    let row = (b * window + t) * vocab
+                    var m = -Double.infinity
+                    for v in 0..<vocab { m = max(m, Double(f[row + v])) }
+                    var s = 0.0
+                    for v in 0..<vocab { s += Foundation.exp(Double(f[row + v]) - m) }
+                    let target = Int(ids[b * window + t + 1])
+                    nll -= Double(f[row + target]) - m - Foundation.log(s)
+                }
+            }
+            start += n
+            progress?(start, windows)
+        }
+        return Perplexity(nllSum: nll, predicted: windows * (window - 1), windows: windows)
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import QBEngine
+import QBIngest
+import QBMetrics
+
+/// `quantbench model eval FOLDER`: a model's FP32 figure on its evaluation set, by the engine.
+struct ModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model", abstract: "Work with the model zoo.", subcommands: [Eval.self])
+
+    struct Eval: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Evaluate a model folder (model.onnx + card.json) in FP32 on the evaluation set its card names.",
+            discussion: "Prints the accuracy (or perplexity) and compares it with the onnxruntime figure of the card; exit code 2 when they differ.")
+
+        @Argument(help: "The model folder, e.g. Models/fmnist-resnet.")
+        var folder: String
+
+        @Option(help: "The project folder the card's paths are relative to.")
+        var root: String = "."
+
+        @Option(help: "Threads (results are identical for any value).")
+        var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+        func run() throws {
+            var mismatch = false
+            try CLI.guarded {
+                let card = try ModelCard.load(folder)
+                let start = Date()
+                let outcome = try CardEvaluation.run(folder: folder, root: root, options: SessionOptions(threads: threads),
+                                                     progress: CLI.progressPrinter(label: card.name))
+                let seconds = Date().timeIntervalSince(start)
+                let json = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/card.json")))) as? [String: Any]
+                let fp32 = json?["fp32"] as? [String: Any] ?? [:]
+                print("model: \(card.name) (\(card.parameters) parameters)")
+                print("evaluation set: \(card.eval.dataset)")
+                switch outcome {
+                case .classification(let c):
+                    print(String(format: "top-1: %d / %d = %.4f", c.correct, c.count, c.accuracy))
+                    let reference = fp32.values.compactMap { $0 as? [String: Any] }.first { ($0["count"] as? Int) == c.count }
+                    if let r = reference?["onnxruntime_correct"] as? Int {
+                        print("card (onnxruntime): \(r) / \(c.count)" + (r == c.correct ? " - identical" : " - DIFFERENT"))
+                        mismatch = r != c.correct
+                    }
+                case .perplexity(let p):
+                    print(String(format: "perplexity: %.5f (%.5f bits per byte) over %d windows, %d predicted bytes", p.perplexity, p.bitsPerToken, p.windows, p.predicted))
+                    if let r = fp32.values.compactMap({ $0 as? [String: Any] }).first?["onnxruntime_perplexity"] as? Double {
+                        let same = abs(r - p.perplexity) / r < 1e-5
+                        print(String(format: "card (onnxruntime): %.5f", r) + (same ? " - equal within 1e-5" : " - DIFFERENT"))
+                        mismatch = !same
+                    }
+                }
+                print(String(format: "time: %.1f s", seconds))
+            }
+            if mismatch { throw ExitCode(2) }
+        }
+    }
+}
