@@ -19,10 +19,17 @@ public struct ModelCard: Decodable, Sendable {
         public var window: Int?
     }
 
+    /// A linear probe on a sentence encoder's embeddings: `argmax(W e + b)`.
+    public struct Probe: Decodable, Sendable {
+        public var weights: [[Float]]
+        public var bias: [Float]
+    }
+
     public var name: String
     public var task: String
     public var parameters: Int
     public var eval: Eval
+    public var probe: Probe?
 
     /// Reads `folder/card.json`.
     public static func load(_ folder: String) throws -> ModelCard {
@@ -41,6 +48,8 @@ public enum CardEvaluation {
     public enum Outcome: Sendable {
         case classification(ModelEvaluation.Classification)
         case perplexity(ModelEvaluation.Perplexity)
+        /// Top-1 classes of unlabeled inputs (measured by agreement with FP32, not accuracy).
+        case predictions([Int])
     }
 
     /// `root` is the project folder the card's paths are relative to.
@@ -64,6 +73,30 @@ public enum CardEvaluation {
             let tokenizer = try WordPieceTokenizer(vocabularyFile: root + "/" + vocab)
             return .classification(try ModelEvaluation.text(session, dataset: set, encode: { tokenizer.encode($0, maxLength: card.eval.max_length) },
                                                             progress: progress))
+        case "image-agreement":
+            let set = try ImageDataset.unlabeledFolder(dataset)
+            guard let preset = Preprocessing.presets[card.eval.preset ?? ""] else {
+                throw EngineError(.malformedModel, file: folder + "/card.json", "unknown preprocessing preset \(card.eval.preset ?? "(none)")")
+            }
+            let loader = try ImageSetLoader(preprocessing: preset, threads: options.threads, batchSize: 8)
+            return .predictions(try ModelEvaluation.images(session, dataset: set, loader: loader, progress: progress).predictions)
+        case "text-probe":
+            let set = try TextDataset.labeled(dataset, textColumn: card.eval.text_column ?? "text", labelColumn: card.eval.label_column ?? "label",
+                                              declaredClasses: card.eval.classes)
+            guard let vocab = card.eval.vocabulary, let probe = card.probe else {
+                throw EngineError(.malformedModel, file: folder + "/card.json", "a text-probe evaluation needs a vocabulary and a probe")
+            }
+            let tokenizer = try WordPieceTokenizer(vocabularyFile: root + "/" + vocab)
+            let input = session.inputs[0].name, output = session.outputs[0].name
+            var predictions = [Int]()
+            for (i, s) in set.samples.enumerated() {
+                let ids = tokenizer.encode(s.text, maxLength: card.eval.max_length).map { Int64($0) }
+                let e = try session.run([input: Value(shape: [1, ids.count], ints: ids)])[output]!.floats
+                let scores = zip(probe.weights, probe.bias).map { w, b in zip(w, e).reduce(b) { $0 + $1.0 * $1.1 } }
+                predictions += ModelEvaluation.argmax(Value(shape: [1, scores.count], floats: scores))
+                if (i + 1) % 100 == 0 { progress?(i + 1, set.samples.count) }
+            }
+            return .classification(ModelEvaluation.Classification(predictions: predictions, labels: set.samples.map(\.label)))
         case "perplexity":
             let corpus = try TextCorpus(files: [dataset])
             let tokens = corpus.text.utf8.map { Int64($0) }

@@ -43,6 +43,12 @@ struct ModelCommand: ParsableCommand {
                         print("card (onnxruntime): \(r) / \(c.count)" + (r == c.correct ? " - identical" : " - DIFFERENT"))
                         mismatch = r != c.correct
                     }
+                case .predictions(let top1):
+                    print("top-1 classes: \(top1.map(String.init).joined(separator: " "))")
+                    if let r = fp32.values.compactMap({ $0 as? [String: Any] }).first?["onnxruntime_top1"] as? [Int] {
+                        let agree = zip(r, top1).filter { $0 == $1 }.count
+                        print("agreement with the card's onnxruntime top-1 (its own preprocessing): \(agree) / \(top1.count)")
+                    }
                 case .perplexity(let p):
                     print(String(format: "perplexity: %.5f (%.5f bits per byte) over %d windows, %d predicted bytes", p.perplexity, p.bitsPerToken, p.windows, p.predicted))
                     if let r = fp32.values.compactMap({ $0 as? [String: Any] }).first?["onnxruntime_perplexity"] as? Double {
