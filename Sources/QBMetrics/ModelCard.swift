@@ -52,8 +52,9 @@ public enum CardEvaluation {
         case predictions([Int])
     }
 
-    /// `root` is the project folder the card's paths are relative to.
-    public static func run(folder: String, root: String, options: SessionOptions = SessionOptions(),
+    /// `root` is the project folder the card's paths are relative to; `limit` evaluates only the first
+    /// samples (perplexity: windows).
+    public static func run(folder: String, root: String, options: SessionOptions = SessionOptions(), limit: Int? = nil,
                            progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
         let card = try ModelCard.load(folder)
         let session = try Session(modelPath: folder + "/model.onnx", options: options)
@@ -65,14 +66,14 @@ public enum CardEvaluation {
                 throw EngineError(.malformedModel, file: folder + "/card.json", "unknown preprocessing preset \(card.eval.preset ?? "(none)")")
             }
             let loader = try ImageSetLoader(preprocessing: preset, threads: options.threads)
-            return .classification(try ModelEvaluation.images(session, dataset: set, loader: loader, progress: progress))
+            return .classification(try ModelEvaluation.images(session, dataset: set, loader: loader, limit: limit, progress: progress))
         case "text-classification":
             let set = try TextDataset.labeled(dataset, textColumn: card.eval.text_column ?? "text", labelColumn: card.eval.label_column ?? "label",
                                               declaredClasses: card.eval.classes)
             guard let vocab = card.eval.vocabulary else { throw EngineError(.malformedModel, file: folder + "/card.json", "text evaluation needs a vocabulary") }
             let tokenizer = try WordPieceTokenizer(vocabularyFile: root + "/" + vocab)
             return .classification(try ModelEvaluation.text(session, dataset: set, encode: { tokenizer.encode($0, maxLength: card.eval.max_length) },
-                                                            progress: progress))
+                                                            limit: limit, progress: progress))
         case "image-agreement":
             let set = try ImageDataset.unlabeledFolder(dataset)
             guard let preset = Preprocessing.presets[card.eval.preset ?? ""] else {
@@ -89,18 +90,19 @@ public enum CardEvaluation {
             let tokenizer = try WordPieceTokenizer(vocabularyFile: root + "/" + vocab)
             let input = session.inputs[0].name, output = session.outputs[0].name
             var predictions = [Int]()
-            for (i, s) in set.samples.enumerated() {
+            for (i, s) in set.samples.prefix(limit ?? set.samples.count).enumerated() {
                 let ids = tokenizer.encode(s.text, maxLength: card.eval.max_length).map { Int64($0) }
                 let e = try session.run([input: Value(shape: [1, ids.count], ints: ids)])[output]!.floats
                 let scores = zip(probe.weights, probe.bias).map { w, b in zip(w, e).reduce(b) { $0 + $1.0 * $1.1 } }
                 predictions += ModelEvaluation.argmax(Value(shape: [1, scores.count], floats: scores))
                 if (i + 1) % 100 == 0 { progress?(i + 1, set.samples.count) }
             }
-            return .classification(ModelEvaluation.Classification(predictions: predictions, labels: set.samples.map(\.label)))
+            return .classification(ModelEvaluation.Classification(predictions: predictions, labels: set.samples.prefix(predictions.count).map(\.label)))
         case "perplexity":
             let corpus = try TextCorpus(files: [dataset])
             let tokens = corpus.text.utf8.map { Int64($0) }
-            return .perplexity(try ModelEvaluation.perplexity(session, tokens: tokens, window: card.eval.window ?? 128, progress: progress))
+            return .perplexity(try ModelEvaluation.perplexity(session, tokens: tokens, window: card.eval.window ?? 128, limitWindows: limit,
+                                                              progress: progress))
         default:
             throw EngineError(.malformedModel, file: folder + "/card.json", "unknown evaluation kind \(card.eval.kind)")
         }

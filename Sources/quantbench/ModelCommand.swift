@@ -23,12 +23,15 @@ struct ModelCommand: ParsableCommand {
         @Option(help: "Threads (results are identical for any value).")
         var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+        @Option(help: "Evaluate only the first N samples (perplexity: windows).")
+        var limit: Int?
+
         func run() throws {
             var mismatch = false
             try CLI.guarded {
                 let card = try ModelCard.load(folder)
                 let start = Date()
-                let outcome = try CardEvaluation.run(folder: folder, root: root, options: SessionOptions(threads: threads),
+                let outcome = try CardEvaluation.run(folder: folder, root: root, options: SessionOptions(threads: threads), limit: limit,
                                                      progress: CLI.progressPrinter(label: card.name))
                 let seconds = Date().timeIntervalSince(start)
                 let json = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/card.json")))) as? [String: Any]
@@ -51,7 +54,8 @@ struct ModelCommand: ParsableCommand {
                     }
                 case .perplexity(let p):
                     print(String(format: "perplexity: %.5f (%.5f bits per byte) over %d windows, %d predicted bytes", p.perplexity, p.bitsPerToken, p.windows, p.predicted))
-                    if let r = fp32.values.compactMap({ $0 as? [String: Any] }).first?["onnxruntime_perplexity"] as? Double {
+                    let reference = fp32.values.compactMap { $0 as? [String: Any] }.first { ($0["windows"] as? Int) == p.windows }
+                    if let r = reference?["onnxruntime_perplexity"] as? Double {
                         let same = abs(r - p.perplexity) / r < 1e-5
                         print(String(format: "card (onnxruntime): %.5f", r) + (same ? " - equal within 1e-5" : " - DIFFERENT"))
                         mismatch = !same

@@ -39,10 +39,12 @@ struct ModelZooTests {
         #expect(result.correct == test["onnxruntime_correct"] as? Int, "engine \(result.correct)")
     }
 
-    @Test("language model: the same perplexity as onnxruntime on Persuasion")
+    @Test("language model: the same perplexity as onnxruntime on the first 256 windows of Persuasion")
     func languageModel() throws {
-        let held = try #require(try fp32("austen-lm")["persuasion"] as? [String: Any])
-        guard case .perplexity(let result) = try CardEvaluation.run(folder: Self.models + "/austen-lm", root: Fixtures.packageRoot.path) else {
+        // The whole book (3,647 windows) takes minutes in a debug build: `quantbench model eval Models/austen-lm`
+        // reproduces that figure; the test takes the card's figure for the first 256 windows.
+        let held = try #require(try fp32("austen-lm")["persuasion_first_256_windows"] as? [String: Any])
+        guard case .perplexity(let result) = try CardEvaluation.run(folder: Self.models + "/austen-lm", root: Fixtures.packageRoot.path, limit: 256) else {
             Issue.record("not a perplexity"); return
         }
         let expected = try #require(held["onnxruntime_perplexity"] as? Double)
