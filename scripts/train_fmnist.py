@@ -4,8 +4,8 @@
     python3 scripts/train_fmnist.py --arch resnet      # -> Models/fmnist-resnet/model.onnx + card.json
     python3 scripts/train_fmnist.py --arch mobilenet   # -> Models/fmnist-mobilenet/model.onnx + card.json
 
-Data: Debian dataset-fashion-mnist (bash scripts/fetch_fashion_mnist.sh puts the IDX files in
-Datasets/cache/fashion-mnist/). Input: 1x28x28, pixel/255 (QuantBench's `fmnist` preset). Seeded
+Data: Debian dataset-fashion-mnist (scripts/fetch_fashion_mnist.sh, run automatically when missing, puts the
+IDX files in Datasets/cache/fashion-mnist/). Input: 1x28x28, pixel/255 (QuantBench's `fmnist` preset). Seeded
 (torch, numpy), one CPU thread per core; a few minutes on 2 cores. Records the FP32 test accuracy measured
 by PyTorch and by onnxruntime (on the 10,000 test images and on the committed 2,000-image subset).
 
@@ -131,7 +131,9 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     if not (CACHE / "train-images-idx3-ubyte.gz").exists():
-        raise SystemExit(f"error: {CACHE} has no Fashion-MNIST files: run `bash scripts/fetch_fashion_mnist.sh` first")
+        import subprocess
+        print(f"{CACHE} has no Fashion-MNIST files: running scripts/fetch_fashion_mnist.sh", flush=True)
+        subprocess.run(["bash", str(REPO / "scripts/fetch_fashion_mnist.sh")], check=True)
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     torch.set_num_threads(os.cpu_count() or 1)
