@@ -17,7 +17,7 @@ public enum GEMM {
                                 accumulate: Bool = false, threads: Int = 1) {
         guard m > 0, n > 0 else { return }
         let work = m * n * max(k, 1)
-        let workers = work < 1 << 17 ? 1 : max(1, threads)
+        let workers = work < 1 << 21 ? 1 : max(1, threads)  // below ~2M multiply-adds a thread costs more than it saves
         let aP = SharedConst(a), bP = SharedConst(b), cP = SharedPointer(c), biasP = bias.map(SharedConst.init)
         if workers == 1 {
             qb_sgemm(Int32(m), Int32(n), Int32(k), a, aRow, aCol, b, bRow, bCol, c, ldc, bias, biasPerRow ? 1 : 0, lo, hi, accumulate ? 1 : 0)

@@ -100,7 +100,7 @@ enum ConvOps {
                           lo: Float, hi: Float, out: inout [Float], threads: Int) {
         let g = cGeo(geo)
         let planes = n * c
-        let workers = planes * geo.oh * geo.ow * geo.kh * geo.kw < 1 << 16 ? 1 : threads
+        let workers = planes * geo.oh * geo.ow * geo.kh * geo.kw < 1 << 20 ? 1 : threads
         let chunk = (planes + workers - 1) / workers
         x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
             let xp = SharedConst(px.baseAddress!), wp = SharedConst(pw.baseAddress!), op = SharedPointer(po.baseAddress!)

@@ -14,17 +14,19 @@ enum FloatArithmetic {
         // One operand repeats with period `inner` over the other (scalar, or a suffix of the shape).
         if a.count == n, let inner = period(bShape, outShape) {
             return run(op, n) { _, _, po in a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in
-                for r in 0..<(n / inner) {
-                    if inner == 1 { kernel(op, x.baseAddress! + r, 1, y.baseAddress!, 0, po + r, 1) } else {
-                        kernel(op, x.baseAddress! + r * inner, 1, y.baseAddress!, 1, po + r * inner, inner)
-                    }
+                if inner == 1 {
+                    kernel(op, x.baseAddress!, 1, y.baseAddress!, 0, po, n)   // a scalar: one straight loop
+                } else {
+                    for r in 0..<(n / inner) { kernel(op, x.baseAddress! + r * inner, 1, y.baseAddress!, 1, po + r * inner, inner) }
                 }
             } } }
         }
         if b.count == n, let inner = period(aShape, outShape) {
             return run(op, n) { _, _, po in a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in
-                for r in 0..<(n / inner) {
-                    kernel(op, x.baseAddress!, inner == 1 ? 0 : 1, y.baseAddress! + r * inner, 1, po + r * inner, inner)
+                if inner == 1 {
+                    kernel(op, x.baseAddress!, 0, y.baseAddress!, 1, po, n)
+                } else {
+                    for r in 0..<(n / inner) { kernel(op, x.baseAddress!, 1, y.baseAddress! + r * inner, 1, po + r * inner, inner) }
                 }
             } } }
         }
