@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "QBEngine", dependencies: ["QBTensor", "ONNXProto", "CKernels"]),
         // Metrics: model evaluation with the engine (accuracy, perplexity), model cards.
         .target(name: "QBMetrics", dependencies: ["QBEngine", "QBIngest"]),
+        // The harness: suites, the variant table, results, baselines and gating, reports.
+        .target(name: "QBHarness", dependencies: ["QBMetrics", "QBEngine", "QBIngest"]),
         // Evaluation-set ingestion: image/IDX/text decoding, preprocessing, datasets, tokenizers, fingerprints.
         .target(
             name: "QBIngest",
@@ -51,12 +53,13 @@ let package = Package(
         .executableTarget(
             name: "quantbench",
             dependencies: [
-                "QBIngest", "QBTensor", "QBEngine", "QBMetrics",
+                "QBIngest", "QBTensor", "QBEngine", "QBMetrics", "QBHarness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "QBTestSupport", path: "Tests/QBTestSupport"),
         .testTarget(name: "QBIngestTests", dependencies: ["QBIngest", "QBTestSupport"]),
         .testTarget(name: "QBEngineTests", dependencies: ["QBEngine", "ONNXProto", "QBTestSupport"]),
         .testTarget(name: "QBMetricsTests", dependencies: ["QBMetrics", "QBEngine", "QBIngest", "QBTestSupport"]),
+        .testTarget(name: "QBHarnessTests", dependencies: ["QBHarness", "QBMetrics", "QBTestSupport"]),
     ]
 )

@@ -54,10 +54,11 @@ public enum CardEvaluation {
 
     /// `root` is the project folder the card's paths are relative to; `limit` evaluates only the first
     /// samples (perplexity: windows).
+    /// `session` runs a given (e.g. quantized) form of the model instead of `model.onnx` as it is.
     public static func run(folder: String, root: String, options: SessionOptions = SessionOptions(), limit: Int? = nil,
-                           progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
+                           session given: Session? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
         let card = try ModelCard.load(folder)
-        let session = try Session(modelPath: folder + "/model.onnx", options: options)
+        let session = try given ?? Session(modelPath: folder + "/model.onnx", options: options)
         let dataset = root + "/" + card.eval.dataset
         switch card.eval.kind {
         case "image-classification":
@@ -89,15 +90,17 @@ public enum CardEvaluation {
             }
             let tokenizer = try WordPieceTokenizer(vocabularyFile: root + "/" + vocab)
             let input = session.inputs[0].name, output = session.outputs[0].name
-            var predictions = [Int]()
+            var predictions = [Int](), logits = [Float]()
             for (i, s) in set.samples.prefix(limit ?? set.samples.count).enumerated() {
                 let ids = tokenizer.encode(s.text, maxLength: card.eval.max_length).map { Int64($0) }
                 let e = try session.run([input: Value(shape: [1, ids.count], ints: ids)])[output]!.floats
                 let scores = zip(probe.weights, probe.bias).map { w, b in zip(w, e).reduce(b) { $0 + $1.0 * $1.1 } }
                 predictions += ModelEvaluation.argmax(Value(shape: [1, scores.count], floats: scores))
+                logits += scores
                 if (i + 1) % 100 == 0 { progress?(i + 1, set.samples.count) }
             }
-            return .classification(ModelEvaluation.Classification(predictions: predictions, labels: set.samples.prefix(predictions.count).map(\.label)))
+            return .classification(ModelEvaluation.Classification(predictions: predictions, labels: set.samples.prefix(predictions.count).map(\.label),
+                                                                  logits: logits, classes: probe.bias.count))
         case "perplexity":
             let corpus = try TextCorpus(files: [dataset])
             let tokens = corpus.text.utf8.map { Int64($0) }

@@ -10,6 +10,27 @@ public enum ModelEvaluation {
     public struct Classification: Sendable, Equatable {
         public var predictions: [Int]
         public var labels: [Int]
+        /// The logits, row after row (`classes` per sample), for top-5, agreement and KL.
+        public var logits: [Float] = []
+        public var classes: Int = 0
+        /// The input fingerprint of image sets (see `Fingerprint`).
+        public var fingerprint: String?
+
+        public init(predictions: [Int], labels: [Int], logits: [Float] = [], classes: Int = 0, fingerprint: String? = nil) {
+            self.predictions = predictions
+            self.labels = labels
+            self.logits = logits
+            self.classes = classes
+            self.fingerprint = fingerprint
+        }
+
+        /// Samples whose label is among the `k` largest logits.
+        public func topK(_ k: Int) -> Int {
+            guard classes > 0 else { return correct }
+            return labels.indices.filter { Statistics.inTopK(logits[($0 * classes)..<(($0 + 1) * classes)], label: labels[$0], k: k) }.count
+        }
+
+        public func row(_ i: Int) -> ArraySlice<Float> { logits[(i * classes)..<((i + 1) * classes)] }
         public var correct: Int { zip(predictions, labels).filter { $0 == $1 }.count }
         public var count: Int { labels.count }
         public var accuracy: Double { count == 0 ? 0 : Double(correct) / Double(count) }
@@ -20,6 +41,10 @@ public enum ModelEvaluation {
         public var nllSum: Double
         public var predicted: Int
         public var windows: Int
+        /// The mean negative log-likelihood of each window, for the standard error.
+        public var windowNLL: [Double] = []
+        /// Standard error of the perplexity over windows (delta method: ppl x SE of the mean NLL).
+        public var perplexityStandardError: Double { perplexity * Statistics.meanAndStandardError(windowNLL).standardError }
         public var perplexity: Double { exp(nllSum / Double(max(predicted, 1))) }
         public var bitsPerToken: Double { nllSum / Double(max(predicted, 1)) / log(2) }
     }
@@ -40,13 +65,16 @@ public enum ModelEvaluation {
     public static func images(_ session: Session, dataset: ImageDataset, loader: ImageSetLoader, limit: Int? = nil,
                               progress: ((Int, Int) -> Void)? = nil) throws -> Classification {
         let input = session.inputs[0].name, output = session.outputs[0].name
-        var predictions = [Int](), labels = [Int]()
-        _ = try loader.forEachBatch(dataset, limit: limit, progress: progress) { batch in
+        var predictions = [Int](), labels = [Int](), logits = [Float]()
+        var classes = 0
+        let summary = try loader.forEachBatch(dataset, limit: limit, progress: progress) { batch in
             let y = try session.run([input: Value(batch.tensor)])[output]!
             predictions += argmax(y)
             labels += batch.labels
+            logits += y.floats
+            classes = y.shape.last ?? 0
         }
-        return Classification(predictions: predictions, labels: labels)
+        return Classification(predictions: predictions, labels: labels, logits: logits, classes: classes, fingerprint: summary.fingerprint)
     }
 
     /// Top-1 predictions of a text classifier, one text per run at its own length (no padding).
@@ -54,14 +82,17 @@ public enum ModelEvaluation {
                             progress: ((Int, Int) -> Void)? = nil) throws -> Classification {
         let input = session.inputs[0].name, output = session.outputs[0].name
         let samples = dataset.samples.prefix(limit ?? dataset.samples.count)
-        var predictions = [Int]()
+        var predictions = [Int](), logits = [Float]()
+        var classes = 0
         for (i, s) in samples.enumerated() {
             let ids = encode(s.text).map { Int64($0) }
             let y = try session.run([input: Value(shape: [1, ids.count], ints: ids)])[output]!
             predictions += argmax(y)
+            logits += y.floats
+            classes = y.shape.last ?? 0
             if (i + 1) % 100 == 0 || i + 1 == samples.count { progress?(i + 1, samples.count) }
         }
-        return Classification(predictions: predictions, labels: samples.map(\.label))
+        return Classification(predictions: predictions, labels: samples.map(\.label), logits: logits, classes: classes)
     }
 
     /// Perplexity of a causal language model over consecutive, non-overlapping windows of `window`
@@ -72,6 +103,7 @@ public enum ModelEvaluation {
         let input = session.inputs[0].name, output = session.outputs[0].name
         let windows = min(tokens.count / window, limitWindows ?? Int.max)
         var nll = 0.0
+        var perWindow = [Double]()
         var start = 0
         while start < windows {
             let n = min(batch, windows - start)
@@ -80,6 +112,7 @@ public enum ModelEvaluation {
             let vocab = logits.shape.last!
             let f = logits.floats
             for b in 0..<n {
+                var windowSum = 0.0
                 for t in 0..<(window - 1) {
                     let row = (b * window + t) * vocab
                     var m = -Double.infinity
@@ -87,12 +120,14 @@ public enum ModelEvaluation {
                     var s = 0.0
                     for v in 0..<vocab { s += Foundation.exp(Double(f[row + v]) - m) }
                     let target = Int(ids[b * window + t + 1])
-                    nll -= Double(f[row + target]) - m - Foundation.log(s)
+                    windowSum -= Double(f[row + target]) - m - Foundation.log(s)
                 }
+                nll += windowSum
+                perWindow.append(windowSum / Double(window - 1))
             }
             start += n
             progress?(start, windows)
         }
-        return Perplexity(nllSum: nll, predicted: windows * (window - 1), windows: windows)
+        return Perplexity(nllSum: nll, predicted: windows * (window - 1), windows: windows, windowNLL: perWindow)
     }
 }

@@ -9,9 +9,11 @@ struct QuantBenchCommand: ParsableCommand {
         commandName: "quantbench",
         abstract: "Benchmark and validate quantized neural networks on real evaluation sets.",
         discussion: """
-            With no subcommand, runs the embedded default suite (see README.md).
-            Exit codes: 0 success, 1 error (bad input, missing file, bad settings), 64 usage error.
+            With no subcommand, runs the embedded default suite (Suites/default.json), writes Reports/default.md \
+            and gates against Baselines/default.json (see README.md).
+            Exit codes: 0 success; 1 error (bad input, missing file, bad settings); 2 regression; \
+            3 improvement beyond tolerance (--strict); 4 baseline missing; 64 usage error.
             """,
-        subcommands: [DefaultSuiteCommand.self, DecodeCommand.self, DatasetCommand.self, InferCommand.self, ModelCommand.self, ConformanceCommand.self, BenchCommand.self],
-        defaultSubcommand: DefaultSuiteCommand.self)
+        subcommands: [RunCommand.self, BaselineCommand.self, DatasetsCommand.self, DecodeCommand.self, DatasetCommand.self, InferCommand.self, ModelCommand.self, ConformanceCommand.self, BenchCommand.self],
+        defaultSubcommand: RunCommand.self)
 }

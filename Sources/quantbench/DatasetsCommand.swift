@@ -2,15 +2,12 @@ import ArgumentParser
 import Foundation
 import QBIngest
 
-/// `quantbench` with no arguments: the embedded default suite (committed data only).
-///
-/// Today it runs the suite's ingestion stage: every embedded evaluation set is read exactly as the
-/// models will be fed it (decoded, preprocessed or tokenized), and its count, classes and fingerprint
-/// are printed. Models, variants, metrics and the baseline gate join it as they land (see README).
-struct DefaultSuiteCommand: ParsableCommand {
+/// `quantbench datasets`: every embedded evaluation set read exactly as the models are fed it (decoded,
+/// preprocessed or tokenized), with its count, classes and fingerprint.
+struct DatasetsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run-default",
-        abstract: "Run the embedded default suite (the command's default).")
+        commandName: "datasets",
+        abstract: "Read every embedded evaluation set and print its count, classes and fingerprint.")
 
     @Option(help: "The project folder holding Datasets/.")
     var root: String = "."
@@ -44,7 +41,7 @@ struct DefaultSuiteCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: root + "/Datasets") else {
                 throw IngestError(.missingFile, file: root + "/Datasets", "no Datasets folder: run quantbench from the project folder or pass --root")
             }
-            print("QuantBench default suite: ingestion stage (\(threads) threads)")
+            print("QuantBench embedded evaluation sets (\(threads) threads)")
             for set in Self.sets(root: root) {
                 var settings = set.settings
                 settings.threads = threads
@@ -52,7 +49,7 @@ struct DefaultSuiteCommand: ParsableCommand {
                 let report = try DatasetInspector.inspect(set.path, settings: settings, progress: CLI.progressPrinter(label: set.name))
                 CLI.printReport(report)
             }
-            print("\nAll embedded sets read; models, variants and the baseline gate are not part of this build yet.")
+            print("\nAll embedded sets read.")
         }
     }
 }

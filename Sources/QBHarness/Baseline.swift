@@ -1,0 +1,139 @@
+import Foundation
+import QBIngest
+
+/// How far a metric may move from its baseline: `absolute` or `relative` (fraction of the baseline);
+/// `twoSided` flags an improvement beyond it too, so the baseline gets ratcheted.
+public struct Tolerance: Codable, Sendable, Equatable {
+    public var absolute: Double?
+    public var relative: Double?
+    public var twoSided: Bool
+
+    public init(absolute: Double?, relative: Double?, twoSided: Bool) {
+        self.absolute = absolute
+        self.relative = relative
+        self.twoSided = twoSided
+    }
+
+    /// The allowed distance from `baseline`.
+    public func allowance(for baseline: Double) -> Double {
+        max(absolute ?? 0, (relative ?? 0) * abs(baseline))
+    }
+}
+
+/// A recorded figure: which run, which metric, its value and tolerance; or an expected failure.
+public struct BaselineEntry: Codable, Sendable, Equatable {
+    public var model: String
+    public var variant: String
+    public var metric: String
+    public var value: Double
+    public var tolerance: Tolerance
+    /// When set, the entry is a known failure: reported, never gated, with this reason.
+    public var expectedFailure: String?
+}
+
+/// Baselines/<suite>.json: the entries, and the environment and input fingerprints they were recorded with.
+public struct BaselineFile: Codable, Sendable {
+    public var suite: String
+    public var environment: Environment
+    public var fingerprints: [String: String]
+    public var entries: [BaselineEntry]
+
+    /// Reads a baseline file; a hand-edited or corrupted file gives an error naming the problem and where.
+    public static func load(_ path: String) throws -> BaselineFile {
+        guard let data = FileManager.default.contents(atPath: path) else { throw HarnessError(file: path, "no baseline file") }
+        let file: BaselineFile
+        do { file = try JSONDecoder().decode(BaselineFile.self, from: data) } catch {
+            throw HarnessError(file: path, "not a valid baseline file: \(HarnessError.describe(error))")
+        }
+        for (i, e) in file.entries.enumerated() {
+            guard e.value.isFinite else { throw HarnessError(file: path, "entries[\(i)] (\(e.model) \(e.variant) \(e.metric)): value is not a finite number") }
+            guard (e.tolerance.absolute ?? 0) >= 0, (e.tolerance.relative ?? 0) >= 0 else {
+                throw HarnessError(file: path, "entries[\(i)] (\(e.model) \(e.variant) \(e.metric)): a tolerance cannot be negative")
+            }
+        }
+        return file
+    }
+
+    /// A baseline recorded from a run: every gated-by-default metric of every row.
+    public static func record(_ results: SuiteResults) -> BaselineFile {
+        var entries = [BaselineEntry]()
+        var fingerprints = [String: String]()
+        for row in results.rows {
+            if let f = row.fingerprint { fingerprints[row.model] = f }
+            for (metric, tolerance) in Metric.gatedByDefault.sorted(by: { $0.key < $1.key }) {
+                guard let v = row.metrics[metric] else { continue }
+                entries.append(BaselineEntry(model: row.model, variant: row.variant, metric: metric, value: v, tolerance: tolerance, expectedFailure: nil))
+            }
+        }
+        return BaselineFile(suite: results.suite, environment: results.environment, fingerprints: fingerprints, entries: entries)
+    }
+
+    /// Writes the file atomically (temporary file, fsync, rename).
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(try encoder.encode(self) + Data("\n".utf8), to: path)
+    }
+}
+
+/// The verdict of a run against its baselines.
+public struct GateReport: Sendable {
+    public enum Status: String, Sendable { case pass, regression, improvement, missingBaseline = "missing baseline", missingResult = "missing result", expectedFailure = "expected failure" }
+
+    public struct Check: Sendable {
+        public var model: String
+        public var variant: String
+        public var metric: String
+        public var baseline: Double?
+        public var value: Double?
+        public var allowance: Double?
+        public var status: Status
+    }
+
+    public var checks: [Check]
+    public var fingerprintChanges: [String]
+
+    /// 0 all within tolerance; 2 a regression (or a baselined figure the run did not produce: the gate
+    /// never passes on missing data); 4 a result without a baseline; 3 an improvement beyond tolerance
+    /// (strict runs only). The worst applies, in that order: 2, 4, 3.
+    public func exitCode(strict: Bool) -> Int32 {
+        if checks.contains(where: { $0.status == .regression || $0.status == .missingResult }) { return 2 }
+        if checks.contains(where: { $0.status == .missingBaseline }) { return 4 }
+        if strict && checks.contains(where: { $0.status == .improvement }) { return 3 }
+        return 0
+    }
+
+    /// Compares `results` with `baseline`.
+    public static func compare(_ results: SuiteResults, with baseline: BaselineFile) -> GateReport {
+        var checks = [Check]()
+        var covered = Set<String>()
+        for e in baseline.entries {
+            covered.insert("\(e.model)|\(e.variant)|\(e.metric)")
+            let value = results.rows.first { $0.model == e.model && $0.variant == e.variant }?.metrics[e.metric]
+            let allowance = e.tolerance.allowance(for: e.value)
+            var status: Status
+            if e.expectedFailure != nil {
+                status = .expectedFailure
+            } else if let value {
+                let diff = value - e.value
+                let worse = Metric.lowerIsBetter.contains(e.metric) ? diff : -diff
+                if worse > allowance { status = .regression } else if -worse > allowance && e.tolerance.twoSided { status = .improvement } else { status = .pass }
+            } else {
+                status = .missingResult
+            }
+            checks.append(Check(model: e.model, variant: e.variant, metric: e.metric, baseline: e.value, value: value, allowance: allowance, status: status))
+        }
+        for row in results.rows {
+            for metric in Metric.gatedByDefault.keys.sorted() where row.metrics[metric] != nil && !covered.contains("\(row.model)|\(row.variant)|\(metric)") {
+                checks.append(Check(model: row.model, variant: row.variant, metric: metric, baseline: nil, value: row.metrics[metric], allowance: nil, status: .missingBaseline))
+            }
+        }
+        var changes = [String]()
+        for row in results.rows {
+            if let f = row.fingerprint, let b = baseline.fingerprints[row.model], f != b {
+                changes.append("\(row.model): inputs changed (fingerprint \(f.prefix(12))... vs baseline \(b.prefix(12))...)")
+            }
+        }
+        return GateReport(checks: checks, fingerprintChanges: Array(Set(changes)).sorted())
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import QBIngest
+
+/// Writes a suite run as Markdown (Reports/<suite>.md, fit to paste into a release note) and JSON
+/// (Reports/<suite>.json, for machines), atomically. Timing is the only field that differs between
+/// identical runs.
+public enum ReportWriter {
+    public static func json(_ results: SuiteResults) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(results) + Data("\n".utf8)
+    }
+
+    public static func markdown(_ results: SuiteResults, gate: GateReport?) -> String {
+        func f(_ v: Double?, _ digits: Int) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "-" }
+        func status(_ row: ResultRow) -> String {
+            guard let gate else { return "not gated" }
+            let mine = gate.checks.filter { $0.model == row.model && $0.variant == row.variant }
+            if mine.isEmpty { return "no baseline" }
+            let bad = mine.filter { $0.status != .pass }
+            return bad.isEmpty ? "pass" : bad.map { "\($0.metric): \($0.status.rawValue)" }.joined(separator: "; ")
+        }
+        let e = results.environment
+        var lines = ["# QuantBench: suite `\(results.suite)`", "",
+                     "Environment: \(e.cpu), \(e.cores) cores, Swift \(e.swift), \(e.build) build, AVX2 kernels \(e.avx2 ? "on" : "off").", ""]
+        if let gate {
+            let code = gate.exitCode(strict: false)
+            lines.append("Gate: **\(code == 0 ? "pass" : code == 2 ? "REGRESSION" : code == 4 ? "baseline missing" : "improvement")** (exit \(code)); "
+                         + "\(gate.checks.filter { $0.status == .pass }.count) of \(gate.checks.count) checks within tolerance.")
+            for c in gate.fingerprintChanges { lines.append("- \(c)") }
+            lines.append("")
+        }
+        var byModel = [(String, [ResultRow])]()
+        for row in results.rows {
+            if let i = byModel.firstIndex(where: { $0.0 == row.model }) { byModel[i].1.append(row) } else { byModel.append((row.model, [row])) }
+        }
+        for (model, rows) in byModel {
+            let first = rows[0]
+            lines += ["## \(model)", "", "Evaluation set: `\(first.dataset)`, \(first.samples) \(first.kind == "perplexity" ? "windows" : "samples")"
+                      + (first.fingerprint.map { "; input fingerprint `\($0.prefix(16))...`" } ?? "") + ".", ""]
+            switch first.kind {
+            case "classification":
+                lines += ["| variant | top-1 (95% CI) | top-5 | delta top-1 vs FP32 | agreement | flips c->w / w->c | KL vs FP32 | bits/weight | size (bytes) | status |",
+                          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                for r in rows {
+                    let m = r.metrics
+                    lines.append("| \(r.variant) | \(f(m["top1"].map { $0 * 100 }, 2))% (\(f(m["top1_ci_low"].map { $0 * 100 }, 1))-\(f(m["top1_ci_high"].map { $0 * 100 }, 1))) | \(f(m["top5"].map { $0 * 100 }, 2))% | \(f(m["delta_top1"].map { $0 * 100 }, 2)) pt | \(f(m["agreement"].map { $0 * 100 }, 2))% | \(f(m["flips_correct_to_wrong"], 0)) / \(f(m["flips_wrong_to_correct"], 0)) | \(f(m["kl"], 5)) | \(f(m["bits_per_weight"], 1)) | \(f(m["model_bytes"], 0)) | \(status(r)) |")
+                }
+            case "perplexity":
+                lines += ["| variant | perplexity (+- SE) | bits/byte | delta vs FP32 | bits/weight | size (bytes) | status |", "| --- | --- | --- | --- | --- | --- | --- |"]
+                for r in rows {
+                    let m = r.metrics
+                    lines.append("| \(r.variant) | \(f(m["perplexity"], 4)) +- \(f(m["perplexity_se"], 4)) | \(f(m["bits_per_byte"], 4)) | \(f(m["delta_perplexity"], 4)) | \(f(m["bits_per_weight"], 1)) | \(f(m["model_bytes"], 0)) | \(status(r)) |")
+                }
+            default:
+                lines += ["| variant | top-1 agreement with FP32 | bits/weight | size (bytes) | status |", "| --- | --- | --- | --- | --- |"]
+                for r in rows {
+                    lines.append("| \(r.variant) | \(f(r.metrics["agreement"].map { $0 * 100 }, 2))% | \(f(r.metrics["bits_per_weight"], 1)) | \(f(r.metrics["model_bytes"], 0)) | \(status(r)) |")
+                }
+            }
+            lines.append("")
+        }
+        if let gate {
+            let failing = gate.checks.filter { $0.status != .pass }
+            if !failing.isEmpty {
+                lines += ["## Checks not passing", "", "| model | variant | metric | baseline | value | allowed | status |", "| --- | --- | --- | --- | --- | --- | --- |"]
+                for c in failing { lines.append("| \(c.model) | \(c.variant) | \(c.metric) | \(f(c.baseline, 6)) | \(f(c.value, 6)) | \(f(c.allowance, 6)) | \(c.status.rawValue) |") }
+                lines.append("")
+            }
+        }
+        lines.append("Generated by `quantbench`; do not edit by hand.")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Writes `<folder>/<suite>.md` and `<folder>/<suite>.json`; returns their paths.
+    public static func write(_ results: SuiteResults, gate: GateReport?, folder: String) throws -> (markdown: String, json: String) {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let md = folder + "/\(results.suite).md", js = folder + "/\(results.suite).json"
+        try AtomicFile.write(try json(results), to: js)
+        try AtomicFile.write(Data(markdown(results, gate: gate).utf8), to: md)
+        return (md, js)
+    }
+}

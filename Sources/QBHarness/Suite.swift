@@ -1,0 +1,69 @@
+import Foundation
+import QBEngine
+
+/// A suite file (JSON): which models to evaluate, in which variants, on how much of their evaluation set.
+///
+/// ```json
+/// {"name": "default", "description": "...",
+///  "models": [{"model": "Models/fmnist-resnet", "variants": ["fp32"], "limit": null}]}
+/// ```
+/// `model` is a model folder (model.onnx + card.json; the card names the evaluation set and how to read it);
+/// `variants` are names from the variant table (`Variants.table`); `limit` evaluates only the first samples
+/// (perplexity: windows).
+public struct Suite: Codable, Sendable {
+    public struct Entry: Codable, Sendable {
+        public var model: String
+        public var variants: [String]
+        public var limit: Int?
+    }
+
+    public var name: String
+    public var description: String?
+    public var models: [Entry]
+
+    /// Reads and checks a suite file; errors name the file and the problem.
+    public static func load(_ path: String) throws -> Suite {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw HarnessError(file: path, "no such suite file")
+        }
+        let suite: Suite
+        do { suite = try JSONDecoder().decode(Suite.self, from: data) } catch {
+            throw HarnessError(file: path, "not a valid suite: \(HarnessError.describe(error))")
+        }
+        guard !suite.models.isEmpty else { throw HarnessError(file: path, "the suite lists no models") }
+        for e in suite.models {
+            for v in e.variants where Variants.table[v] == nil {
+                throw HarnessError(file: path, "model \(e.model): unknown variant \"\(v)\" (known: \(Variants.table.keys.sorted().joined(separator: ", ")))")
+            }
+            if let l = e.limit, l < 1 { throw HarnessError(file: path, "model \(e.model): limit must be positive") }
+        }
+        return suite
+    }
+}
+
+/// The harness phase's error: the file and the reason.
+public struct HarnessError: Error, CustomStringConvertible, Sendable {
+    public let file: String
+    public let reason: String
+
+    public init(file: String, _ reason: String) {
+        self.file = file
+        self.reason = reason
+    }
+
+    public var description: String { "\(file): \(reason)" }
+
+    /// A decoding error as a short sentence with its JSON path.
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let ctx): return "missing \"\(key.stringValue)\" at \(path(ctx))"
+        case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx): return "\(ctx.debugDescription) at \(path(ctx))"
+        case DecodingError.dataCorrupted(let ctx): return ctx.debugDescription
+        default: return "\(error)"
+        }
+    }
+
+    private static func path(_ ctx: DecodingError.Context) -> String {
+        ctx.codingPath.isEmpty ? "the top level" : ctx.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+}

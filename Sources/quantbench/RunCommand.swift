@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import QBEngine
+import QBHarness
+
+/// `quantbench` (= `quantbench run`): run a suite, write its report, gate it against its baselines.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a suite (default: Suites/default.json), write Reports/<suite>.md and .json, gate against Baselines/<suite>.json.",
+        discussion: """
+            Exit codes: 0 every gated figure within tolerance; 1 error; 2 a regression (or a baselined figure \
+            missing from the run); 3 an improvement beyond tolerance (with --strict); 4 a figure without a baseline.
+            """)
+
+    @Argument(help: "The suite file.")
+    var suite: String = "Suites/default.json"
+
+    @Option(help: "The project folder (paths in suites and cards are relative to it).")
+    var root: String = "."
+
+    @Option(help: "The baseline file (default: Baselines/<suite>.json).")
+    var baseline: String?
+
+    @Option(help: "Where the reports go.")
+    var reports: String = "Reports"
+
+    @Flag(help: "Fail (exit 3) when a two-sided figure improved beyond its tolerance, so the baseline gets ratcheted.")
+    var strict = false
+
+    @Option(help: "Kernel threads (results are identical for any value).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() throws {
+        var code: Int32 = 0
+        try CLI.guarded {
+            let s = try Suite.load(root + "/" + suite)
+            let runner = SuiteRunner(root: root, options: SessionOptions(threads: threads),
+                                     log: { FileHandle.standardError.write(Data("  \($0)\n".utf8)) },
+                                     progress: { CLI.progressPrinter(label: $0) })
+            let start = Date()
+            let results = try runner.run(s)
+            let baselinePath = root + "/" + (baseline ?? "Baselines/\(s.name).json")
+            var gate: GateReport? = nil
+            if FileManager.default.fileExists(atPath: baselinePath) {
+                gate = GateReport.compare(results, with: try BaselineFile.load(baselinePath))
+            }
+            let paths = try ReportWriter.write(results, gate: gate, folder: root + "/" + reports)
+            for row in results.rows {
+                let m = row.metrics
+                let figure = row.kind == "perplexity" ? String(format: "perplexity %.4f", m["perplexity"] ?? 0)
+                    : String(format: "top-1 %.2f%%", (m["top1"] ?? m["agreement"] ?? 0) * 100)
+                print("\(row.model) [\(row.variant)]: \(figure) on \(row.samples) \(row.kind == "perplexity" ? "windows" : "samples")")
+            }
+            print(String(format: "suite %@: %d results in %.1f s", s.name, results.rows.count, Date().timeIntervalSince(start)))
+            print("report: \(paths.markdown) (and \(paths.json))")
+            if let gate {
+                code = gate.exitCode(strict: strict)
+                for c in gate.checks where c.status != .pass && c.status != .expectedFailure {
+                    print("\(c.status.rawValue.uppercased()): \(c.model) [\(c.variant)] \(c.metric): \(c.value.map { String($0) } ?? "none") vs baseline \(c.baseline.map { String($0) } ?? "none")")
+                }
+                for f in gate.fingerprintChanges { print("note: \(f)") }
+                print("gate: \(code == 0 ? "pass" : "exit \(code)") against \(baselinePath)")
+            } else {
+                code = 4
+                print("gate: no baseline file \(baselinePath); record one with `quantbench baseline record` (exit 4)")
+            }
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// `quantbench baseline record`: run a suite and write its baselines.
+struct BaselineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "baseline", abstract: "Record baselines.", subcommands: [Record.self])
+
+    struct Record: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a suite and write Baselines/<suite>.json (atomically), printing what changed.")
+
+        @Argument(help: "The suite file.")
+        var suite: String = "Suites/default.json"
+
+        @Option(help: "The project folder.")
+        var root: String = "."
+
+        @Option(help: "Kernel threads.")
+        var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+        func run() throws {
+            try CLI.guarded {
+                let s = try Suite.load(root + "/" + suite)
+                let results = try SuiteRunner(root: root, options: SessionOptions(threads: threads),
+                                              progress: { CLI.progressPrinter(label: $0) }).run(s)
+                let path = root + "/Baselines/\(s.name).json"
+                let old = try? BaselineFile.load(path)
+                let new = BaselineFile.record(results)
+                for e in new.entries {
+                    let before = old?.entries.first { $0.model == e.model && $0.variant == e.variant && $0.metric == e.metric }
+                    if before?.value != e.value {
+                        print("\(e.model) [\(e.variant)] \(e.metric): \(before.map { String($0.value) } ?? "new") -> \(e.value)")
+                    }
+                }
+                try FileManager.default.createDirectory(atPath: root + "/Baselines", withIntermediateDirectories: true)
+                try new.write(to: path)
+                print("wrote \(path) (\(new.entries.count) entries)")
+            }
+        }
+    }
+}

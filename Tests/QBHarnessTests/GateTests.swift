@@ -1,0 +1,110 @@
+import Foundation
+@testable import QBHarness
+import QBTestSupport
+import Testing
+
+func syntheticResults(top1: Double = 0.9, perplexity: Double = 5.0) -> SuiteResults {
+    let env = Environment(cpu: "test CPU", cores: 2, swift: "6.3", avx2: true, build: "debug")
+    return SuiteResults(suite: "synthetic", environment: env, rows: [
+        ResultRow(model: "cnn", folder: "Models/cnn", dataset: "Datasets/set", variant: "fp32", kind: "classification", samples: 1000,
+                  fingerprint: "abc123", metrics: ["top1": top1, "top1_ci_low": top1 - 0.02, "top1_ci_high": top1 + 0.02, "top5": 0.99,
+                                                   "delta_top1": 0, "agreement": 1, "flips_correct_to_wrong": 0, "flips_wrong_to_correct": 0,
+                                                   "kl": 0, "bits_per_weight": 32, "model_bytes": 1234], seconds: 1.5),
+        ResultRow(model: "lm", folder: "Models/lm", dataset: "Datasets/text", variant: "fp32", kind: "perplexity", samples: 64,
+                  fingerprint: nil, metrics: ["perplexity": perplexity, "perplexity_se": 0.1, "bits_per_byte": 2.3, "delta_perplexity": 0,
+                                              "bits_per_weight": 32, "model_bytes": 999], seconds: 2),
+    ])
+}
+
+@Suite("Baselines, gating and exit codes")
+struct GateTests {
+    let baseline = BaselineFile.record(syntheticResults())
+
+    @Test("identical results pass")
+    func pass() {
+        let gate = GateReport.compare(syntheticResults(), with: baseline)
+        #expect(gate.exitCode(strict: true) == 0)
+        #expect(gate.checks.allSatisfy { $0.status == .pass })
+    }
+
+    @Test("a drop beyond tolerance is a regression (exit 2) naming the metric; within tolerance passes")
+    func regression() {
+        let worse = GateReport.compare(syntheticResults(top1: 0.895), with: baseline)
+        #expect(worse.exitCode(strict: false) == 2)
+        #expect(worse.checks.contains { $0.model == "cnn" && $0.metric == "top1" && $0.status == .regression })
+        #expect(GateReport.compare(syntheticResults(top1: 0.899), with: baseline).exitCode(strict: false) == 0)
+    }
+
+    @Test("lower is better for perplexity: a rise regresses, a fall is an improvement (exit 3 only when strict)")
+    func perplexityDirection() {
+        #expect(GateReport.compare(syntheticResults(perplexity: 5.01), with: baseline).exitCode(strict: false) == 2)
+        let better = GateReport.compare(syntheticResults(perplexity: 4.9), with: baseline)
+        #expect(better.checks.contains { $0.metric == "perplexity" && $0.status == .improvement })
+        #expect(better.exitCode(strict: false) == 0 && better.exitCode(strict: true) == 3)
+    }
+
+    @Test("a figure without a baseline exits 4; a baselined figure missing from the run exits 2")
+    func missing() {
+        var partial = baseline
+        partial.entries.removeAll { $0.model == "lm" }
+        #expect(GateReport.compare(syntheticResults(), with: partial).exitCode(strict: false) == 4)
+        var fewer = syntheticResults()
+        fewer.rows.removeLast()
+        let gate = GateReport.compare(fewer, with: baseline)
+        #expect(gate.exitCode(strict: false) == 2)
+        #expect(gate.checks.contains { $0.status == .missingResult && $0.model == "lm" })
+    }
+
+    @Test("expected failures are reported, never gated; fingerprint drift is reported")
+    func expectedFailureAndDrift() {
+        var b = baseline
+        for i in b.entries.indices where b.entries[i].metric == "top1" { b.entries[i].expectedFailure = "known: being retrained" }
+        var drifted = syntheticResults(top1: 0.5)
+        drifted.rows[0].fingerprint = "zzz999"
+        let gate = GateReport.compare(drifted, with: b)
+        #expect(gate.checks.contains { $0.metric == "top1" && $0.status == .expectedFailure })
+        #expect(!gate.fingerprintChanges.isEmpty)
+    }
+
+    @Test("baselines are written atomically and read back; broken files give a clear error")
+    func files() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("b.json").path
+        try baseline.write(to: path)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["b.json"], "no temporary file left")
+        #expect(try BaselineFile.load(path).entries == baseline.entries)
+        try Data("{\"suite\": \"x\", \"entries\": [".utf8).write(to: URL(fileURLWithPath: path))
+        do { _ = try BaselineFile.load(path); Issue.record("accepted") } catch let e as HarnessError {
+            #expect(e.file == path && e.reason.contains("not a valid baseline"))
+        }
+        var negative = baseline
+        negative.entries[0].tolerance.absolute = -1
+        try negative.write(to: path)
+        do { _ = try BaselineFile.load(path); Issue.record("accepted") } catch let e as HarnessError {
+            #expect(e.reason.contains("negative"), "\(e)")
+        }
+    }
+
+    @Test("suite files: unknown variants and empty suites are refused with the file named")
+    func suites() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("s.json").path
+        try Data(#"{"name": "s", "models": [{"model": "Models/x", "variants": ["int3"]}]}"#.utf8).write(to: URL(fileURLWithPath: path))
+        do { _ = try Suite.load(path); Issue.record("accepted") } catch let e as HarnessError { #expect(e.reason.contains("int3")) }
+        try Data(#"{"name": "s", "models": []}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: HarnessError.self) { try Suite.load(path) }
+        #expect(try Suite.load(Fixtures.packageRoot.appendingPathComponent("Suites/default.json").path).models.count == 4)
+    }
+
+    @Test("the Markdown report matches its snapshot")
+    func reportSnapshot() throws {
+        let md = ReportWriter.markdown(syntheticResults(top1: 0.895), gate: GateReport.compare(syntheticResults(top1: 0.895), with: baseline))
+        let snapshot = Fixtures.path("reports/synthetic.md")
+        if ProcessInfo.processInfo.environment["QB_UPDATE_SNAPSHOTS"] == "1" {
+            try Data(md.utf8).write(to: URL(fileURLWithPath: snapshot))
+        }
+        #expect(md == (try String(contentsOfFile: snapshot, encoding: .utf8)), "regenerate with QB_UPDATE_SNAPSHOTS=1 swift test if the change is intended")
+    }
+}
