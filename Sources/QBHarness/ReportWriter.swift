@@ -72,11 +72,24 @@ public enum ReportWriter {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Writes `<folder>/<suite>.md` and `<folder>/<suite>.json`; returns their paths.
+    /// One line per (model, variant, metric): `model,dataset,variant,samples,metric,value` (RFC 4180).
+    public static func csv(_ results: SuiteResults) -> String {
+        func field(_ s: String) -> String { s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+        var lines = ["model,dataset,variant,samples,metric,value"]
+        for r in results.rows {
+            for (k, v) in r.metrics.sorted(by: { $0.key < $1.key }) {
+                lines.append([r.model, r.dataset, r.variant, String(r.samples), k, String(v)].map(field).joined(separator: ","))
+            }
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// Writes `<folder>/<suite>.md`, `.json` and `.csv`; returns the Markdown and JSON paths.
     public static func write(_ results: SuiteResults, gate: GateReport?, folder: String) throws -> (markdown: String, json: String) {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let md = folder + "/\(results.suite).md", js = folder + "/\(results.suite).json"
         try AtomicFile.write(try json(results), to: js)
+        try AtomicFile.write(Data(csv(results).utf8), to: folder + "/\(results.suite).csv")
         try AtomicFile.write(Data(markdown(results, gate: gate).utf8), to: md)
         return (md, js)
     }

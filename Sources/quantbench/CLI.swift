@@ -28,20 +28,31 @@ enum CLI {
 }
 
 extension CLI {
-    /// Prints `label: done/total` to standard error, at most every half second, and once at the end.
+    /// Progress on standard error: `label: done/total (rate/s, ETA)`. On a terminal one line is redrawn
+    /// in place; otherwise a plain line at most every two seconds, and always at the end.
     static func progressPrinter(label: String) -> (Int, Int) -> Void {
         let state = ProgressState()
+        let terminal = isatty(STDERR_FILENO) != 0
         return { done, total in
             let now = Date()
-            if done == total || now.timeIntervalSince(state.last) >= 0.5 {
-                state.last = now
-                FileHandle.standardError.write(Data("  \(label): \(done)/\(total)\n".utf8))
+            let interval = terminal ? 0.2 : 2.0
+            guard done == total || now.timeIntervalSince(state.last) >= interval else { return }
+            state.last = now
+            let elapsed = now.timeIntervalSince(state.start)
+            let rate = elapsed > 0 ? Double(done) / elapsed : 0
+            let eta = rate > 0 ? Double(total - done) / rate : 0
+            let text = String(format: "  %@: %d/%d (%.1f/s, ETA %.0f s)", label, done, total, rate, eta)
+            if terminal {
+                FileHandle.standardError.write(Data(("\r" + text + (done == total ? "\n" : "")).utf8))
+            } else {
+                FileHandle.standardError.write(Data((text + "\n").utf8))
             }
         }
     }
 
     final class ProgressState: @unchecked Sendable {
-        var last = Date()
+        let start = Date()
+        var last = Date.distantPast
     }
 
     static func printReport(_ r: DatasetReport) {

@@ -108,3 +108,17 @@ struct GateTests {
         #expect(md == (try String(contentsOfFile: snapshot, encoding: .utf8)), "regenerate with QB_UPDATE_SNAPSHOTS=1 swift test if the change is intended")
     }
 }
+
+@Suite("Machine-readable results")
+struct ResultFormatTests {
+    @Test("JSON round-trips; CSV has one RFC 4180 line per metric")
+    func formats() throws {
+        let r = syntheticResults()
+        let back = try JSONDecoder().decode(SuiteResults.self, from: try ReportWriter.json(r))
+        #expect(back.rows == r.rows)
+        let csv = ReportWriter.csv(r).components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(csv.first == "model,dataset,variant,samples,metric,value")
+        #expect(csv.count == 1 + r.rows.reduce(0) { $0 + $1.metrics.count })
+        #expect(csv.contains("cnn,Datasets/set,fp32,1000,top1,0.9"))
+    }
+}
