@@ -196,3 +196,33 @@ struct ConformanceTests {
         }
     }
 }
+
+@Suite("Hostile shapes computed from data are refused, never trapped on")
+struct HostileShapeTests {
+    func run(_ op: String, _ inputs: [Value], attributes: [String: Any] = [:]) throws -> Value {
+        var m = ModelBuilder()
+        var names = [String]()
+        for (i, v) in inputs.enumerated() {
+            let name = "in\(i)"
+            names.append(name)
+            m.input(name, v.shape, type: v.type.rawValue)
+        }
+        m.output("y", unranked: true)
+        m.node(op, names, ["y"], attributes)
+        let session = try Session(graph: try m.graph())
+        var feeds = [String: Value]()
+        for (i, v) in inputs.enumerated() { feeds["in\(i)"] = v }
+        return try session.run(feeds)["y"]!
+    }
+
+    @Test("ConstantOfShape, Expand, Tile and Range with overflowing sizes")
+    func overflow() {
+        let huge: Int64 = 1 << 40
+        #expect(throws: EngineError.self) { try run("ConstantOfShape", [Value(shape: [3], ints: [huge, huge, huge])]) }
+        #expect(throws: EngineError.self) { try run("ConstantOfShape", [Value(shape: [2], ints: [4, -1])]) }
+        #expect(throws: EngineError.self) { try run("Expand", [Value(shape: [1], floats: [1]), Value(shape: [2], ints: [huge, huge])]) }
+        #expect(throws: EngineError.self) { try run("Tile", [Value(shape: [2], floats: [1, 2]), Value(shape: [1], ints: [Int64.max])]) }
+        #expect(throws: EngineError.self) { try run("Range", [Value(shape: [], ints: [0]), Value(shape: [], ints: [Int64.max]), Value(shape: [], ints: [1])]) }
+        #expect(throws: EngineError.self) { try run("Gather", [Value(shape: [3], floats: [1, 2, 3]), Value(shape: [1], ints: [7])]) }
+    }
+}

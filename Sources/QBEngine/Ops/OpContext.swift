@@ -39,6 +39,19 @@ struct OpContext: Sendable {
         return a < 0 ? a + rank : a
     }
 
+    /// The element count of a shape computed from data (Expand, ConstantOfShape, Tile, Range), refusing
+    /// negative dimensions and counts over the engine's limit instead of overflowing.
+    func checkedCount(_ shape: [Int], limit: Int = 1 << 31) throws -> Int {
+        var n = 1
+        for d in shape {
+            guard d >= 0 else { throw fail(.badInput, "negative dimension in \(shape)") }
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            guard !overflow, p <= limit else { throw fail(.limit, "shape \(shape) has more than \(limit) elements") }
+            n = p
+        }
+        return n
+    }
+
     /// An int64 list held in an input tensor (axes, shape, pads, ...).
     func intList(_ inputs: [Value?], _ i: Int) throws -> [Int]? {
         guard let v = optional(inputs, i) else { return nil }

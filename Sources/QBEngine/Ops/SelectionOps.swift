@@ -122,9 +122,7 @@ enum SelectionOps {
 
         r["ConstantOfShape"] = OperatorDef(run: { ctx, inputs in
             guard let shape = try ctx.intList(inputs, 0) else { throw ctx.fail(.malformedModel, "the shape input is required") }
-            guard shape.allSatisfy({ $0 >= 0 }) else { throw ctx.fail(.badInput, "negative dimension in \(shape)") }
-            let count = shape.reduce(1, *)
-            guard count <= 1 << 31 else { throw ctx.fail(.limit, "shape \(shape) is too large") }
+            let count = try ctx.checkedCount(shape)
             let fill = try ctx.node.tensor("value", file: ctx.file) ?? Value(shape: [1], floats: [0])
             switch fill.storage {
             case .float(let f): return [Value(type: fill.type, shape: shape, storage: .float([Float](repeating: f.first ?? 0, count: count)))]
@@ -140,13 +138,17 @@ enum SelectionOps {
             let s = try ctx.input(inputs, 0), l = try ctx.input(inputs, 1), d = try ctx.input(inputs, 2)
             if s.type.isFloat {
                 let a = s.floats[0], b = l.floats[0], step = d.floats[0]
-                guard step != 0 else { throw ctx.fail(.badInput, "delta is 0") }
-                let n = max(Int((Double(b - a) / Double(step)).rounded(.up)), 0)
+                guard step != 0, step.isFinite, a.isFinite, b.isFinite else { throw ctx.fail(.badInput, "start, limit and delta must be finite, delta non-zero") }
+                let steps = (Double(b - a) / Double(step)).rounded(.up)
+                guard steps <= Double(1 << 31) else { throw ctx.fail(.limit, "Range of \(steps) elements is too large") }
+                let n = max(Int(steps), 0)
                 return [Value(type: s.type, shape: [n], storage: .float((0..<n).map { a + Float($0) * step }))]
             }
             let a = s.ints[0], b = l.ints[0], step = d.ints[0]
             guard step != 0 else { throw ctx.fail(.badInput, "delta is 0") }
-            let n = max(Int((Double(b - a) / Double(step)).rounded(.up)), 0)
+            let steps = ((Double(b) - Double(a)) / Double(step)).rounded(.up)
+            guard steps <= Double(1 << 31) else { throw ctx.fail(.limit, "Range of \(steps) elements is too large") }
+            let n = max(Int(steps), 0)
             return [Value(type: s.type, shape: [n], ints: (0..<n).map { a + Int64($0) * step })]
         }, infer: { ctx, t in [TypeInfo(type: (t.first ?? nil)?.type ?? .float, shape: [.unknown])] })
 
@@ -155,9 +157,9 @@ enum SelectionOps {
             guard let reps = try ctx.intList(inputs, 1), reps.count == x.rank, reps.allSatisfy({ $0 >= 0 }) else {
                 throw ctx.fail(.badInput, "repeats must hold one non-negative value per axis of \(x.shape)")
             }
-            let outShape = zip(x.shape, reps).map { $0 * $1 }
+            let outShape = zip(x.shape, reps).map { $0.multipliedReportingOverflow(by: $1).overflow ? -1 : $0 * $1 }
             let inStrides = strides(x.shape)
-            let n = outShape.reduce(1, *)
+            let n = try ctx.checkedCount(outShape)
             var map = [Int](repeating: 0, count: n)
             let outStrides = strides(outShape)
             for i in 0..<n {

@@ -97,6 +97,7 @@ enum ShapeOps {
             let x = try ctx.input(inputs, 0)
             guard let target = try ctx.intList(inputs, 1) else { throw ctx.fail(.malformedModel, "the shape input is required") }
             guard let shape = Broadcast.shape([x.shape, target]) else { throw ctx.fail(.shapeMismatch, "cannot expand \(x.shape) to \(target)") }
+            _ = try ctx.checkedCount(shape)
             switch x.storage {
             case .float(let f): return [Value(type: x.type, shape: shape, storage: .float(Broadcast.expand(f, x.shape, to: shape)))]
             case .int(let v): return [Value(type: x.type, shape: shape, storage: .int(Broadcast.expand(v, x.shape, to: shape)))]
