@@ -130,7 +130,8 @@ public struct GateReport: Sendable {
         }
         var changes = [String]()
         for row in results.rows {
-            if let f = row.fingerprint, let b = baseline.fingerprints[row.model], f != b {
+            // A merged run carries its shards' fingerprints, not the whole set's: not comparable.
+            if let f = row.fingerprint, !f.hasPrefix("shards:"), let b = baseline.fingerprints[row.model], f != b {
                 changes.append("\(row.model): inputs changed (fingerprint \(f.prefix(12))... vs baseline \(b.prefix(12))...)")
             }
         }

@@ -11,8 +11,12 @@ public struct ResultRow: Codable, Sendable, Equatable {
     public var samples: Int
     /// The input fingerprint (image sets), proving the inputs did not drift.
     public var fingerprint: String?
-    /// Metric values by name (see `Metric`).
+    /// Metric values by name (see `Metric`), computed from `counts` (plus bits per weight and size).
     public var metrics: [String: Double]
+    /// The integer tallies the metrics come from; shards add them up exactly (see `Counts`).
+    public var counts: [String: Int64] = [:]
+    /// Which samples (perplexity: windows) this row covers, when it is one shard's part.
+    public var range: [Int]? = nil
     /// Wall-clock seconds (excluded from determinism comparisons).
     public var seconds: Double
 }
@@ -66,4 +70,39 @@ public enum Metric {
         "kl": Tolerance(absolute: 1e-4, relative: nil, twoSided: false),
         "perplexity": Tolerance(absolute: nil, relative: 1e-4, twoSided: true),
     ]
+}
+
+extension SuiteResults {
+    /// Adds shard results up: rows of the same (model, variant) are summed count by count, in the order
+    /// the first shard lists them. Refuses shards of different suites, shards whose sample ranges do not
+    /// tile each model's set without gap or overlap, and (unless `allowIncomplete`) a missing shard.
+    public static func merge(_ parts: [SuiteResults], allowIncomplete: Bool = false) throws -> SuiteResults {
+        guard let first = parts.first else { throw HarnessError(file: "merge", "no shard results given") }
+        guard parts.allSatisfy({ $0.suite == first.suite }) else { throw HarnessError(file: "merge", "the shards come from different suites") }
+        var rows = [ResultRow]()
+        for proto in first.rows {
+            let mine = parts.flatMap { $0.rows.filter { $0.model == proto.model && $0.variant == proto.variant } }
+            let ranges = mine.compactMap(\.range).sorted { $0[0] < $1[0] }
+            guard ranges.count == mine.count else { throw HarnessError(file: "merge", "\(proto.model) [\(proto.variant)]: a part is not a shard (no sample range)") }
+            for (a, b) in zip(ranges, ranges.dropFirst()) where a[1] != b[0] {
+                if !allowIncomplete || a[1] > b[0] {
+                    throw HarnessError(file: "merge", "\(proto.model) [\(proto.variant)]: samples \(a[1])..<\(b[0]) are \(a[1] < b[0] ? "missing (a shard failed or was not given)" : "covered twice")")
+                }
+            }
+            if !allowIncomplete && ranges.first?[0] != 0 {
+                throw HarnessError(file: "merge", "\(proto.model) [\(proto.variant)]: the first shard (from sample 0) is missing")
+            }
+            var merged = proto
+            merged.counts = [:]
+            for part in mine { for (k, v) in part.counts { merged.counts[k, default: 0] += v } }
+            merged.samples = mine.reduce(0) { $0 + $1.samples }
+            merged.seconds = mine.reduce(0) { $0 + $1.seconds }
+            merged.range = nil
+            let fingerprints = Set(mine.compactMap(\.fingerprint))
+            merged.fingerprint = fingerprints.isEmpty ? nil : "shards:" + mine.compactMap(\.fingerprint).joined(separator: "+").prefix(200)
+            for (k, v) in Counts.metrics(kind: merged.kind, merged.counts) { merged.metrics[k] = v }
+            rows.append(merged)
+        }
+        return SuiteResults(suite: first.suite, environment: first.environment, rows: rows)
+    }
 }

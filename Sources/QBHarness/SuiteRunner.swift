@@ -19,11 +19,19 @@ public struct SuiteRunner {
         self.progress = progress
     }
 
-    public func run(_ suite: Suite) throws -> SuiteResults {
+    /// Runs the suite, or with `shard` = (k, n) only the k-th of n contiguous sample ranges of every model
+    /// (k from 0); `SuiteResults.merge` adds the shards' rows back up exactly.
+    public func run(_ suite: Suite, shard: (index: Int, count: Int)? = nil) throws -> SuiteResults {
         var rows = [ResultRow]()
         for entry in suite.models {
             let folder = entry.model.hasPrefix("/") ? entry.model : root + "/" + entry.model
             let card = try ModelCard.load(folder)
+            var first = 0, limit = entry.limit
+            if let shard {
+                let total = min(entry.limit ?? Int.max, try CardEvaluation.sampleCount(folder: folder, root: root))
+                first = total * shard.index / shard.count
+                limit = total * (shard.index + 1) / shard.count
+            }
             let graph = try ModelLoader.load(folder + "/model.onnx", limits: options.limits)
             let bytes = ((try? FileManager.default.attributesOfItem(atPath: folder + "/model.onnx"))?[.size] as? NSNumber)?.intValue ?? 0
             var reference: CardEvaluation.Outcome? = nil
@@ -32,7 +40,7 @@ public struct SuiteRunner {
                 log("\(card.name): \(name)")
                 let start = Date()
                 let session = try Session(graph: try variant.prepare(graph), options: options)
-                let outcome = try CardEvaluation.run(folder: folder, root: root, options: options, limit: entry.limit, session: session,
+                let outcome = try CardEvaluation.run(folder: folder, root: root, options: options, from: first, limit: limit, session: session,
                                                      progress: progress?("\(card.name) \(name)"))
                 if name == "fp32" { reference = outcome }
                 guard entry.variants.contains(name) else { continue }
@@ -40,6 +48,7 @@ public struct SuiteRunner {
                                     samples: 0, fingerprint: nil, metrics: [:], seconds: Date().timeIntervalSince(start))
                 row.metrics["bits_per_weight"] = variant.bitsPerWeight
                 row.metrics["model_bytes"] = Double(bytes)
+                if shard != nil { row.range = [first, limit ?? first] }
                 try fill(&row, outcome, reference: reference!)
                 rows.append(row)
             }
@@ -53,31 +62,18 @@ public struct SuiteRunner {
             row.kind = "classification"
             row.samples = c.count
             row.fingerprint = c.fingerprint
-            let ci = Statistics.wilson(successes: c.correct, n: c.count)
-            row.metrics["top1"] = c.accuracy
-            row.metrics["top1_ci_low"] = ci.low
-            row.metrics["top1_ci_high"] = ci.high
-            row.metrics["top5"] = Double(c.topK(5)) / Double(max(c.count, 1))
-            row.metrics["delta_top1"] = c.accuracy - r.accuracy
-            row.metrics["agreement"] = Double(zip(c.predictions, r.predictions).filter { $0 == $1 }.count) / Double(max(c.count, 1))
-            row.metrics["flips_correct_to_wrong"] = Double(c.labels.indices.filter { r.predictions[$0] == c.labels[$0] && c.predictions[$0] != c.labels[$0] }.count)
-            row.metrics["flips_wrong_to_correct"] = Double(c.labels.indices.filter { r.predictions[$0] != c.labels[$0] && c.predictions[$0] == c.labels[$0] }.count)
-            if c.classes > 0 && r.classes == c.classes {
-                row.metrics["kl"] = c.labels.indices.reduce(0.0) { $0 + Statistics.klDivergence(reference: r.row($1), c.row($1)) } / Double(max(c.count, 1))
-            }
+            row.counts = Counts.classification(c, reference: r)
         case (.perplexity(let p), .perplexity(let r)):
             row.kind = "perplexity"
             row.samples = p.windows
-            row.metrics["perplexity"] = p.perplexity
-            row.metrics["perplexity_se"] = p.perplexityStandardError
-            row.metrics["bits_per_byte"] = p.bitsPerToken
-            row.metrics["delta_perplexity"] = p.perplexity - r.perplexity
+            row.counts = Counts.perplexity(p, reference: r)
         case (.predictions(let top1), .predictions(let ref)):
             row.kind = "agreement"
             row.samples = top1.count
-            row.metrics["agreement"] = Double(zip(top1, ref).filter { $0 == $1 }.count) / Double(max(top1.count, 1))
+            row.counts = ["n": Int64(top1.count), "agree": Int64(zip(top1, ref).filter { $0 == $1 }.count)]
         default:
             throw HarnessError(file: row.folder, "the variant's evaluation differs in kind from FP32's")
         }
+        for (k, v) in Counts.metrics(kind: row.kind, row.counts) { row.metrics[k] = v }
     }
 }

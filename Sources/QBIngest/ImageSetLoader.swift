@@ -62,21 +62,22 @@ public struct ImageSetLoader: Sendable {
         var count: Int
     }
 
-    /// Loads the first `limit` samples (all when nil), calling `body` with each batch in order and
-    /// `progress(done, total)` after each batch.
+    /// Loads samples `first ..< limit` (to the end when `limit` is nil), calling `body` with each batch in
+    /// order and `progress(done, total)` after each batch.
     @discardableResult
-    public func forEachBatch(_ dataset: ImageDataset, limit: Int? = nil,
+    public func forEachBatch(_ dataset: ImageDataset, from first: Int = 0, limit: Int? = nil,
                              progress: ((Int, Int) -> Void)? = nil,
                              _ body: (ImageBatch) throws -> Void) throws -> LoadSummary {
         let total = min(limit ?? dataset.samples.count, dataset.samples.count)
+        let first = min(max(first, 0), total)
         let p = preprocessor.settings
         let per = p.channels * p.size * p.size
         var fingerprint = Fingerprint(domain: "image-set", settings: FingerprintSettings(
             dataset: dataset.kind.rawValue, dctScaling: decoder.options.dctScaling, strictJPEG: decoder.options.strictJPEG,
-            preprocessing: p, classes: dataset.classes, count: total))
+            preprocessing: p, classes: dataset.classes, count: total - first))
         var bad = [BadSample]()
         var loaded = 0
-        var start = 0
+        var start = first
         while start < total {
             let n = min(batchSize, total - start)
             var storage = [Float](repeating: 0, count: n * per)
@@ -122,9 +123,9 @@ public struct ImageSetLoader: Sendable {
                                    indices: keep.map { start + $0 })
             if !keep.isEmpty { try body(batch) }
             start += n
-            progress?(start, total)
+            progress?(start - first, total - first)
         }
-        return LoadSummary(total: total, loaded: loaded, bad: bad, fingerprint: fingerprint.finalize())
+        return LoadSummary(total: total - first, loaded: loaded, bad: bad, fingerprint: fingerprint.finalize())
     }
 
     /// Reads the first `limit` samples (all when nil) for their summary and fingerprint only.

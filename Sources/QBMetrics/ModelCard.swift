@@ -52,10 +52,25 @@ public enum CardEvaluation {
         case predictions([Int])
     }
 
-    /// `root` is the project folder the card's paths are relative to; `limit` evaluates only the first
-    /// samples (perplexity: windows).
+    /// The number of samples (perplexity: windows) of a card's evaluation set.
+    public static func sampleCount(folder: String, root: String) throws -> Int {
+        let card = try ModelCard.load(folder)
+        let dataset = root + "/" + card.eval.dataset
+        switch card.eval.kind {
+        case "image-classification": return try ImageDataset.imageFolder(dataset).samples.count
+        case "image-agreement": return try ImageDataset.unlabeledFolder(dataset).samples.count
+        case "text-classification", "text-probe":
+            return try TextDataset.labeled(dataset, textColumn: card.eval.text_column ?? "text", labelColumn: card.eval.label_column ?? "label",
+                                           declaredClasses: card.eval.classes).samples.count
+        case "perplexity": return try TextCorpus(files: [dataset]).text.utf8.count / (card.eval.window ?? 128)
+        default: throw EngineError(.malformedModel, file: folder + "/card.json", "unknown evaluation kind \(card.eval.kind)")
+        }
+    }
+
+    /// `root` is the project folder the card's paths are relative to; samples `first ..< limit` are
+    /// evaluated (perplexity: windows; all when nil).
     /// `session` runs a given (e.g. quantized) form of the model instead of `model.onnx` as it is.
-    public static func run(folder: String, root: String, options: SessionOptions = SessionOptions(), limit: Int? = nil,
+    public static func run(folder: String, root: String, options: SessionOptions = SessionOptions(), from first: Int = 0, limit: Int? = nil,
                            session given: Session? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
         let card = try ModelCard.load(folder)
         let session = try given ?? Session(modelPath: folder + "/model.onnx", options: options)
@@ -67,14 +82,14 @@ public enum CardEvaluation {
                 throw EngineError(.malformedModel, file: folder + "/card.json", "unknown preprocessing preset \(card.eval.preset ?? "(none)")")
             }
             let loader = try ImageSetLoader(preprocessing: preset, threads: options.threads)
-            return .classification(try ModelEvaluation.images(session, dataset: set, loader: loader, limit: limit, progress: progress))
+            return .classification(try ModelEvaluation.images(session, dataset: set, loader: loader, from: first, limit: limit, progress: progress))
         case "text-classification":
             let set = try TextDataset.labeled(dataset, textColumn: card.eval.text_column ?? "text", labelColumn: card.eval.label_column ?? "label",
                                               declaredClasses: card.eval.classes)
             guard let vocab = card.eval.vocabulary else { throw EngineError(.malformedModel, file: folder + "/card.json", "text evaluation needs a vocabulary") }
             let tokenizer = try WordPieceTokenizer(vocabularyFile: root + "/" + vocab)
             return .classification(try ModelEvaluation.text(session, dataset: set, encode: { tokenizer.encode($0, maxLength: card.eval.max_length) },
-                                                            limit: limit, progress: progress))
+                                                            from: first, limit: limit, progress: progress))
         case "image-agreement":
             let set = try ImageDataset.unlabeledFolder(dataset)
             guard let preset = Preprocessing.presets[card.eval.preset ?? ""] else {
@@ -91,7 +106,8 @@ public enum CardEvaluation {
             let tokenizer = try WordPieceTokenizer(vocabularyFile: root + "/" + vocab)
             let input = session.inputs[0].name, output = session.outputs[0].name
             var predictions = [Int](), logits = [Float]()
-            for (i, s) in set.samples.prefix(limit ?? set.samples.count).enumerated() {
+            let end = min(limit ?? set.samples.count, set.samples.count)
+            for (i, s) in set.samples[min(first, end)..<end].enumerated() {
                 let ids = tokenizer.encode(s.text, maxLength: card.eval.max_length).map { Int64($0) }
                 let e = try session.run([input: Value(shape: [1, ids.count], ints: ids)])[output]!.floats
                 let scores = zip(probe.weights, probe.bias).map { w, b in zip(w, e).reduce(b) { $0 + $1.0 * $1.1 } }
@@ -99,12 +115,12 @@ public enum CardEvaluation {
                 logits += scores
                 if (i + 1) % 100 == 0 { progress?(i + 1, set.samples.count) }
             }
-            return .classification(ModelEvaluation.Classification(predictions: predictions, labels: set.samples.prefix(predictions.count).map(\.label),
+            return .classification(ModelEvaluation.Classification(predictions: predictions, labels: set.samples[min(first, end)..<end].map(\.label),
                                                                   logits: logits, classes: probe.bias.count))
         case "perplexity":
             let corpus = try TextCorpus(files: [dataset])
             let tokens = corpus.text.utf8.map { Int64($0) }
-            return .perplexity(try ModelEvaluation.perplexity(session, tokens: tokens, window: card.eval.window ?? 128, limitWindows: limit,
+            return .perplexity(try ModelEvaluation.perplexity(session, tokens: tokens, window: card.eval.window ?? 128, from: first, limitWindows: limit,
                                                               progress: progress))
         default:
             throw EngineError(.malformedModel, file: folder + "/card.json", "unknown evaluation kind \(card.eval.kind)")

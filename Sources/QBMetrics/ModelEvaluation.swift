@@ -62,12 +62,12 @@ public enum ModelEvaluation {
 
     /// Top-1 predictions of an image classifier over `dataset`, read through `loader` (batched,
     /// preprocessed exactly as `dataset inspect` does).
-    public static func images(_ session: Session, dataset: ImageDataset, loader: ImageSetLoader, limit: Int? = nil,
+    public static func images(_ session: Session, dataset: ImageDataset, loader: ImageSetLoader, from first: Int = 0, limit: Int? = nil,
                               progress: ((Int, Int) -> Void)? = nil) throws -> Classification {
         let input = session.inputs[0].name, output = session.outputs[0].name
         var predictions = [Int](), labels = [Int](), logits = [Float]()
         var classes = 0
-        let summary = try loader.forEachBatch(dataset, limit: limit, progress: progress) { batch in
+        let summary = try loader.forEachBatch(dataset, from: first, limit: limit, progress: progress) { batch in
             let y = try session.run([input: Value(batch.tensor)])[output]!
             predictions += argmax(y)
             labels += batch.labels
@@ -78,10 +78,11 @@ public enum ModelEvaluation {
     }
 
     /// Top-1 predictions of a text classifier, one text per run at its own length (no padding).
-    public static func text(_ session: Session, dataset: TextDataset, encode: (String) -> [Int32], limit: Int? = nil,
+    public static func text(_ session: Session, dataset: TextDataset, encode: (String) -> [Int32], from first: Int = 0, limit: Int? = nil,
                             progress: ((Int, Int) -> Void)? = nil) throws -> Classification {
         let input = session.inputs[0].name, output = session.outputs[0].name
-        let samples = dataset.samples.prefix(limit ?? dataset.samples.count)
+        let end = min(limit ?? dataset.samples.count, dataset.samples.count)
+        let samples = dataset.samples[min(first, end)..<end]
         var predictions = [Int](), logits = [Float]()
         var classes = 0
         for (i, s) in samples.enumerated() {
@@ -98,13 +99,13 @@ public enum ModelEvaluation {
     /// Perplexity of a causal language model over consecutive, non-overlapping windows of `window`
     /// tokens (the tail shorter than a window dropped): in each window every token after the first is
     /// predicted from the tokens before it. Log-softmax in Double, summed in Double.
-    public static func perplexity(_ session: Session, tokens: [Int64], window: Int, batch: Int = 16, limitWindows: Int? = nil,
+    public static func perplexity(_ session: Session, tokens: [Int64], window: Int, batch: Int = 16, from firstWindow: Int = 0, limitWindows: Int? = nil,
                                   progress: ((Int, Int) -> Void)? = nil) throws -> Perplexity {
         let input = session.inputs[0].name, output = session.outputs[0].name
         let windows = min(tokens.count / window, limitWindows ?? Int.max)
         var nll = 0.0
         var perWindow = [Double]()
-        var start = 0
+        var start = min(firstWindow, windows)
         while start < windows {
             let n = min(batch, windows - start)
             let ids = Array(tokens[(start * window)..<((start + n) * window)])
@@ -126,8 +127,9 @@ public enum ModelEvaluation {
                 perWindow.append(windowSum / Double(window - 1))
             }
             start += n
-            progress?(start, windows)
+            progress?(start - firstWindow, windows - firstWindow)
         }
-        return Perplexity(nllSum: nll, predicted: windows * (window - 1), windows: windows, windowNLL: perWindow)
+        let evaluated = windows - min(firstWindow, windows)
+        return Perplexity(nllSum: nll, predicted: evaluated * (window - 1), windows: evaluated, windowNLL: perWindow)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QBEngine
 import QBHarness
+import QBIngest
 
 /// `quantbench` (= `quantbench run`): run a suite, write its report, gate it against its baselines.
 struct RunCommand: ParsableCommand {
@@ -31,6 +32,24 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Kernel threads (results are identical for any value).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: "Run only shard K of N (K from 1): a contiguous 1/N of every model's samples; writes partial results for `quantbench merge`, no gate.")
+    var shard: String?
+
+    @Option(help: "Where a shard's partial results go (default Reports/<suite>.shard-K-of-N.json).")
+    var output: String?
+
+    func validate() throws {
+        if let shard { _ = try Self.parseShard(shard) }
+    }
+
+    static func parseShard(_ text: String) throws -> (index: Int, count: Int) {
+        let parts = text.split(separator: "/").compactMap { Int($0) }
+        guard parts.count == 2, parts[1] >= 1, (1...parts[1]).contains(parts[0]) else {
+            throw ValidationError("--shard must be K/N with 1 <= K <= N, not \(text)")
+        }
+        return (parts[0] - 1, parts[1])
+    }
+
     func run() throws {
         var code: Int32 = 0
         try CLI.guarded {
@@ -39,8 +58,27 @@ struct RunCommand: ParsableCommand {
                                      log: { FileHandle.standardError.write(Data("  \($0)\n".utf8)) },
                                      progress: { CLI.progressPrinter(label: $0) })
             let start = Date()
+            if let shard {
+                let (k, n) = try Self.parseShard(shard)
+                let results = try runner.run(s, shard: (k, n))
+                let path = output ?? root + "/" + reports + "/\(s.name).shard-\(k + 1)-of-\(n).json"
+                try AtomicFile.write(try ReportWriter.json(results), to: path)
+                print(String(format: "shard %d/%d of suite %@: %d partial results in %.1f s, written to %@", k + 1, n, s.name, results.rows.count,
+                             Date().timeIntervalSince(start), path))
+                return
+            }
             let results = try runner.run(s)
-            let baselinePath = root + "/" + (baseline ?? "Baselines/\(s.name).json")
+            code = try Self.reportAndGate(results, root: root, baseline: baseline, reports: reports, strict: strict)
+            print(String(format: "suite %@: %d results in %.1f s", s.name, results.rows.count, Date().timeIntervalSince(start)))
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    /// Writes the reports, gates against the baseline, prints the verdict; returns the exit code.
+    static func reportAndGate(_ results: SuiteResults, root: String, baseline: String?, reports: String, strict: Bool) throws -> Int32 {
+        var code: Int32 = 0
+        do {
+            let baselinePath = root + "/" + (baseline ?? "Baselines/\(results.suite).json")
             var gate: GateReport? = nil
             if FileManager.default.fileExists(atPath: baselinePath) {
                 gate = GateReport.compare(results, with: try BaselineFile.load(baselinePath))
@@ -52,7 +90,6 @@ struct RunCommand: ParsableCommand {
                     : String(format: "top-1 %.2f%%", (m["top1"] ?? m["agreement"] ?? 0) * 100)
                 print("\(row.model) [\(row.variant)]: \(figure) on \(row.samples) \(row.kind == "perplexity" ? "windows" : "samples")")
             }
-            print(String(format: "suite %@: %d results in %.1f s", s.name, results.rows.count, Date().timeIntervalSince(start)))
             print("report: \(paths.markdown) (and \(paths.json))")
             if let gate {
                 code = gate.exitCode(strict: strict)
@@ -65,6 +102,48 @@ struct RunCommand: ParsableCommand {
                 code = 4
                 print("gate: no baseline file \(baselinePath); record one with `quantbench baseline record` (exit 4)")
             }
+        }
+        return code
+    }
+}
+
+/// `quantbench merge FILES...`: add shard results up exactly, then report and gate like `run`.
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Merge shard results (quantbench run --shard K/N) into one report and gate it.",
+        discussion: "Refuses incomplete or overlapping shards unless --allow-incomplete (the report then says so). Exit codes as for run.")
+
+    @Argument(help: "The shards' result files.")
+    var files: [String]
+
+    @Option(help: "The project folder.")
+    var root: String = "."
+
+    @Option(help: "The baseline file (default: Baselines/<suite>.json).")
+    var baseline: String?
+
+    @Option(help: "Where the reports go.")
+    var reports: String = "Reports"
+
+    @Flag(help: "Fail (exit 3) on improvements beyond tolerance.")
+    var strict = false
+
+    @Flag(help: "Merge even when shards are missing; the merged report covers only what was given.")
+    var allowIncomplete = false
+
+    func run() throws {
+        var code: Int32 = 0
+        try CLI.guarded {
+            let parts = try files.map { path -> SuiteResults in
+                guard let data = FileManager.default.contents(atPath: path) else { throw HarnessError(file: path, "no such results file") }
+                do { return try JSONDecoder().decode(SuiteResults.self, from: data) } catch {
+                    throw HarnessError(file: path, "not a results file: \(error)")
+                }
+            }
+            let merged = try SuiteResults.merge(parts, allowIncomplete: allowIncomplete)
+            if allowIncomplete { print("note: merged with --allow-incomplete; samples may be missing") }
+            code = try RunCommand.reportAndGate(merged, root: root, baseline: baseline, reports: reports, strict: strict)
         }
         if code != 0 { throw ExitCode(code) }
     }

@@ -1,0 +1,36 @@
+import Foundation
+import QBEngine
+@testable import QBHarness
+import QBTestSupport
+import Testing
+
+@Suite("Shards add up exactly", .serialized)
+struct ShardTests {
+    /// A quick suite over real models: a classifier, the text classifier and the language model, limited.
+    static func quickSuite() -> Suite {
+        Suite(name: "quick", description: nil, models: [
+            Suite.Entry(model: "Models/fmnist-resnet", variants: ["fp32"], limit: 203),
+            Suite.Entry(model: "Models/finefoods-transformer", variants: ["fp32"], limit: 41),
+            Suite.Entry(model: "Models/austen-lm", variants: ["fp32"], limit: 19),
+        ])
+    }
+
+    @Test("three shards merged equal one unsharded run, count for count and metric for metric")
+    func mergeEqualsWhole() throws {
+        let runner = SuiteRunner(root: Fixtures.packageRoot.path, options: SessionOptions(threads: 2))
+        let whole = try runner.run(Self.quickSuite())
+        let parts = try (0..<3).map { try runner.run(Self.quickSuite(), shard: ($0, 3)) }
+        let merged = try SuiteResults.merge([parts[2], parts[0], parts[1]])
+        #expect(merged.rows.count == whole.rows.count)
+        for (m, w) in zip(merged.rows, whole.rows) {
+            #expect(m.counts == w.counts, "\(m.model)")
+            #expect(m.samples == w.samples)
+            #expect(m.metrics == w.metrics, "\(m.model): \(m.metrics) vs \(w.metrics)")
+        }
+        // A missing shard is refused unless allowed.
+        #expect(throws: HarnessError.self) { try SuiteResults.merge([parts[0], parts[2]]) }
+        #expect(throws: HarnessError.self) { try SuiteResults.merge([parts[0], parts[0], parts[1], parts[2]]) }
+        let partial = try SuiteResults.merge([parts[0], parts[2]], allowIncomplete: true)
+        #expect(partial.rows[0].samples < whole.rows[0].samples)
+    }
+}
