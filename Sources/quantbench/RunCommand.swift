@@ -188,3 +188,38 @@ struct BaselineCommand: ParsableCommand {
         }
     }
 }
+
+/// `quantbench gate RESULTS.json`: gate results already computed (a run's or a merge's JSON).
+struct GateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gate",
+        abstract: "Compare a results file (Reports/<suite>.json) with its baselines, rewrite its report, and exit with the gate's code.")
+
+    @Argument(help: "The results file.")
+    var results: String
+
+    @Option(help: "The project folder.")
+    var root: String = "."
+
+    @Option(help: "The baseline file (default: Baselines/<suite>.json).")
+    var baseline: String?
+
+    @Option(help: "Where the reports go.")
+    var reports: String = "Reports"
+
+    @Flag(help: "Fail (exit 3) on improvements beyond tolerance.")
+    var strict = false
+
+    func run() throws {
+        var code: Int32 = 0
+        try CLI.guarded {
+            guard let data = FileManager.default.contents(atPath: results) else { throw HarnessError(file: results, "no such results file") }
+            let parsed: SuiteResults
+            do { parsed = try JSONDecoder().decode(SuiteResults.self, from: data) } catch {
+                throw HarnessError(file: results, "not a results file: \(error)")
+            }
+            code = try RunCommand.reportAndGate(parsed, root: root, baseline: baseline, reports: reports, strict: strict)
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+}

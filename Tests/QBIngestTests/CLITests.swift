@@ -63,3 +63,29 @@ struct CLITests {
         #expect(missing.status == 1 && missing.stderr.contains("/no/such/set"))
     }
 }
+
+@Suite("The gate on the command line", .serialized)
+struct GateCLITests {
+    @Test("quantbench gate exits 0 on the committed results and 2 on a regressed copy, naming the metric")
+    func gateExitCodes() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let results = Fixtures.packageRoot.appendingPathComponent("Reports/default.json").path
+        let ok = try runQuantbench(["gate", results, "--reports", dir.path])
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: results))) as? [String: Any])
+        var rows = try #require(json["rows"] as? [[String: Any]])
+        var metrics = try #require(rows[0]["metrics"] as? [String: Any])
+        metrics["top1"] = 0.5
+        rows[0]["metrics"] = metrics
+        json["rows"] = rows
+        let bad = dir.appendingPathComponent("bad.json")
+        try JSONSerialization.data(withJSONObject: json).write(to: bad)
+        let regressed = try runQuantbench(["gate", bad.path, "--reports", dir.path])
+        #expect(regressed.status == 2)
+        #expect(regressed.stdout.contains("REGRESSION") && regressed.stdout.contains("top1"))
+        let broken = dir.appendingPathComponent("broken.json")
+        try Data("{".utf8).write(to: broken)
+        #expect(try runQuantbench(["gate", broken.path, "--reports", dir.path]).status == 1)
+    }
+}
