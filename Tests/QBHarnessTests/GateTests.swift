@@ -121,4 +121,13 @@ struct ResultFormatTests {
         #expect(csv.count == 1 + r.rows.reduce(0) { $0 + $1.metrics.count })
         #expect(csv.contains("cnn,Datasets/set,fp32,1000,top1,0.9"))
     }
+
+    @Test("the SVG chart has one panel per model and one point per result, and is deterministic")
+    func chart() {
+        let svg = ChartWriter.svg(syntheticResults())
+        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
+        #expect(svg.components(separatedBy: "<circle").count - 1 == 2)
+        #expect(svg.contains(">cnn<") && svg.contains(">lm<"))
+        #expect(svg == ChartWriter.svg(syntheticResults()))
+    }
 }
