@@ -10,6 +10,9 @@ public struct SuiteRunner {
     public var options: SessionOptions
     public var log: (String) -> Void
     public var progress: ((String) -> ((Int, Int) -> Void))?
+    /// Where finished parts (one model entry with all its variants) are kept while a run is under way, so
+    /// that a killed run resumes from them; nil keeps nothing. The caller removes the folder after success.
+    public var partsFolder: String?
 
     public init(root: String, options: SessionOptions = SessionOptions(), log: @escaping (String) -> Void = { _ in },
                 progress: ((String) -> ((Int, Int) -> Void))? = nil) {
@@ -23,7 +26,7 @@ public struct SuiteRunner {
     /// (k from 0); `SuiteResults.merge` adds the shards' rows back up exactly.
     public func run(_ suite: Suite, shard: (index: Int, count: Int)? = nil) throws -> SuiteResults {
         var rows = [ResultRow]()
-        for entry in suite.models {
+        for (entryIndex, entry) in suite.models.enumerated() {
             let folder = entry.model.hasPrefix("/") ? entry.model : root + "/" + entry.model
             let card = try ModelCard.load(folder)
             var first = 0, limit = entry.limit
@@ -32,6 +35,16 @@ public struct SuiteRunner {
                 first = total * shard.index / shard.count
                 limit = total * (shard.index + 1) / shard.count
             }
+            // A finished part of an interrupted run with the same model, card, variants and range is reused.
+            let partKey = try self.partKey(suite: suite, entry: entry, folder: folder, first: first, limit: limit)
+            let partPath = partsFolder.map { $0 + "/part-\(entryIndex).json" }
+            if let partPath, let data = FileManager.default.contents(atPath: partPath),
+               let part = try? JSONDecoder().decode(Part.self, from: data), part.key == partKey {
+                log("\(card.name): resumed from \(partPath)")
+                rows += part.rows
+                continue
+            }
+            var entryRows = [ResultRow]()
             let graph = try ModelLoader.load(folder + "/model.onnx", limits: options.limits)
             let bytes = ((try? FileManager.default.attributesOfItem(atPath: folder + "/model.onnx"))?[.size] as? NSNumber)?.intValue ?? 0
             var reference: CardEvaluation.Outcome? = nil
@@ -50,10 +63,33 @@ public struct SuiteRunner {
                 row.metrics["model_bytes"] = Double(bytes)
                 if shard != nil { row.range = [first, limit ?? first] }
                 try fill(&row, outcome, reference: reference!)
-                rows.append(row)
+                entryRows.append(row)
+            }
+            rows += entryRows
+            if let partPath, let partsFolder {
+                try FileManager.default.createDirectory(atPath: partsFolder, withIntermediateDirectories: true)
+                try AtomicFile.write(try JSONEncoder().encode(Part(key: partKey, rows: entryRows)), to: partPath)
             }
         }
         return SuiteResults(suite: suite.name, environment: .current(avx2: GEMM.usesAVX2), rows: rows)
+    }
+
+    /// A finished model entry, kept for resuming.
+    struct Part: Codable {
+        var key: String
+        var rows: [ResultRow]
+    }
+
+    /// What a part must match to be reused: the suite's name, the entry, the range, and the exact bytes of
+    /// the model and its card.
+    func partKey(suite: Suite, entry: Suite.Entry, folder: String, first: Int, limit: Int?) throws -> String {
+        struct Settings: Encodable { var suite: String; var model: String; var variants: [String]; var first: Int; var limit: Int? }
+        var f = Fingerprint(domain: "suite-part", settings: Settings(suite: suite.name, model: entry.model, variants: entry.variants, first: first, limit: limit))
+        for file in ["/model.onnx", "/card.json"] {
+            guard let data = FileManager.default.contents(atPath: folder + file) else { throw HarnessError(file: folder + file, "cannot be read") }
+            f.addBytes(data)
+        }
+        return f.finalize()
     }
 
     private func fill(_ row: inout ResultRow, _ outcome: CardEvaluation.Outcome, reference: CardEvaluation.Outcome) throws {

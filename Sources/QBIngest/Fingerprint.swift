@@ -39,6 +39,12 @@ public struct Fingerprint: Sendable {
         for id in ids { withUnsafeBytes(of: id.littleEndian) { hasher.update(bufferPointer: $0) } }
     }
 
+    /// Adds raw bytes (length-prefixed).
+    public mutating func addBytes(_ data: Data) {
+        addInt(data.count)
+        hasher.update(data: data)
+    }
+
     /// Adds a string (length-prefixed UTF-8).
     public mutating func addString(_ s: String) {
         let bytes = Array(s.utf8)

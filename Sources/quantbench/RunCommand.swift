@@ -54,20 +54,25 @@ struct RunCommand: ParsableCommand {
         var code: Int32 = 0
         try CLI.guarded {
             let s = try Suite.load(root + "/" + suite)
-            let runner = SuiteRunner(root: root, options: SessionOptions(threads: threads),
+            var runner = SuiteRunner(root: root, options: SessionOptions(threads: threads),
                                      log: { FileHandle.standardError.write(Data("  \($0)\n".utf8)) },
                                      progress: { CLI.progressPrinter(label: $0) })
+            let shardSuffix = try shard.map { text -> String in let (k, n) = try Self.parseShard(text); return ".shard-\(k + 1)-of-\(n)" } ?? ""
+            let parts = root + "/" + reports + "/.\(s.name)\(shardSuffix).parts"
+            runner.partsFolder = parts
             let start = Date()
             if let shard {
                 let (k, n) = try Self.parseShard(shard)
                 let results = try runner.run(s, shard: (k, n))
                 let path = output ?? root + "/" + reports + "/\(s.name).shard-\(k + 1)-of-\(n).json"
                 try AtomicFile.write(try ReportWriter.json(results), to: path)
+                try? FileManager.default.removeItem(atPath: parts)   // finished: nothing to resume
                 print(String(format: "shard %d/%d of suite %@: %d partial results in %.1f s, written to %@", k + 1, n, s.name, results.rows.count,
                              Date().timeIntervalSince(start), path))
                 return
             }
             let results = try runner.run(s)
+            try? FileManager.default.removeItem(atPath: parts)   // finished: nothing to resume
             code = try Self.reportAndGate(results, root: root, baseline: baseline, reports: reports, strict: strict)
             print(String(format: "suite %@: %d results in %.1f s", s.name, results.rows.count, Date().timeIntervalSince(start)))
         }
