@@ -15,7 +15,7 @@ public struct ResultRow: Codable, Sendable, Equatable {
     public var metrics: [String: Double]
     /// The integer tallies the metrics come from; shards add them up exactly (see `Counts`).
     public var counts: [String: Int64] = [:]
-    /// Which samples (perplexity: windows) this row covers, when it is one shard's part.
+    /// Which samples (perplexity: windows) this row covers when it is one shard's part: [first, end, total].
     public var range: [Int]? = nil
     /// Wall-clock seconds (excluded from determinism comparisons).
     public var seconds: Double
@@ -91,6 +91,9 @@ extension SuiteResults {
             }
             if !allowIncomplete && ranges.first?[0] != 0 {
                 throw HarnessError(file: "merge", "\(proto.model) [\(proto.variant)]: the first shard (from sample 0) is missing")
+            }
+            if !allowIncomplete, let last = ranges.last, last.count == 3, last[1] != last[2] {
+                throw HarnessError(file: "merge", "\(proto.model) [\(proto.variant)]: samples \(last[1])..<\(last[2]) are missing (the last shard was not given)")
             }
             var merged = proto
             merged.counts = [:]

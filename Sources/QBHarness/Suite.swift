@@ -54,7 +54,7 @@ public struct HarnessError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(file): \(reason)" }
 
     /// A decoding error as a short sentence with its JSON path.
-    static func describe(_ error: Error) -> String {
+    public static func describe(_ error: Error) -> String {
         switch error {
         case DecodingError.keyNotFound(let key, let ctx): return "missing \"\(key.stringValue)\" at \(path(ctx))"
         case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx): return "\(ctx.debugDescription) at \(path(ctx))"

@@ -29,9 +29,9 @@ public struct SuiteRunner {
         for (entryIndex, entry) in suite.models.enumerated() {
             let folder = entry.model.hasPrefix("/") ? entry.model : root + "/" + entry.model
             let card = try ModelCard.load(folder)
-            var first = 0, limit = entry.limit
+            var first = 0, limit = entry.limit, total = 0
             if let shard {
-                let total = min(entry.limit ?? Int.max, try CardEvaluation.sampleCount(folder: folder, root: root))
+                total = min(entry.limit ?? Int.max, try CardEvaluation.sampleCount(folder: folder, root: root))
                 first = total * shard.index / shard.count
                 limit = total * (shard.index + 1) / shard.count
             }
@@ -61,7 +61,7 @@ public struct SuiteRunner {
                                     samples: 0, fingerprint: nil, metrics: [:], seconds: Date().timeIntervalSince(start))
                 row.metrics["bits_per_weight"] = variant.bitsPerWeight
                 row.metrics["model_bytes"] = Double(bytes)
-                if shard != nil { row.range = [first, limit ?? first] }
+                if shard != nil { row.range = [first, limit ?? first, total] }
                 try fill(&row, outcome, reference: reference!)
                 entryRows.append(row)
             }

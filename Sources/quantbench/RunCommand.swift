@@ -17,17 +17,7 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "The suite file.")
     var suite: String = "Suites/default.json"
 
-    @Option(help: "The project folder (paths in suites and cards are relative to it).")
-    var root: String = "."
-
-    @Option(help: "The baseline file (default: Baselines/<suite>.json).")
-    var baseline: String?
-
-    @Option(help: "Where the reports go.")
-    var reports: String = "Reports"
-
-    @Flag(help: "Fail (exit 3) when a two-sided figure improved beyond its tolerance, so the baseline gets ratcheted.")
-    var strict = false
+    @OptionGroup var gate: GateOptions
 
     @Option(help: "Kernel threads (results are identical for any value).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -53,18 +43,19 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         var code: Int32 = 0
         try CLI.guarded {
-            let s = try Suite.load(root + "/" + suite)
+            let root = gate.root
+            let s = try Suite.load(gate.resolve(suite))
             var runner = SuiteRunner(root: root, options: SessionOptions(threads: threads),
                                      log: { FileHandle.standardError.write(Data("  \($0)\n".utf8)) },
                                      progress: { CLI.progressPrinter(label: $0) })
             let shardSuffix = try shard.map { text -> String in let (k, n) = try Self.parseShard(text); return ".shard-\(k + 1)-of-\(n)" } ?? ""
-            let parts = root + "/" + reports + "/.\(s.name)\(shardSuffix).parts"
+            let parts = gate.resolve(gate.reports) + "/.\(s.name)\(shardSuffix).parts"
             runner.partsFolder = parts
             let start = Date()
             if let shard {
                 let (k, n) = try Self.parseShard(shard)
                 let results = try runner.run(s, shard: (k, n))
-                let path = output ?? root + "/" + reports + "/\(s.name).shard-\(k + 1)-of-\(n).json"
+                let path = output ?? gate.resolve(gate.reports) + "/\(s.name).shard-\(k + 1)-of-\(n).json"
                 try AtomicFile.write(try ReportWriter.json(results), to: path)
                 try? FileManager.default.removeItem(atPath: parts)   // finished: nothing to resume
                 print(String(format: "shard %d/%d of suite %@: %d partial results in %.1f s, written to %@", k + 1, n, s.name, results.rows.count,
@@ -73,22 +64,22 @@ struct RunCommand: ParsableCommand {
             }
             let results = try runner.run(s)
             try? FileManager.default.removeItem(atPath: parts)   // finished: nothing to resume
-            code = try Self.reportAndGate(results, root: root, baseline: baseline, reports: reports, strict: strict)
+            code = try Self.reportAndGate(results, options: gate)
             print(String(format: "suite %@: %d results in %.1f s", s.name, results.rows.count, Date().timeIntervalSince(start)))
         }
         if code != 0 { throw ExitCode(code) }
     }
 
     /// Writes the reports, gates against the baseline, prints the verdict; returns the exit code.
-    static func reportAndGate(_ results: SuiteResults, root: String, baseline: String?, reports: String, strict: Bool) throws -> Int32 {
+    static func reportAndGate(_ results: SuiteResults, options: GateOptions) throws -> Int32 {
         var code: Int32 = 0
         do {
-            let baselinePath = root + "/" + (baseline ?? "Baselines/\(results.suite).json")
+            let baselinePath = options.resolve(options.baseline ?? "Baselines/\(results.suite).json")
             var gate: GateReport? = nil
             if FileManager.default.fileExists(atPath: baselinePath) {
                 gate = GateReport.compare(results, with: try BaselineFile.load(baselinePath))
             }
-            let paths = try ReportWriter.write(results, gate: gate, folder: root + "/" + reports)
+            let paths = try ReportWriter.write(results, gate: gate, folder: options.resolve(options.reports))
             for row in results.rows {
                 let m = row.metrics
                 let figure = row.kind == "perplexity" ? String(format: "perplexity %.4f", m["perplexity"] ?? 0)
@@ -97,7 +88,7 @@ struct RunCommand: ParsableCommand {
             }
             print("report: \(paths.markdown) (and \(paths.json))")
             if let gate {
-                code = gate.exitCode(strict: strict)
+                code = gate.exitCode(strict: options.strict)
                 for c in gate.checks where c.status != .pass && c.status != .expectedFailure {
                     print("\(c.status.rawValue.uppercased()): \(c.model) [\(c.variant)] \(c.metric): \(c.value.map { String($0) } ?? "none") vs baseline \(c.baseline.map { String($0) } ?? "none")")
                 }
@@ -122,17 +113,7 @@ struct MergeCommand: ParsableCommand {
     @Argument(help: "The shards' result files.")
     var files: [String]
 
-    @Option(help: "The project folder.")
-    var root: String = "."
-
-    @Option(help: "The baseline file (default: Baselines/<suite>.json).")
-    var baseline: String?
-
-    @Option(help: "Where the reports go.")
-    var reports: String = "Reports"
-
-    @Flag(help: "Fail (exit 3) on improvements beyond tolerance.")
-    var strict = false
+    @OptionGroup var gate: GateOptions
 
     @Flag(help: "Merge even when shards are missing; the merged report covers only what was given.")
     var allowIncomplete = false
@@ -140,15 +121,9 @@ struct MergeCommand: ParsableCommand {
     func run() throws {
         var code: Int32 = 0
         try CLI.guarded {
-            let parts = try files.map { path -> SuiteResults in
-                guard let data = FileManager.default.contents(atPath: path) else { throw HarnessError(file: path, "no such results file") }
-                do { return try JSONDecoder().decode(SuiteResults.self, from: data) } catch {
-                    throw HarnessError(file: path, "not a results file: \(error)")
-                }
-            }
-            let merged = try SuiteResults.merge(parts, allowIncomplete: allowIncomplete)
+            let merged = try SuiteResults.merge(try files.map(GateOptions.loadResults), allowIncomplete: allowIncomplete)
             if allowIncomplete { print("note: merged with --allow-incomplete; samples may be missing") }
-            code = try RunCommand.reportAndGate(merged, root: root, baseline: baseline, reports: reports, strict: strict)
+            code = try RunCommand.reportAndGate(merged, options: gate)
         }
         if code != 0 { throw ExitCode(code) }
     }
@@ -203,7 +178,20 @@ struct GateCommand: ParsableCommand {
     @Argument(help: "The results file.")
     var results: String
 
-    @Option(help: "The project folder.")
+    @OptionGroup var gate: GateOptions
+
+    func run() throws {
+        var code: Int32 = 0
+        try CLI.guarded {
+            code = try RunCommand.reportAndGate(try GateOptions.loadResults(results), options: gate)
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// Options shared by the commands that report and gate (run, merge, gate).
+struct GateOptions: ParsableArguments {
+    @Option(help: "The project folder (paths in suites and cards are relative to it).")
     var root: String = "."
 
     @Option(help: "The baseline file (default: Baselines/<suite>.json).")
@@ -212,19 +200,17 @@ struct GateCommand: ParsableCommand {
     @Option(help: "Where the reports go.")
     var reports: String = "Reports"
 
-    @Flag(help: "Fail (exit 3) on improvements beyond tolerance.")
+    @Flag(help: "Fail (exit 3) when a two-sided figure improved beyond its tolerance, so the baseline gets ratcheted.")
     var strict = false
 
-    func run() throws {
-        var code: Int32 = 0
-        try CLI.guarded {
-            guard let data = FileManager.default.contents(atPath: results) else { throw HarnessError(file: results, "no such results file") }
-            let parsed: SuiteResults
-            do { parsed = try JSONDecoder().decode(SuiteResults.self, from: data) } catch {
-                throw HarnessError(file: results, "not a results file: \(error)")
-            }
-            code = try RunCommand.reportAndGate(parsed, root: root, baseline: baseline, reports: reports, strict: strict)
+    /// `path` relative to the project folder, unless it is absolute.
+    func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : root + "/" + path }
+
+    /// Reads a results file (a run's, a shard's or a merge's JSON).
+    static func loadResults(_ path: String) throws -> SuiteResults {
+        guard let data = FileManager.default.contents(atPath: path) else { throw HarnessError(file: path, "no such results file") }
+        do { return try JSONDecoder().decode(SuiteResults.self, from: data) } catch {
+            throw HarnessError(file: path, "not a results file: \(HarnessError.describe(error))")
         }
-        if code != 0 { throw ExitCode(code) }
     }
 }

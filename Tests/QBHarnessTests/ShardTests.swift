@@ -29,6 +29,7 @@ struct ShardTests {
         }
         // A missing shard is refused unless allowed.
         #expect(throws: HarnessError.self) { try SuiteResults.merge([parts[0], parts[2]]) }
+        #expect(throws: HarnessError.self) { try SuiteResults.merge([parts[0], parts[1]]) }   // the last shard missing
         #expect(throws: HarnessError.self) { try SuiteResults.merge([parts[0], parts[0], parts[1], parts[2]]) }
         let partial = try SuiteResults.merge([parts[0], parts[2]], allowIncomplete: true)
         #expect(partial.rows[0].samples < whole.rows[0].samples)
