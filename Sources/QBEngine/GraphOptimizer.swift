@@ -21,12 +21,6 @@ enum GraphOptimizer {
                 nodes.append(n)
             }
         }
-        // Drop unused initializers later; count consumers now.
-        func consumers(_ nodes: [Node]) -> [String: Int] {
-            var c = [String: Int]()
-            for n in nodes { for i in n.inputs where !i.isEmpty { c[i, default: 0] += 1 } }
-            return c
-        }
         // 4. Identity / inference Dropout: rename the output to the input everywhere downstream.
         var renamed = [String: String]()
         var kept = [Node]()
@@ -41,55 +35,61 @@ enum GraphOptimizer {
         }
         nodes = kept
         // 2. BatchNormalization into Conv / Gemm.
-        var use = consumers(nodes)
-        var index = [String: Int]()
-        for (i, n) in nodes.enumerated() { for o in n.outputs { index[o] = i } }
-        var removed = Set<Int>()
-        for (i, bn) in nodes.enumerated() where bn.opType == "BatchNormalization" {
-            guard bn.outputs.count == 1, let p = index[bn.inputs[0]], !removed.contains(p) else { continue }
-            let producer = nodes[p]
-            let mid = producer.outputs[0]
-            guard use[mid] == 1, !outputs.contains(mid), producer.attributes["qb_lo"] == nil, producer.attributes["qb_hi"] == nil else { continue }
+        nodes = try fuseIntoProducer(nodes, graphOutputs: outputs, consumers: ["BatchNormalization"]) { producer, bn in
+            guard bn.outputs.count == 1, producer.attributes["qb_lo"] == nil, producer.attributes["qb_hi"] == nil else { return nil }
             let params = bn.inputs[1...4].map { initializers[$0] }
-            guard params.allSatisfy({ $0 != nil }) else { continue }
+            guard params.allSatisfy({ $0 != nil }) else { return nil }
             let (gamma, beta, mean, variance) = (params[0]!.floats, params[1]!.floats, params[2]!.floats, params[3]!.floats)
             let eps = (try? bn.float("epsilon", 1e-5, file: g.file)) ?? 1e-5
             let scale = (0..<gamma.count).map { gamma[$0] / (variance[$0] + eps).squareRoot() }
-            guard let folded = try fold(producer, scale: scale, beta: beta, mean: mean, initializers: &initializers, file: g.file) else { continue }
-            var new = folded
-            new.outputs = bn.outputs
-            nodes[p] = new
-            removed.insert(i)
-            index[bn.outputs[0]] = p
+            return try fold(producer, scale: scale, beta: beta, mean: mean, initializers: &initializers, file: g.file)
         }
-        nodes = nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
         // 3. Activation fusion.
-        use = consumers(nodes)
-        index = [:]
-        for (i, n) in nodes.enumerated() { for o in n.outputs { index[o] = i } }
-        removed = []
-        for (i, act) in nodes.enumerated() where act.opType == "Relu" || act.opType == "Clip" {
-            guard let p = index[act.inputs[0]], !removed.contains(p) else { continue }
-            let producer = nodes[p]
-            guard ["Conv", "Gemm", "MatMul"].contains(producer.opType), producer.outputs.count == 1 else { continue }
-            let mid = producer.outputs[0]
-            guard use[mid] == 1, !outputs.contains(mid), producer.attributes["qb_lo"] == nil else { continue }
-            guard let (lo, hi) = bounds(act, initializers: initializers, opset: g.opset, file: g.file) else { continue }
+        nodes = try fuseIntoProducer(nodes, graphOutputs: outputs, consumers: ["Relu", "Clip"]) { producer, act in
+            guard ["Conv", "Gemm", "MatMul"].contains(producer.opType), producer.attributes["qb_lo"] == nil,
+                  let (lo, hi) = bounds(act, initializers: initializers, opset: g.opset, file: g.file) else { return nil }
             var new = producer
             new.attributes["qb_lo"] = .float(lo)
             new.attributes["qb_hi"] = .float(hi)
-            new.outputs = act.outputs
-            nodes[p] = new
-            removed.insert(i)
-            index[act.outputs[0]] = p
+            return new
         }
-        nodes = nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
         // Keep only the initializers something still reads (or that are outputs).
-        use = consumers(nodes)
+        let use = consumers(nodes)
         initializers = initializers.filter { use[$0.key] != nil || outputs.contains($0.key) }
         g.nodes = nodes
         g.initializers = initializers
         return g
+    }
+
+    /// How many nodes read each value.
+    static func consumers(_ nodes: [Node]) -> [String: Int] {
+        var c = [String: Int]()
+        for n in nodes { for i in n.inputs where !i.isEmpty { c[i, default: 0] += 1 } }
+        return c
+    }
+
+    /// The shared mechanism of the fusions: for each node of a `consumers` type whose first input is the
+    /// single output of another node, read by nothing else and not a graph output, `rewrite(producer,
+    /// consumer)` may return the producer's replacement, which takes over the consumer's outputs; the
+    /// consumer is then removed.
+    static func fuseIntoProducer(_ nodes: [Node], graphOutputs: Set<String>, consumers types: Set<String>,
+                                 _ rewrite: (Node, Node) throws -> Node?) rethrows -> [Node] {
+        var nodes = nodes
+        let use = consumers(nodes)
+        var index = [String: Int]()
+        for (i, n) in nodes.enumerated() { for o in n.outputs { index[o] = i } }
+        var removed = Set<Int>()
+        for (i, consumer) in nodes.enumerated() where types.contains(consumer.opType) {
+            guard let p = index[consumer.inputs[0]], !removed.contains(p) else { continue }
+            let producer = nodes[p]
+            guard producer.outputs.count == 1, use[producer.outputs[0]] == 1, !graphOutputs.contains(producer.outputs[0]),
+                  var new = try rewrite(producer, consumer) else { continue }
+            new.outputs = consumer.outputs
+            nodes[p] = new
+            removed.insert(i)
+            for o in consumer.outputs { index[o] = p }
+        }
+        return nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
     }
 
     /// The clamp of a Relu or a Clip with constant (or absent) bounds.

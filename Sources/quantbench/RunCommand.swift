@@ -149,7 +149,7 @@ struct BaselineCommand: ParsableCommand {
 
         func run() throws {
             try CLI.guarded {
-                let s = try Suite.load(root + "/" + suite)
+                let s = try Suite.load(GateOptions.resolve(suite, root: root))
                 let results = try SuiteRunner(root: root, options: SessionOptions(threads: threads),
                                               progress: { CLI.progressPrinter(label: $0) }).run(s)
                 let path = root + "/Baselines/\(s.name).json"
@@ -204,7 +204,9 @@ struct GateOptions: ParsableArguments {
     var strict = false
 
     /// `path` relative to the project folder, unless it is absolute.
-    func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : root + "/" + path }
+    func resolve(_ path: String) -> String { Self.resolve(path, root: root) }
+
+    static func resolve(_ path: String, root: String) -> String { path.hasPrefix("/") ? path : root + "/" + path }
 
     /// Reads a results file (a run's, a shard's or a merge's JSON).
     static func loadResults(_ path: String) throws -> SuiteResults {
