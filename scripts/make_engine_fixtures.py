@@ -28,32 +28,17 @@ import torch
 import torch.nn as nn
 from PIL import Image
 
+from _torch_models import EncoderLayer, InvertedResidual, ResidualBlock
+
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "Tests" / "Fixtures" / "onnx"
-
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.b1 = nn.BatchNorm2d(cout)
-        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.b2 = nn.BatchNorm2d(cout)
-        self.down = None
-        if stride != 1 or cin != cout:
-            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        y = torch.relu(self.b1(self.c1(x)))
-        y = self.b2(self.c2(y))
-        return torch.relu(y + (x if self.down is None else self.down(x)))
 
 
 class ResNetTiny(nn.Module):
     def __init__(self):
         super().__init__()
         self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
-        self.layers = nn.Sequential(Block(16, 16, 1), Block(16, 32, 2), Block(32, 32, 1))
+        self.layers = nn.Sequential(ResidualBlock(16, 16, 1), ResidualBlock(16, 32, 2), ResidualBlock(32, 32, 1))
         self.fc = nn.Linear(32, 10)
 
     def forward(self, x):
@@ -61,59 +46,19 @@ class ResNetTiny(nn.Module):
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 
-class InvertedResidual(nn.Module):
-    def __init__(self, cin, cout, stride, expand, act):
-        super().__init__()
-        hidden = cin * expand
-        self.use_res = stride == 1 and cin == cout
-        self.body = nn.Sequential(
-            nn.Conv2d(cin, hidden, 1, bias=False), nn.BatchNorm2d(hidden), act(),
-            nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False), nn.BatchNorm2d(hidden), act(),
-            nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        y = self.body(x)
-        return x + y if self.use_res else y
-
-
 class MobileNetTiny(nn.Module):
     def __init__(self):
         super().__init__()
         self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 2, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU6())
         self.blocks = nn.Sequential(
-            InvertedResidual(16, 16, 1, 4, nn.ReLU6), InvertedResidual(16, 24, 2, 4, nn.ReLU6),
-            InvertedResidual(24, 24, 1, 4, nn.Hardswish), InvertedResidual(24, 32, 2, 4, nn.Hardswish))
+            InvertedResidual(16, 16, 1, nn.ReLU6), InvertedResidual(16, 24, 2, nn.ReLU6),
+            InvertedResidual(24, 24, 1, nn.Hardswish), InvertedResidual(24, 32, 2, nn.Hardswish))
         self.head = nn.Sequential(nn.Conv2d(32, 64, 1, bias=False), nn.BatchNorm2d(64), nn.Hardswish())
         self.fc = nn.Linear(64, 10)
 
     def forward(self, x):
         x = self.head(self.blocks(self.stem(x)))
         return self.fc(x.mean((2, 3)))
-
-
-class EncoderLayer(nn.Module):
-    """Pre-norm encoder layer written out (multi-head attention as MatMul/Softmax), as exporters emit it."""
-
-    def __init__(self, d, heads):
-        super().__init__()
-        self.heads = heads
-        self.ln1 = nn.LayerNorm(d)
-        self.qkv = nn.Linear(d, 3 * d)
-        self.proj = nn.Linear(d, d)
-        self.ln2 = nn.LayerNorm(d)
-        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
-
-    def forward(self, x):
-        b, t, d = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(d, dim=-1)
-        h = self.heads
-        q = q.reshape(b, t, h, d // h).transpose(1, 2)
-        k = k.reshape(b, t, h, d // h).transpose(1, 2)
-        v = v.reshape(b, t, h, d // h).transpose(1, 2)
-        a = torch.softmax(q @ k.transpose(-2, -1) / (d // h) ** 0.5, dim=-1)
-        y = (a @ v).transpose(1, 2).reshape(b, t, d)
-        x = x + self.proj(y)
-        return x + self.mlp(self.ln2(x))
 
 
 class TransformerTiny(nn.Module):

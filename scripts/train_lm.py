@@ -24,6 +24,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from _torch_models import EncoderLayer
+
 REPO = Path(__file__).resolve().parent.parent
 CTX = 128
 TRAIN = ["emma", "mansfieldpark", "northangerabbey", "prideprejudice", "sensesensibility"]
@@ -31,31 +33,12 @@ HELD_OUT = "persuasion"
 FIRST = 256  # windows in the quick figure the debug-build tests reproduce
 
 
-class Layer(nn.Module):
-    def __init__(self, d, heads):
-        super().__init__()
-        self.heads = heads
-        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
-        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
-        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
-
-    def forward(self, x, mask):
-        b, t, d = x.shape
-        h = self.heads
-        q, k, v = self.qkv(self.ln1(x)).split(d, dim=-1)
-        q, k, v = (z.reshape(b, t, h, d // h).transpose(1, 2) for z in (q, k, v))
-        s = q @ k.transpose(-2, -1) / (d // h) ** 0.5 + mask
-        y = (torch.softmax(s, dim=-1) @ v).transpose(1, 2).reshape(b, t, d)
-        x = x + self.proj(y)
-        return x + self.mlp(self.ln2(x))
-
-
 class ByteLM(nn.Module):
     def __init__(self, d=128, heads=4, layers=3):
         super().__init__()
         self.embed = nn.Embedding(256, d)
         self.pos = nn.Parameter(torch.randn(1, CTX, d) * 0.02)
-        self.layers = nn.ModuleList([Layer(d, heads) for _ in range(layers)])
+        self.layers = nn.ModuleList([EncoderLayer(d, heads) for _ in range(layers)])
         self.norm = nn.LayerNorm(d)
         causal = torch.full((CTX, CTX), -1e9).triu(1)
         self.register_buffer("mask", causal[None, None])

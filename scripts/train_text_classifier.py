@@ -25,6 +25,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from transformers.models.bert.tokenization_bert_legacy import BertTokenizerLegacy
 
+from _torch_models import EncoderLayer
+
 REPO = Path(__file__).resolve().parent.parent
 CLASSES = ["great", "other"]
 MAXLEN = 128
@@ -36,34 +38,13 @@ def read(split):
     return [r["review"] for r in rows], np.array([CLASSES.index(r["score"]) for r in rows])
 
 
-class Layer(nn.Module):
-    def __init__(self, d, heads):
-        super().__init__()
-        self.heads = heads
-        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
-        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
-        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
-
-    def forward(self, x, pad_bias=None):
-        b, t, d = x.shape
-        h = self.heads
-        q, k, v = self.qkv(self.ln1(x)).split(d, dim=-1)
-        q, k, v = (z.reshape(b, t, h, d // h).transpose(1, 2) for z in (q, k, v))
-        s = q @ k.transpose(-2, -1) / (d // h) ** 0.5
-        if pad_bias is not None:
-            s = s + pad_bias
-        y = (torch.softmax(s, dim=-1) @ v).transpose(1, 2).reshape(b, t, d)
-        x = x + self.proj(y)
-        return x + self.mlp(self.ln2(x))
-
-
 class Classifier(nn.Module):
     def __init__(self, id_map, compact, d=64, heads=4, layers=2):
         super().__init__()
         self.register_buffer("id_map", torch.from_numpy(id_map))
         self.embed = nn.Embedding(compact, d)
         self.pos = nn.Parameter(torch.randn(1, MAXLEN, d) * 0.02)
-        self.layers = nn.ModuleList([Layer(d, heads) for _ in range(layers)])
+        self.layers = nn.ModuleList([EncoderLayer(d, heads) for _ in range(layers)])
         self.norm = nn.LayerNorm(d)
         self.fc = nn.Linear(d, 2)
 
