@@ -104,19 +104,9 @@ public enum CardEvaluation {
                 throw EngineError(.malformedModel, file: folder + "/card.json", "a text-probe evaluation needs a vocabulary and a probe")
             }
             let tokenizer = try WordPieceTokenizer(vocabularyFile: root + "/" + vocab)
-            let input = session.inputs[0].name, output = session.outputs[0].name
-            var predictions = [Int](), logits = [Float]()
-            let end = min(limit ?? set.samples.count, set.samples.count)
-            for (i, s) in set.samples[min(first, end)..<end].enumerated() {
-                let ids = tokenizer.encode(s.text, maxLength: card.eval.max_length).map { Int64($0) }
-                let e = try session.run([input: Value(shape: [1, ids.count], ints: ids)])[output]!.floats
-                let scores = zip(probe.weights, probe.bias).map { w, b in zip(w, e).reduce(b) { $0 + $1.0 * $1.1 } }
-                predictions += ModelEvaluation.argmax(Value(shape: [1, scores.count], floats: scores))
-                logits += scores
-                if (i + 1) % 100 == 0 { progress?(i + 1, set.samples.count) }
-            }
-            return .classification(ModelEvaluation.Classification(predictions: predictions, labels: set.samples[min(first, end)..<end].map(\.label),
-                                                                  logits: logits, classes: probe.bias.count))
+            return .classification(try ModelEvaluation.text(
+                session, dataset: set, encode: { tokenizer.encode($0, maxLength: card.eval.max_length) }, from: first, limit: limit,
+                head: { e in zip(probe.weights, probe.bias).map { w, b in zip(w, e).reduce(b) { $0 + $1.0 * $1.1 } } }, progress: progress))
         case "perplexity":
             let corpus = try TextCorpus(files: [dataset])
             let tokens = corpus.text.utf8.map { Int64($0) }

@@ -77,9 +77,11 @@ public enum ModelEvaluation {
         return Classification(predictions: predictions, labels: labels, logits: logits, classes: classes, fingerprint: summary.fingerprint)
     }
 
-    /// Top-1 predictions of a text classifier, one text per run at its own length (no padding).
+    /// Top-1 predictions of a text classifier, one text per run at its own length (no padding). `head`
+    /// turns the model's output row into class scores (e.g. a linear probe on an encoder's embedding);
+    /// without it the output is the logits.
     public static func text(_ session: Session, dataset: TextDataset, encode: (String) -> [Int32], from first: Int = 0, limit: Int? = nil,
-                            progress: ((Int, Int) -> Void)? = nil) throws -> Classification {
+                            head: (([Float]) -> [Float])? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> Classification {
         let input = session.inputs[0].name, output = session.outputs[0].name
         let end = min(limit ?? dataset.samples.count, dataset.samples.count)
         let samples = dataset.samples[min(first, end)..<end]
@@ -87,7 +89,11 @@ public enum ModelEvaluation {
         var classes = 0
         for (i, s) in samples.enumerated() {
             let ids = encode(s.text).map { Int64($0) }
-            let y = try session.run([input: Value(shape: [1, ids.count], ints: ids)])[output]!
+            var y = try session.run([input: Value(shape: [1, ids.count], ints: ids)])[output]!
+            if let head {
+                let scores = head(y.floats)
+                y = Value(shape: [1, scores.count], floats: scores)
+            }
             predictions += argmax(y)
             logits += y.floats
             classes = y.shape.last ?? 0
