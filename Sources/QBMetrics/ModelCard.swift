@@ -96,7 +96,7 @@ public enum CardEvaluation {
                 throw EngineError(.malformedModel, file: folder + "/card.json", "unknown preprocessing preset \(card.eval.preset ?? "(none)")")
             }
             let loader = try ImageSetLoader(preprocessing: preset, threads: options.threads, batchSize: 8)
-            return .predictions(try ModelEvaluation.images(session, dataset: set, loader: loader, progress: progress).predictions)
+            return .predictions(try ModelEvaluation.images(session, dataset: set, loader: loader, from: first, limit: limit, progress: progress).predictions)
         case "text-probe":
             let set = try TextDataset.labeled(dataset, textColumn: card.eval.text_column ?? "text", labelColumn: card.eval.label_column ?? "label",
                                               declaredClasses: card.eval.classes)
