@@ -1,6 +1,7 @@
 """Small helpers shared by the QuantBench data/fixture scripts (hashing, versions, wheels).
 
-Not a script: imported by prepare_datasets.py, make_image_fixtures.py and make_tokenizer_expectations.py.
+Not a script: imported by prepare_datasets.py, make_calibration_set.py, make_image_fixtures.py and
+make_tokenizer_expectations.py.
 """
 
 from __future__ import annotations

