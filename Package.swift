@@ -39,10 +39,13 @@ let package = Package(
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // The reference engine: ONNX import, graph checks, shape inference, executor, FP32 operators.
         .target(name: "QBEngine", dependencies: ["QBTensor", "ONNXProto", "CKernels"]),
+        // Quantization: the methods (int8, FGQ ternary, power-of-two), calibration, integer kernels' Swift side,
+        // the serialized weight formats.
+        .target(name: "QBQuant", dependencies: ["QBEngine", "QBTensor", "CKernels"]),
         // Metrics: model evaluation with the engine (accuracy, perplexity), model cards.
         .target(name: "QBMetrics", dependencies: ["QBEngine", "QBIngest"]),
         // The harness: suites, the variant table, results, baselines and gating, reports.
-        .target(name: "QBHarness", dependencies: ["QBMetrics", "QBEngine", "QBIngest"]),
+        .target(name: "QBHarness", dependencies: ["QBMetrics", "QBQuant", "QBEngine", "QBIngest"]),
         // Evaluation-set ingestion: image/IDX/text decoding, preprocessing, datasets, tokenizers, fingerprints.
         .target(
             name: "QBIngest",
@@ -59,6 +62,7 @@ let package = Package(
         .target(name: "QBTestSupport", path: "Tests/QBTestSupport"),
         .testTarget(name: "QBIngestTests", dependencies: ["QBIngest", "QBTestSupport"]),
         .testTarget(name: "QBEngineTests", dependencies: ["QBEngine", "ONNXProto", "QBTestSupport"]),
+        .testTarget(name: "QBQuantTests", dependencies: ["QBQuant", "QBEngine", "CKernels", "QBTestSupport"]),
         .testTarget(name: "QBMetricsTests", dependencies: ["QBMetrics", "QBEngine", "QBIngest", "QBTestSupport"]),
         .testTarget(name: "QBHarnessTests", dependencies: ["QBHarness", "QBMetrics", "QBTestSupport"]),
     ]

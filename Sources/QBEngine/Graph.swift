@@ -43,6 +43,8 @@ public struct Graph: Sendable {
     public var opset: Int
     /// The model file, for error messages.
     public var file: String
+    /// The kernels of the graph's kernel layers (`LayerKernels`), by node name.
+    public var kernels: [String: any LayerKernel] = [:]
 
     public init(nodes: [Node], initializers: [String: Value], inputs: [ValueInfo], outputs: [ValueInfo], opset: Int, file: String) {
         self.nodes = nodes

@@ -12,6 +12,12 @@ enum GraphChecker {
         var missing = [String: [String]]()
         for n in graph.nodes {
             let key = n.domain.isEmpty ? n.opType : "\(n.domain).\(n.opType)"
+            if n.isKernelLayer {
+                guard graph.kernels[n.name] != nil, n.inputs.count == 1, n.outputs.count == 1 else {
+                    throw EngineError(.malformedModel, file: graph.file, node: n.label, "a kernel layer needs one input, one output and a kernel")
+                }
+                continue
+            }
             if !n.domain.isEmpty || Operators.table[n.opType] == nil { missing[key, default: []].append(n.name) }
             for (k, v) in n.attributes where v == .graph {
                 throw EngineError(.unsupported, file: graph.file, node: n.label, "attribute '\(k)' holds a subgraph; control flow is not supported")
@@ -34,6 +40,13 @@ enum GraphChecker {
             info[i.name] = TypeInfo(type: type, shape: i.shape)
         }
         for n in graph.nodes {
+            if n.isKernelLayer {
+                guard let x = info[n.inputs[0]] else {
+                    throw EngineError(.malformedModel, file: graph.file, node: n.label, "input '\(n.inputs[0])' is unknown")
+                }
+                info[n.outputs[0]] = TypeInfo(type: .float, shape: try x.shape.map { try graph.kernels[n.name]!.outputShape($0) })
+                continue
+            }
             let ctx = OpContext(node: n, file: graph.file, opset: graph.opset)
             let op = Operators.table[n.opType]!
             let inputs: [TypeInfo?] = n.inputs.map { $0.isEmpty ? nil : info[$0] }

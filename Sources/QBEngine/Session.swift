@@ -54,17 +54,23 @@ public final class Session: @unchecked Sendable {
     public var outputs: [ValueInfo] { graph.outputs }
 
     /// Runs the graph on `feeds` (one value per graph input) and returns every graph output.
-    public func run(_ feeds: [String: Value], hook: ValueHook? = nil) throws -> [String: Value] {
+    /// `threads` overrides the session's thread count for this run.
+    public func run(_ feeds: [String: Value], hook: ValueHook? = nil, threads: Int? = nil) throws -> [String: Value] {
+        let threads = max(1, threads ?? options.threads)
         var env = [String: Value]()
         env.reserveCapacity(graph.nodes.count + graph.initializers.count)
         try bindInputs(feeds, into: &env)
         for (i, n) in graph.nodes.enumerated() {
             var ctx = OpContext(node: n, file: graph.file, opset: graph.opset)
-            ctx.threads = options.threads
+            ctx.threads = threads
             let inputs: [Value?] = n.inputs.map { name in name.isEmpty ? nil : (env[name] ?? graph.initializers[name]) }
             var outs: [Value]
             do {
-                outs = try Operators.table[n.opType]!.run(ctx, inputs)
+                if n.isKernelLayer {
+                    outs = [try graph.kernels[n.name]!.run(inputs[0]!, threads: threads)]
+                } else {
+                    outs = try Operators.table[n.opType]!.run(ctx, inputs)
+                }
             } catch let e as EngineError {
                 throw e
             } catch {

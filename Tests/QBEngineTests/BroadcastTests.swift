@@ -1,3 +1,4 @@
+import QBTestSupport
 @testable import QBEngine
 import Testing
 

@@ -1,3 +1,4 @@
+import QBTestSupport
 import QBEngine
 import Testing
 

@@ -42,6 +42,52 @@ void qb_im2col(const float *x, int channels, int ih, int iw, qb_conv_geo g, floa
 void qb_depthwise(const float *x, int c, int first, int count, int ih, int iw, const float *w,
                   const float *bias, qb_conv_geo g, float lo, float hi, float *out);
 
+
+// ---- Integer kernels for the quantized variants (qb_qgemm.c) -------------------------------------
+// Activations arrive as centered codes x = q - Z (int16, q the unsigned code, Z its zero point), so
+// that a padded or absent element is exactly 0.
+
+#include <stdint.h>
+
+/// Unfolds windows of centered codes like qb_im2col: rows (c, ki, kj), columns (oy, ox), row stride ldc
+/// (>= oh*ow); positions outside the image are 0 (the code of 0.0).
+void qb_im2col_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, int16_t *col, ptrdiff_t ldc);
+
+/// out[j*ldo + k] = in[k*ldi + j] for k < K, j < N; out's padding k in [K, ldo) is zero-filled.
+void qb_transpose_i16(int K, int N, const int16_t *in, ptrdiff_t ldi, int16_t *out, ptrdiff_t ldo);
+
+/// Exact int8 x int8-range GEMM: acc[i*N + j] = sum_k w[i*ld + k] * p[j*ld + k] (int32), for int16
+/// weights in [-127, 127] and centered codes in [-255, 255]; both padded with zeros to ld, a multiple
+/// of 16. Each product pair fits vpmaddwd's int32 sums exactly: no saturation anywhere.
+void qb_igemm_i16(int M, int N, int ld, const int16_t *w, const int16_t *p, int32_t *acc);
+
+/// Fixed-point requantization (Jacob et al. 2018, gemmlowp): for row i, column j,
+/// v = acc + bias[i]; v = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(v << lshift[i], m0[i]), rshift[i]);
+/// q = clamp(v + zy, qmin, qmax); out[i*rs + j*cs] = sy * (q - zy).
+void qb_requantize(int M, int N, const int32_t *acc, const int32_t *bias, const int32_t *m0, const int32_t *lshift,
+                   const int32_t *rshift, int zy, int qmin, int qmax, float sy, float *out, ptrdiff_t rs, ptrdiff_t cs);
+
+/// The two gemmlowp primitives, exposed for tests.
+int32_t qb_srdhm(int32_t a, int32_t b);
+int32_t qb_rdbypot(int32_t x, int exponent);
+
+/// FGQ ternary: row i has groups row_start[i] .. row_start[i+1]; group g adds the columns' codes at
+/// k = idx[gs[g] .. gs[g] + np[g]) and subtracts those at idx[gs[g] + np[g] .. gs[g+1]), all in int32,
+/// then does ONE multiply: facc += alpha[g] * sum. out[i*rs + j*cs] = clamp(sx * facc + bias[i], lo, hi).
+/// pt is k-major: pt[k*ldp + j]. Returns the additions/subtractions and multiplications it did.
+void qb_ternary_gemm(int M, int N, const int32_t *row_start, const int32_t *gs, const int32_t *np, const int32_t *idx,
+                     const float *alpha, const int16_t *pt, ptrdiff_t ldp, float sx, const float *bias, float lo, float hi,
+                     float *out, ptrdiff_t rs, ptrdiff_t cs, int64_t *adds, int64_t *mults);
+
+/// Power-of-two (shift) kernel: row i's nonzero weights are entries row_start[i] .. row_start[i+1] with
+/// input index idx[e] and code[e] = component << 7 | negative << 6 | exponent (0..63). Per column:
+/// s = sum sign * (x << exponent) (int64), c0/c1 = sum of x per mixture component (int32);
+/// out = clamp(sx * (unit[i] * s + mu0[i] * c0 + mu1[i] * c1) + bias[i], lo, hi).
+/// Returns the shift-adds it did.
+void qb_shift_gemm(int M, int N, const int32_t *row_start, const int32_t *idx, const uint8_t *code, const float *unit,
+                   const float *mu0, const float *mu1, const int16_t *pt, ptrdiff_t ldp, float sx, const float *bias,
+                   float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs, int64_t *shifts);
+
 #ifdef __cplusplus
 }
 #endif

@@ -59,3 +59,21 @@ struct ConvGeometry: Equatable {
         return (kernel[0], kernel[1], strides[0], strides[1], dilations[0], dilations[1], padsBegin[0], padsBegin[1], outSize[0], outSize[1])
     }
 }
+
+/// A Conv node's resolved window for a given input (2-D form; a 1-D convolution has height 1), for
+/// kernels outside the operator table (the quantized layers).
+public struct ConvWindow: Sendable, Equatable {
+    public var kh, kw, sh, sw, dh, dw, pt, pl, oh, ow: Int
+    /// The output's spatial size (one value for a 1-D convolution).
+    public var outSize: [Int]
+
+    /// Resolves `node`'s strides, dilations and pads (`auto_pad` included) for spatial input `inSize`
+    /// and kernel `kernel`; errors name the node.
+    public init(node: Node, file: String, inSize: [Int], kernel: [Int]) throws {
+        let g = try ConvGeometry(OpContext(node: node, file: file, opset: 17), inSize: inSize, kernel: kernel)
+        let t = g.as2D
+        (kh, kw, sh, sw, dh, dw, pt, pl, oh, ow) = (t.kh, t.kw, t.sh, t.sw, t.dh, t.dw, t.pt, t.pl, t.oh, t.ow)
+        outSize = g.outSize
+    }
+
+}

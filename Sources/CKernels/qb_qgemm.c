@@ -1,0 +1,287 @@
+// Integer kernels of the quantized variants. See include/qb_kernels.h. Every kernel computes each
+// output element with the same operations whatever M, N and the caller's thread split are.
+#include <limits.h>
+#include <string.h>
+#include "qb_kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define QB_X86 1
+#endif
+
+void qb_im2col_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, int16_t *col, ptrdiff_t ldc) {
+    for (int c = 0; c < channels; c++) {
+        const int16_t *plane = x + (ptrdiff_t)c * ih * iw;
+        for (int ki = 0; ki < g.kh; ki++) {
+            for (int kj = 0; kj < g.kw; kj++) {
+                int16_t *dst = col + ((ptrdiff_t)(c * g.kh + ki) * g.kw + kj) * ldc;
+                for (int oy = 0; oy < g.oh; oy++) {
+                    int16_t *line = dst + (ptrdiff_t)oy * g.ow;
+                    int y = oy * g.sh - g.pt + ki * g.dh;
+                    for (int ox = 0; ox < g.ow; ox++) {
+                        int xx = ox * g.sw - g.pl + kj * g.dw;
+                        line[ox] = (y >= 0 && y < ih && xx >= 0 && xx < iw) ? plane[(ptrdiff_t)y * iw + xx] : 0;
+                    }
+                }
+            }
+        }
+    }
+}
+
+void qb_transpose_i16(int K, int N, const int16_t *in, ptrdiff_t ldi, int16_t *out, ptrdiff_t ldo) {
+    enum { B = 32 };
+    for (int j0 = 0; j0 < N; j0 += B) {
+        int j1 = j0 + B < N ? j0 + B : N;
+        for (int k0 = 0; k0 < K; k0 += B) {
+            int k1 = k0 + B < K ? k0 + B : K;
+            for (int j = j0; j < j1; j++)
+                for (int k = k0; k < k1; k++) out[(ptrdiff_t)j * ldo + k] = in[(ptrdiff_t)k * ldi + j];
+        }
+        for (int j = j0; j < j1; j++)
+            for (ptrdiff_t k = K; k < ldo; k++) out[(ptrdiff_t)j * ldo + k] = 0;
+    }
+}
+
+// ---- int8 GEMM on int16-widened operands --------------------------------------------------------
+
+static int32_t dot_portable(int ld, const int16_t *a, const int16_t *b) {
+    int32_t s = 0;
+    for (int k = 0; k < ld; k++) s += (int32_t)a[k] * b[k];
+    return s;
+}
+
+static void igemm_portable(int M, int N, int ld, const int16_t *w, const int16_t *p, int32_t *acc) {
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) acc[(ptrdiff_t)i * N + j] = dot_portable(ld, w + (ptrdiff_t)i * ld, p + (ptrdiff_t)j * ld);
+}
+
+#ifdef QB_X86
+__attribute__((target("avx2"))) static inline int32_t hsum_avx2(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+// 4 weight rows x 2 patch columns per step: 8 int32 accumulators, vpmaddwd on 16 int16 pairs.
+__attribute__((target("avx2")))
+static void igemm_avx2(int M, int N, int ld, const int16_t *w, const int16_t *p, int32_t *acc) {
+    enum { NB = 64 };
+    for (int j0 = 0; j0 < N; j0 += NB) {
+        int j1 = j0 + NB < N ? j0 + NB : N;
+        int i = 0;
+        for (; i + 4 <= M; i += 4) {
+            const int16_t *w0 = w + (ptrdiff_t)i * ld, *w1 = w0 + ld, *w2 = w1 + ld, *w3 = w2 + ld;
+            int j = j0;
+            for (; j + 2 <= j1; j += 2) {
+                const int16_t *p0 = p + (ptrdiff_t)j * ld, *p1 = p0 + ld;
+                __m256i a00 = _mm256_setzero_si256(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+                for (int k = 0; k < ld; k += 16) {
+                    __m256i b0 = _mm256_loadu_si256((const __m256i *)(p0 + k)), b1 = _mm256_loadu_si256((const __m256i *)(p1 + k));
+                    __m256i x = _mm256_loadu_si256((const __m256i *)(w0 + k));
+                    a00 = _mm256_add_epi32(a00, _mm256_madd_epi16(x, b0)); a01 = _mm256_add_epi32(a01, _mm256_madd_epi16(x, b1));
+                    x = _mm256_loadu_si256((const __m256i *)(w1 + k));
+                    a10 = _mm256_add_epi32(a10, _mm256_madd_epi16(x, b0)); a11 = _mm256_add_epi32(a11, _mm256_madd_epi16(x, b1));
+                    x = _mm256_loadu_si256((const __m256i *)(w2 + k));
+                    a20 = _mm256_add_epi32(a20, _mm256_madd_epi16(x, b0)); a21 = _mm256_add_epi32(a21, _mm256_madd_epi16(x, b1));
+                    x = _mm256_loadu_si256((const __m256i *)(w3 + k));
+                    a30 = _mm256_add_epi32(a30, _mm256_madd_epi16(x, b0)); a31 = _mm256_add_epi32(a31, _mm256_madd_epi16(x, b1));
+                }
+                int32_t *c = acc + (ptrdiff_t)i * N + j;
+                c[0] = hsum_avx2(a00); c[1] = hsum_avx2(a01);
+                c[N] = hsum_avx2(a10); c[N + 1] = hsum_avx2(a11);
+                c[2 * N] = hsum_avx2(a20); c[2 * N + 1] = hsum_avx2(a21);
+                c[3 * N] = hsum_avx2(a30); c[3 * N + 1] = hsum_avx2(a31);
+            }
+            for (; j < j1; j++)
+                for (int r = 0; r < 4; r++) acc[(ptrdiff_t)(i + r) * N + j] = dot_portable(ld, w + (ptrdiff_t)(i + r) * ld, p + (ptrdiff_t)j * ld);
+        }
+        for (; i < M; i++) {
+            for (int j = j0; j < j1; j++) {
+                const int16_t *a = w + (ptrdiff_t)i * ld, *b = p + (ptrdiff_t)j * ld;
+                __m256i s = _mm256_setzero_si256();
+                for (int k = 0; k < ld; k += 16)
+                    s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(a + k)), _mm256_loadu_si256((const __m256i *)(b + k))));
+                acc[(ptrdiff_t)i * N + j] = hsum_avx2(s);
+            }
+        }
+    }
+}
+#endif
+
+void qb_igemm_i16(int M, int N, int ld, const int16_t *w, const int16_t *p, int32_t *acc) {
+#ifdef QB_X86
+    if (qb_kernels_have_avx2()) { igemm_avx2(M, N, ld, w, p, acc); return; }
+#endif
+    igemm_portable(M, N, ld, w, p, acc);
+}
+
+// ---- Requantization (gemmlowp's fixed-point arithmetic) -----------------------------------------
+
+int32_t qb_srdhm(int32_t a, int32_t b) {
+    if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+    int64_t ab = (int64_t)a * (int64_t)b;
+    int64_t nudge = ab >= 0 ? (1LL << 30) : (1 - (1LL << 30));
+    return (int32_t)((ab + nudge) / (1LL << 31));
+}
+
+int32_t qb_rdbypot(int32_t x, int exponent) {
+    if (exponent <= 0) return x;
+    int32_t mask = (int32_t)((1LL << exponent) - 1);
+    int32_t remainder = x & mask;
+    int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+static int32_t saturating_shift_left(int32_t v, int s) {
+    if (s <= 0) return v;
+    int64_t r = (int64_t)v << s;
+    return r > INT32_MAX ? INT32_MAX : r < INT32_MIN ? INT32_MIN : (int32_t)r;
+}
+
+void qb_requantize(int M, int N, const int32_t *acc, const int32_t *bias, const int32_t *m0, const int32_t *lshift,
+                   const int32_t *rshift, int zy, int qmin, int qmax, float sy, float *out, ptrdiff_t rs, ptrdiff_t cs) {
+    for (int i = 0; i < M; i++) {
+        int32_t b = bias ? bias[i] : 0;
+        for (int j = 0; j < N; j++) {
+            int64_t v64 = (int64_t)acc[(ptrdiff_t)i * N + j] + b;
+            int32_t v = v64 > INT32_MAX ? INT32_MAX : v64 < INT32_MIN ? INT32_MIN : (int32_t)v64;
+            v = qb_rdbypot(qb_srdhm(saturating_shift_left(v, lshift[i]), m0[i]), rshift[i]);
+            int64_t q = (int64_t)v + zy;
+            q = q < qmin ? qmin : q > qmax ? qmax : q;
+            out[i * rs + j * cs] = sy * (float)(q - zy);
+        }
+    }
+}
+
+// ---- FGQ ternary: additions and subtractions within a group, one multiply per group ----------------
+
+enum { TB = 64 };  // columns per block: the accumulators stay in L1
+
+static inline __attribute__((always_inline))
+void ternary_body(int M, int N, const int32_t *row_start, const int32_t *gs, const int32_t *np, const int32_t *idx,
+                  const float *alpha, const int16_t *pt, ptrdiff_t ldp, float sx, const float *bias, float lo, float hi,
+                  float *out, ptrdiff_t rs, ptrdiff_t cs, int64_t *adds, int64_t *mults) {
+    int64_t na = 0, nm = 0;
+    for (int j0 = 0; j0 < N; j0 += TB) {
+        int nb = N - j0 < TB ? N - j0 : TB;
+        for (int i = 0; i < M; i++) {
+            float facc[TB];
+            for (int j = 0; j < nb; j++) facc[j] = 0.0f;
+            for (int g = row_start[i]; g < row_start[i + 1]; g++) {
+                int32_t s[TB];
+                for (int j = 0; j < nb; j++) s[j] = 0;
+                int e = gs[g], mid = gs[g] + np[g], end = gs[g + 1];
+                for (; e < mid; e++) {
+                    const int16_t *x = pt + (ptrdiff_t)idx[e] * ldp + j0;
+                    for (int j = 0; j < nb; j++) s[j] += x[j];
+                }
+                for (; e < end; e++) {
+                    const int16_t *x = pt + (ptrdiff_t)idx[e] * ldp + j0;
+                    for (int j = 0; j < nb; j++) s[j] -= x[j];
+                }
+                float a = alpha[g];
+                for (int j = 0; j < nb; j++) facc[j] += a * (float)s[j];
+                na += (int64_t)(end - gs[g]) * nb;
+                nm += nb;
+            }
+            float b = bias ? bias[i] : 0.0f;
+            for (int j = 0; j < nb; j++) {
+                float v = sx * facc[j] + b;
+                v = v < lo ? lo : v;
+                out[i * rs + (ptrdiff_t)(j0 + j) * cs] = v > hi ? hi : v;
+            }
+        }
+    }
+    *adds = na;
+    *mults = nm;
+}
+
+static void ternary_portable(int M, int N, const int32_t *row_start, const int32_t *gs, const int32_t *np, const int32_t *idx,
+                             const float *alpha, const int16_t *pt, ptrdiff_t ldp, float sx, const float *bias, float lo, float hi,
+                             float *out, ptrdiff_t rs, ptrdiff_t cs, int64_t *adds, int64_t *mults) {
+    ternary_body(M, N, row_start, gs, np, idx, alpha, pt, ldp, sx, bias, lo, hi, out, rs, cs, adds, mults);
+}
+
+#ifdef QB_X86
+__attribute__((target("avx2,fma")))
+static void ternary_avx2(int M, int N, const int32_t *row_start, const int32_t *gs, const int32_t *np, const int32_t *idx,
+                         const float *alpha, const int16_t *pt, ptrdiff_t ldp, float sx, const float *bias, float lo, float hi,
+                         float *out, ptrdiff_t rs, ptrdiff_t cs, int64_t *adds, int64_t *mults) {
+    ternary_body(M, N, row_start, gs, np, idx, alpha, pt, ldp, sx, bias, lo, hi, out, rs, cs, adds, mults);
+}
+#endif
+
+void qb_ternary_gemm(int M, int N, const int32_t *row_start, const int32_t *gs, const int32_t *np, const int32_t *idx,
+                     const float *alpha, const int16_t *pt, ptrdiff_t ldp, float sx, const float *bias, float lo, float hi,
+                     float *out, ptrdiff_t rs, ptrdiff_t cs, int64_t *adds, int64_t *mults) {
+#ifdef QB_X86
+    if (qb_kernels_have_avx2()) {
+        ternary_avx2(M, N, row_start, gs, np, idx, alpha, pt, ldp, sx, bias, lo, hi, out, rs, cs, adds, mults);
+        return;
+    }
+#endif
+    ternary_portable(M, N, row_start, gs, np, idx, alpha, pt, ldp, sx, bias, lo, hi, out, rs, cs, adds, mults);
+}
+
+// ---- Power-of-two weights: a sign and a shift per weight ------------------------------------------
+
+static inline __attribute__((always_inline))
+void shift_body(int M, int N, const int32_t *row_start, const int32_t *idx, const uint8_t *code, const float *unit,
+                const float *mu0, const float *mu1, const int16_t *pt, ptrdiff_t ldp, float sx, const float *bias,
+                float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs, int64_t *shifts) {
+    int64_t ns = 0;
+    for (int j0 = 0; j0 < N; j0 += TB) {
+        int nb = N - j0 < TB ? N - j0 : TB;
+        for (int i = 0; i < M; i++) {
+            int64_t s[TB];
+            int32_t c0[TB], c1[TB];
+            for (int j = 0; j < nb; j++) { s[j] = 0; c0[j] = 0; c1[j] = 0; }
+            for (int e = row_start[i]; e < row_start[i + 1]; e++) {
+                const int16_t *x = pt + (ptrdiff_t)idx[e] * ldp + j0;
+                uint8_t c = code[e];
+                int sh = c & 63;
+                if (c & 64) { for (int j = 0; j < nb; j++) s[j] -= (int64_t)x[j] << sh; }
+                else { for (int j = 0; j < nb; j++) s[j] += (int64_t)x[j] << sh; }
+                if (c & 128) { for (int j = 0; j < nb; j++) c1[j] += x[j]; }
+                else { for (int j = 0; j < nb; j++) c0[j] += x[j]; }
+            }
+            ns += (int64_t)(row_start[i + 1] - row_start[i]) * nb;
+            float b = bias ? bias[i] : 0.0f;
+            double u = unit[i], m0 = mu0[i], m1 = mu1[i];
+            for (int j = 0; j < nb; j++) {
+                float v = sx * (float)(u * (double)s[j] + m0 * c0[j] + m1 * c1[j]) + b;
+                v = v < lo ? lo : v;
+                out[i * rs + (ptrdiff_t)(j0 + j) * cs] = v > hi ? hi : v;
+            }
+        }
+    }
+    *shifts = ns;
+}
+
+static void shift_portable(int M, int N, const int32_t *row_start, const int32_t *idx, const uint8_t *code, const float *unit,
+                           const float *mu0, const float *mu1, const int16_t *pt, ptrdiff_t ldp, float sx, const float *bias,
+                           float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs, int64_t *shifts) {
+    shift_body(M, N, row_start, idx, code, unit, mu0, mu1, pt, ldp, sx, bias, lo, hi, out, rs, cs, shifts);
+}
+
+#ifdef QB_X86
+__attribute__((target("avx2,fma")))
+static void shift_avx2(int M, int N, const int32_t *row_start, const int32_t *idx, const uint8_t *code, const float *unit,
+                       const float *mu0, const float *mu1, const int16_t *pt, ptrdiff_t ldp, float sx, const float *bias,
+                       float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs, int64_t *shifts) {
+    shift_body(M, N, row_start, idx, code, unit, mu0, mu1, pt, ldp, sx, bias, lo, hi, out, rs, cs, shifts);
+}
+#endif
+
+void qb_shift_gemm(int M, int N, const int32_t *row_start, const int32_t *idx, const uint8_t *code, const float *unit,
+                   const float *mu0, const float *mu1, const int16_t *pt, ptrdiff_t ldp, float sx, const float *bias,
+                   float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs, int64_t *shifts) {
+#ifdef QB_X86
+    if (qb_kernels_have_avx2()) {
+        shift_avx2(M, N, row_start, idx, code, unit, mu0, mu1, pt, ldp, sx, bias, lo, hi, out, rs, cs, shifts);
+        return;
+    }
+#endif
+    shift_portable(M, N, row_start, idx, code, unit, mu0, mu1, pt, ldp, sx, bias, lo, hi, out, rs, cs, shifts);
+}

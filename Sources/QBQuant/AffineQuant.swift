@@ -1,0 +1,49 @@
+/// Per-tensor affine quantization of activations (Jacob et al., CVPR 2018, eq. 1): `r = S (q - Z)` with
+/// unsigned codes `q` in `[0, 2^bits - 1]` and an integer zero point `Z` that represents 0.0 exactly.
+public struct AffineQuant: Sendable, Equatable, Codable {
+    public var scale: Float
+    public var zeroPoint: Int
+    public var bits: Int
+
+    public var qmax: Int { (1 << bits) - 1 }
+
+    public init(scale: Float, zeroPoint: Int, bits: Int) {
+        self.scale = scale
+        self.zeroPoint = zeroPoint
+        self.bits = bits
+    }
+
+    /// The quantizer of the real range `[lo, hi]`, widened to contain 0: `S = (hi - lo) / (2^bits - 1)`,
+    /// `Z = round(-lo / S)` (half away from zero). An empty range (all zeros) gets `S = 1`.
+    public init(lo: Float, hi: Float, bits: Int) {
+        let l = min(lo, 0), h = max(hi, 0)
+        var s = (h - l) / Float((1 << bits) - 1)
+        if !(s > 0) || !s.isFinite { s = 1 }
+        self.init(scale: s, zeroPoint: min(max(Int((-l / s).rounded()), 0), (1 << bits) - 1), bits: bits)
+    }
+
+    /// The code of `x` minus the zero point: `clamp(round(x / S) + Z, 0, qmax) - Z` (NaN gives 0).
+    @inline(__always)
+    public func centered(_ x: Float) -> Int {
+        var v = (x / scale).rounded()
+        if v.isNaN { v = 0 }
+        v = min(max(v, Float(-zeroPoint)), Float(qmax - zeroPoint))
+        return Int(v)
+    }
+
+    /// The centered codes of a tensor (the integer kernels' input).
+    public func centered(_ xs: [Float]) -> [Int16] {
+        var out = [Int16](repeating: 0, count: xs.count)
+        xs.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<src.count { dst[i] = Int16(truncatingIfNeeded: centered(src[i])) }
+            }
+        }
+        return out
+    }
+
+    /// Quantize then dequantize: `S (q(x) - Z)`, the simulated form.
+    public func fakeQuant(_ xs: [Float]) -> [Float] {
+        xs.map { scale * Float(centered($0)) }
+    }
+}

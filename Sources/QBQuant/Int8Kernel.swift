@@ -1,0 +1,60 @@
+import CKernels
+
+/// The int8 integer path (Jacob et al. 2018): int32 accumulation of W (symmetric, Z = 0) times the
+/// centered input codes, int32 bias (scale S_x S_w, zero point 0), fixed-point requantization to the
+/// output's uint8 codes with the fused ReLU/Clip clamp, then `S_y (q - Z_y)` for the float ops after it.
+struct Int8Kernel: IntegerKernel {
+    let rows: Int
+    let depth: Int
+    /// The row stride of `weights`: depth rounded up to 16 (the AVX2 step), zero-padded.
+    let ld: Int
+    /// int8 values widened to int16, [rows][ld].
+    let weights: [Int16]
+    let bias: [Int32]
+    let m0: [Int32]
+    let leftShift: [Int32]
+    let rightShift: [Int32]
+    let output: AffineQuant
+    let qmin: Int
+    let qmax: Int
+
+    var layout: PatchLayout { .columnMajor(ld: ld) }
+
+    func compute(rows r: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
+                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts {
+        let m = r.count
+        let acc = UnsafeMutablePointer<Int32>.allocate(capacity: max(m * cols, 1))
+        defer { acc.deallocate() }
+        weights.withUnsafeBufferPointer { w in
+            qb_igemm_i16(Int32(m), Int32(cols), Int32(ld), w.baseAddress! + r.lowerBound * ld, patches, acc)
+        }
+        bias.withUnsafeBufferPointer { b in m0.withUnsafeBufferPointer { m0p in
+            leftShift.withUnsafeBufferPointer { l in rightShift.withUnsafeBufferPointer { rsh in
+                let o = r.lowerBound
+                qb_requantize(Int32(m), Int32(cols), acc, b.baseAddress! + o, m0p.baseAddress! + o, l.baseAddress! + o, rsh.baseAddress! + o,
+                              Int32(output.zeroPoint), Int32(qmin), Int32(qmax), output.scale, out, rs, cs)
+            } }
+        } }
+        let macs = Int64(m) * Int64(cols) * Int64(depth)
+        return OpCounts(macs: macs)
+    }
+
+    /// The plain reference of `compute` for one output element: the same integer arithmetic in Swift.
+    func reference(row i: Int, patch: [Int16]) -> Float {
+        var acc: Int32 = 0
+        for k in 0..<depth { acc &+= Int32(weights[i * ld + k]) * Int32(patch[k]) }
+        let v = Int32(clamping: Int64(acc) + Int64(bias[i]))
+        let fp = FixedPointMultiplier(m0: m0[i], leftShift: leftShift[i], rightShift: rightShift[i])
+        let q = min(max(Int(fp.apply(v)) + output.zeroPoint, qmin), qmax)
+        return output.scale * Float(q - output.zeroPoint)
+    }
+}
+
+extension FixedPointMultiplier {
+    init(m0: Int32, leftShift: Int32, rightShift: Int32) {
+        self.init(1)
+        self.m0 = m0
+        self.leftShift = leftShift
+        self.rightShift = rightShift
+    }
+}

@@ -1,0 +1,70 @@
+import QBEngine
+
+/// int8 after Jacob et al., CVPR 2018 ("Quantization and Training of Neural Networks for Efficient
+/// Integer-Arithmetic-Only Inference"): weights symmetric int8 in [-127, 127] (`w = S_w q`), per output
+/// channel by default or per tensor (the paper's choice); activations asymmetric uint8 per tensor
+/// (`r = S (q - Z)`), ranges by the chosen calibration; int32 bias with `S_b = S_x S_w`; requantization
+/// by `M = S_x S_w / S_y = M0 2^-n`. `weightOnly` (W8) keeps activations in float.
+public struct Int8Settings: Sendable, Equatable, Codable {
+    public var perChannel = true
+    public var calibration = CalibrationMethod.max
+    public var weightOnly = false
+
+    public init(perChannel: Bool = true, calibration: CalibrationMethod = .max, weightOnly: Bool = false) {
+        self.perChannel = perChannel
+        self.calibration = calibration
+        self.weightOnly = weightOnly
+    }
+}
+
+enum Int8Method {
+    /// Symmetric int8 codes and their scales (one per row, or one for all rows).
+    static func quantizeWeights(_ w: [Float], rows: Int, depth: Int, perChannel: Bool) -> (codes: [Int8], scales: [Float]) {
+        var scales = [Float](repeating: 0, count: rows)
+        let all = w.reduce(Float(0)) { max($0, abs($1)) }
+        for r in 0..<rows {
+            let m = perChannel ? w[(r * depth)..<((r + 1) * depth)].reduce(Float(0)) { max($0, abs($1)) } : all
+            scales[r] = m > 0 ? m / 127 : 1
+        }
+        var codes = [Int8](repeating: 0, count: w.count)
+        for r in 0..<rows {
+            for k in 0..<depth {
+                codes[r * depth + k] = Int8(min(max((w[r * depth + k] / scales[r]).rounded(), -127), 127))
+            }
+        }
+        return (codes, scales)
+    }
+
+    /// Builds the layer: `input` and `output` are the calibrated activation quantizers.
+    static func layer(_ spec: LayerSpec, settings: Int8Settings, input: AffineQuant, output: AffineQuant, integer: Bool,
+                      file: String) throws -> (QuantLayer, WeightPayload) {
+        let (codes, scales) = quantizeWeights(spec.weights, rows: spec.rows, depth: spec.depth, perChannel: settings.perChannel)
+        let dequantized = (0..<codes.count).map { scales[$0 / spec.depth] * Float(codes[$0]) }
+        let payload = WeightPayload.int8(codes: codes, scales: scales, bias: spec.bias)
+        if settings.weightOnly {
+            return (QuantLayer(spec: spec, file: file, input: nil, path: .weightOnly(try FloatLayer(spec, weights: dequantized, bias: spec.bias, file: file))), payload)
+        }
+        // int32 bias at scale S_x S_w (zero point 0).
+        let biasQ: [Int32] = (0..<spec.rows).map { r in
+            guard let b = spec.bias?[r] else { return 0 }
+            return Int32(clamping: Int64((Double(b) / (Double(input.scale) * Double(scales[r]))).rounded()))
+        }
+        // The output codes the fused clamp allows.
+        let z = output.zeroPoint
+        let qmin = spec.lo.isFinite ? max(0, min(output.qmax, z + Int((spec.lo / output.scale).rounded(.up)))) : 0
+        let qmax = spec.hi.isFinite ? max(qmin, min(output.qmax, z + Int((spec.hi / output.scale).rounded(.down)))) : output.qmax
+        if !integer {
+            let bias = spec.bias == nil ? nil : (0..<spec.rows).map { Float(Double(biasQ[$0]) * Double(input.scale) * Double(scales[$0])) }
+            let layer = try FloatLayer(spec, weights: dequantized, bias: bias, file: file)
+            return (QuantLayer(spec: spec, file: file, input: input, path: .simulated(layer, output: OutputQuant(quant: output, qmin: qmin, qmax: qmax))), payload)
+        }
+        let ld = (spec.depth + 15) / 16 * 16
+        var w16 = [Int16](repeating: 0, count: spec.rows * ld)
+        for r in 0..<spec.rows { for k in 0..<spec.depth { w16[r * ld + k] = Int16(codes[r * spec.depth + k]) } }
+        let multipliers = (0..<spec.rows).map { FixedPointMultiplier(Double(input.scale) * Double(scales[$0]) / Double(output.scale)) }
+        let kernel = Int8Kernel(rows: spec.rows, depth: spec.depth, ld: ld, weights: w16, bias: biasQ, m0: multipliers.map(\.m0),
+                                leftShift: multipliers.map(\.leftShift), rightShift: multipliers.map(\.rightShift),
+                                output: output, qmin: qmin, qmax: qmax)
+        return (QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel)), payload)
+    }
+}

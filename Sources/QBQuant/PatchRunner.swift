@@ -1,0 +1,151 @@
+import CKernels
+import QBEngine
+import QBTensor
+
+/// The operations an integer kernel performed, counted by the kernel as it ran.
+public struct OpCounts: Sendable, Equatable, Codable {
+    /// Multiply-accumulates (int8), multiplications (one per group for ternary), additions and
+    /// subtractions, and shift-adds (power-of-two).
+    public var macs: Int64 = 0
+    public var multiplies: Int64 = 0
+    public var adds: Int64 = 0
+    public var shifts: Int64 = 0
+
+    public init(macs: Int64 = 0, multiplies: Int64 = 0, adds: Int64 = 0, shifts: Int64 = 0) {
+        self.macs = macs
+        self.multiplies = multiplies
+        self.adds = adds
+        self.shifts = shifts
+    }
+
+    public static func + (a: OpCounts, b: OpCounts) -> OpCounts {
+        OpCounts(macs: a.macs + b.macs, multiplies: a.multiplies + b.multiplies, adds: a.adds + b.adds, shifts: a.shifts + b.shifts)
+    }
+}
+
+/// How an integer kernel wants the patch matrix of centered codes.
+enum PatchLayout: Sendable, Equatable {
+    /// `pt[k * ldp + j]`: one row per weight index k, columns = output positions (ternary, shift).
+    case kMajor
+    /// `p[j * ld + k]`: each output position's patch contiguous, zero-padded to `ld` (int8 dot products).
+    case columnMajor(ld: Int)
+}
+
+/// A kernel computing rows of a layer's output from a patch matrix. `rows` are the layer rows of the
+/// current group; `patches` points at the first column to compute; output element (i, j) goes to
+/// `out[(i - rows.lowerBound) * rs + j * cs]`.
+protocol IntegerKernel: Sendable {
+    var layout: PatchLayout { get }
+    func compute(rows: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
+                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts
+}
+
+/// Runs an integer kernel over a layer's input: unfolds the centered codes into patches per batch item
+/// and group (Conv) or transposes them (linear), splits the columns among threads (each element is
+/// computed the same way whatever the split) and lays the result out as the float op would.
+enum PatchRunner {
+    static func run(_ spec: LayerSpec, file: String, shape: [Int], codes: [Int16], inputScale: Float, kernel: IntegerKernel,
+                    threads: Int) throws -> (Value, OpCounts) {
+        var counts = OpCounts()
+        switch spec.kind {
+        case .linear:
+            guard let k = shape.last, k == spec.depth else {
+                throw QuantError(file: file, layer: spec.name, "input \(shape) does not end in \(spec.depth) features")
+            }
+            let r = shape.dropLast().reduce(1, *)
+            var out = [Float](repeating: 0, count: r * spec.rows)
+            let patches = linearPatches(codes, rows: r, depth: k, layout: kernel.layout)
+            out.withUnsafeMutableBufferPointer { po in
+                let o = SharedPointer(po.baseAddress!), rows = spec.rows
+                counts = columns(r, patches: patches, layout: kernel.layout, threads: threads, work: r * spec.rows * k) { j0, n, p, ldp in
+                    kernel.compute(rows: 0..<rows, patches: p, ldp: ldp, cols: n, inputScale: inputScale,
+                                   out: o.base + j0 * rows, rs: 1, cs: rows)
+                }
+            }
+            return (Value(shape: Array(shape.dropLast()) + [spec.rows], floats: out), counts)
+        case .conv(let group, let kernelSize):
+            guard shape.count == kernelSize.count + 2, shape[1] * kernelSize.reduce(1, *) == spec.depth * group else {
+                throw QuantError(file: file, layer: spec.name, "input \(shape) does not fit the layer (\(spec.depth / spec.taps) channels per group x \(group) groups)")
+            }
+            let n = shape[0], c = shape[1], ih = shape.count == 4 ? shape[2] : 1, iw = shape[shape.count - 1]
+            let w = try ConvWindow(node: spec.node, file: file, inSize: Array(shape.dropFirst(2)), kernel: kernelSize)
+            let geo = qb_conv_geo(kh: Int32(w.kh), kw: Int32(w.kw), sh: Int32(w.sh), sw: Int32(w.sw), dh: Int32(w.dh), dw: Int32(w.dw),
+                                  pt: Int32(w.pt), pl: Int32(w.pl), oh: Int32(w.oh), ow: Int32(w.ow))
+            let cols = w.oh * w.ow, cg = c / group, mg = spec.rows / group, k = spec.depth
+            var out = [Float](repeating: 0, count: n * spec.rows * cols)
+            var pt = [Int16](repeating: 0, count: k * cols)
+            var pc = [Int16]()
+            if case .columnMajor(let ld) = kernel.layout { pc = [Int16](repeating: 0, count: cols * ld) }
+            codes.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+                for b in 0..<n {
+                    for g in 0..<group {
+                        pt.withUnsafeMutableBufferPointer { qb_im2col_i16(px.baseAddress! + (b * c + g * cg) * ih * iw, Int32(cg), Int32(ih), Int32(iw), geo, $0.baseAddress!, cols) }
+                        var patches = pt
+                        if case .columnMajor(let ld) = kernel.layout {
+                            pt.withUnsafeBufferPointer { src in pc.withUnsafeMutableBufferPointer { qb_transpose_i16(Int32(k), Int32(cols), src.baseAddress!, cols, $0.baseAddress!, ld) } }
+                            patches = pc
+                        }
+                        let base = SharedPointer(po.baseAddress! + (b * spec.rows + g * mg) * cols)
+                        counts = counts + columns(cols, patches: patches, layout: kernel.layout, threads: threads, work: cols * mg * k) { j0, m, p, ldp in
+                            kernel.compute(rows: (g * mg)..<((g + 1) * mg), patches: p, ldp: ldp, cols: m, inputScale: inputScale,
+                                           out: base.base + j0, rs: cols, cs: 1)
+                        }
+                    }
+                }
+            } }
+            return (Value(shape: [n, spec.rows] + w.outSize, floats: out), counts)
+        }
+    }
+
+    /// A linear layer's patches: the codes [rows][depth] transposed (k-major) or zero-padded per row.
+    static func linearPatches(_ codes: [Int16], rows: Int, depth: Int, layout: PatchLayout) -> [Int16] {
+        switch layout {
+        case .kMajor:
+            var pt = [Int16](repeating: 0, count: rows * depth)
+            codes.withUnsafeBufferPointer { src in pt.withUnsafeMutableBufferPointer { qb_transpose_i16(Int32(rows), Int32(depth), src.baseAddress!, depth, $0.baseAddress!, rows) } }
+            return pt
+        case .columnMajor(let ld):
+            if ld == depth { return codes }
+            var p = [Int16](repeating: 0, count: rows * ld)
+            for r in 0..<rows { for k in 0..<depth { p[r * ld + k] = codes[r * depth + k] } }
+            return p
+        }
+    }
+
+    /// Splits `cols` columns into blocks (multiples of 64) over threads when the work is large enough.
+    static func columns(_ cols: Int, patches: [Int16], layout: PatchLayout, threads: Int, work: Int,
+                        _ body: @Sendable (Int, Int, UnsafePointer<Int16>, Int) -> OpCounts) -> OpCounts {
+        let workers = work < 1 << 20 ? 1 : max(1, min(threads, (cols + 63) / 64))
+        let block = ((cols + workers - 1) / workers + 63) / 64 * 64
+        let parts = (cols + block - 1) / block
+        let results = ResultSlots(parts)
+        patches.withUnsafeBufferPointer { pp in
+            let base = SharedInt16(pp.baseAddress!)
+            Parallel.forEach(count: parts, workers: workers) { i in
+                let j0 = i * block, n = min(block, cols - j0)
+                switch layout {
+                case .kMajor: results.set(i, body(j0, n, base.pointer + j0, cols))
+                case .columnMajor(let ld): results.set(i, body(j0, n, base.pointer + j0 * ld, ld))
+                }
+            }
+        }
+        return results.values.reduce(OpCounts(), +)
+    }
+}
+
+struct SharedInt16: @unchecked Sendable {
+    let pointer: UnsafePointer<Int16>
+    init(_ p: UnsafePointer<Int16>) { pointer = p }
+}
+
+/// One slot per parallel part (each written by one worker).
+final class ResultSlots: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<OpCounts>
+    init(_ n: Int) {
+        slots = .allocate(capacity: max(n, 1))
+        slots.initialize(repeating: OpCounts())
+    }
+    deinit { slots.deallocate() }
+    func set(_ i: Int, _ v: OpCounts) { slots[i] = v }
+    var values: [OpCounts] { Array(slots) }
+}

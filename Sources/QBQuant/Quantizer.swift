@@ -1,0 +1,177 @@
+import Foundation
+import QBEngine
+
+/// A quantization method with its settings: one entry of the harness's variant table builds on one.
+public enum QuantMethod: Sendable, Equatable {
+    case int8(Int8Settings)
+    case ternary(TernarySettings)
+    case shift(ShiftSettings)
+
+    var calibration: CalibrationMethod {
+        switch self {
+        case .int8(let s): return s.calibration
+        case .ternary(let s): return s.calibration
+        case .shift(let s): return s.calibration
+        }
+    }
+
+    var activationBits: Int {
+        switch self {
+        case .int8: return 8
+        case .ternary(let s): return s.activationBits
+        case .shift(let s): return s.activationBits
+        }
+    }
+
+    /// The bits per weight of the method's codes (before entropy coding and sparsity).
+    public var nominalBits: Double {
+        switch self {
+        case .int8: return 8
+        case .ternary: return 2
+        case .shift(let s): return Double(s.bits)
+        }
+    }
+}
+
+/// What one quantized layer is and how it came out.
+public struct LayerReport: Sendable, Codable, Equatable {
+    public var name: String
+    public var op: String
+    public var weights: Int
+    /// Bytes of the layer's serialized payload (codes, scales, tables, sparse index, bias).
+    public var payloadBytes: Int
+    /// Fraction of weights that are zero after quantization.
+    public var zeros: Double
+    /// Method-specific facts ("recentralized, separation 3.1", ...).
+    public var detail: String
+    /// SQNR (dB) of the layer's output in the quantized model against FP32 on the calibration inputs.
+    public var sqnr: Double?
+}
+
+/// A quantized model: the graph that runs (quantized layers as `LayerKernels`), per-layer facts, and the
+/// time calibration and quantization took.
+public struct QuantizedModel: Sendable {
+    public var graph: Graph
+    public var layers: [LayerReport]
+    public var calibrationSeconds: Double
+    /// The serialized payload of every layer, by layer name (for the model file).
+    var payloads: [String: WeightPayload]
+
+    /// Kernel operations performed so far by all quantized layers.
+    public var counts: OpCounts {
+        graph.kernels.values.compactMap { $0 as? QuantLayer }.reduce(OpCounts()) { $0 + $1.counts }
+    }
+}
+
+public enum Quantizer {
+    /// Quantizes the layers of an optimized FP32 graph (`Session.graph`) with `method`, calibrating the
+    /// activation ranges on `calibration` (feeds for the graph's inputs). `integer` builds the deployed
+    /// integer kernels; otherwise the simulated (fake-quantized) form.
+    public static func quantize(_ graph: Graph, method: QuantMethod, calibration: [[String: Value]], integer: Bool = true,
+                                threads: Int = 1) throws -> QuantizedModel {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let specs = LayerSpec.find(in: graph)
+        guard !specs.isEmpty else { throw QuantError(file: graph.file, "the model has no Conv, Gemm or MatMul layer with constant weights") }
+        var weightOnly = false
+        if case .int8(let s) = method { weightOnly = s.weightOnly }
+        var observed = [String: RangeObserver]()
+        if !weightOnly {
+            guard !calibration.isEmpty else { throw QuantError(file: graph.file, "no calibration samples") }
+            var names = Set(specs.map(\.input))
+            if case .int8 = method { names.formUnion(specs.map(\.output)) }
+            observed = try observe(graph, names: names, feeds: calibration, histogram: method.calibration != .max, threads: threads)
+        }
+        var g = graph
+        var layers = [LayerReport](), payloads = [String: WeightPayload]()
+        var used = Set<String>()
+        for spec in specs {
+            func quant(_ name: String, bits: Int) throws -> AffineQuant {
+                guard let o = observed[name] else { throw QuantError(file: graph.file, layer: spec.name, "value '\(name)' was never observed during calibration") }
+                let r = o.range(method.calibration, bits: bits)
+                return AffineQuant(lo: r.lo, hi: r.hi, bits: bits)
+            }
+            let layer: QuantLayer, payload: WeightPayload
+            var detail = "", zeros = 0.0
+            switch method {
+            case .int8(let s):
+                let input = s.weightOnly ? AffineQuant(scale: 1, zeroPoint: 0, bits: 8) : try quant(spec.input, bits: 8)
+                let output = s.weightOnly ? input : try quant(spec.output, bits: 8)
+                (layer, payload) = try Int8Method.layer(spec, settings: s, input: input, output: output, integer: integer, file: graph.file)
+                detail = s.perChannel ? "per-channel scales" : "per-tensor scale"
+                if case .int8(let codes, _, _) = payload { zeros = Double(codes.filter { $0 == 0 }.count) / Double(codes.count) }
+            case .ternary(let s):
+                (layer, payload) = try TernaryMethod.layer(spec, settings: s, input: try quant(spec.input, bits: s.activationBits), integer: integer, file: graph.file)
+                if case .ternary(let codes, _, let alphas, _) = payload {
+                    zeros = Double(codes.filter { $0 == 0 }.count) / Double(codes.count)
+                    detail = "\(alphas.count) group scale\(alphas.count == 1 ? "" : "s")"
+                }
+            case .shift(let s):
+                let codes: ShiftCodes
+                (layer, payload, codes) = try ShiftMethod.layer(spec, settings: s, input: try quant(spec.input, bits: s.activationBits), integer: integer, file: graph.file)
+                zeros = Double(codes.nonzero.filter { !$0 }.count) / Double(codes.nonzero.count)
+                let sep = codes.separation.map { String(format: "separation %.2f", $0) } ?? "no mixture"
+                detail = "\(codes.recentralized ? "recentralized" : "plain shift"), \(sep), b = \(codes.bias)"
+            }
+            // Replace the node; its weight and bias initializers go unless something else reads them.
+            guard let i = g.nodes.firstIndex(where: { $0.outputs == spec.node.outputs }) else { continue }
+            let name = "qb:" + spec.output
+            g.nodes[i] = LayerKernels.node(name: name, input: spec.input, output: spec.output)
+            g.kernels[name] = layer
+            used.formUnion(spec.constants)
+            payloads[spec.name] = payload
+            layers.append(LayerReport(name: spec.name, op: spec.opType, weights: spec.weights.count, payloadBytes: payload.encoded().count,
+                                      zeros: zeros, detail: detail, sqnr: nil))
+        }
+        let read = Set(g.nodes.flatMap(\.inputs))
+        for c in used where !read.contains(c) && !g.outputs.contains(where: { $0.name == c }) { g.initializers[c] = nil }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return QuantizedModel(graph: g, layers: layers, calibrationSeconds: seconds, payloads: payloads)
+    }
+
+    /// Runs the FP32 graph on the calibration feeds and collects the ranges of `names` (two passes when a
+    /// histogram is needed). Graph inputs are observed from the feeds.
+    static func observe(_ graph: Graph, names: Set<String>, feeds: [[String: Value]], histogram: Bool, threads: Int) throws -> [String: RangeObserver] {
+        let session = try Session(graph: graph, options: SessionOptions(optimize: false, threads: threads))
+        var observers = [String: RangeObserver]()
+        for pass in histogram ? [1, 2] : [1] {
+            for feed in feeds {
+                func see(_ name: String, _ v: Value) {
+                    guard names.contains(name), v.type.isFloat else { return }
+                    if pass == 1 { observers[name, default: RangeObserver()].observe(v.floats) } else { observers[name]?.accumulate(v.floats) }
+                }
+                for (k, v) in feed { see(k, v) }
+                _ = try session.run(feed, hook: { name, _, value in see(name, value); return nil })
+            }
+        }
+        return observers
+    }
+
+    /// SQNR (dB) of each layer's output in `quantized` against the same value in `reference`, over the
+    /// feeds: `10 log10(sum y^2 / sum (y - y_q)^2)` (infinite when equal).
+    public static func layerSQNR(reference: Session, quantized: Session, outputs: [String], feeds: [[String: Value]]) throws -> [String: Double] {
+        let wanted = Set(outputs)
+        var signal = [String: Double](), noise = [String: Double]()
+        for feed in feeds {
+            var ref = [String: [Float]]()
+            _ = try reference.run(feed, hook: { name, _, v in if wanted.contains(name) { ref[name] = v.floats }; return nil })
+            _ = try quantized.run(feed, hook: { name, _, v in
+                if let r = ref[name] {
+                    let q = v.floats
+                    var s = 0.0, n = 0.0
+                    for i in 0..<min(r.count, q.count) {
+                        s += Double(r[i]) * Double(r[i])
+                        n += (Double(r[i]) - Double(q[i])) * (Double(r[i]) - Double(q[i]))
+                    }
+                    signal[name, default: 0] += s
+                    noise[name, default: 0] += n
+                }
+                return nil
+            })
+        }
+        var out = [String: Double]()
+        for name in outputs where signal[name] != nil {
+            out[name] = noise[name]! == 0 ? .infinity : 10 * log10(signal[name]! / noise[name]!)
+        }
+        return out
+    }
+}

@@ -1,0 +1,142 @@
+import CKernels
+import QBEngine
+
+/// FGQ ternary after Mellempudi et al. 2017 ("Ternary Neural Networks with Fine-Grained Quantization",
+/// arXiv 1705.01462): weights in groups of N consecutive input channels at each tap (N = 4 by default;
+/// nil = the whole layer is one group), each group `alpha_g * t`, `t` in {-1, 0, +1}:
+/// `t_i = sign(w_i) [|w_i| > Delta_g]`, `alpha_g = mean_{I_Delta} |w_i|`, where the exact threshold keeps
+/// the k largest |w| maximizing `(sum_{I_Delta} |w|)^2 / |I_Delta|` (TWN's `Delta = 0.7 mean |w|` as an
+/// option). Activations are quantized to `activationBits` (8 or 4; unsigned after ReLU). No retraining.
+public struct TernarySettings: Sendable, Equatable, Codable {
+    public enum Threshold: String, Sendable, Codable { case exact, twn }
+    public var groupSize: Int?
+    public var threshold = Threshold.exact
+    public var activationBits = 8
+    public var calibration = CalibrationMethod.max
+
+    public init(groupSize: Int? = 4, threshold: Threshold = .exact, activationBits: Int = 8, calibration: CalibrationMethod = .max) {
+        self.groupSize = groupSize
+        self.threshold = threshold
+        self.activationBits = activationBits
+        self.calibration = calibration
+    }
+}
+
+enum TernaryMethod {
+    /// Ternarizes one group: the codes (same order as `values`) and alpha.
+    static func ternarize(_ values: [Float], threshold: TernarySettings.Threshold) -> (codes: [Int8], alpha: Float) {
+        let mags = values.map { abs($0) }
+        var keep = [Bool](repeating: false, count: values.count)
+        switch threshold {
+        case .exact:
+            // Sort |w| descending (ties by position) and keep the prefix maximizing S_k^2 / k.
+            let order = mags.indices.sorted { mags[$0] != mags[$1] ? mags[$0] > mags[$1] : $0 < $1 }
+            var sum = 0.0, best = (score: 0.0, count: 0)
+            for (i, j) in order.enumerated() {
+                sum += Double(mags[j])
+                let score = sum * sum / Double(i + 1)
+                if score > best.score { best = (score, i + 1) }
+            }
+            for j in order.prefix(best.count) { keep[j] = true }
+        case .twn:
+            let delta = 0.7 * mags.reduce(0, +) / Float(max(mags.count, 1))
+            for j in mags.indices where mags[j] > delta { keep[j] = true }
+        }
+        let kept = mags.indices.filter { keep[$0] && mags[$0] > 0 }
+        let alpha = kept.isEmpty ? 0 : Float(kept.reduce(0.0) { $0 + Double(mags[$1]) } / Double(kept.count))
+        let codes = values.indices.map { keep[$0] && mags[$0] > 0 ? Int8(values[$0] > 0 ? 1 : -1) : 0 }
+        return (codes, alpha)
+    }
+
+    /// The groups of a layer: for each row, lists of weight indices k (input channels c*N..<(c+1)*N of
+    /// one tap); a whole-layer group spans every row.
+    static func ternarizeLayer(_ spec: LayerSpec, settings: TernarySettings) -> (codes: [Int8], groups: [[Int]], alphas: [Float], groupRow: [Int]) {
+        var codes = [Int8](repeating: 0, count: spec.weights.count)
+        var groups = [[Int]](), alphas = [Float](), groupRow = [Int]()
+        let channels = spec.depth / spec.taps
+        guard let n = settings.groupSize else {
+            let (c, a) = ternarize(spec.weights, threshold: settings.threshold)
+            codes = c
+            for r in 0..<spec.rows {
+                groups.append(Array(0..<spec.depth))
+                alphas.append(a)
+                groupRow.append(r)
+            }
+            return (codes, groups, alphas, groupRow)
+        }
+        for r in 0..<spec.rows {
+            for t in 0..<spec.taps {
+                for c0 in stride(from: 0, to: channels, by: n) {
+                    let ks = (c0..<min(c0 + n, channels)).map { $0 * spec.taps + t }
+                    let (c, a) = ternarize(ks.map { spec.weights[r * spec.depth + $0] }, threshold: settings.threshold)
+                    for (i, k) in ks.enumerated() { codes[r * spec.depth + k] = c[i] }
+                    groups.append(ks)
+                    alphas.append(a)
+                    groupRow.append(r)
+                }
+            }
+        }
+        return (codes, groups, alphas, groupRow)
+    }
+
+    static func layer(_ spec: LayerSpec, settings: TernarySettings, input: AffineQuant, integer: Bool, file: String) throws -> (QuantLayer, WeightPayload) {
+        let (codes, groups, alphas, groupRow) = ternarizeLayer(spec, settings: settings)
+        var dequantized = [Float](repeating: 0, count: codes.count)
+        for (g, ks) in groups.enumerated() {
+            let r = groupRow[g]
+            for k in ks { dequantized[r * spec.depth + k] = alphas[g] * Float(codes[r * spec.depth + k]) }
+        }
+        let payload = WeightPayload.ternary(codes: codes, groupSize: settings.groupSize, alphas: settings.groupSize == nil ? [alphas.first ?? 0] : alphas, bias: spec.bias)
+        if !integer {
+            return (QuantLayer(spec: spec, file: file, input: input, path: .simulated(try FloatLayer(spec, weights: dequantized, bias: spec.bias, file: file), output: nil)), payload)
+        }
+        // CSR form for the add/subtract kernel: per row its non-empty groups, each with the +1 indices first.
+        var rowStart = [Int32](repeating: 0, count: spec.rows + 1)
+        var gs = [Int32](), np = [Int32](), idx = [Int32](), alpha = [Float]()
+        for (g, ks) in groups.enumerated() {
+            let r = groupRow[g]
+            let plus = ks.filter { codes[r * spec.depth + $0] > 0 }, minus = ks.filter { codes[r * spec.depth + $0] < 0 }
+            guard !plus.isEmpty || !minus.isEmpty else { continue }
+            gs.append(Int32(idx.count))
+            np.append(Int32(plus.count))
+            idx += (plus + minus).map { Int32($0) }
+            alpha.append(alphas[g])
+            rowStart[r + 1] += 1
+        }
+        gs.append(Int32(idx.count))
+        for r in 0..<spec.rows { rowStart[r + 1] += rowStart[r] }
+        // (One unused element each so that no buffer is empty.)
+        let kernel = TernaryKernel(rowStart: rowStart, groupStart: gs, plusCount: np + [0], indices: idx + [0], alphas: alpha + [0],
+                                   bias: spec.bias, lo: spec.lo, hi: spec.hi)
+        return (QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel)), payload)
+    }
+}
+
+/// The FGQ kernel: per group, additions and subtractions of the input codes, then one multiply by alpha.
+struct TernaryKernel: IntegerKernel {
+    let rowStart: [Int32]
+    let groupStart: [Int32]
+    let plusCount: [Int32]
+    let indices: [Int32]
+    let alphas: [Float]
+    let bias: [Float]?
+    let lo: Float
+    let hi: Float
+
+    var layout: PatchLayout { .kMajor }
+
+    func compute(rows r: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
+                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts {
+        var adds: Int64 = 0, mults: Int64 = 0
+        rowStart.withUnsafeBufferPointer { rsp in groupStart.withUnsafeBufferPointer { g in plusCount.withUnsafeBufferPointer { p in
+            indices.withUnsafeBufferPointer { i in alphas.withUnsafeBufferPointer { a in
+                (bias ?? [0]).withUnsafeBufferPointer { b in
+                    qb_ternary_gemm(Int32(r.count), Int32(cols), rsp.baseAddress! + r.lowerBound, g.baseAddress!, p.baseAddress!, i.baseAddress!,
+                                    a.baseAddress!, patches, ldp, inputScale, bias == nil ? nil : b.baseAddress! + r.lowerBound, lo, hi,
+                                    out, rs, cs, &adds, &mults)
+                }
+            } }
+        } } }
+        return OpCounts(multiplies: mults, adds: adds)
+    }
+}

@@ -1,0 +1,149 @@
+import CKernels
+import Foundation
+@testable import QBEngine
+@testable import QBQuant
+import QBTestSupport
+import Testing
+
+/// Reference-against-optimized tests of the integer kernels on odd sizes (in the style of ggml's
+/// test-quantize-fns), on the AVX2 path and the portable one.
+@Suite("Integer kernels against their plain references", .serialized)
+struct KernelTests {
+    static let sizes = [1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 33, 63, 127, 129]
+
+    /// Deterministic integers in [lo, hi].
+    static func ints(_ n: Int, seed: UInt64, lo: Int, hi: Int) -> [Int16] {
+        randomFloats(n, seed: seed).map { Int16(lo + Int((($0 + 1) / 2 * Float(hi - lo + 1)).rounded(.down)).clamped(0, hi - lo)) }
+    }
+
+    @Test("int8 GEMM (int16-widened, vpmaddwd) equals the int32 reference, extremes included", arguments: [false, true])
+    func igemm(portable: Bool) {
+        GEMM.forcePortable(portable)
+        defer { GEMM.forcePortable(false) }
+        for (i, m) in Self.sizes.enumerated() {
+            let n = Self.sizes[(i * 5 + 3) % Self.sizes.count], k = Self.sizes[(i * 7 + 1) % Self.sizes.count]
+            let ld = (k + 15) / 16 * 16
+            var w = [Int16](repeating: 0, count: m * ld), p = [Int16](repeating: 0, count: n * ld)
+            let wv = Self.ints(m * k, seed: UInt64(m), lo: -127, hi: 127), pv = Self.ints(n * k, seed: UInt64(n + 100), lo: -255, hi: 255)
+            for r in 0..<m { for c in 0..<k { w[r * ld + c] = r == 0 ? -127 : wv[r * k + c] } }
+            for j in 0..<n { for c in 0..<k { p[j * ld + c] = j == 0 ? -255 : pv[j * k + c] } }
+            var acc = [Int32](repeating: 0, count: m * n)
+            qb_igemm_i16(Int32(m), Int32(n), Int32(ld), w, p, &acc)
+            for r in 0..<m {
+                for j in 0..<n {
+                    var s: Int32 = 0
+                    for c in 0..<k { s += Int32(w[r * ld + c]) * Int32(p[j * ld + c]) }
+                    #expect(acc[r * n + j] == s, "m=\(m) n=\(n) k=\(k) at (\(r), \(j))")
+                }
+            }
+        }
+    }
+
+    @Test("gemmlowp primitives: C equals Swift, edge cases included")
+    func fixedPoint() {
+        let values: [Int32] = [0, 1, -1, 2, -2, 3, -3, 1 << 30, -(1 << 30), .max, .min, 12345678, -12345678, 0x40000000, 1 << 20, -(1 << 20) - 1]
+        for a in values {
+            for b in values {
+                #expect(qb_srdhm(a, b) == FixedPointMultiplier.saturatingRoundingDoublingHighMul(a, b))
+            }
+            for e in 0...31 {
+                #expect(qb_rdbypot(a, Int32(e)) == FixedPointMultiplier.roundingDivideByPOT(a, e))
+            }
+        }
+        // Round half away from zero: 5/2 -> 3, -5/2 -> -3, 3/2 -> 2, -3/2 -> -2, 7/4 -> 2.
+        #expect(FixedPointMultiplier.roundingDivideByPOT(5, 1) == 3)
+        #expect(FixedPointMultiplier.roundingDivideByPOT(-5, 1) == -3)
+        #expect(FixedPointMultiplier.roundingDivideByPOT(-3, 1) == -2)
+        #expect(FixedPointMultiplier.roundingDivideByPOT(7, 2) == 2)
+        #expect(FixedPointMultiplier.saturatingRoundingDoublingHighMul(.min, .min) == .max)
+        // M is represented within 2^-31 relative, for M below and above 1.
+        for m in [1e-6, 0.0037, 0.25, 0.5, 0.999999, 1.0, 1.5, 3.75, 1234.5] {
+            let f = FixedPointMultiplier(m)
+            let represented = Double(f.m0) / 2147483648 * pow(2, Double(f.leftShift) - Double(f.rightShift))
+            #expect(abs(represented - m) / m < 1.0 / 2147483648 * 2, "M = \(m)")
+            #expect(f.m0 >= 1 << 30)
+        }
+        // Requantizing 1000 with M = 0.25 gives exactly 250; with M = 0.3, 300. M = 0.25 is M0 = 0.5 with a right
+        // shift of 1: +-1002 -> +-501 (exact high multiply) -> +-250.5 rounded away from zero -> +-251.
+        #expect(FixedPointMultiplier(0.25).apply(1000) == 250)
+        #expect(FixedPointMultiplier(0.3).apply(1000) == 300)
+        #expect(FixedPointMultiplier(0.25).apply(-1002) == -251)
+        #expect(FixedPointMultiplier(0.25).apply(1002) == 251)
+    }
+
+    @Test("the requantization epilogue equals the Swift reference element by element")
+    func requantize() {
+        let m = 7, n = 13, k = 33, ld = 48
+        let w = Self.ints(m * ld, seed: 1, lo: -127, hi: 127).enumerated().map { $0.offset % ld < k ? $0.element : 0 }
+        let p = Self.ints(n * ld, seed: 2, lo: -40, hi: 215).enumerated().map { $0.offset % ld < k ? $0.element : 0 }
+        let mults = (0..<m).map { FixedPointMultiplier(0.0009 * Double($0 + 1)) }
+        let kernel = Int8Kernel(rows: m, depth: k, ld: ld, weights: w, bias: (0..<m).map { Int32($0 * 1000 - 3000) },
+                                m0: mults.map(\.m0), leftShift: mults.map(\.leftShift), rightShift: mults.map(\.rightShift),
+                                output: AffineQuant(scale: 0.05, zeroPoint: 17, bits: 8), qmin: 17, qmax: 200)
+        var out = [Float](repeating: .nan, count: m * n)
+        _ = p.withUnsafeBufferPointer { pp in out.withUnsafeMutableBufferPointer { po in
+            kernel.compute(rows: 0..<m, patches: pp.baseAddress!, ldp: ld, cols: n, inputScale: 1, out: po.baseAddress!, rs: n, cs: 1)
+        } }
+        for i in 0..<m {
+            for j in 0..<n {
+                #expect(out[i * n + j] == kernel.reference(row: i, patch: Array(p[(j * ld)..<(j * ld + ld)])))
+            }
+        }
+    }
+
+    @Test("ternary and shift kernels equal a plain evaluation of the same arithmetic", arguments: [false, true])
+    func ternaryAndShift(portable: Bool) throws {
+        GEMM.forcePortable(portable)
+        defer { GEMM.forcePortable(false) }
+        for (i, m) in Self.sizes.enumerated() {
+            let depth = Self.sizes[(i * 3 + 5) % Self.sizes.count] * 3, cols = Self.sizes[(i * 5 + 2) % Self.sizes.count]
+            let spec = LayerFixtures.linear(rows: m, depth: depth, seed: UInt64(i))
+            let x = Self.ints(depth * cols, seed: UInt64(i + 50), lo: -255, hi: 255)  // k-major [depth][cols]
+            for method in ["ternary", "shift"] {
+                let layer: QuantLayer
+                let input = AffineQuant(scale: 0.01, zeroPoint: 0, bits: 8)
+                if method == "ternary" {
+                    layer = try TernaryMethod.layer(spec, settings: TernarySettings(groupSize: 4), input: input, integer: true, file: "t").0
+                } else {
+                    layer = try ShiftMethod.layer(spec, settings: ShiftSettings(bits: 7, sparsity: 0.3), input: input, integer: true, file: "t").0
+                }
+                guard case .integer(let kernel) = layer.path else { Issue.record("not integer"); return }
+                var out = [Float](repeating: .nan, count: m * cols)
+                _ = x.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+                    kernel.compute(rows: 0..<m, patches: px.baseAddress!, ldp: cols, cols: cols, inputScale: 0.01, out: po.baseAddress!, rs: cols, cs: 1)
+                } }
+                // The same quantized weights, dequantized, times the same inputs in Double.
+                let simulated = try (method == "ternary"
+                    ? TernaryMethod.layer(spec, settings: TernarySettings(groupSize: 4), input: input, integer: false, file: "t").0
+                    : ShiftMethod.layer(spec, settings: ShiftSettings(bits: 7, sparsity: 0.3), input: input, integer: false, file: "t").0)
+                guard case .simulated(let fl, _) = simulated.path else { Issue.record("not simulated"); return }
+                let w = fl.session.graph.initializers[spec.node.inputs[1]]!.floats  // [M][K] (Gemm, transB = 1)
+                var worst = 0.0
+                for r in 0..<m {
+                    for j in 0..<cols {
+                        var s = Double(spec.bias![r])
+                        for k in 0..<depth { s += Double(w[r * depth + k]) * 0.01 * Double(x[k * cols + j]) }
+                        worst = max(worst, abs(Double(out[r * cols + j]) - s) / max(1, abs(s)))
+                    }
+                }
+                #expect(worst < 1e-5, "\(method) m=\(m) depth=\(depth) cols=\(cols): \(worst)")
+            }
+        }
+    }
+}
+
+extension Int {
+    func clamped(_ lo: Int, _ hi: Int) -> Int { Swift.min(Swift.max(self, lo), hi) }
+}
+
+/// Synthetic layers for the quantizer tests.
+enum LayerFixtures {
+    /// A MatMul layer x[.., depth] x W[depth][rows] with a separate bias kept in the spec (for kernels).
+    static func linear(rows: Int, depth: Int, seed: UInt64) -> LayerSpec {
+        let w = randomFloats(rows * depth, seed: seed).map { $0 * 0.2 }
+        var node = Node(name: "fc", opType: "Gemm", inputs: ["x", "w", "b"], outputs: ["y"])
+        node.attributes["transB"] = .int(1)
+        return LayerSpec(node: node, kind: .linear, input: "x", output: "y", rows: rows, depth: depth, taps: 1, weights: w,
+                         bias: randomFloats(rows, seed: seed + 7), lo: -.infinity, hi: .infinity, constants: ["w", "b"])
+    }
+}
