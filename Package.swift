@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "QBTestSupport", path: "Tests/QBTestSupport"),
         .testTarget(name: "QBIngestTests", dependencies: ["QBIngest", "QBTestSupport"]),
         .testTarget(name: "QBEngineTests", dependencies: ["QBEngine", "ONNXProto", "QBTestSupport"]),
-        .testTarget(name: "QBQuantTests", dependencies: ["QBQuant", "QBEngine", "CKernels", "QBTestSupport"]),
+        .testTarget(name: "QBQuantTests", dependencies: ["QBQuant", "QBEngine", "QBMetrics", "CKernels", "QBTestSupport"]),
         .testTarget(name: "QBMetricsTests", dependencies: ["QBMetrics", "QBEngine", "QBIngest", "QBTestSupport"]),
         .testTarget(name: "QBHarnessTests", dependencies: ["QBHarness", "QBMetrics", "QBTestSupport"]),
     ]

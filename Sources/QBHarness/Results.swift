@@ -1,4 +1,5 @@
 import Foundation
+import QBQuant
 
 /// One evaluated (model, set, variant) with its metrics; the rows of a suite run.
 public struct ResultRow: Codable, Sendable, Equatable {
@@ -19,6 +20,8 @@ public struct ResultRow: Codable, Sendable, Equatable {
     public var range: [Int]? = nil
     /// Wall-clock seconds (excluded from determinism comparisons).
     public var seconds: Double
+    /// The quantized layers: payload, zeros, method facts and SQNR against FP32 on the calibration inputs.
+    public var layers: [LayerReport]? = nil
 }
 
 /// The machine and build a run happened on.

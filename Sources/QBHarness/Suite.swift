@@ -15,6 +15,8 @@ public struct Suite: Codable, Sendable {
         public var model: String
         public var variants: [String]
         public var limit: Int?
+        /// Calibration samples (windows for a language model) for the quantized variants; default 256.
+        public var calibration: Int?
     }
 
     public var name: String
@@ -36,6 +38,7 @@ public struct Suite: Codable, Sendable {
                 throw HarnessError(file: path, "model \(e.model): unknown variant \"\(v)\" (known: \(Variants.table.keys.sorted().joined(separator: ", ")))")
             }
             if let l = e.limit, l < 1 { throw HarnessError(file: path, "model \(e.model): limit must be positive") }
+            if let c = e.calibration, c < 1 { throw HarnessError(file: path, "model \(e.model): calibration must be positive") }
         }
         return suite
     }

@@ -2,6 +2,7 @@ import Foundation
 import QBEngine
 import QBIngest
 import QBMetrics
+import QBQuant
 
 /// Runs a suite: every model in FP32 (the reference), then every listed variant, each on the evaluation
 /// set its card names, and computes the metrics of each variant against the labels and against FP32.
@@ -47,22 +48,55 @@ public struct SuiteRunner {
             var entryRows = [ResultRow]()
             let graph = try ModelLoader.load(folder + "/model.onnx", limits: options.limits)
             let bytes = ((try? FileManager.default.attributesOfItem(atPath: folder + "/model.onnx"))?[.size] as? NSNumber)?.intValue ?? 0
-            var reference: CardEvaluation.Outcome? = nil
+            let reference = try Session(graph: graph, options: options)
+            var calibration: [[String: Value]]? = nil
+            var fp32: CardEvaluation.Outcome? = nil
             for name in (["fp32"] + entry.variants.filter { $0 != "fp32" }) {
                 guard let variant = Variants.table[name] else { throw HarnessError(file: folder, "unknown variant \(name)") }
                 log("\(card.name): \(name)")
                 let start = Date()
-                let session = try Session(graph: try variant.prepare(graph), options: options)
+                var session = reference
+                var quantized: QuantizedModel? = nil
+                var sqnr = [String: Double]()
+                if let method = variant.method {
+                    if calibration == nil {
+                        let samples = entry.calibration ?? 256
+                        calibration = try CalibrationSet.feeds(folder: folder, root: root, samples: samples, input: reference.inputs[0].name,
+                                                               threads: options.threads).feeds
+                        log("\(card.name): calibration on \(samples) samples of \(card.calibration?.dataset ?? "?")")
+                    }
+                    let q = try Quantizer.quantize(reference.graph, method: method, calibration: calibration!, integer: true, threads: options.threads)
+                    session = try Session(graph: q.graph, options: SessionOptions(optimize: false, threads: options.threads))
+                    sqnr = try Quantizer.layerSQNR(reference: reference, quantized: session, outputs: LayerSpec.find(in: reference.graph).map(\.output),
+                                                   feeds: calibration!)
+                    quantized = q
+                }
                 let outcome = try CardEvaluation.run(folder: folder, root: root, options: options, from: first, limit: limit, session: session,
                                                      progress: progress?("\(card.name) \(name)"))
-                if name == "fp32" { reference = outcome }
+                if name == "fp32" { fp32 = outcome }
                 guard entry.variants.contains(name) else { continue }
                 var row = ResultRow(model: card.name, folder: entry.model, dataset: card.eval.dataset, variant: name, kind: "",
                                     samples: 0, fingerprint: nil, metrics: [:], seconds: Date().timeIntervalSince(start))
                 row.metrics["bits_per_weight"] = variant.bitsPerWeight
                 row.metrics["model_bytes"] = Double(bytes)
+                if let q = quantized {
+                    let file = try ModelFile.encode(q, method: name)
+                    row.metrics["model_bytes"] = Double(file.count)
+                    row.metrics["compression"] = Double(bytes) / Double(file.count)
+                    row.metrics["bits_per_weight"] = Double(q.payloadBytes * 8) / Double(max(q.quantizedWeights, 1))
+                    row.metrics["calibration_seconds"] = q.calibrationSeconds
+                    let ops = q.counts
+                    if ops.macs > 0 { row.metrics["mults_eliminated"] = 1 - Double(ops.multiplies) / Double(ops.macs) }
+                    row.layers = q.layers.map { l in
+                        var l = l
+                        l.sqnr = sqnr[l.output].flatMap { $0.isFinite ? $0 : nil }  // nil: not measured, or identical to FP32
+                        return l
+                    }
+                } else {
+                    row.metrics["compression"] = 1
+                }
                 if shard != nil { row.range = [first, limit ?? first, total] }
-                try fill(&row, outcome, reference: reference!)
+                try fill(&row, outcome, reference: fp32!)
                 entryRows.append(row)
             }
             rows += entryRows

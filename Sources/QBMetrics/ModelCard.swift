@@ -25,8 +25,14 @@ public struct ModelCard: Decodable, Sendable {
         public var bias: [Float]
     }
 
+    /// The set quantized variants calibrate on (relative to the project folder); disjoint from `eval`.
+    public struct Calibration: Decodable, Sendable {
+        public var dataset: String
+    }
+
     public var name: String
     public var task: String
+    public var calibration: Calibration?
     public var parameters: Int
     public var eval: Eval
     public var probe: Probe?

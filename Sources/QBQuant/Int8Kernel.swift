@@ -36,7 +36,7 @@ struct Int8Kernel: IntegerKernel {
             } }
         } }
         let macs = Int64(m) * Int64(cols) * Int64(depth)
-        return OpCounts(macs: macs)
+        return OpCounts(macs: macs, multiplies: macs)
     }
 
     /// The plain reference of `compute` for one output element: the same integer arithmetic in Swift.

@@ -37,6 +37,8 @@ public enum QuantMethod: Sendable, Equatable {
 public struct LayerReport: Sendable, Codable, Equatable {
     public var name: String
     public var op: String
+    /// The value the layer computes (where its SQNR is measured).
+    public var output: String
     public var weights: Int
     /// Bytes of the layer's serialized payload (codes, scales, tables, sparse index, bias).
     public var payloadBytes: Int
@@ -56,6 +58,10 @@ public struct QuantizedModel: Sendable {
     public var calibrationSeconds: Double
     /// The serialized payload of every layer, by layer name (for the model file).
     var payloads: [String: WeightPayload]
+
+    /// Weights in the quantized layers, and the bytes of their payloads.
+    public var quantizedWeights: Int { layers.reduce(0) { $0 + $1.weights } }
+    public var payloadBytes: Int { layers.reduce(0) { $0 + $1.payloadBytes } }
 
     /// Kernel operations performed so far by all quantized layers.
     public var counts: OpCounts {
@@ -119,7 +125,7 @@ public enum Quantizer {
             g.kernels[name] = layer
             used.formUnion(spec.constants)
             payloads[spec.name] = payload
-            layers.append(LayerReport(name: spec.name, op: spec.opType, weights: spec.weights.count, payloadBytes: payload.encoded().count,
+            layers.append(LayerReport(name: spec.name, op: spec.opType, output: spec.output, weights: spec.weights.count, payloadBytes: payload.encoded().count,
                                       zeros: zeros, detail: detail, sqnr: nil))
         }
         let read = Set(g.nodes.flatMap(\.inputs))

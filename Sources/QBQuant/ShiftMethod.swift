@@ -143,7 +143,7 @@ enum ShiftMethod {
             }
             rowStart[r + 1] = Int32(idx.count)
         }
-        let kernel = ShiftKernel(rowStart: rowStart, indices: idx + [0], codes: code + [0], unit: [Float](repeating: Float(codes.unit), count: spec.rows),
+        let kernel = ShiftKernel(depth: spec.depth, rowStart: rowStart, indices: idx + [0], codes: code + [0], unit: [Float](repeating: Float(codes.unit), count: spec.rows),
                                  mu0: [Float](repeating: Float(codes.mu.0), count: spec.rows), mu1: [Float](repeating: Float(codes.mu.1), count: spec.rows),
                                  bias: spec.bias, lo: spec.lo, hi: spec.hi)
         return (QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel)), payload, codes)
@@ -153,6 +153,7 @@ enum ShiftMethod {
 /// The shift kernel: per nonzero weight a sign and a left shift of the input code (int64 sums), plus the
 /// per-component sums the recentralized offsets need.
 struct ShiftKernel: IntegerKernel {
+    let depth: Int
     let rowStart: [Int32]
     let indices: [Int32]
     let codes: [UInt8]
@@ -178,6 +179,6 @@ struct ShiftKernel: IntegerKernel {
                 }
             } } }
         } } }
-        return OpCounts(shifts: shifts)
+        return OpCounts(macs: Int64(r.count) * Int64(cols) * Int64(depth), shifts: shifts)
     }
 }

@@ -106,7 +106,7 @@ enum TernaryMethod {
         gs.append(Int32(idx.count))
         for r in 0..<spec.rows { rowStart[r + 1] += rowStart[r] }
         // (One unused element each so that no buffer is empty.)
-        let kernel = TernaryKernel(rowStart: rowStart, groupStart: gs, plusCount: np + [0], indices: idx + [0], alphas: alpha + [0],
+        let kernel = TernaryKernel(depth: spec.depth, rowStart: rowStart, groupStart: gs, plusCount: np + [0], indices: idx + [0], alphas: alpha + [0],
                                    bias: spec.bias, lo: spec.lo, hi: spec.hi)
         return (QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel)), payload)
     }
@@ -114,6 +114,7 @@ enum TernaryMethod {
 
 /// The FGQ kernel: per group, additions and subtractions of the input codes, then one multiply by alpha.
 struct TernaryKernel: IntegerKernel {
+    let depth: Int
     let rowStart: [Int32]
     let groupStart: [Int32]
     let plusCount: [Int32]
@@ -137,6 +138,6 @@ struct TernaryKernel: IntegerKernel {
                 }
             } }
         } } }
-        return OpCounts(multiplies: mults, adds: adds)
+        return OpCounts(macs: Int64(r.count) * Int64(cols) * Int64(depth), multiplies: mults, adds: adds)
     }
 }

@@ -1,0 +1,140 @@
+import Foundation
+import QBEngine
+
+/// The serialized form of a quantized model (`.qbqm`, format version 1), whose byte count is the size
+/// every report quotes: everything needed to run the model is in it.
+///
+/// Layout: magic `QBQM`, version u16 (1), header length u32, the header (JSON, UTF-8), then the data
+/// blob. The header lists the graph (nodes with their attributes, inputs, outputs), every FP32 tensor
+/// the quantized graph still reads (name, shape, offset and length in the blob: little-endian float32,
+/// or int64 for integer tensors), and every quantized layer (its original node, the input and output
+/// quantizers, and the offset and length of its weight payload, see `WeightPayload`).
+public enum ModelFile {
+    public static let magic: [UInt8] = Array("QBQM".utf8)
+    public static let version = 1
+
+    struct Header: Codable, Equatable {
+        struct NodeEntry: Codable, Equatable {
+            var name: String, op: String, domain: String, inputs: [String], outputs: [String]
+            var attributes: [String: AttributeEntry]
+        }
+        struct AttributeEntry: Codable, Equatable {
+            var int: Int?, float: Float?, string: String?, ints: [Int]?, floats: [Float]?, strings: [String]?, tensor: String?
+        }
+        struct TensorEntry: Codable, Equatable {
+            var name: String, type: String, shape: [Int], offset: Int, length: Int
+        }
+        struct LayerEntry: Codable, Equatable {
+            var name: String, node: NodeEntry, input: AffineQuant?, offset: Int, length: Int
+        }
+        var method: String
+        var inputs: [String]
+        var outputs: [String]
+        var nodes: [NodeEntry]
+        var tensors: [TensorEntry]
+        var layers: [LayerEntry]
+    }
+
+    /// The file's bytes for a quantized model; `method` names the variant.
+    public static func encode(_ model: QuantizedModel, method: String) throws -> [UInt8] {
+        var blob = [UInt8]()
+        var tensors = [Header.TensorEntry]()
+        func addTensor(_ name: String, _ v: Value) {
+            let start = blob.count
+            switch v.storage {
+            case .float(let f): for x in f { append(&blob, UInt64(x.bitPattern), 4) }
+            case .int(let i): for x in i { append(&blob, UInt64(bitPattern: x), 8) }
+            }
+            tensors.append(.init(name: name, type: v.type.isFloat ? "float32" : "int64", shape: v.shape, offset: start, length: blob.count - start))
+        }
+        func node(_ n: Node) -> Header.NodeEntry {
+            var attrs = [String: Header.AttributeEntry]()
+            for (k, a) in n.attributes.sorted(by: { $0.key < $1.key }) {
+                var e = Header.AttributeEntry()
+                switch a {
+                case .int(let v): e.int = v
+                case .float(let v): e.float = v
+                case .string(let v): e.string = v
+                case .ints(let v): e.ints = v
+                case .floats(let v): e.floats = v
+                case .strings(let v): e.strings = v
+                case .tensor(let v):
+                    e.tensor = "attribute:\(n.name):\(k)"
+                    addTensor(e.tensor!, v)
+                case .graph: continue
+                }
+                attrs[k] = e
+            }
+            return .init(name: n.name, op: n.opType, domain: n.domain, inputs: n.inputs, outputs: n.outputs, attributes: attrs)
+        }
+        let g = model.graph
+        let nodes = g.nodes.map(node)
+        for name in g.initializers.keys.sorted() { addTensor(name, g.initializers[name]!) }
+        var layers = [Header.LayerEntry]()
+        for n in g.nodes where n.isKernelLayer {
+            guard let layer = g.kernels[n.name] as? QuantLayer, let payload = model.payloads[layer.spec.name] else {
+                throw QuantError(file: g.file, layer: n.name, "a kernel layer without a quantized payload cannot be serialized")
+            }
+            let bytes = payload.encoded()
+            layers.append(.init(name: layer.spec.name, node: node(layer.spec.node), input: layer.input, offset: blob.count, length: bytes.count))
+            blob += bytes
+            // The requantization of int8 outputs is part of the layer.
+            if case .integer(let k as Int8Kernel) = layer.path {
+                layers[layers.count - 1].node.attributes["qb_output_scale"] = .init(float: k.output.scale)
+                layers[layers.count - 1].node.attributes["qb_output_zero"] = .init(int: k.output.zeroPoint)
+            }
+        }
+        let header = Header(method: method, inputs: g.inputs.map(\.name), outputs: g.outputs.map(\.name), nodes: nodes, tensors: tensors, layers: layers)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let json = [UInt8](try encoder.encode(header))
+        var out = magic
+        append(&out, UInt64(version), 2)
+        append(&out, UInt64(json.count), 4)
+        return out + json + blob
+    }
+
+    /// Reads a file back: the weight payloads by layer name and the FP32 tensors by name. Errors say what
+    /// is wrong with the bytes.
+    static func decode(_ bytes: [UInt8], file: String) throws -> (header: Header, payloads: [String: WeightPayload], tensors: [String: Value]) {
+        guard bytes.count >= 10, Array(bytes[0..<4]) == magic else { throw QuantError(file: file, "not a QuantBench quantized model (bad magic)") }
+        let version = Int(bytes[4]) | Int(bytes[5]) << 8
+        guard version == Self.version else { throw QuantError(file: file, "format version \(version) is not supported (this build reads \(Self.version))") }
+        let length = (0..<4).reduce(0) { $0 | Int(bytes[6 + $1]) << (8 * $1) }
+        guard 10 + length <= bytes.count else { throw QuantError(file: file, "truncated header") }
+        let header: Header
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { header = try decoder.decode(Header.self, from: Data(bytes[10..<(10 + length)])) } catch {
+            throw QuantError(file: file, "unreadable header: \(error)")
+        }
+        let blob = Array(bytes[(10 + length)...])
+        func slice(_ offset: Int, _ count: Int, _ what: String) throws -> ArraySlice<UInt8> {
+            guard offset >= 0, count >= 0, offset + count <= blob.count else { throw QuantError(file: file, "\(what) lies outside the file") }
+            return blob[offset..<(offset + count)]
+        }
+        var tensors = [String: Value]()
+        for t in header.tensors {
+            let raw = try slice(t.offset, t.length, "tensor '\(t.name)'")
+            let n = t.shape.reduce(1, *)
+            let width = t.type == "float32" ? 4 : 8
+            guard n * width == t.length else { throw QuantError(file: file, "tensor '\(t.name)' has \(t.length) bytes for shape \(t.shape)") }
+            let words = (0..<n).map { i in (0..<width).reduce(UInt64(0)) { $0 | UInt64(raw[raw.startIndex + i * width + $1]) << (8 * UInt64($1)) } }
+            tensors[t.name] = t.type == "float32" ? Value(shape: t.shape, floats: words.map { Float(bitPattern: UInt32($0)) })
+                                                  : Value(shape: t.shape, ints: words.map { Int64(bitPattern: $0) })
+        }
+        var payloads = [String: WeightPayload]()
+        for l in header.layers {
+            guard let p = WeightPayload.decode(Array(try slice(l.offset, l.length, "layer '\(l.name)'"))) else {
+                throw QuantError(file: file, layer: l.name, "corrupt weight payload")
+            }
+            payloads[l.name] = p
+        }
+        return (header, payloads, tensors)
+    }
+
+    static func append(_ out: inout [UInt8], _ v: UInt64, _ bytes: Int) {
+        for i in 0..<bytes { out.append(UInt8(truncatingIfNeeded: v >> UInt64(8 * i))) }
+    }
+}
