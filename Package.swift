@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "QBEngine", dependencies: ["QBTensor", "ONNXProto", "CKernels"]),
         // Quantization: the methods (int8, FGQ ternary, power-of-two), calibration, integer kernels' Swift side,
         // the serialized weight formats.
-        .target(name: "QBQuant", dependencies: ["QBEngine", "QBTensor", "CKernels"]),
+        .target(name: "QBQuant", dependencies: ["QBEngine", "QBTensor", "CKernels"], swiftSettings: [.unsafeFlags(["-O"])]),
         // Metrics: model evaluation with the engine (accuracy, perplexity), model cards.
         .target(name: "QBMetrics", dependencies: ["QBEngine", "QBIngest"]),
         // The harness: suites, the variant table, results, baselines and gating, reports.

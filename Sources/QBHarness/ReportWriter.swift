@@ -40,17 +40,18 @@ public enum ReportWriter {
                       + (first.fingerprint.map { "; input fingerprint `\($0.prefix(16))...`" } ?? "") + ".", ""]
             switch first.kind {
             case "classification":
-                lines += ["| variant | top-1 (95% CI) | top-5 | delta top-1 vs FP32 | agreement | flips c->w / w->c | KL vs FP32 | bits/weight | size (bytes) | status |",
-                          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                lines += ["| variant | top-1 (95% CI) | top-5 | delta top-1 vs FP32 | agreement | flips c->w / w->c | KL vs FP32 | bits/weight | size (bytes) | compression | calibration (s) | status |",
+                          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
                 for r in rows {
                     let m = r.metrics
-                    lines.append("| \(r.variant) | \(f(m["top1"].map { $0 * 100 }, 2))% (\(f(m["top1_ci_low"].map { $0 * 100 }, 1))-\(f(m["top1_ci_high"].map { $0 * 100 }, 1))) | \(f(m["top5"].map { $0 * 100 }, 2))% | \(f(m["delta_top1"].map { $0 * 100 }, 2)) pt | \(f(m["agreement"].map { $0 * 100 }, 2))% | \(f(m["flips_correct_to_wrong"], 0)) / \(f(m["flips_wrong_to_correct"], 0)) | \(f(m["kl"], 5)) | \(f(m["bits_per_weight"], 1)) | \(f(m["model_bytes"], 0)) | \(status(r)) |")
+                    lines.append("| \(r.variant) | \(f(m["top1"].map { $0 * 100 }, 2))% (\(f(m["top1_ci_low"].map { $0 * 100 }, 1))-\(f(m["top1_ci_high"].map { $0 * 100 }, 1))) | \(f(m["top5"].map { $0 * 100 }, 2))% | \(f(m["delta_top1"].map { $0 * 100 }, 2)) pt | \(f(m["agreement"].map { $0 * 100 }, 2))% | \(f(m["flips_correct_to_wrong"], 0)) / \(f(m["flips_wrong_to_correct"], 0)) | \(f(m["kl"], 5)) | \(f(m["bits_per_weight"], 2)) | \(f(m["model_bytes"], 0)) | \(f(m["compression"], 2))x | \(f(m["calibration_seconds"], 2)) | \(status(r)) |")
                 }
             case "perplexity":
-                lines += ["| variant | perplexity (+- SE) | bits/byte | delta vs FP32 | bits/weight | size (bytes) | status |", "| --- | --- | --- | --- | --- | --- | --- |"]
+                lines += ["| variant | perplexity (+- SE) | bits/byte | delta vs FP32 | bits/weight | size (bytes) | compression | calibration (s) | status |",
+                          "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
                 for r in rows {
                     let m = r.metrics
-                    lines.append("| \(r.variant) | \(f(m["perplexity"], 4)) +- \(f(m["perplexity_se"], 4)) | \(f(m["bits_per_byte"], 4)) | \(f(m["delta_perplexity"], 4)) | \(f(m["bits_per_weight"], 1)) | \(f(m["model_bytes"], 0)) | \(status(r)) |")
+                    lines.append("| \(r.variant) | \(f(m["perplexity"], 4)) +- \(f(m["perplexity_se"], 4)) | \(f(m["bits_per_byte"], 4)) | \(f(m["delta_perplexity"], 4)) | \(f(m["bits_per_weight"], 2)) | \(f(m["model_bytes"], 0)) | \(f(m["compression"], 2))x | \(f(m["calibration_seconds"], 2)) | \(status(r)) |")
                 }
             default:
                 lines += ["| variant | top-1 agreement with FP32 | bits/weight | size (bytes) | status |", "| --- | --- | --- | --- | --- |"]
@@ -59,6 +60,7 @@ public enum ReportWriter {
                 }
             }
             lines.append("")
+            lines += LayerTables.markdown(rows)
         }
         if let gate {
             let failing = gate.checks.filter { $0.status != .pass }

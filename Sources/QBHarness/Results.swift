@@ -62,8 +62,9 @@ public struct SuiteResults: Codable, Sendable {
 
 /// What the metrics mean and which direction is better.
 public enum Metric {
-    public static let higherIsBetter: Set<String> = ["top1", "top5", "agreement", "top1_ci_low", "top1_ci_high"]
-    public static let lowerIsBetter: Set<String> = ["kl", "perplexity", "bits_per_byte", "flips_correct_to_wrong", "model_bytes", "perplexity_se"]
+    public static let higherIsBetter: Set<String> = ["top1", "top5", "agreement", "top1_ci_low", "top1_ci_high", "compression", "mults_eliminated"]
+    public static let lowerIsBetter: Set<String> = ["kl", "perplexity", "bits_per_byte", "flips_correct_to_wrong", "model_bytes", "perplexity_se",
+                                                    "bits_per_weight", "calibration_seconds"]
 
     /// Metrics that are gated by default when a baseline is recorded, with their default tolerance.
     public static let gatedByDefault: [String: Tolerance] = [

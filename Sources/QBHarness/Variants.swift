@@ -29,6 +29,8 @@ public enum Variants {
         VariantDef(name: "fgq-n4-twn", summary: "FGQ ternary, groups of 4, TWN threshold 0.7 mean|W|, A8",
                    method: .ternary(TernarySettings(groupSize: 4, threshold: .twn))),
         VariantDef(name: "fgq-n64", summary: "FGQ ternary, groups of 64, A8", method: .ternary(TernarySettings(groupSize: 64))),
+        VariantDef(name: "fgq-n64-b3", summary: "FGQ ternary, groups of 64, codes packed 5 per byte (1.6 bits)",
+                   method: .ternary(TernarySettings(groupSize: 64, base3: true))),
         VariantDef(name: "fgq-layer", summary: "ternary with one group per layer (TWN-like), A8", method: .ternary(TernarySettings(groupSize: nil))),
         VariantDef(name: "pow2-5", summary: "Focused Quantization (Zhao et al. 2019): 5-bit power-of-two, recentralized where separated, A8",
                    method: .shift(ShiftSettings(bits: 5))),

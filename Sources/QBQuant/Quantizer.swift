@@ -27,7 +27,7 @@ public enum QuantMethod: Sendable, Equatable {
     public var nominalBits: Double {
         switch self {
         case .int8: return 8
-        case .ternary: return 2
+        case .ternary(let s): return s.base3 ? 1.6 : 2
         case .shift(let s): return Double(s.bits)
         }
     }
@@ -107,9 +107,9 @@ public enum Quantizer {
                 if case .int8(let codes, _, _) = payload { zeros = Double(codes.filter { $0 == 0 }.count) / Double(codes.count) }
             case .ternary(let s):
                 (layer, payload) = try TernaryMethod.layer(spec, settings: s, input: try quant(spec.input, bits: s.activationBits), integer: integer, file: graph.file)
-                if case .ternary(let codes, _, let alphas, _) = payload {
+                if case .ternary(let codes, _, let alphas, _, _) = payload {
                     zeros = Double(codes.filter { $0 == 0 }.count) / Double(codes.count)
-                    detail = "\(alphas.count) group scale\(alphas.count == 1 ? "" : "s")"
+                    detail = "\(s.groupSize.map { "groups of \($0)" } ?? "one group per layer"), \(alphas.count) scale\(alphas.count == 1 ? "" : "s")"
                 }
             case .shift(let s):
                 let codes: ShiftCodes

@@ -7,14 +7,19 @@ import QBEngine
 /// `t_i = sign(w_i) [|w_i| > Delta_g]`, `alpha_g = mean_{I_Delta} |w_i|`, where the exact threshold keeps
 /// the k largest |w| maximizing `(sum_{I_Delta} |w|)^2 / |I_Delta|` (TWN's `Delta = 0.7 mean |w|` as an
 /// option). Activations are quantized to `activationBits` (8 or 4; unsigned after ReLU). No retraining.
+/// The group scales are stored (and used) as IEEE fp16; `base3` packs the codes 5 per byte (1.6 bits)
+/// instead of 4 per byte.
 public struct TernarySettings: Sendable, Equatable, Codable {
     public enum Threshold: String, Sendable, Codable { case exact, twn }
     public var groupSize: Int?
     public var threshold = Threshold.exact
     public var activationBits = 8
     public var calibration = CalibrationMethod.max
+    public var base3 = false
 
-    public init(groupSize: Int? = 4, threshold: Threshold = .exact, activationBits: Int = 8, calibration: CalibrationMethod = .max) {
+    public init(groupSize: Int? = 4, threshold: Threshold = .exact, activationBits: Int = 8, calibration: CalibrationMethod = .max,
+                base3: Bool = false) {
+        self.base3 = base3
         self.groupSize = groupSize
         self.threshold = threshold
         self.activationBits = activationBits
@@ -43,7 +48,8 @@ enum TernaryMethod {
             for j in mags.indices where mags[j] > delta { keep[j] = true }
         }
         let kept = mags.indices.filter { keep[$0] && mags[$0] > 0 }
-        let alpha = kept.isEmpty ? 0 : Float(kept.reduce(0.0) { $0 + Double(mags[$1]) } / Double(kept.count))
+        // alpha as stored: fp16.
+        let alpha = kept.isEmpty ? 0 : Float(Float16(Float(kept.reduce(0.0) { $0 + Double(mags[$1]) } / Double(kept.count))))
         let codes = values.indices.map { keep[$0] && mags[$0] > 0 ? Int8(values[$0] > 0 ? 1 : -1) : 0 }
         return (codes, alpha)
     }
@@ -86,7 +92,7 @@ enum TernaryMethod {
             let r = groupRow[g]
             for k in ks { dequantized[r * spec.depth + k] = alphas[g] * Float(codes[r * spec.depth + k]) }
         }
-        let payload = WeightPayload.ternary(codes: codes, groupSize: settings.groupSize, alphas: settings.groupSize == nil ? [alphas.first ?? 0] : alphas, bias: spec.bias)
+        let payload = WeightPayload.ternary(codes: codes, groupSize: settings.groupSize, alphas: settings.groupSize == nil ? [alphas.first ?? 0] : alphas, bias: spec.bias, base3: settings.base3)
         if !integer {
             return (QuantLayer(spec: spec, file: file, input: input, path: .simulated(try FloatLayer(spec, weights: dequantized, bias: spec.bias, file: file), output: nil)), payload)
         }

@@ -1,18 +1,18 @@
 /// A quantized layer's weights in serialized form (format version 1; little-endian):
 /// - int8 (kind 1): count u32, codes (1 byte each), scale count u32, scales f32, bias flag u8, bias f32.
 /// - ternary (kind 2: 2 bits per weight, 4 per byte; kind 3: base 3, 5 trits per byte = 1.6 bits):
-///   count u32, group size i32 (-1 = whole layer), packed codes (trit t + 1), alpha count u32, alphas f32, bias.
+///   count u32, group size i32 (-1 = whole layer), packed codes (trit t + 1), alpha count u32, alphas fp16, bias.
 /// - power-of-two (kind 4): count u32, bits u8, recentralized u8, exponent bits u8, b i32, unit f64,
 ///   mu f64 x 2, nonzero count u32, then two Huffman streams (each: used-symbol count u16, (symbol u8,
 ///   length u8) pairs, bit count u32, bytes): the codes (component << 7 | sign << 6 | exponent) of the
 ///   nonzero weights, and the sparse index as gaps (zeros before each nonzero; 255 = add 255, go on); bias.
 enum WeightPayload: Sendable, Equatable {
     case int8(codes: [Int8], scales: [Float], bias: [Float]?)
-    case ternary(codes: [Int8], groupSize: Int?, alphas: [Float], bias: [Float]?)
+    case ternary(codes: [Int8], groupSize: Int?, alphas: [Float], bias: [Float]?, base3: Bool)
     case shift(codes: ShiftCodes, bits: Int, bias: [Float]?)
 
-    /// The bytes of the payload; `base3` packs ternary codes 5 per byte.
-    func encoded(base3: Bool = false) -> [UInt8] {
+    /// The bytes of the payload.
+    func encoded() -> [UInt8] {
         var w = ByteWriter()
         switch self {
         case .int8(let codes, let scales, let bias):
@@ -21,7 +21,7 @@ enum WeightPayload: Sendable, Equatable {
             w.bytes(codes.map { UInt8(bitPattern: $0) })
             w.floats(scales)
             w.bias(bias)
-        case .ternary(let codes, let groupSize, let alphas, let bias):
+        case .ternary(let codes, let groupSize, let alphas, let bias, let base3):
             w.u8(base3 ? 3 : 2)
             w.u32(codes.count)
             w.i32(groupSize ?? -1)
@@ -39,7 +39,8 @@ enum WeightPayload: Sendable, Equatable {
                     w.u8(Int(v))
                 }
             }
-            w.floats(alphas)
+            w.u32(alphas.count)
+            for a in alphas { w.u16(Int(Float16(a).bitPattern)) }
             w.bias(bias)
         case .shift(let c, let bits, let bias):
             w.u8(4)
@@ -92,8 +93,10 @@ enum WeightPayload: Sendable, Equatable {
                     for j in 0..<min(4, count - i * 4) { trits.append((b >> UInt8(2 * j)) & 3) }
                 }
             }
-            guard trits.allSatisfy({ $0 <= 2 }), let alphas = r.floats(), let bias = r.bias() else { return nil }
-            return .ternary(codes: trits.map { Int8($0) - 1 }, groupSize: g < 0 ? nil : g, alphas: alphas, bias: bias)
+            guard trits.allSatisfy({ $0 <= 2 }), let n = r.u32(), n * 2 <= data.count - r.pos else { return nil }
+            let alphas = (0..<n).map { _ in Float(Float16(bitPattern: UInt16(r.u16()!))) }
+            guard let bias = r.bias() else { return nil }
+            return .ternary(codes: trits.map { Int8($0) - 1 }, groupSize: g < 0 ? nil : g, alphas: alphas, bias: bias, base3: kind == 3)
         case 4:
             guard let bits = r.u8(), let rc = r.u8(), let eb = r.u8(), let b = r.i32(), let unit = r.f64(), let m0 = r.f64(), let m1 = r.f64(),
                   let ns = r.u32(), let symbols = r.huffman(ns), let ng = r.u32(), let gaps = r.huffman(ng), let bias = r.bias() else { return nil }
