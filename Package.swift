@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "quantbench",
             dependencies: [
-                "QBIngest", "QBTensor", "QBEngine", "QBMetrics", "QBHarness",
+                "QBIngest", "QBTensor", "QBEngine", "QBMetrics", "QBQuant", "QBHarness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "QBTestSupport", path: "Tests/QBTestSupport"),
@@ -64,6 +64,6 @@ let package = Package(
         .testTarget(name: "QBEngineTests", dependencies: ["QBEngine", "ONNXProto", "QBTestSupport"]),
         .testTarget(name: "QBQuantTests", dependencies: ["QBQuant", "QBEngine", "QBMetrics", "CKernels", "QBTestSupport"]),
         .testTarget(name: "QBMetricsTests", dependencies: ["QBMetrics", "QBEngine", "QBIngest", "QBTestSupport"]),
-        .testTarget(name: "QBHarnessTests", dependencies: ["QBHarness", "QBMetrics", "QBTestSupport"]),
+        .testTarget(name: "QBHarnessTests", dependencies: ["QBHarness", "QBMetrics", "QBQuant", "QBTestSupport"]),
     ]
 )

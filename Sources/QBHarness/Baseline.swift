@@ -78,7 +78,7 @@ public struct BaselineFile: Codable, Sendable {
 
 /// The verdict of a run against its baselines.
 public struct GateReport: Sendable {
-    public enum Status: String, Sendable { case pass, regression, improvement, missingBaseline = "missing baseline", missingResult = "missing result", expectedFailure = "expected failure" }
+    public enum Status: String, Sendable { case pass, regression, improvement, missingBaseline = "missing baseline", missingResult = "missing result", expectedFailure = "expected failure", otherHost = "not gated (other host class)" }
 
     public struct Check: Sendable {
         public var model: String
@@ -114,6 +114,8 @@ public struct GateReport: Sendable {
             var status: Status
             if e.expectedFailure != nil {
                 status = .expectedFailure
+            } else if Metric.hostDependent.contains(e.metric) && !baseline.environment.sameHostClass(results.environment) {
+                status = .otherHost
             } else if let value {
                 let diff = value - e.value
                 let worse = Metric.lowerIsBetter.contains(e.metric) ? diff : -diff
@@ -124,7 +126,8 @@ public struct GateReport: Sendable {
             checks.append(Check(model: e.model, variant: e.variant, metric: e.metric, baseline: e.value, value: value, allowance: allowance, status: status))
         }
         for row in results.rows {
-            for metric in Metric.gatedByDefault.keys.sorted() where row.metrics[metric] != nil && !covered.contains("\(row.model)|\(row.variant)|\(metric)") {
+            for metric in Metric.gatedByDefault.keys.sorted() where row.metrics[metric] != nil && !covered.contains("\(row.model)|\(row.variant)|\(metric)")
+                && !(Metric.hostDependent.contains(metric) && !baseline.environment.sameHostClass(results.environment)) {
                 checks.append(Check(model: row.model, variant: row.variant, metric: metric, baseline: nil, value: row.metrics[metric], allowance: nil, status: .missingBaseline))
             }
         }

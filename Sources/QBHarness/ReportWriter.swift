@@ -22,7 +22,10 @@ public enum ReportWriter {
         }
         let e = results.environment
         var lines = ["# QuantBench: suite `\(results.suite)`", "",
-                     "Environment: \(e.cpu), \(e.cores) cores, Swift \(e.swift), \(e.build) build, AVX2 kernels \(e.avx2 ? "on" : "off").", ""]
+                     "Environment: \(e.cpu), \(e.cores) cores, Swift \(e.swift), \(e.build) build, AVX2 kernels \(e.avx2 ? "on" : "off").", "",
+                     "Size is the serialized variant (`.qbqm`: codes, scales, tables, sparse index, FP32 remainder, graph); compression = FP32 ONNX bytes / "
+                     + "variant bytes; bits/weight = the quantized layers' payload bits per weight. Kernel speedup = FP32 time / quantized time of the "
+                     + "quantized layers on one calibration batch, measured in the same run (gated only against a baseline from the same host class).", ""]
         if let gate {
             let code = gate.exitCode(strict: false)
             lines.append("Gate: **\(code == 0 ? "pass" : code == 2 ? "REGRESSION" : code == 4 ? "baseline missing" : "improvement")** (exit \(code)); "
@@ -40,18 +43,18 @@ public enum ReportWriter {
                       + (first.fingerprint.map { "; input fingerprint `\($0.prefix(16))...`" } ?? "") + ".", ""]
             switch first.kind {
             case "classification":
-                lines += ["| variant | top-1 (95% CI) | top-5 | delta top-1 vs FP32 | agreement | flips c->w / w->c | KL vs FP32 | bits/weight | size (bytes) | compression | calibration (s) | status |",
-                          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                lines += ["| variant | top-1 (95% CI) | top-5 | delta top-1 vs FP32 | agreement | flips c->w / w->c | KL vs FP32 | bits/weight | size (bytes) | compression | kernel speedup | calibration (s) | status |",
+                          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
                 for r in rows {
                     let m = r.metrics
-                    lines.append("| \(r.variant) | \(f(m["top1"].map { $0 * 100 }, 2))% (\(f(m["top1_ci_low"].map { $0 * 100 }, 1))-\(f(m["top1_ci_high"].map { $0 * 100 }, 1))) | \(f(m["top5"].map { $0 * 100 }, 2))% | \(f(m["delta_top1"].map { $0 * 100 }, 2)) pt | \(f(m["agreement"].map { $0 * 100 }, 2))% | \(f(m["flips_correct_to_wrong"], 0)) / \(f(m["flips_wrong_to_correct"], 0)) | \(f(m["kl"], 5)) | \(f(m["bits_per_weight"], 2)) | \(f(m["model_bytes"], 0)) | \(f(m["compression"], 2))x | \(f(m["calibration_seconds"], 2)) | \(status(r)) |")
+                    lines.append("| \(r.variant) | \(f(m["top1"].map { $0 * 100 }, 2))% (\(f(m["top1_ci_low"].map { $0 * 100 }, 1))-\(f(m["top1_ci_high"].map { $0 * 100 }, 1))) | \(f(m["top5"].map { $0 * 100 }, 2))% | \(f(m["delta_top1"].map { $0 * 100 }, 2)) pt | \(f(m["agreement"].map { $0 * 100 }, 2))% | \(f(m["flips_correct_to_wrong"], 0)) / \(f(m["flips_wrong_to_correct"], 0)) | \(f(m["kl"], 5)) | \(f(m["bits_per_weight"], 2)) | \(f(m["model_bytes"], 0)) | \(f(m["compression"], 2))x | \(f(m["kernel_speedup"], 2)) | \(f(m["calibration_seconds"], 2)) | \(status(r)) |")
                 }
             case "perplexity":
-                lines += ["| variant | perplexity (+- SE) | bits/byte | delta vs FP32 | bits/weight | size (bytes) | compression | calibration (s) | status |",
-                          "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                lines += ["| variant | perplexity (+- SE) | bits/byte | delta vs FP32 | bits/weight | size (bytes) | compression | kernel speedup | calibration (s) | status |",
+                          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
                 for r in rows {
                     let m = r.metrics
-                    lines.append("| \(r.variant) | \(f(m["perplexity"], 4)) +- \(f(m["perplexity_se"], 4)) | \(f(m["bits_per_byte"], 4)) | \(f(m["delta_perplexity"], 4)) | \(f(m["bits_per_weight"], 2)) | \(f(m["model_bytes"], 0)) | \(f(m["compression"], 2))x | \(f(m["calibration_seconds"], 2)) | \(status(r)) |")
+                    lines.append("| \(r.variant) | \(f(m["perplexity"], 4)) +- \(f(m["perplexity_se"], 4)) | \(f(m["bits_per_byte"], 4)) | \(f(m["delta_perplexity"], 4)) | \(f(m["bits_per_weight"], 2)) | \(f(m["model_bytes"], 0)) | \(f(m["compression"], 2))x | \(f(m["kernel_speedup"], 2)) | \(f(m["calibration_seconds"], 2)) | \(status(r)) |")
                 }
             default:
                 lines += ["| variant | top-1 agreement with FP32 | bits/weight | size (bytes) | status |", "| --- | --- | --- | --- | --- |"]
@@ -62,6 +65,7 @@ public enum ReportWriter {
             lines.append("")
             lines += LayerTables.markdown(rows)
         }
+        lines += PaperChecks.markdown(results.rows)
         if let gate {
             let failing = gate.checks.filter { $0.status != .pass }
             if !failing.isEmpty {

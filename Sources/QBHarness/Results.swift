@@ -51,6 +51,12 @@ public struct Environment: Codable, Sendable, Equatable {
         #endif
         return Environment(cpu: model, cores: ProcessInfo.processInfo.activeProcessorCount, swift: swift, avx2: avx2, build: build)
     }
+
+    /// Whether speed figures recorded on `other` are comparable with this one's: same CPU model, core
+    /// count, kernels and build.
+    public func sameHostClass(_ other: Environment) -> Bool {
+        cpu == other.cpu && cores == other.cores && avx2 == other.avx2 && build == other.build
+    }
 }
 
 /// A suite run: rows in suite order.
@@ -62,7 +68,7 @@ public struct SuiteResults: Codable, Sendable {
 
 /// What the metrics mean and which direction is better.
 public enum Metric {
-    public static let higherIsBetter: Set<String> = ["top1", "top5", "agreement", "top1_ci_low", "top1_ci_high", "compression", "mults_eliminated"]
+    public static let higherIsBetter: Set<String> = ["top1", "top5", "agreement", "top1_ci_low", "top1_ci_high", "compression", "mults_eliminated", "kernel_speedup", "kernel_gops"]
     public static let lowerIsBetter: Set<String> = ["kl", "perplexity", "bits_per_byte", "flips_correct_to_wrong", "model_bytes", "perplexity_se",
                                                     "bits_per_weight", "calibration_seconds"]
 
@@ -73,7 +79,14 @@ public enum Metric {
         "agreement": Tolerance(absolute: 0.002, relative: nil, twoSided: false),
         "kl": Tolerance(absolute: 1e-4, relative: nil, twoSided: false),
         "perplexity": Tolerance(absolute: nil, relative: 1e-4, twoSided: true),
+        // The serialized size is exact: any change in a format or a method shows.
+        "model_bytes": Tolerance(absolute: 0, relative: nil, twoSided: true),
+        // Speed ratios move with the machine's load: a generous one-sided tolerance, same host class only.
+        "kernel_speedup": Tolerance(absolute: nil, relative: 0.35, twoSided: false),
     ]
+
+    /// Metrics gated only against a baseline recorded on the same host class (`Environment.sameHostClass`).
+    public static let hostDependent: Set<String> = ["kernel_speedup", "kernel_gops"]
 }
 
 extension SuiteResults {

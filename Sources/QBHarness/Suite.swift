@@ -17,6 +17,8 @@ public struct Suite: Codable, Sendable {
         public var limit: Int?
         /// Calibration samples (windows for a language model) for the quantized variants; default 256.
         public var calibration: Int?
+        /// Replaces the card's evaluation set (read the same way), e.g. the full set in the nightly suite.
+        public var dataset: String?
     }
 
     public var name: String

@@ -14,6 +14,8 @@ public struct SuiteRunner {
     /// Where finished parts (one model entry with all its variants) are kept while a run is under way, so
     /// that a killed run resumes from them; nil keeps nothing. The caller removes the folder after success.
     public var partsFolder: String?
+    /// Time each quantized variant's layers against FP32 (`kernel_gops`, `kernel_speedup`).
+    public var measureKernels = true
 
     public init(root: String, options: SessionOptions = SessionOptions(), log: @escaping (String) -> Void = { _ in },
                 progress: ((String) -> ((Int, Int) -> Void))? = nil) {
@@ -32,7 +34,7 @@ public struct SuiteRunner {
             let card = try ModelCard.load(folder)
             var first = 0, limit = entry.limit, total = 0
             if let shard {
-                total = min(entry.limit ?? Int.max, try CardEvaluation.sampleCount(folder: folder, root: root))
+                total = min(entry.limit ?? Int.max, try CardEvaluation.sampleCount(folder: folder, root: root, dataset: entry.dataset))
                 first = total * shard.index / shard.count
                 limit = total * (shard.index + 1) / shard.count
             }
@@ -58,6 +60,7 @@ public struct SuiteRunner {
                 var session = reference
                 var quantized: QuantizedModel? = nil
                 var sqnr = [String: Double]()
+                var speed: LayerTiming.Result? = nil
                 if let method = variant.method {
                     if calibration == nil {
                         let samples = entry.calibration ?? 256
@@ -70,12 +73,13 @@ public struct SuiteRunner {
                     sqnr = try Quantizer.layerSQNR(reference: reference, quantized: session, outputs: LayerSpec.find(in: reference.graph).map(\.output),
                                                    feeds: calibration!)
                     quantized = q
+                    if measureKernels { speed = try LayerTiming.measure(q, reference: reference.graph, feed: calibration![0], threads: options.threads) }
                 }
                 let outcome = try CardEvaluation.run(folder: folder, root: root, options: options, from: first, limit: limit, session: session,
-                                                     progress: progress?("\(card.name) \(name)"))
+                                                     dataset: entry.dataset, progress: progress?("\(card.name) \(name)"))
                 if name == "fp32" { fp32 = outcome }
                 guard entry.variants.contains(name) else { continue }
-                var row = ResultRow(model: card.name, folder: entry.model, dataset: card.eval.dataset, variant: name, kind: "",
+                var row = ResultRow(model: card.name, folder: entry.model, dataset: entry.dataset ?? card.eval.dataset, variant: name, kind: "",
                                     samples: 0, fingerprint: nil, metrics: [:], seconds: Date().timeIntervalSince(start))
                 row.metrics["bits_per_weight"] = variant.bitsPerWeight
                 row.metrics["model_bytes"] = Double(bytes)
@@ -85,6 +89,10 @@ public struct SuiteRunner {
                     row.metrics["compression"] = Double(bytes) / Double(file.count)
                     row.metrics["bits_per_weight"] = Double(q.payloadBytes * 8) / Double(max(q.quantizedWeights, 1))
                     row.metrics["calibration_seconds"] = q.calibrationSeconds
+                    if let speed {
+                        row.metrics["kernel_gops"] = speed.gops
+                        row.metrics["kernel_speedup"] = speed.speedup
+                    }
                     let ops = q.counts
                     if ops.macs > 0 { row.metrics["mults_eliminated"] = 1 - Double(ops.multiplies) / Double(ops.macs) }
                     row.layers = q.layers.map { l in
@@ -117,8 +125,11 @@ public struct SuiteRunner {
     /// What a part must match to be reused: the suite's name, the entry, the range, and the exact bytes of
     /// the model and its card.
     func partKey(suite: Suite, entry: Suite.Entry, folder: String, first: Int, limit: Int?) throws -> String {
-        struct Settings: Encodable { var suite: String; var model: String; var variants: [String]; var first: Int; var limit: Int? }
-        var f = Fingerprint(domain: "suite-part", settings: Settings(suite: suite.name, model: entry.model, variants: entry.variants, first: first, limit: limit))
+        struct Settings: Encodable {
+            var suite: String; var model: String; var variants: [String]; var first: Int; var limit: Int?; var calibration: Int?; var dataset: String?
+        }
+        var f = Fingerprint(domain: "suite-part", settings: Settings(suite: suite.name, model: entry.model, variants: entry.variants, first: first, limit: limit,
+                                                                      calibration: entry.calibration, dataset: entry.dataset))
         for file in ["/model.onnx", "/card.json"] {
             guard let data = FileManager.default.contents(atPath: folder + file) else { throw HarnessError(file: folder + file, "cannot be read") }
             f.addBytes(data)

@@ -58,12 +58,20 @@ public enum CardEvaluation {
         case predictions([Int])
     }
 
+    /// A labeled image set: an IDX images file (labels beside it) or an ImageFolder.
+    static func labeledImages(_ path: String) throws -> ImageDataset {
+        if let labels = ImageDataset.idxLabelsPath(forImages: path), !path.hasSuffix("/") {
+            return try ImageDataset.idx(images: path, labels: labels)
+        }
+        return try ImageDataset.imageFolder(path)
+    }
+
     /// The number of samples (perplexity: windows) of a card's evaluation set.
-    public static func sampleCount(folder: String, root: String) throws -> Int {
+    public static func sampleCount(folder: String, root: String, dataset override: String? = nil) throws -> Int {
         let card = try ModelCard.load(folder)
-        let dataset = root + "/" + card.eval.dataset
+        let dataset = root + "/" + (override ?? card.eval.dataset)
         switch card.eval.kind {
-        case "image-classification": return try ImageDataset.imageFolder(dataset).samples.count
+        case "image-classification": return try labeledImages(dataset).samples.count
         case "image-agreement": return try ImageDataset.unlabeledFolder(dataset).samples.count
         case "text-classification", "text-probe":
             return try TextDataset.labeled(dataset, textColumn: card.eval.text_column ?? "text", labelColumn: card.eval.label_column ?? "label",
@@ -76,14 +84,15 @@ public enum CardEvaluation {
     /// `root` is the project folder the card's paths are relative to; samples `first ..< limit` are
     /// evaluated (perplexity: windows; all when nil).
     /// `session` runs a given (e.g. quantized) form of the model instead of `model.onnx` as it is.
+    /// `dataset` replaces the card's evaluation set (same kind and reading), e.g. the full set in a nightly suite.
     public static func run(folder: String, root: String, options: SessionOptions = SessionOptions(), from first: Int = 0, limit: Int? = nil,
-                           session given: Session? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
+                           session given: Session? = nil, dataset override: String? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
         let card = try ModelCard.load(folder)
         let session = try given ?? Session(modelPath: folder + "/model.onnx", options: options)
-        let dataset = root + "/" + card.eval.dataset
+        let dataset = root + "/" + (override ?? card.eval.dataset)
         switch card.eval.kind {
         case "image-classification":
-            let set = try ImageDataset.imageFolder(dataset)
+            let set = try labeledImages(dataset)
             guard let preset = Preprocessing.presets[card.eval.preset ?? ""] else {
                 throw EngineError(.malformedModel, file: folder + "/card.json", "unknown preprocessing preset \(card.eval.preset ?? "(none)")")
             }

@@ -48,6 +48,17 @@ public struct LayerReport: Sendable, Codable, Equatable {
     public var detail: String
     /// SQNR (dB) of the layer's output in the quantized model against FP32 on the calibration inputs.
     public var sqnr: Double?
+
+    public init(name: String, op: String, output: String, weights: Int, payloadBytes: Int, zeros: Double, detail: String, sqnr: Double?) {
+        self.name = name
+        self.op = op
+        self.output = output
+        self.weights = weights
+        self.payloadBytes = payloadBytes
+        self.zeros = zeros
+        self.detail = detail
+        self.sqnr = sqnr
+    }
 }
 
 /// A quantized model: the graph that runs (quantized layers as `LayerKernels`), per-layer facts, and the

@@ -2,13 +2,15 @@ import ArgumentParser
 import Foundation
 import QBEngine
 import QBIngest
+import QBMetrics
+import QBQuant
 import QBTensor
 
 /// `quantbench bench ingest`: decode + preprocess throughput, for `scripts/bench_ingest.py`, which runs
 /// it side by side with Pillow.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Throughput benchmarks (run in release builds).", subcommands: [Ingest.self, Gemm.self, Model.self])
+        commandName: "bench", abstract: "Throughput benchmarks (run in release builds).", subcommands: [Ingest.self, Gemm.self, Kernels.self, Model.self])
 
     struct Ingest: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -86,6 +88,53 @@ struct BenchCommand: ParsableCommand {
                 }
                 let median = times.sorted()[times.count / 2]
                 print("{\"tool\":\"quantbench\",\"size\":\(size),\"threads\":\(threads),\"gflops\":\(2 * Double(size * size * size) / median / 1e9),\"avx2\":\(GEMM.usesAVX2)}")
+            }
+        }
+    }
+
+    struct Kernels: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The variants' kernels (fp32, int8, ternary, shift) on GEMM shapes: median GOP/s, as JSON lines (2 ops per multiply-accumulate of the dense layer).")
+
+        @Option(help: "Comma-separated shapes ROWSxCOLSxDEPTH (weight rows, output positions, weights per row).")
+        var shapes: String = "1024x1024x1024"
+
+        @Option(help: "Model folders whose layers' shapes (one calibration batch of 64) are added.")
+        var model: [String] = []
+
+        @Option(help: "Kernels, comma-separated.")
+        var kernels: String = KernelBench.kinds.joined(separator: ",")
+
+        @Option(help: "Threads.")
+        var threads: Int = 1
+
+        @Option(help: "Timed repetitions per shape.")
+        var reps: Int = 7
+
+        @Option(help: "The project folder (for the models' calibration sets).")
+        var root: String = "."
+
+        func run() throws {
+            try CLI.guarded {
+                var list = [(name: String, rows: Int, cols: Int, depth: Int)]()
+                for s in shapes.split(separator: ",") {
+                    let d = s.split(separator: "x").compactMap { Int($0) }
+                    guard d.count == 3, d.allSatisfy({ $0 > 0 }) else { throw ValidationError("bad shape \(s): use ROWSxCOLSxDEPTH") }
+                    list.append(("\(s)", d[0], d[1], d[2]))
+                }
+                for folder in model {
+                    let session = try Session(modelPath: folder + "/model.onnx", options: SessionOptions(threads: threads))
+                    let feeds = try CalibrationSet.feeds(folder: folder, root: root, samples: 64, input: session.inputs[0].name).feeds
+                    let name = URL(fileURLWithPath: folder).lastPathComponent
+                    list += try KernelBench.shapes(of: session, feeds: feeds[0]).map { ("\(name):\($0.name)", $0.rows, $0.cols, $0.depth) }
+                }
+                for shape in list {
+                    for kind in kernels.split(separator: ",").map(String.init) {
+                        let t = try KernelBench.seconds(kind: kind, rows: shape.rows, cols: shape.cols, depth: shape.depth, threads: threads, reps: reps)
+                        let gops = 2 * Double(shape.rows) * Double(shape.cols) * Double(shape.depth) / t / 1e9
+                        print("{\"tool\":\"quantbench\",\"shape\":\"\(shape.name)\",\"kernel\":\"\(kind)\",\"rows\":\(shape.rows),\"cols\":\(shape.cols),\"depth\":\(shape.depth),\"threads\":\(threads),\"gops\":\(gops)}")
+                    }
+                }
             }
         }
     }

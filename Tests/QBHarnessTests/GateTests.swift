@@ -1,5 +1,6 @@
 import Foundation
 @testable import QBHarness
+import QBQuant
 import QBTestSupport
 import Testing
 
@@ -41,6 +42,32 @@ struct GateTests {
         let better = GateReport.compare(syntheticResults(perplexity: 4.9), with: baseline)
         #expect(better.checks.contains { $0.metric == "perplexity" && $0.status == .improvement })
         #expect(better.exitCode(strict: false) == 0 && better.exitCode(strict: true) == 3)
+    }
+
+    @Test("kernel speedup is gated on the same host class only: a slowdown beyond 35% regresses there, elsewhere it is not gated")
+    func hostClass() {
+        func withSpeed(_ speedup: Double, cpu: String = "test CPU") -> SuiteResults {
+            var r = syntheticResults()
+            r.environment.cpu = cpu
+            var q = r.rows[0]
+            q.variant = "int8"
+            q.metrics["kernel_speedup"] = speedup
+            r.rows.append(q)
+            return r
+        }
+        let b = BaselineFile.record(withSpeed(2.0))
+        #expect(b.entries.contains { $0.metric == "kernel_speedup" && $0.variant == "int8" })
+        #expect(GateReport.compare(withSpeed(1.5), with: b).exitCode(strict: true) == 0)
+        let slow = GateReport.compare(withSpeed(1.2), with: b)
+        #expect(slow.exitCode(strict: false) == 2)
+        #expect(slow.checks.contains { $0.metric == "kernel_speedup" && $0.status == .regression })
+        let elsewhere = GateReport.compare(withSpeed(0.5, cpu: "another CPU"), with: b)
+        #expect(elsewhere.exitCode(strict: true) == 0)
+        #expect(elsewhere.checks.contains { $0.metric == "kernel_speedup" && $0.status == .otherHost })
+        // A run on another host with no baseline entry for the speed is not asked for one either.
+        var noSpeed = b
+        noSpeed.entries.removeAll { $0.metric == "kernel_speedup" }
+        #expect(GateReport.compare(withSpeed(0.5, cpu: "another CPU"), with: noSpeed).exitCode(strict: false) == 0)
     }
 
     @Test("a figure without a baseline exits 4; a baselined figure missing from the run exits 2")
@@ -100,7 +127,20 @@ struct GateTests {
 
     @Test("the Markdown report matches its snapshot")
     func reportSnapshot() throws {
-        let md = ReportWriter.markdown(syntheticResults(top1: 0.895), gate: GateReport.compare(syntheticResults(top1: 0.895), with: baseline))
+        // With quantized rows: the method table, per-layer SQNR and the checks against the papers.
+        var results = syntheticResults(top1: 0.895)
+        for (variant, top1, compression) in [("int8", 0.89, 3.5), ("fgq-n4", 0.80, 4.6), ("fgq-n64", 0.70, 9.3), ("fq-5-s50", 0.88, 7.8)] {
+            var q = results.rows[0]
+            q.variant = variant
+            q.metrics["top1"] = top1
+            q.metrics["compression"] = compression
+            q.metrics["kernel_speedup"] = 1.25
+            q.metrics["mults_eliminated"] = variant.hasPrefix("fgq") ? 0.75 : 0
+            q.layers = [LayerReport(name: "conv1", op: "Conv", output: "c1", weights: 144, payloadBytes: 200, zeros: 0.25, detail: "per-channel scales", sqnr: 31.5),
+                        LayerReport(name: "fc", op: "Gemm", output: "y", weights: 640, payloadBytes: 700, zeros: 0.1, detail: "per-channel scales", sqnr: nil)]
+            results.rows.insert(q, at: results.rows.count - 1)
+        }
+        let md = ReportWriter.markdown(results, gate: GateReport.compare(results, with: baseline))
         let snapshot = Fixtures.path("reports/synthetic.md")
         if ProcessInfo.processInfo.environment["QB_UPDATE_SNAPSHOTS"] == "1" {
             try Data(md.utf8).write(to: URL(fileURLWithPath: snapshot))

@@ -1,0 +1,89 @@
+import CKernels
+import Foundation
+import QBEngine
+import QBTensor
+
+/// Times the variants' kernels on one GEMM shape: `rows` weight rows (output channels), `cols` output
+/// positions, `depth` weights per row, with deterministic pseudo-random weights and codes. Each timing
+/// covers what a layer call does after its input is quantized: the kernel's own packing of the patches
+/// (int8: to the column-major int16 layout), the arithmetic, and the epilogue (int8: requantization).
+/// Returns the median seconds of `reps` runs after one warm-up; GOP/s = 2 rows cols depth / seconds.
+public enum KernelBench {
+    public static let kinds = ["fp32", "int8", "ternary", "shift"]
+
+    public static func seconds(kind: String, rows: Int, cols: Int, depth: Int, threads: Int, reps: Int) throws -> Double {
+        let weights = (0..<(rows * depth)).map { i -> Float in Float((i &* 2654435761) % 2001) / 1000 - 1 }
+        let codes = (0..<(depth * cols)).map { i -> Int16 in Int16((i &* 40503) % 256) - 128 }  // k-major [depth][cols]
+        let spec = LayerSpec(node: Node(name: "bench", opType: "Gemm", inputs: ["x", "w", "b"], outputs: ["y"], attributes: ["transB": .int(1)]),
+                             kind: .linear, input: "x", output: "y", rows: rows, depth: depth, taps: 1, weights: weights,
+                             bias: [Float](repeating: 0.5, count: rows), lo: 0, hi: .infinity, constants: [])
+        let input = AffineQuant(scale: 0.02, zeroPoint: 128, bits: 8)
+        var out = [Float](repeating: 0, count: rows * cols)
+        var run: () -> Void
+        switch kind {
+        case "fp32":
+            let x = codes.map { Float($0) * 0.02 }
+            run = {
+                weights.withUnsafeBufferPointer { pw in x.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+                    GEMM.multiply(m: rows, n: cols, k: depth, a: pw.baseAddress!, aRow: depth, aCol: 1, b: px.baseAddress!, bRow: cols, bCol: 1,
+                                  c: po.baseAddress!, ldc: cols, bias: spec.bias, biasPerRow: true, lo: 0, threads: threads)
+                } } }
+            }
+        case "int8", "ternary", "shift":
+            let layer: QuantLayer
+            switch kind {
+            case "int8":
+                layer = try Int8Method.layer(spec, settings: Int8Settings(), input: input, output: AffineQuant(scale: 0.5, zeroPoint: 0, bits: 8),
+                                             integer: true, file: "bench").0
+            case "ternary":
+                layer = try TernaryMethod.layer(spec, settings: TernarySettings(groupSize: 4), input: input, integer: true, file: "bench").0
+            default:
+                layer = try ShiftMethod.layer(spec, settings: ShiftSettings(bits: 5), input: input, integer: true, file: "bench").0
+            }
+            guard case .integer(let kernel) = layer.path else { throw QuantError(file: "bench", "\(kind) has no integer kernel") }
+            run = {
+                var patches = codes
+                if case .columnMajor(let ld) = kernel.layout {
+                    patches = [Int16](repeating: 0, count: cols * ld)
+                    codes.withUnsafeBufferPointer { src in patches.withUnsafeMutableBufferPointer {
+                        qb_transpose_i16(Int32(depth), Int32(cols), src.baseAddress!, cols, $0.baseAddress!, ld)
+                    } }
+                }
+                out.withUnsafeMutableBufferPointer { po in
+                    let o = SharedPointer(po.baseAddress!)
+                    _ = PatchRunner.columns(cols, patches: patches, layout: kernel.layout, threads: threads, work: Int.max) { j0, n, p, ldp in
+                        kernel.compute(rows: 0..<rows, patches: p, ldp: ldp, cols: n, inputScale: 0.02, out: o.base + j0, rs: cols, cs: 1)
+                    }
+                }
+            }
+        default:
+            throw QuantError(file: "bench", "unknown kernel \(kind) (known: \(kinds.joined(separator: ", ")))")
+        }
+        run()
+        var times = [Double]()
+        for _ in 0..<max(reps, 1) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            run()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return times.sorted()[times.count / 2]
+    }
+
+    /// The GEMM shapes (rows, cols, depth) of a model's quantizable layers for one input batch.
+    public static func shapes(of session: Session, feeds: [String: Value]) throws -> [(name: String, rows: Int, cols: Int, depth: Int)] {
+        let specs = LayerSpec.find(in: session.graph)
+        var outputs = [String: [Int]]()
+        let wanted = Set(specs.map(\.output))
+        _ = try session.run(feeds, hook: { name, _, v in if wanted.contains(name) { outputs[name] = v.shape }; return nil })
+        return specs.compactMap { s in
+            guard let shape = outputs[s.output] else { return nil }
+            let cols: Int
+            switch s.kind {
+            case .linear: cols = shape.dropLast().reduce(1, *)
+            case .conv: cols = shape[0] * shape.dropFirst(2).reduce(1, *)
+            }
+            // A grouped convolution is `group` GEMMs of rows/group each.
+            return (s.name, s.rows / s.group, cols * s.group, s.depth)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import QBEngine
+
+/// The speed of a quantized model's layers on their real inputs: each quantized layer (input quantization,
+/// patches, integer kernel, epilogue) against the same layer's FP32 operator with the original weights,
+/// timed in the same run on the layer's input from one calibration batch, medians of `reps`, layers summed.
+public enum LayerTiming {
+    public struct Result: Sendable {
+        /// Dense-equivalent GOP/s of the quantized layers (2 ops per multiply-accumulate).
+        public var gops: Double
+        /// FP32 time / quantized time over all quantized layers.
+        public var speedup: Double
+    }
+
+    public static func measure(_ model: QuantizedModel, reference: Graph, feed: [String: Value], threads: Int, reps: Int = 5) throws -> Result {
+        let session = try Session(graph: reference, options: SessionOptions(optimize: false, threads: threads))
+        let specs = Dictionary(LayerSpec.find(in: reference).map { ($0.output, $0) }, uniquingKeysWith: { a, _ in a })
+        var inputs = [String: Value](), outputs = [String: [Int]]()
+        let wanted = Set(specs.values.map(\.input)), outs = Set(specs.keys)
+        for (k, v) in feed where wanted.contains(k) { inputs[k] = v }
+        _ = try session.run(feed, hook: { name, _, v in
+            if wanted.contains(name) { inputs[name] = v }
+            if outs.contains(name) { outputs[name] = v.shape }
+            return nil
+        })
+        func median(_ body: () throws -> Void) rethrows -> Double {
+            try body()
+            var t = [Double]()
+            for _ in 0..<max(reps, 1) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try body()
+                t.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            return t.sorted()[t.count / 2]
+        }
+        var quantized = 0.0, fp32 = 0.0, ops = 0.0
+        for n in model.graph.nodes where n.isKernelLayer {
+            guard let layer = model.graph.kernels[n.name] as? QuantLayer, let spec = specs[n.outputs[0]],
+                  let x = inputs[spec.input], let shape = outputs[spec.output] else { continue }
+            let float = try FloatLayer(spec, weights: spec.weights, bias: spec.bias, file: reference.file)
+            quantized += try median { _ = try layer.run(x, threads: threads) }
+            fp32 += try median { _ = try float.run(x, threads: threads) }
+            let cols: Int
+            switch spec.kind {
+            case .linear: cols = shape.dropLast().reduce(1, *)
+            case .conv: cols = shape[0] * shape.dropFirst(2).reduce(1, *)
+            }
+            ops += 2 * Double(spec.rows) * Double(cols) * Double(spec.depth)
+        }
+        guard quantized > 0 else { return Result(gops: 0, speedup: 1) }
+        return Result(gops: ops / quantized / 1e9, speedup: fp32 / quantized)
+    }
+}
