@@ -2,6 +2,10 @@
 // QuantBench: a benchmark and validation suite for quantized neural networks.
 import PackageDescription
 
+/// The modules whose Swift loops run whole models in the tests are optimized in debug builds too (the tests
+/// evaluate real models; unoptimized Swift is 10-50x slower there). Release builds are unaffected.
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "QuantBench",
     platforms: [.macOS(.v13)],
@@ -38,12 +42,12 @@ let package = Package(
             name: "ONNXProto",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // The reference engine: ONNX import, graph checks, shape inference, executor, FP32 operators.
-        .target(name: "QBEngine", dependencies: ["QBTensor", "ONNXProto", "CKernels"]),
+        .target(name: "QBEngine", dependencies: ["QBTensor", "ONNXProto", "CKernels"], swiftSettings: optimizedInDebug),
         // Quantization: the methods (int8, FGQ ternary, power-of-two), calibration, integer kernels' Swift side,
         // the serialized weight formats.
-        .target(name: "QBQuant", dependencies: ["QBEngine", "QBTensor", "CKernels"], swiftSettings: [.unsafeFlags(["-O"])]),
+        .target(name: "QBQuant", dependencies: ["QBEngine", "QBTensor", "CKernels"], swiftSettings: optimizedInDebug),
         // Metrics: model evaluation with the engine (accuracy, perplexity), model cards.
-        .target(name: "QBMetrics", dependencies: ["QBEngine", "QBIngest"]),
+        .target(name: "QBMetrics", dependencies: ["QBEngine", "QBIngest"], swiftSettings: optimizedInDebug),
         // The harness: suites, the variant table, results, baselines and gating, reports.
         .target(name: "QBHarness", dependencies: ["QBMetrics", "QBQuant", "QBEngine", "QBIngest"]),
         // Evaluation-set ingestion: image/IDX/text decoding, preprocessing, datasets, tokenizers, fingerprints.
@@ -52,7 +56,8 @@ let package = Package(
             dependencies: [
                 "QBTensor", "CImageShim",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]),
+            ],
+            swiftSettings: optimizedInDebug),
         .executableTarget(
             name: "quantbench",
             dependencies: [
