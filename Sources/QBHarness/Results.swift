@@ -31,9 +31,14 @@ public struct Environment: Codable, Sendable, Equatable {
     public var swift: String
     public var avx2: Bool
     public var build: String
+    /// The CPU's vector features that decide kernel speed (avx2, fma, avx512f, avx512bw, avx512_vnni,
+    /// avx_vnni), from /proc/cpuinfo: "AMD EPYC" names Zen 3 and Zen 4 machines alike.
+    public var features: String? = nil
 
     public static func current(avx2: Bool) -> Environment {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let flags = Set(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+        let features = ["avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni"].filter { flags.contains($0) }.joined(separator: " ")
         let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }.map {
             String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces)
         } ?? "unknown"
@@ -49,13 +54,13 @@ public struct Environment: Codable, Sendable, Equatable {
         #else
         let swift = "5.x"
         #endif
-        return Environment(cpu: model, cores: ProcessInfo.processInfo.activeProcessorCount, swift: swift, avx2: avx2, build: build)
+        return Environment(cpu: model, cores: ProcessInfo.processInfo.activeProcessorCount, swift: swift, avx2: avx2, build: build, features: features)
     }
 
-    /// Whether speed figures recorded on `other` are comparable with this one's: same CPU model, core
-    /// count, kernels and build.
+    /// Whether speed figures recorded on `other` are comparable with this one's: same CPU model, vector
+    /// features, core count, kernels and build.
     public func sameHostClass(_ other: Environment) -> Bool {
-        cpu == other.cpu && cores == other.cores && avx2 == other.avx2 && build == other.build
+        cpu == other.cpu && cores == other.cores && avx2 == other.avx2 && build == other.build && features != nil && features == other.features
     }
 }
 

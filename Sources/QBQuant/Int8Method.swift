@@ -39,10 +39,18 @@ enum Int8Method {
     static func layer(_ spec: LayerSpec, settings: Int8Settings, input: AffineQuant, output: AffineQuant, integer: Bool,
                       file: String) throws -> (QuantLayer, WeightPayload) {
         let (codes, scales) = quantizeWeights(spec.weights, rows: spec.rows, depth: spec.depth, perChannel: settings.perChannel)
-        let dequantized = (0..<codes.count).map { scales[$0 / spec.depth] * Float(codes[$0]) }
         let payload = WeightPayload.int8(codes: codes, scales: scales, bias: spec.bias)
-        if settings.weightOnly {
-            return (QuantLayer(spec: spec, file: file, input: nil, path: .weightOnly(try FloatLayer(spec, weights: dequantized, bias: spec.bias, file: file))), payload)
+        let layer = try build(spec, codes: codes, scales: scales, input: settings.weightOnly ? nil : input, output: settings.weightOnly ? nil : output,
+                              integer: integer, file: file)
+        return (layer, payload)
+    }
+
+    /// The layer from its codes and scales (also how a `.qbqm` file is loaded); no `input` = weight-only.
+    static func build(_ spec: LayerSpec, codes: [Int8], scales: [Float], input: AffineQuant?, output: AffineQuant?, integer: Bool,
+                      file: String) throws -> QuantLayer {
+        let dequantized = (0..<codes.count).map { scales[$0 / spec.depth] * Float(codes[$0]) }
+        guard let input, let output else {
+            return QuantLayer(spec: spec, file: file, input: nil, path: .weightOnly(try FloatLayer(spec, weights: dequantized, bias: spec.bias, file: file)))
         }
         // int32 bias at scale S_x S_w (zero point 0).
         let biasQ: [Int32] = (0..<spec.rows).map { r in
@@ -56,7 +64,7 @@ enum Int8Method {
         if !integer {
             let bias = spec.bias == nil ? nil : (0..<spec.rows).map { Float(Double(biasQ[$0]) * Double(input.scale) * Double(scales[$0])) }
             let layer = try FloatLayer(spec, weights: dequantized, bias: bias, file: file)
-            return (QuantLayer(spec: spec, file: file, input: input, path: .simulated(layer, output: OutputQuant(quant: output, qmin: qmin, qmax: qmax))), payload)
+            return QuantLayer(spec: spec, file: file, input: input, path: .simulated(layer, output: OutputQuant(quant: output, qmin: qmin, qmax: qmax)))
         }
         let ld = (spec.depth + 15) / 16 * 16
         var w16 = [Int16](repeating: 0, count: spec.rows * ld)
@@ -65,6 +73,6 @@ enum Int8Method {
         let kernel = Int8Kernel(rows: spec.rows, depth: spec.depth, ld: ld, weights: w16, bias: biasQ, m0: multipliers.map(\.m0),
                                 leftShift: multipliers.map(\.leftShift), rightShift: multipliers.map(\.rightShift),
                                 output: output, qmin: qmin, qmax: qmax)
-        return (QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel)), payload)
+        return QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel))
     }
 }

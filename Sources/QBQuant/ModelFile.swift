@@ -22,14 +22,22 @@ public enum ModelFile {
             var int: Int?, float: Float?, string: String?, ints: [Int]?, floats: [Float]?, strings: [String]?, tensor: String?
         }
         struct TensorEntry: Codable, Equatable {
-            var name: String, type: String, shape: [Int], offset: Int, length: Int
+            /// `type`: the ONNX data type code; float types are stored as float32, the others as int64.
+            var name: String, type: Int32, shape: [Int], offset: Int, length: Int
         }
         struct LayerEntry: Codable, Equatable {
-            var name: String, node: NodeEntry, input: AffineQuant?, offset: Int, length: Int
+            /// `node`: the layer's original operator (Conv, Gemm, MatMul) with its attributes; `weightShape`: its
+            /// weight's shape as in that operator; `output`: int8's output quantizer.
+            var name: String, node: NodeEntry, weightShape: [Int], input: AffineQuant?, output: AffineQuant?, offset: Int, length: Int
+        }
+        struct ValueEntry: Codable, Equatable {
+            /// Dimensions as numbers, symbol names, or "?".
+            var name: String, type: Int32?, shape: [String]?
         }
         var method: String
-        var inputs: [String]
-        var outputs: [String]
+        var opset: Int
+        var inputs: [ValueEntry]
+        var outputs: [ValueEntry]
         var nodes: [NodeEntry]
         var tensors: [TensorEntry]
         var layers: [LayerEntry]
@@ -45,7 +53,7 @@ public enum ModelFile {
             case .float(let f): for x in f { append(&blob, UInt64(x.bitPattern), 4) }
             case .int(let i): for x in i { append(&blob, UInt64(bitPattern: x), 8) }
             }
-            tensors.append(.init(name: name, type: v.type.isFloat ? "float32" : "int64", shape: v.shape, offset: start, length: blob.count - start))
+            tensors.append(.init(name: name, type: v.type.rawValue, shape: v.shape, offset: start, length: blob.count - start))
         }
         func node(_ n: Node) -> Header.NodeEntry {
             var attrs = [String: Header.AttributeEntry]()
@@ -76,15 +84,26 @@ public enum ModelFile {
                 throw QuantError(file: g.file, layer: n.name, "a kernel layer without a quantized payload cannot be serialized")
             }
             let bytes = payload.encoded()
-            layers.append(.init(name: layer.spec.name, node: node(layer.spec.node), input: layer.input, offset: blob.count, length: bytes.count))
-            blob += bytes
-            // The requantization of int8 outputs is part of the layer.
-            if case .integer(let k as Int8Kernel) = layer.path {
-                layers[layers.count - 1].node.attributes["qb_output_scale"] = .init(float: k.output.scale)
-                layers[layers.count - 1].node.attributes["qb_output_zero"] = .init(int: k.output.zeroPoint)
+            var output: AffineQuant? = nil
+            switch layer.path {
+            case .integer(let k as Int8Kernel): output = k.output
+            case .simulated(_, let o?): output = o.quant
+            default: break
             }
+            layers.append(.init(name: layer.spec.name, node: node(layer.spec.node), weightShape: layer.spec.weightShape, input: layer.input,
+                                output: output, offset: blob.count, length: bytes.count))
+            blob += bytes
         }
-        let header = Header(method: method, inputs: g.inputs.map(\.name), outputs: g.outputs.map(\.name), nodes: nodes, tensors: tensors, layers: layers)
+        func info(_ v: ValueInfo) -> Header.ValueEntry {
+            .init(name: v.name, type: v.type?.rawValue, shape: v.shape?.map { d in
+                switch d {
+                case .fixed(let n): return String(n)
+                case .symbol(let s): return s
+                case .unknown: return "?"
+                }
+            })
+        }
+        let header = Header(method: method, opset: g.opset, inputs: g.inputs.map(info), outputs: g.outputs.map(info), nodes: nodes, tensors: tensors, layers: layers)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -98,7 +117,8 @@ public enum ModelFile {
     /// Reads a file back: the weight payloads by layer name and the FP32 tensors by name. Errors say what
     /// is wrong with the bytes.
     static func decode(_ bytes: [UInt8], file: String) throws -> (header: Header, payloads: [String: WeightPayload], tensors: [String: Value]) {
-        guard bytes.count >= 10, Array(bytes[0..<4]) == magic else { throw QuantError(file: file, "not a QuantBench quantized model (bad magic)") }
+        guard bytes.count >= 4, Array(bytes[0..<4]) == magic else { throw QuantError(file: file, "not a QuantBench quantized model (bad magic)") }
+        guard bytes.count >= 10 else { throw QuantError(file: file, "truncated: \(bytes.count) bytes, shorter than the fixed header") }
         let version = Int(bytes[4]) | Int(bytes[5]) << 8
         guard version == Self.version else { throw QuantError(file: file, "format version \(version) is not supported (this build reads \(Self.version))") }
         let length = (0..<4).reduce(0) { $0 | Int(bytes[6 + $1]) << (8 * $1) }
@@ -118,11 +138,14 @@ public enum ModelFile {
         for t in header.tensors {
             let raw = try slice(t.offset, t.length, "tensor '\(t.name)'")
             let n = t.shape.reduce(1, *)
-            let width = t.type == "float32" ? 4 : 8
+            guard let type = DataType(rawValue: t.type), t.shape.allSatisfy({ $0 >= 0 }) else {
+                throw QuantError(file: file, "tensor '\(t.name)' has an unknown type \(t.type) or a negative dimension")
+            }
+            let width = type.isFloat ? 4 : 8
             guard n * width == t.length else { throw QuantError(file: file, "tensor '\(t.name)' has \(t.length) bytes for shape \(t.shape)") }
             let words = (0..<n).map { i in (0..<width).reduce(UInt64(0)) { $0 | UInt64(raw[raw.startIndex + i * width + $1]) << (8 * UInt64($1)) } }
-            tensors[t.name] = t.type == "float32" ? Value(shape: t.shape, floats: words.map { Float(bitPattern: UInt32($0)) })
-                                                  : Value(shape: t.shape, ints: words.map { Int64(bitPattern: $0) })
+            tensors[t.name] = type.isFloat ? Value(type: type, shape: t.shape, storage: .float(words.map { Float(bitPattern: UInt32($0)) }))
+                                           : Value(type: type, shape: t.shape, storage: .int(words.map { Int64(bitPattern: $0) }))
         }
         var payloads = [String: WeightPayload]()
         for l in header.layers {

@@ -83,25 +83,39 @@ public struct QuantizedModel: Sendable {
 public enum Quantizer {
     /// Quantizes the layers of an optimized FP32 graph (`Session.graph`) with `method`, calibrating the
     /// activation ranges on `calibration` (feeds for the graph's inputs). `integer` builds the deployed
-    /// integer kernels; otherwise the simulated (fake-quantized) form.
+    /// integer kernels; otherwise the simulated (fake-quantized) form. `perLayer` gives some layers (by
+    /// `LayerSpec.name`) another method and `skip` leaves layers in FP32: the per-layer interface mixed
+    /// precision builds on.
     public static func quantize(_ graph: Graph, method: QuantMethod, calibration: [[String: Value]], integer: Bool = true,
-                                threads: Int = 1) throws -> QuantizedModel {
+                                perLayer: [String: QuantMethod] = [:], skip: Set<String> = [], threads: Int = 1) throws -> QuantizedModel {
         let start = DispatchTime.now().uptimeNanoseconds
-        let specs = LayerSpec.find(in: graph)
-        guard !specs.isEmpty else { throw QuantError(file: graph.file, "the model has no Conv, Gemm or MatMul layer with constant weights") }
-        var weightOnly = false
-        if case .int8(let s) = method { weightOnly = s.weightOnly }
+        let specs = LayerSpec.find(in: graph).filter { !skip.contains($0.name) }
+        guard !specs.isEmpty else { throw QuantError(file: graph.file, "the model has no Conv, Gemm or MatMul layer with constant weights to quantize") }
+        for name in perLayer.keys where !specs.contains(where: { $0.name == name }) {
+            throw QuantError(file: graph.file, layer: name, "no such quantizable layer (layers: \(specs.prefix(5).map(\.name).joined(separator: ", "))...)")
+        }
+        func methodOf(_ spec: LayerSpec) -> QuantMethod { perLayer[spec.name] ?? method }
+        // What calibration must observe: every activation-quantized layer's input, int8 layers' outputs.
+        var names = Set<String>(), histogram = false
+        for spec in specs {
+            let m = methodOf(spec)
+            if case .int8(let s) = m {
+                if s.weightOnly { continue }
+                names.insert(spec.output)
+            }
+            names.insert(spec.input)
+            histogram = histogram || m.calibration != .max
+        }
         var observed = [String: RangeObserver]()
-        if !weightOnly {
+        if !names.isEmpty {
             guard !calibration.isEmpty else { throw QuantError(file: graph.file, "no calibration samples") }
-            var names = Set(specs.map(\.input))
-            if case .int8 = method { names.formUnion(specs.map(\.output)) }
-            observed = try observe(graph, names: names, feeds: calibration, histogram: method.calibration != .max, threads: threads)
+            observed = try observe(graph, names: names, feeds: calibration, histogram: histogram, threads: threads)
         }
         var g = graph
         var layers = [LayerReport](), payloads = [String: WeightPayload]()
         var used = Set<String>()
         for spec in specs {
+            let method = methodOf(spec)
             func quant(_ name: String, bits: Int) throws -> AffineQuant {
                 guard let o = observed[name] else { throw QuantError(file: graph.file, layer: spec.name, "value '\(name)' was never observed during calibration") }
                 let r = o.range(method.calibration, bits: bits)

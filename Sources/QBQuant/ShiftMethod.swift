@@ -111,12 +111,13 @@ enum ShiftMethod {
                                recentralized: recentral, separation: separation, bias: b, exponentBits: settings.bits - (recentral ? 2 : 1))
         for i in 0..<n where kept[i] {
             let u = targets[i]
-            codes.negative[i] = u < 0
             let mag = abs(u)
+            // Plain mode: below half the smallest level the nearest value is 0.
             if !recentral && mag < pow(2, Double(lowest - b - 1)) {
                 codes.nonzero[i] = false
                 continue
             }
+            codes.negative[i] = u < 0
             let e = mag > 0 ? Int((log2(mag) + Double(b)).rounded()) : lowest
             codes.exponent[i] = UInt8(min(max(e, lowest), emax) - lowest)
         }
@@ -129,9 +130,17 @@ enum ShiftMethod {
         }
         let codes = quantize(spec.weights, settings: settings)
         let payload = WeightPayload.shift(codes: codes, bits: settings.bits, bias: spec.bias)
+        return (try build(spec, codes: codes, input: input, integer: integer, file: file), payload, codes)
+    }
+
+    /// The layer from its codes (also how a `.qbqm` file is loaded).
+    static func build(_ spec: LayerSpec, codes: ShiftCodes, input: AffineQuant, integer: Bool, file: String) throws -> QuantLayer {
+        guard codes.nonzero.count == spec.rows * spec.depth else {
+            throw QuantError(file: file, layer: spec.name, "\(codes.nonzero.count) codes do not fit a \(spec.rows)x\(spec.depth) layer")
+        }
         if !integer {
-            let dequantized = (0..<spec.weights.count).map { codes.value($0) }
-            return (QuantLayer(spec: spec, file: file, input: input, path: .simulated(try FloatLayer(spec, weights: dequantized, bias: spec.bias, file: file), output: nil)), payload, codes)
+            let dequantized = (0..<codes.nonzero.count).map { codes.value($0) }
+            return QuantLayer(spec: spec, file: file, input: input, path: .simulated(try FloatLayer(spec, weights: dequantized, bias: spec.bias, file: file), output: nil))
         }
         var rowStart = [Int32](repeating: 0, count: spec.rows + 1)
         var idx = [Int32](), code = [UInt8]()
@@ -146,7 +155,7 @@ enum ShiftMethod {
         let kernel = ShiftKernel(depth: spec.depth, rowStart: rowStart, indices: idx + [0], codes: code + [0], unit: [Float](repeating: Float(codes.unit), count: spec.rows),
                                  mu0: [Float](repeating: Float(codes.mu.0), count: spec.rows), mu1: [Float](repeating: Float(codes.mu.1), count: spec.rows),
                                  bias: spec.bias, lo: spec.lo, hi: spec.hi)
-        return (QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel)), payload, codes)
+        return QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel))
     }
 }
 

@@ -54,54 +54,63 @@ enum TernaryMethod {
         return (codes, alpha)
     }
 
-    /// The groups of a layer: for each row, lists of weight indices k (input channels c*N..<(c+1)*N of
-    /// one tap); a whole-layer group spans every row.
-    static func ternarizeLayer(_ spec: LayerSpec, settings: TernarySettings) -> (codes: [Int8], groups: [[Int]], alphas: [Float], groupRow: [Int]) {
-        var codes = [Int8](repeating: 0, count: spec.weights.count)
-        var groups = [[Int]](), alphas = [Float](), groupRow = [Int]()
+    /// The groups of a layer in a fixed order: for each row, for each tap, input channels c0 ..< c0 + N
+    /// (weight indices k = c * taps + tap); without N, one group per row spanning all its weights (the
+    /// whole layer shares one alpha).
+    static func groups(_ spec: LayerSpec, groupSize: Int?) -> [(row: Int, ks: [Int])] {
+        guard let n = groupSize else { return (0..<spec.rows).map { ($0, Array(0..<spec.depth)) } }
         let channels = spec.depth / spec.taps
-        guard let n = settings.groupSize else {
-            let (c, a) = ternarize(spec.weights, threshold: settings.threshold)
-            codes = c
-            for r in 0..<spec.rows {
-                groups.append(Array(0..<spec.depth))
-                alphas.append(a)
-                groupRow.append(r)
-            }
-            return (codes, groups, alphas, groupRow)
-        }
+        var out = [(row: Int, ks: [Int])]()
         for r in 0..<spec.rows {
             for t in 0..<spec.taps {
-                for c0 in stride(from: 0, to: channels, by: n) {
-                    let ks = (c0..<min(c0 + n, channels)).map { $0 * spec.taps + t }
-                    let (c, a) = ternarize(ks.map { spec.weights[r * spec.depth + $0] }, threshold: settings.threshold)
-                    for (i, k) in ks.enumerated() { codes[r * spec.depth + k] = c[i] }
-                    groups.append(ks)
-                    alphas.append(a)
-                    groupRow.append(r)
-                }
+                for c0 in stride(from: 0, to: channels, by: n) { out.append((r, (c0..<min(c0 + n, channels)).map { $0 * spec.taps + t })) }
             }
         }
-        return (codes, groups, alphas, groupRow)
+        return out
+    }
+
+    /// Codes and one alpha per group (whole layer: the one alpha repeated per row).
+    static func ternarizeLayer(_ spec: LayerSpec, settings: TernarySettings) -> (codes: [Int8], alphas: [Float]) {
+        let groups = groups(spec, groupSize: settings.groupSize)
+        guard settings.groupSize != nil else {
+            let (c, a) = ternarize(spec.weights, threshold: settings.threshold)
+            return (c, [Float](repeating: a, count: groups.count))
+        }
+        var codes = [Int8](repeating: 0, count: spec.weights.count), alphas = [Float]()
+        for g in groups {
+            let (c, a) = ternarize(g.ks.map { spec.weights[g.row * spec.depth + $0] }, threshold: settings.threshold)
+            for (i, k) in g.ks.enumerated() { codes[g.row * spec.depth + k] = c[i] }
+            alphas.append(a)
+        }
+        return (codes, alphas)
     }
 
     static func layer(_ spec: LayerSpec, settings: TernarySettings, input: AffineQuant, integer: Bool, file: String) throws -> (QuantLayer, WeightPayload) {
-        let (codes, groups, alphas, groupRow) = ternarizeLayer(spec, settings: settings)
-        var dequantized = [Float](repeating: 0, count: codes.count)
-        for (g, ks) in groups.enumerated() {
-            let r = groupRow[g]
-            for k in ks { dequantized[r * spec.depth + k] = alphas[g] * Float(codes[r * spec.depth + k]) }
+        let (codes, alphas) = ternarizeLayer(spec, settings: settings)
+        let payload = WeightPayload.ternary(codes: codes, groupSize: settings.groupSize, alphas: settings.groupSize == nil ? [alphas.first ?? 0] : alphas,
+                                            bias: spec.bias, base3: settings.base3)
+        return (try build(spec, codes: codes, groupSize: settings.groupSize, alphas: alphas, input: input, integer: integer, file: file), payload)
+    }
+
+    /// The layer from its codes and per-group alphas (also how a `.qbqm` file is loaded).
+    static func build(_ spec: LayerSpec, codes: [Int8], groupSize: Int?, alphas: [Float], input: AffineQuant, integer: Bool, file: String) throws -> QuantLayer {
+        let groups = groups(spec, groupSize: groupSize)
+        guard alphas.count == groups.count, codes.count == spec.rows * spec.depth else {
+            throw QuantError(file: file, layer: spec.name, "\(alphas.count) group scales and \(codes.count) codes do not fit \(groups.count) groups of a \(spec.rows)x\(spec.depth) layer")
         }
-        let payload = WeightPayload.ternary(codes: codes, groupSize: settings.groupSize, alphas: settings.groupSize == nil ? [alphas.first ?? 0] : alphas, bias: spec.bias, base3: settings.base3)
         if !integer {
-            return (QuantLayer(spec: spec, file: file, input: input, path: .simulated(try FloatLayer(spec, weights: dequantized, bias: spec.bias, file: file), output: nil)), payload)
+            var dequantized = [Float](repeating: 0, count: codes.count)
+            for (g, grp) in groups.enumerated() {
+                for k in grp.ks { dequantized[grp.row * spec.depth + k] = alphas[g] * Float(codes[grp.row * spec.depth + k]) }
+            }
+            return QuantLayer(spec: spec, file: file, input: input, path: .simulated(try FloatLayer(spec, weights: dequantized, bias: spec.bias, file: file), output: nil))
         }
         // CSR form for the add/subtract kernel: per row its non-empty groups, each with the +1 indices first.
         var rowStart = [Int32](repeating: 0, count: spec.rows + 1)
         var gs = [Int32](), np = [Int32](), idx = [Int32](), alpha = [Float]()
-        for (g, ks) in groups.enumerated() {
-            let r = groupRow[g]
-            let plus = ks.filter { codes[r * spec.depth + $0] > 0 }, minus = ks.filter { codes[r * spec.depth + $0] < 0 }
+        for (g, grp) in groups.enumerated() {
+            let r = grp.row
+            let plus = grp.ks.filter { codes[r * spec.depth + $0] > 0 }, minus = grp.ks.filter { codes[r * spec.depth + $0] < 0 }
             guard !plus.isEmpty || !minus.isEmpty else { continue }
             gs.append(Int32(idx.count))
             np.append(Int32(plus.count))
@@ -114,7 +123,7 @@ enum TernaryMethod {
         // (One unused element each so that no buffer is empty.)
         let kernel = TernaryKernel(depth: spec.depth, rowStart: rowStart, groupStart: gs, plusCount: np + [0], indices: idx + [0], alphas: alpha + [0],
                                    bias: spec.bias, lo: spec.lo, hi: spec.hi)
-        return (QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel)), payload)
+        return QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel))
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QBEngine
+import QBQuant
 import QBIngest
 
 /// `quantbench infer MODEL.onnx --input X.npy [--input NAME=Y.npy ...] --output OUT.npy`.
@@ -30,7 +31,10 @@ struct InferCommand: ParsableCommand {
 
     func run() throws {
         try CLI.guarded {
-            let session = try Session(modelPath: model, options: SessionOptions(optimize: !noOptimize, threads: threads))
+            // A .qbqm file (from `quantbench quantize`) runs as written: its graph is already optimized.
+            let session = model.hasSuffix(".qbqm")
+                ? try Session(graph: try ModelFile.load([UInt8](try FileReader.read(model)), file: model), options: SessionOptions(optimize: false, threads: threads))
+                : try Session(modelPath: model, options: SessionOptions(optimize: !noOptimize, threads: threads))
             var feeds = [String: Value]()
             var next = session.inputs.makeIterator()
             for spec in inputs {

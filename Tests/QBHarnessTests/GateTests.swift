@@ -5,7 +5,7 @@ import QBTestSupport
 import Testing
 
 func syntheticResults(top1: Double = 0.9, perplexity: Double = 5.0) -> SuiteResults {
-    let env = Environment(cpu: "test CPU", cores: 2, swift: "6.3", avx2: true, build: "debug")
+    let env = Environment(cpu: "test CPU", cores: 2, swift: "6.3", avx2: true, build: "debug", features: "avx2 fma")
     return SuiteResults(suite: "synthetic", environment: env, rows: [
         ResultRow(model: "cnn", folder: "Models/cnn", dataset: "Datasets/set", variant: "fp32", kind: "classification", samples: 1000,
                   fingerprint: "abc123", metrics: ["top1": top1, "top1_ci_low": top1 - 0.02, "top1_ci_high": top1 + 0.02, "top5": 0.99,

@@ -104,6 +104,29 @@ struct ModelQuantizationTests {
         }
     }
 
+    @Test("a written .qbqm file loads into a model that computes bit-identical outputs", arguments: models)
+    func fileLoadsAndRuns(model: String) throws {
+        let (session, feeds) = try Self.prepared(model)
+        let out = session.outputs[0].name
+        for method in [QuantMethod.int8(Int8Settings()), .int8(Int8Settings(weightOnly: true)), .ternary(TernarySettings(groupSize: 4)),
+                       .ternary(TernarySettings(groupSize: nil, base3: true)), .shift(ShiftSettings(bits: 5, sparsity: 0.5))] {
+            let q = try Quantizer.quantize(session.graph, method: method, calibration: feeds)
+            let bytes = try ModelFile.encode(q, method: "\(method)")
+            let loaded = try ModelFile.load(bytes, file: "memory.qbqm")
+            let a = try Session(graph: q.graph, options: SessionOptions(optimize: false)).run(feeds[0])[out]!
+            let b = try Session(graph: loaded, options: SessionOptions(optimize: false)).run(feeds[0])[out]!
+            #expect(a == b, "\(method)")
+            // Writing the loaded model again gives the same bytes.
+            let again = QuantizedModel(graph: loaded, layers: q.layers, calibrationSeconds: 0, payloads: q.payloads)
+            #expect(try ModelFile.encode(again, method: "\(method)") == bytes)
+        }
+        // Damaged files are refused with a reason, never run.
+        let q = try Quantizer.quantize(session.graph, method: .int8(Int8Settings()), calibration: feeds)
+        let bytes = try ModelFile.encode(q, method: "int8")
+        #expect(throws: QuantError.self) { try ModelFile.load(Array(bytes.prefix(bytes.count - 100)), file: "cut.qbqm") }
+        #expect(throws: QuantError.self) { try ModelFile.load(Array("QBQM".utf8) + [1, 0, 255, 255, 0, 0], file: "header.qbqm") }
+    }
+
     @Test("results are identical for 1 and 2 threads (integer kernels)")
     func threads() throws {
         let (session, feeds) = try Self.prepared("fmnist-resnet")

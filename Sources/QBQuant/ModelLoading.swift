@@ -1,0 +1,94 @@
+import QBEngine
+
+extension ModelFile {
+    /// Reads a `.qbqm` file into a runnable graph: the nodes, the FP32 tensors, and every quantized layer
+    /// rebuilt from its payload on the integer kernels. The result computes exactly what the quantized
+    /// model that was written computes (tested bit for bit).
+    public static func load(_ bytes: [UInt8], file: String) throws -> Graph {
+        let (header, payloads, tensors) = try decode(bytes, file: file)
+        func attributes(_ n: Header.NodeEntry) throws -> [String: Attribute] {
+            var out = [String: Attribute]()
+            for (k, a) in n.attributes {
+                if let v = a.int { out[k] = .int(v) } else if let v = a.float { out[k] = .float(v) } else if let v = a.string { out[k] = .string(v) }
+                else if let v = a.ints { out[k] = .ints(v) } else if let v = a.floats { out[k] = .floats(v) } else if let v = a.strings { out[k] = .strings(v) }
+                else if let t = a.tensor {
+                    guard let v = tensors[t] else { throw QuantError(file: file, "attribute tensor '\(t)' is missing") }
+                    out[k] = .tensor(v)
+                } else { throw QuantError(file: file, "node '\(n.name)': attribute '\(k)' has no value") }
+            }
+            return out
+        }
+        func node(_ n: Header.NodeEntry) throws -> Node {
+            Node(name: n.name, opType: n.op, domain: n.domain, inputs: n.inputs, outputs: n.outputs, attributes: try attributes(n))
+        }
+        func info(_ v: Header.ValueEntry) -> ValueInfo {
+            ValueInfo(name: v.name, type: v.type.flatMap(DataType.init(rawValue:)), shape: v.shape?.map { d in
+                if let n = Int(d) { return .fixed(n) }
+                return d == "?" ? .unknown : .symbol(d)
+            })
+        }
+        var graph = Graph(nodes: try header.nodes.map(node), initializers: tensors.filter { !$0.key.hasPrefix("attribute:") },
+                          inputs: header.inputs.map(info), outputs: header.outputs.map(info), opset: header.opset, file: file)
+        for l in header.layers {
+            guard let payload = payloads[l.name], let kernelNode = graph.nodes.first(where: { $0.isKernelLayer && $0.outputs == l.node.outputs }) else {
+                throw QuantError(file: file, layer: l.name, "the layer's node or payload is missing")
+            }
+            let original = try node(l.node)
+            var spec = try LayerSpec(node: original, weightShape: l.weightShape, file: file)
+            let layer: QuantLayer
+            switch payload {
+            case .int8(let codes, let scales, let bias):
+                spec.bias = bias
+                guard scales.count == spec.rows, codes.count == spec.rows * spec.depth else {
+                    throw QuantError(file: file, layer: l.name, "int8 payload does not fit the layer")
+                }
+                spec.weights = (0..<codes.count).map { scales[$0 / spec.depth] * Float(codes[$0]) }
+                layer = try Int8Method.build(spec, codes: codes, scales: scales, input: l.input, output: l.output, integer: true, file: file)
+            case .ternary(let codes, let groupSize, let alphas, let bias, _):
+                spec.bias = bias
+                let count = TernaryMethod.groups(spec, groupSize: groupSize).count
+                let perGroup = groupSize == nil ? [Float](repeating: alphas.first ?? 0, count: count) : alphas
+                guard let input = l.input else { throw QuantError(file: file, layer: l.name, "a ternary layer needs its input quantizer") }
+                layer = try TernaryMethod.build(spec, codes: codes, groupSize: groupSize, alphas: perGroup, input: input, integer: true, file: file)
+            case .shift(let codes, _, let bias):
+                spec.bias = bias
+                guard let input = l.input else { throw QuantError(file: file, layer: l.name, "a power-of-two layer needs its input quantizer") }
+                layer = try ShiftMethod.build(spec, codes: codes, input: input, integer: true, file: file)
+            }
+            graph.kernels[kernelNode.name] = layer
+        }
+        return graph
+    }
+}
+
+extension LayerSpec {
+    /// The weight's shape as the operator holds it.
+    var weightShape: [Int] {
+        switch kind {
+        case .conv(_, let kernel): return [rows, depth / taps] + kernel
+        case .linear:
+            let transB = node.opType == "Gemm" && (LayerSpec.attributeInt(node, "transB") ?? 0) != 0
+            return transB ? [rows, depth] : [depth, rows]
+        }
+    }
+
+    /// A layer described by its operator and weight shape (weights and bias filled in by the caller).
+    init(node: Node, weightShape w: [Int], file: String) throws {
+        let lo = LayerSpec.attributeFloat(node, "qb_lo") ?? -.infinity, hi = LayerSpec.attributeFloat(node, "qb_hi") ?? .infinity
+        guard node.inputs.count >= 2, node.outputs.count == 1, w.allSatisfy({ $0 > 0 }) else {
+            throw QuantError(file: file, layer: node.name, "not a layer: \(node.opType) with weight shape \(w)")
+        }
+        switch node.opType {
+        case "Conv" where w.count == 3 || w.count == 4:
+            let taps = w.dropFirst(2).reduce(1, *)
+            self.init(node: node, kind: .conv(group: LayerSpec.attributeInt(node, "group") ?? 1, kernel: Array(w.dropFirst(2))), input: node.inputs[0],
+                      output: node.outputs[0], rows: w[0], depth: w[1] * taps, taps: taps, weights: [], bias: nil, lo: lo, hi: hi, constants: [])
+        case "Gemm", "MatMul" where w.count == 2:
+            let transB = node.opType == "Gemm" && (LayerSpec.attributeInt(node, "transB") ?? 0) != 0
+            self.init(node: node, kind: .linear, input: node.inputs[0], output: node.outputs[0], rows: transB ? w[0] : w[1], depth: transB ? w[1] : w[0],
+                      taps: 1, weights: [], bias: nil, lo: lo, hi: hi, constants: [])
+        default:
+            throw QuantError(file: file, layer: node.name, "not a layer: \(node.opType) with weight shape \(w)")
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import QBEngine
+import QBHarness
+import QBIngest
+import QBMetrics
+import QBQuant
+
+/// `quantbench quantize MODEL_FOLDER --variant V`: quantizes a model with one variant of the table on its
+/// card's calibration set and writes the `.qbqm` file (the bytes the reports count); `quantbench infer`
+/// runs such a file.
+struct QuantizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantize",
+        abstract: "Quantize a model folder with one variant and write its .qbqm file (atomically); prints its layers and size.")
+
+    @Argument(help: "The model folder (model.onnx + card.json with a calibration set).")
+    var model: String
+
+    @Option(help: "The variant (see the README's variant table).")
+    var variant: String = "int8"
+
+    @Option(help: "Calibration samples (windows for a language model).")
+    var calibration: Int = 256
+
+    @Option(help: "The output file (default: <variant>.qbqm in the current folder).")
+    var output: String?
+
+    @Option(help: "The project folder (the card's paths are relative to it).")
+    var root: String = "."
+
+    @Option(help: "Threads.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() throws {
+        try CLI.guarded {
+            guard let def = Variants.table[variant] else {
+                throw ValidationError("unknown variant \(variant) (known: \(Variants.all.map(\.name).joined(separator: ", ")))")
+            }
+            guard let method = def.method else { throw ValidationError("\(variant) is the FP32 model itself: nothing to quantize") }
+            let session = try Session(modelPath: model + "/model.onnx", options: SessionOptions(threads: threads))
+            let (feeds, dataset) = try CalibrationSet.feeds(folder: model, root: root, samples: calibration, input: session.inputs[0].name, threads: threads)
+            let q = try Quantizer.quantize(session.graph, method: method, calibration: feeds, integer: true, threads: threads)
+            let bytes = try ModelFile.encode(q, method: variant)
+            let path = output ?? "\(variant).qbqm"
+            try AtomicFile.write(Data(bytes), to: path)
+            let fp32 = ((try? FileManager.default.attributesOfItem(atPath: model + "/model.onnx"))?[.size] as? NSNumber)?.intValue ?? 0
+            print("\(variant): \(def.summary)")
+            print("calibrated on \(calibration) samples of \(dataset) in \(String(format: "%.2f", q.calibrationSeconds)) s")
+            for l in q.layers { print("  \(l.name) (\(l.op)): \(l.weights) weights -> \(l.payloadBytes) bytes; \(l.detail)") }
+            print("wrote \(path): \(bytes.count) bytes (FP32 ONNX \(fp32) bytes, \(String(format: "%.2f", Double(fp32) / Double(bytes.count)))x; "
+                  + "\(String(format: "%.2f", Double(q.payloadBytes * 8) / Double(max(q.quantizedWeights, 1)))) bits per quantized weight)")
+        }
+    }
+}
