@@ -65,6 +65,24 @@ Conversion (torch.nn, written out here; torchvision, transformers' models and se
    1,000 reviews of Datasets/fine-foods/test.csv, argmax(W e + b), with onnxruntime embeddings and with PyTorch
    embeddings (the reference path: explicit token_type_ids = 0 and attention mask = 1, README mean pooling).
 
+Calibration sets (the card's `calibration`: read by QBMetrics' CalibrationSet the same way as the card's eval set,
+used only to calibrate quantized variants, never evaluated on):
+
+- MiniLM: `{"dataset": "Datasets/fine-foods/train.csv", "note": "used only to calibrate quantized variants;
+  disjoint from the evaluation set (test.csv)"}`: the probe's 4,000 training reviews, read with the eval entry's
+  text_column, label_column, classes, vocabulary and max_length. The script checks that train.csv has test.csv's
+  header and only its labels and shares no row and no product id with it (7 of the 1,000 test review texts also
+  occur verbatim in train.csv under another product id of the same item, at train rows 757, 1625, 1999, 2477,
+  3232, 3570 and 3670: past the rows that calibration reads, the first 256 for `quantbench quantize` by default
+  and at most 512 in the committed suites).
+- MobileNetV2: none, so `quantbench quantize` and quantized suite variants refuse this model ("the card names no
+  calibration set"). No set of about 8 real photographs disjoint from Datasets/photos/images was found offline
+  with clear licenses: the wheels at hand (scikit-image 0.26.0, scikit-learn 1.9.1, matplotlib 3.11.2) hold,
+  besides the 13 evaluation photos, only matplotlib's grace_hopper.jpg, scikit-image's hubble_deep_field.jpg and
+  ihc.png (microscopy), three gray texture crops that scikit-image warped and cropped (brick, grass, gravel: not
+  counted as photographs by Datasets/photos/CARD.md) and motorcycle_right.png (the other view of the evaluated
+  motorcycle_left.png, so not disjoint). Nothing is made up in their place.
+
 Everything runs on one CPU thread (torch.set_num_threads(1), onnxruntime intra/inter-op 1 thread). Time, on one
 thread of the project's 2-core machine with the wheels already present: about 2 s for MobileNetV2 and 2-3 minutes
 for MiniLM (6,000 single-review encoder runs: 5,000 with onnxruntime, ~0.02 s each, 1,000 with PyTorch, ~0.03 s
@@ -134,6 +152,10 @@ VOCAB = REPO / "Datasets/vocab/minilm-vocab.txt"
 CLASSES = ["great", "other"]
 MAX_LENGTH = 128
 L2 = 1e-3
+# The card's calibration set (ModelCard.calibration, read by QBMetrics' CalibrationSet like the eval set: same
+# columns, vocabulary and max_length). MobileNetV2 gets none: see the module docstring.
+MINILM_CALIBRATION = {"dataset": "Datasets/fine-foods/train.csv",
+                      "note": "used only to calibrate quantized variants; disjoint from the evaluation set (test.csv)"}
 
 
 def log(msg: str) -> None:
@@ -571,6 +593,31 @@ def read_reviews(split: str) -> tuple[list[str], np.ndarray]:
     return [r["review"] for r in rows], np.array([CLASSES.index(r["score"]) for r in rows], dtype=np.int64)
 
 
+def check_calibration_set() -> None:
+    """The calibration CSV is read like the eval CSV (same header, same label set) and shares no row with it."""
+    def rows(rel_path: str) -> tuple[list[str], list[tuple[str, ...]]]:
+        with open(REPO / rel_path, encoding="utf-8", newline="") as f:
+            reader = csv.reader(f, strict=True)
+            header = next(reader)
+            return header, [tuple(r) for r in reader]
+    cal_header, cal_rows = rows(MINILM_CALIBRATION["dataset"])
+    eval_header, eval_rows = rows("Datasets/fine-foods/test.csv")
+    if cal_header != eval_header or not {"review", "score"} <= set(cal_header):
+        raise SystemExit(f"error: calibration header {cal_header} differs from the evaluation header {eval_header}")
+    labels = {r[cal_header.index("score")] for r in cal_rows}
+    if not labels <= set(CLASSES):
+        raise SystemExit(f"error: calibration labels {sorted(labels)} are not within {CLASSES}")
+    product, review = cal_header.index("product"), cal_header.index("review")
+    shared = {r[product] for r in cal_rows} & {r[product] for r in eval_rows}
+    if set(cal_rows) & set(eval_rows) or shared:
+        raise SystemExit(f"error: {MINILM_CALIBRATION['dataset']} shares rows or products {sorted(shared)[:5]} "
+                         "with test.csv")
+    # The same review text can be listed under several product ids (variants of one item): a few recur.
+    texts = len({r[review] for r in cal_rows} & {r[review] for r in eval_rows})
+    log(f"calibration set {MINILM_CALIBRATION['dataset']}: {len(cal_rows)} rows, header {cal_header}, labels "
+        f"{sorted(labels)}; no row or product shared with test.csv ({texts} review texts recur under other products)")
+
+
 def fit_probe(x: np.ndarray, y: np.ndarray, classes: int = 2, l2: float = L2) -> tuple[np.ndarray, np.ndarray, dict]:
     """Multinomial logistic regression by Newton's method (float64, from zeros; see the module docstring)."""
     n, d = x.shape
@@ -654,6 +701,7 @@ def do_minilm(wheel_dir: Path, out_root: Path) -> dict:
     def encode(text: str) -> list[int]:
         return tok(text, truncation=True, max_length=MAX_LENGTH)["input_ids"]
 
+    check_calibration_set()
     train_x, train_y = read_reviews("train")
     test_x, test_y = read_reviews("test")
     train_ids = [encode(t) for t in train_x]
@@ -790,6 +838,7 @@ def do_minilm(wheel_dir: Path, out_root: Path) -> dict:
         "eval": {"kind": "text-probe", "dataset": "Datasets/fine-foods/test.csv", "text_column": "review",
                  "label_column": "score", "classes": CLASSES, "vocabulary": "Datasets/vocab/minilm-vocab.txt",
                  "max_length": MAX_LENGTH},
+        "calibration": MINILM_CALIBRATION,
         "probe": {
             "weights": w_list, "bias": b_list, "classes": CLASSES,
             "prediction": "argmax(weights @ embedding + bias)",
