@@ -127,6 +127,7 @@ int32_t qb_srdhm(int32_t a, int32_t b) {
 
 int32_t qb_rdbypot(int32_t x, int exponent) {
     if (exponent <= 0) return x;
+    if (exponent > 31) exponent = 31;
     int32_t mask = (int32_t)((1LL << exponent) - 1);
     int32_t remainder = x & mask;
     int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
@@ -135,6 +136,7 @@ int32_t qb_rdbypot(int32_t x, int exponent) {
 
 static int32_t saturating_shift_left(int32_t v, int s) {
     if (s <= 0) return v;
+    if (s > 31) s = 31;
     int64_t r = (int64_t)v << s;
     return r > INT32_MAX ? INT32_MAX : r < INT32_MIN ? INT32_MIN : (int32_t)r;
 }
@@ -240,9 +242,9 @@ void shift_body(int M, int N, const int32_t *row_start, const int32_t *idx, cons
             for (int e = row_start[i]; e < row_start[i + 1]; e++) {
                 const int16_t *x = pt + (ptrdiff_t)idx[e] * ldp + j0;
                 uint8_t c = code[e];
-                int sh = c & 63;
-                if (c & 64) { for (int j = 0; j < nb; j++) s[j] -= (int64_t)x[j] << sh; }
-                else { for (int j = 0; j < nb; j++) s[j] += (int64_t)x[j] << sh; }
+                int64_t p = (int64_t)1 << (c & 63);  // a multiply by 2^e: the shift of a signed code, without C's UB
+                if (c & 64) { for (int j = 0; j < nb; j++) s[j] -= (int64_t)x[j] * p; }
+                else { for (int j = 0; j < nb; j++) s[j] += (int64_t)x[j] * p; }
                 if (c & 128) { for (int j = 0; j < nb; j++) c1[j] += x[j]; }
                 else { for (int j = 0; j < nb; j++) c0[j] += x[j]; }
             }

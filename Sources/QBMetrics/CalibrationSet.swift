@@ -15,6 +15,9 @@ public enum CalibrationSet {
             throw EngineError(.malformedModel, file: cardPath, "the card names no calibration set (\"calibration\": {\"dataset\": ...})")
         }
         guard samples > 0 else { throw EngineError(.badInput, file: cardPath, "the calibration size must be positive") }
+        guard URL(fileURLWithPath: root + "/" + cal.dataset).standardized.path != URL(fileURLWithPath: root + "/" + card.eval.dataset).standardized.path else {
+            throw EngineError(.malformedModel, file: cardPath, "the calibration set is the evaluation set (\(cal.dataset)): calibrate on other data")
+        }
         let dataset = root + "/" + cal.dataset
         var feeds = [[String: Value]]()
         switch card.eval.kind {
@@ -42,6 +45,7 @@ public enum CalibrationSet {
         case "perplexity":
             let tokens = try TextCorpus(files: [dataset]).text.utf8.map { Int64($0) }
             let window = card.eval.window ?? 128
+            guard window > 1 else { throw EngineError(.malformedModel, file: cardPath, "the window must be at least 2 tokens") }
             let windows = min(samples, tokens.count / window)
             for start in stride(from: 0, to: windows, by: 16) {
                 let n = min(16, windows - start)

@@ -25,7 +25,8 @@ public struct ModelCard: Decodable, Sendable {
         public var bias: [Float]
     }
 
-    /// The set quantized variants calibrate on (relative to the project folder); disjoint from `eval`.
+    /// The set quantized variants calibrate on (relative to the project folder); meant to be disjoint from
+    /// `eval` (the same path is refused; the cards and data cards say how each set was kept apart).
     public struct Calibration: Decodable, Sendable {
         public var dataset: String
     }

@@ -16,11 +16,15 @@ public struct AffineQuant: Sendable, Equatable, Codable {
     /// The quantizer of the real range `[lo, hi]`, widened to contain 0: `S = (hi - lo) / (2^bits - 1)`,
     /// `Z = round(-lo / S)` (half away from zero). An empty range (all zeros) gets `S = 1`.
     public init(lo: Float, hi: Float, bits: Int) {
-        let l = min(lo, 0), h = max(hi, 0)
+        let l = lo.isFinite ? min(lo, 0) : 0, h = hi.isFinite ? max(hi, 0) : 0
         var s = (h - l) / Float((1 << bits) - 1)
         if !(s > 0) || !s.isFinite { s = 1 }
         self.init(scale: s, zeroPoint: min(max(Int((-l / s).rounded()), 0), (1 << bits) - 1), bits: bits)
     }
+
+    /// Whether the quantizer can run: a positive finite scale, 1...8 bits, the zero point among the codes
+    /// (a `.qbqm` header is checked with it).
+    public var isValid: Bool { scale.isFinite && scale > 0 && (1...8).contains(bits) && (0...qmax).contains(zeroPoint) }
 
     /// The code of `x` minus the zero point: `clamp(round(x / S) + Z, 0, qmax) - Z` (NaN gives 0).
     @inline(__always)

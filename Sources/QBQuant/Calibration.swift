@@ -6,7 +6,10 @@ public enum CalibrationMethod: String, Codable, Sendable, CaseIterable {
     case percentile
     /// The threshold that minimizes the mean squared quantization error over the histogram.
     case mse
-    /// TensorRT's entropy calibration: the threshold minimizing KL(P || Q) (Migacz, GTC 2017).
+    /// TensorRT's entropy calibration: the threshold minimizing KL(P || Q) (Migacz, GTC 2017). TensorRT merges
+    /// into 128 levels (int8, symmetric); for a non-negative tensor on uint8 codes we merge into 256, the levels
+    /// the codes have (signed tensors: 128 per side). Both histogram searches start at bin `levels`, so the
+    /// threshold is never below levels/2048 of max |x| (1/8 for uint8).
     case entropy
 }
 
@@ -23,10 +26,10 @@ public struct RangeObserver: Sendable {
     public var absMax: Float { Swift.max(abs(minimum.isFinite ? minimum : 0), abs(maximum.isFinite ? maximum : 0)) }
     public var signed: Bool { minimum < 0 }
 
-    /// First pass: the extremes (NaN ignored).
+    /// First pass: the extremes (NaN and infinities ignored: they would make every range useless).
     public mutating func observe(_ xs: [Float]) {
         var lo = minimum, hi = maximum
-        for x in xs where !x.isNaN {
+        for x in xs where x.isFinite {
             lo = Swift.min(lo, x)
             hi = Swift.max(hi, x)
         }
@@ -39,7 +42,8 @@ public struct RangeObserver: Sendable {
         let top = absMax
         guard top > 0 else { return }
         let scale = Float(Self.bins) / top
-        for x in xs where !x.isNaN {
+        guard scale.isFinite else { return }
+        for x in xs where x.isFinite {
             let b = Swift.min(Int(abs(x) * scale), Self.bins - 1)
             histogram[b] += 1
         }

@@ -18,8 +18,9 @@ public struct FixedPointMultiplier: Sendable, Equatable, Codable {
         var exp = e
         if f >= 2147483648 { f /= 2; exp += 1 }
         m0 = Int32(f)
-        leftShift = Int32(max(exp, 0))
-        rightShift = Int32(max(-exp, 0))
+        // Shifts of 31 or more leave nothing (right) or saturate (left): clamp so C never shifts past its width.
+        leftShift = Int32(min(max(exp, 0), 31))
+        rightShift = Int32(min(max(-exp, 0), 31))
     }
 
     /// `(v << left) * M0 / 2^31` rounded, then rounded right shift: the reference of the C epilogue.
@@ -41,6 +42,7 @@ public struct FixedPointMultiplier: Sendable, Equatable, Codable {
     /// gemmlowp's RoundingDivideByPOT: x / 2^exponent rounded half away from zero.
     public static func roundingDivideByPOT(_ x: Int32, _ exponent: Int) -> Int32 {
         guard exponent > 0 else { return x }
+        let exponent = min(exponent, 31)
         let mask = Int32(truncatingIfNeeded: (Int64(1) << exponent) - 1)
         let remainder = x & mask
         let threshold = (mask >> 1) + (x < 0 ? 1 : 0)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Canonical Huffman coding of byte symbols (the codes of power-of-two weights and the gaps of their
 /// sparse index). The table is stored as 256 code lengths (one byte each, 0 = unused) and the stream
 /// as MSB-first bits.
@@ -58,7 +60,9 @@ public enum Huffman {
 
     /// Decodes `count` symbols; nil if the stream or table is invalid.
     public static func decode(table: [UInt8], bits: [UInt8], count: Int) -> [UInt8]? {
-        guard table.count == 256 else { return nil }
+        guard table.count == 256, table.allSatisfy({ $0 <= 64 }) else { return nil }
+        // Kraft: a valid prefix code never oversubscribes (a damaged table would overflow the canonical codes).
+        guard table.reduce(0.0, { $0 + ($1 > 0 ? pow(2.0, -Double($1)) : 0) }) <= 1 + 1e-12 else { return nil }
         let c = codes(table)
         var lookup = [Int: [UInt64: UInt8]]()
         for s in 0..<256 where c[s].length > 0 { lookup[c[s].length, default: [:]][c[s].code] = UInt8(s) }

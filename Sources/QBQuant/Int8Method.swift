@@ -55,18 +55,24 @@ enum Int8Method {
         // int32 bias at scale S_x S_w (zero point 0).
         let biasQ: [Int32] = (0..<spec.rows).map { r in
             guard let b = spec.bias?[r] else { return 0 }
-            return Int32(clamping: Int64((Double(b) / (Double(input.scale) * Double(scales[r]))).rounded()))
+            let v = (Double(b) / (Double(input.scale) * Double(scales[r]))).rounded()
+            return v.isFinite ? Int32(min(max(v, -2147483648), 2147483647)) : 0
         }
         // The output codes the fused clamp allows.
         let z = output.zeroPoint
-        let qmin = spec.lo.isFinite ? max(0, min(output.qmax, z + Int((spec.lo / output.scale).rounded(.up)))) : 0
-        let qmax = spec.hi.isFinite ? max(qmin, min(output.qmax, z + Int((spec.hi / output.scale).rounded(.down)))) : output.qmax
+        // (Nearest code: ReLU6's 6 / S lands a hair below an integer as often as above.)
+        func code(_ v: Float) -> Int { Int(min(max((Double(v) / Double(output.scale)).rounded(), -1e6), 1e6)) + z }
+        let qmin = spec.lo.isFinite ? max(0, min(output.qmax, code(spec.lo))) : 0
+        let qmax = spec.hi.isFinite ? max(qmin, min(output.qmax, code(spec.hi))) : output.qmax
         if !integer {
             let bias = spec.bias == nil ? nil : (0..<spec.rows).map { Float(Double(biasQ[$0]) * Double(input.scale) * Double(scales[$0])) }
             let layer = try FloatLayer(spec, weights: dequantized, bias: bias, file: file)
             return QuantLayer(spec: spec, file: file, input: input, path: .simulated(layer, output: OutputQuant(quant: output, qmin: qmin, qmax: qmax)))
         }
         let ld = (spec.depth + 15) / 16 * 16
+        guard ld * 127 * 255 < Int(Int32.max) else {
+            throw QuantError(file: file, layer: spec.name, "\(spec.depth) weights per row would overflow the int8 kernel's int32 sums")
+        }
         var w16 = [Int16](repeating: 0, count: spec.rows * ld)
         for r in 0..<spec.rows { for k in 0..<spec.depth { w16[r * ld + k] = Int16(codes[r * spec.depth + k]) } }
         let multipliers = (0..<spec.rows).map { FixedPointMultiplier(Double(input.scale) * Double(scales[$0]) / Double(output.scale)) }

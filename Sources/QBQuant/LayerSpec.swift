@@ -41,35 +41,32 @@ public struct LayerSpec: Sendable {
         for n in graph.nodes {
             guard n.domain.isEmpty, n.outputs.count == 1, n.inputs.count >= 2, graph.initializers[n.inputs[0]] == nil,
                   let w = graph.initializers[n.inputs[1]], w.type.isFloat else { continue }
-            let lo = attributeFloat(n, "qb_lo") ?? -.infinity, hi = attributeFloat(n, "qb_hi") ?? .infinity
             let biasName = n.inputs.count > 2 && !n.inputs[2].isEmpty ? n.inputs[2] : nil
             let bias = biasName.flatMap { graph.initializers[$0] }
             if biasName != nil && bias == nil { continue }
             switch n.opType {
+            case "Gemm":
+                guard (attributeInt(n, "transA") ?? 0) == 0, (attributeFloat(n, "alpha") ?? 1) == 1, (attributeFloat(n, "beta") ?? 1) == 1 else { continue }
+            case "MatMul":
+                if biasName != nil { continue }
             case "Conv":
-                guard w.rank == 3 || w.rank == 4 else { continue }
-                let group = attributeInt(n, "group") ?? 1
-                let taps = w.shape.dropFirst(2).reduce(1, *)
-                guard bias == nil || bias!.count == w.shape[0] else { continue }
-                out.append(LayerSpec(node: n, kind: .conv(group: group, kernel: Array(w.shape.dropFirst(2))), input: n.inputs[0], output: n.outputs[0],
-                                     rows: w.shape[0], depth: w.shape[1] * taps, taps: taps, weights: w.floats, bias: bias?.floats,
-                                     lo: lo, hi: hi, constants: [n.inputs[1]] + (biasName.map { [$0] } ?? [])))
-            case "Gemm", "MatMul":
-                guard w.rank == 2 else { continue }
-                if n.opType == "Gemm" {
-                    guard (attributeInt(n, "transA") ?? 0) == 0, (attributeFloat(n, "alpha") ?? 1) == 1, (attributeFloat(n, "beta") ?? 1) == 1 else { continue }
-                } else if biasName != nil { continue }
-                let transB = n.opType == "Gemm" && (attributeInt(n, "transB") ?? 0) != 0
-                let (k, m) = transB ? (w.shape[1], w.shape[0]) : (w.shape[0], w.shape[1])
-                guard bias == nil || bias!.count == m else { continue }
-                let f = w.floats
-                let weights = transB ? f : (0..<(m * k)).map { f[($0 % k) * m + $0 / k] }
-                out.append(LayerSpec(node: n, kind: .linear, input: n.inputs[0], output: n.outputs[0], rows: m, depth: k, taps: 1,
-                                     weights: weights, bias: bias?.floats, lo: lo, hi: hi,
-                                     constants: [n.inputs[1]] + (biasName.map { [$0] } ?? [])))
+                break
             default:
                 continue
             }
+            // One reading of an operator's geometry, shared with loading a .qbqm file.
+            guard var spec = try? LayerSpec(node: n, weightShape: w.shape, file: graph.file), bias == nil || bias!.count == spec.rows else { continue }
+            let f = w.floats
+            let transB = n.opType == "Gemm" && (attributeInt(n, "transB") ?? 0) != 0
+            if case .linear = spec.kind, !transB {
+                let (m, k) = (spec.rows, spec.depth)
+                spec.weights = (0..<(m * k)).map { f[($0 % k) * m + $0 / k] }  // [K][M] -> [M][K]
+            } else {
+                spec.weights = f
+            }
+            spec.bias = bias?.floats
+            spec.constants = [n.inputs[1]] + (biasName.map { [$0] } ?? [])
+            out.append(spec)
         }
         return out
     }

@@ -80,7 +80,7 @@ public enum ModelFile {
         for name in g.initializers.keys.sorted() { addTensor(name, g.initializers[name]!) }
         var layers = [Header.LayerEntry]()
         for n in g.nodes where n.isKernelLayer {
-            guard let layer = g.kernels[n.name] as? QuantLayer, let payload = model.payloads[layer.spec.name] else {
+            guard let layer = g.kernels[n.name] as? QuantLayer, let payload = model.payloads[layer.spec.output] else {
                 throw QuantError(file: g.file, layer: n.name, "a kernel layer without a quantized payload cannot be serialized")
             }
             let bytes = payload.encoded()
@@ -131,12 +131,15 @@ public enum ModelFile {
         }
         let blob = Array(bytes[(10 + length)...])
         func slice(_ offset: Int, _ count: Int, _ what: String) throws -> ArraySlice<UInt8> {
-            guard offset >= 0, count >= 0, offset + count <= blob.count else { throw QuantError(file: file, "\(what) lies outside the file") }
+            guard offset >= 0, count >= 0, offset <= blob.count, count <= blob.count - offset else { throw QuantError(file: file, "\(what) lies outside the file") }
             return blob[offset..<(offset + count)]
         }
         var tensors = [String: Value]()
         for t in header.tensors {
             let raw = try slice(t.offset, t.length, "tensor '\(t.name)'")
+            guard t.shape.allSatisfy({ $0 >= 0 && $0 <= raw.count }), t.shape.reduce(1.0, { $0 * Double($1) }) <= Double(raw.count) else {
+                throw QuantError(file: file, "tensor '\(t.name)' has shape \(t.shape) for \(t.length) bytes")
+            }
             let n = t.shape.reduce(1, *)
             guard let type = DataType(rawValue: t.type), t.shape.allSatisfy({ $0 >= 0 }) else {
                 throw QuantError(file: file, "tensor '\(t.name)' has an unknown type \(t.type) or a negative dimension")
@@ -148,11 +151,14 @@ public enum ModelFile {
                                            : Value(type: type, shape: t.shape, storage: .int(words.map { Int64(bitPattern: $0) }))
         }
         var payloads = [String: WeightPayload]()
+        guard Set(header.layers.map { $0.node.outputs.first ?? $0.name }).count == header.layers.count else {
+            throw QuantError(file: file, "two quantized layers compute the same value")
+        }
         for l in header.layers {
             guard let p = WeightPayload.decode(Array(try slice(l.offset, l.length, "layer '\(l.name)'"))) else {
                 throw QuantError(file: file, layer: l.name, "corrupt weight payload")
             }
-            payloads[l.name] = p
+            payloads[l.node.outputs.first ?? l.name] = p
         }
         return (header, payloads, tensors)
     }

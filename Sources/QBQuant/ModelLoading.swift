@@ -2,8 +2,9 @@ import QBEngine
 
 extension ModelFile {
     /// Reads a `.qbqm` file into a runnable graph: the nodes, the FP32 tensors, and every quantized layer
-    /// rebuilt from its payload on the integer kernels. The result computes exactly what the quantized
-    /// model that was written computes (tested bit for bit).
+    /// rebuilt from its payload on the integer kernels. For a model quantized with integer kernels (what the
+    /// harness and `quantbench quantize` write) the result computes exactly what the written model computes
+    /// (tested bit for bit); a simulated model's file loads as its integer form.
     public static func load(_ bytes: [UInt8], file: String) throws -> Graph {
         let (header, payloads, tensors) = try decode(bytes, file: file)
         func attributes(_ n: Header.NodeEntry) throws -> [String: Attribute] {
@@ -30,8 +31,11 @@ extension ModelFile {
         var graph = Graph(nodes: try header.nodes.map(node), initializers: tensors.filter { !$0.key.hasPrefix("attribute:") },
                           inputs: header.inputs.map(info), outputs: header.outputs.map(info), opset: header.opset, file: file)
         for l in header.layers {
-            guard let payload = payloads[l.name], let kernelNode = graph.nodes.first(where: { $0.isKernelLayer && $0.outputs == l.node.outputs }) else {
+            guard let payload = payloads[l.node.outputs.first ?? l.name], let kernelNode = graph.nodes.first(where: { $0.isKernelLayer && $0.outputs == l.node.outputs }) else {
                 throw QuantError(file: file, layer: l.name, "the layer's node or payload is missing")
+            }
+            guard l.input?.isValid ?? true, l.output?.isValid ?? true else {
+                throw QuantError(file: file, layer: l.name, "invalid activation quantizer (scale must be positive, 1...8 bits, zero point among the codes)")
             }
             let original = try node(l.node)
             var spec = try LayerSpec(node: original, weightShape: l.weightShape, file: file)
@@ -39,7 +43,7 @@ extension ModelFile {
             switch payload {
             case .int8(let codes, let scales, let bias):
                 spec.bias = bias
-                guard scales.count == spec.rows, codes.count == spec.rows * spec.depth else {
+                guard scales.count == spec.rows, codes.count == spec.rows * spec.depth, scales.allSatisfy({ $0.isFinite && $0 > 0 }) else {
                     throw QuantError(file: file, layer: l.name, "int8 payload does not fit the layer")
                 }
                 spec.weights = (0..<codes.count).map { scales[$0 / spec.depth] * Float(codes[$0]) }
@@ -75,15 +79,19 @@ extension LayerSpec {
     /// A layer described by its operator and weight shape (weights and bias filled in by the caller).
     init(node: Node, weightShape w: [Int], file: String) throws {
         let lo = LayerSpec.attributeFloat(node, "qb_lo") ?? -.infinity, hi = LayerSpec.attributeFloat(node, "qb_hi") ?? .infinity
-        guard node.inputs.count >= 2, node.outputs.count == 1, w.allSatisfy({ $0 > 0 }) else {
+        guard node.inputs.count >= 2, node.outputs.count == 1, w.allSatisfy({ $0 > 0 }), w.reduce(1.0, { $0 * Double($1) }) <= Double(1 << 26) else {
             throw QuantError(file: file, layer: node.name, "not a layer: \(node.opType) with weight shape \(w)")
         }
         switch node.opType {
         case "Conv" where w.count == 3 || w.count == 4:
             let taps = w.dropFirst(2).reduce(1, *)
+            let group = LayerSpec.attributeInt(node, "group") ?? 1
+            guard group >= 1, w[0] % group == 0 else {
+                throw QuantError(file: file, layer: node.name, "\(w[0]) output channels do not split into \(group) groups")
+            }
             self.init(node: node, kind: .conv(group: LayerSpec.attributeInt(node, "group") ?? 1, kernel: Array(w.dropFirst(2))), input: node.inputs[0],
                       output: node.outputs[0], rows: w[0], depth: w[1] * taps, taps: taps, weights: [], bias: nil, lo: lo, hi: hi, constants: [])
-        case "Gemm", "MatMul" where w.count == 2:
+        case "Gemm" where w.count == 2, "MatMul" where w.count == 2:
             let transB = node.opType == "Gemm" && (LayerSpec.attributeInt(node, "transB") ?? 0) != 0
             self.init(node: node, kind: .linear, input: node.inputs[0], output: node.outputs[0], rows: transB ? w[0] : w[1], depth: transB ? w[1] : w[0],
                       taps: 1, weights: [], bias: nil, lo: lo, hi: hi, constants: [])

@@ -115,6 +115,7 @@ enum PatchRunner {
     /// Splits `cols` columns into blocks (multiples of 64) over threads when the work is large enough.
     static func columns(_ cols: Int, patches: [Int16], layout: PatchLayout, threads: Int, work: Int,
                         _ body: @Sendable (Int, Int, UnsafePointer<Int16>, Int) -> OpCounts) -> OpCounts {
+        guard cols > 0 else { return OpCounts() }
         let workers = work < 1 << 20 ? 1 : max(1, min(threads, (cols + 63) / 64))
         let block = ((cols + workers - 1) / workers + 63) / 64 * 64
         let parts = (cols + block - 1) / block

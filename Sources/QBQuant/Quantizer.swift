@@ -67,7 +67,7 @@ public struct QuantizedModel: Sendable {
     public var graph: Graph
     public var layers: [LayerReport]
     public var calibrationSeconds: Double
-    /// The serialized payload of every layer, by layer name (for the model file).
+    /// The serialized payload of every layer, by the value the layer computes (unique, unlike node names).
     var payloads: [String: WeightPayload]
 
     /// Weights in the quantized layers, and the bytes of their payloads.
@@ -95,6 +95,10 @@ public enum Quantizer {
             throw QuantError(file: graph.file, layer: name, "no such quantizable layer (layers: \(specs.prefix(5).map(\.name).joined(separator: ", "))...)")
         }
         func methodOf(_ spec: LayerSpec) -> QuantMethod { perLayer[spec.name] ?? method }
+        for m in [method] + Array(perLayer.values) {
+            guard (2...8).contains(m.activationBits) else { throw QuantError(file: graph.file, "activation bits must be 2...8, got \(m.activationBits)") }
+            if case .ternary(let s) = m, let n = s.groupSize, n < 1 { throw QuantError(file: graph.file, "the FGQ group size must be positive, got \(n)") }
+        }
         // What calibration must observe: every activation-quantized layer's input, int8 layers' outputs.
         var names = Set<String>(), histogram = false
         for spec in specs {
@@ -115,6 +119,9 @@ public enum Quantizer {
         var layers = [LayerReport](), payloads = [String: WeightPayload]()
         var used = Set<String>()
         for spec in specs {
+            guard spec.weights.allSatisfy(\.isFinite), spec.bias?.allSatisfy(\.isFinite) ?? true else {
+                throw QuantError(file: graph.file, layer: spec.name, "the weights or the bias hold NaN or infinite values")
+            }
             let method = methodOf(spec)
             func quant(_ name: String, bits: Int) throws -> AffineQuant {
                 guard let o = observed[name] else { throw QuantError(file: graph.file, layer: spec.name, "value '\(name)' was never observed during calibration") }
@@ -149,7 +156,7 @@ public enum Quantizer {
             g.nodes[i] = LayerKernels.node(name: name, input: spec.input, output: spec.output)
             g.kernels[name] = layer
             used.formUnion(spec.constants)
-            payloads[spec.name] = payload
+            payloads[spec.output] = payload
             layers.append(LayerReport(name: spec.name, op: spec.opType, output: spec.output, weights: spec.weights.count, payloadBytes: payload.encoded().count,
                                       zeros: zeros, detail: detail, sqnr: nil))
         }

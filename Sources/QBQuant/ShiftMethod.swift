@@ -6,7 +6,8 @@ import QBEngine
 /// ("Focused Quantization for Sparse CNNs"). The shift quantizer `Q_shift(n, b)` maps a value to
 /// `s 2^(e - b)`, s = +-1, e in [0, 2^k - 1], with the per-layer bias b the largest integer for which at
 /// most 1/(2^n + 1) of the values overflow (clip to the top level); the exponent is the nearest in the
-/// log domain. Optionally the smallest `sparsity` of the weights are pruned first (a pruned or underflowing
+/// log domain; n in the overflow rule is the code's total bit width, in both modes. Optionally the smallest
+/// `sparsity` of the weights are pruned first (a pruned or underflowing
 /// weight is 0). Recentralized mode: a 2-component Gaussian mixture (EM) of the kept weights; if its
 /// Wasserstein separation `((mu1 - mu2)^2 + (s1 - s2)^2) / sigma^2` is at least `separation` (2.0), each
 /// weight becomes `mu_c + sigma Q_shift((w - mu_c) / sigma)` with its component c by posterior argmax, mu_c
@@ -141,6 +142,11 @@ enum ShiftMethod {
         if !integer {
             let dequantized = (0..<codes.nonzero.count).map { codes.value($0) }
             return QuantLayer(spec: spec, file: file, input: input, path: .simulated(try FloatLayer(spec, weights: dequantized, bias: spec.bias, file: file), output: nil))
+        }
+        // The kernel's int64 sums stay exact while depth * 255 * 2^span < 2^62.
+        let span = Int(codes.exponent.max() ?? 0)
+        guard span <= 62, Double(spec.depth) * 255 * pow(2, Double(span)) < pow(2, 62) else {
+            throw QuantError(file: file, layer: spec.name, "exponent span \(span) over \(spec.depth) weights per row would overflow the shift kernel's int64 sums")
         }
         var rowStart = [Int32](repeating: 0, count: spec.rows + 1)
         var idx = [Int32](), code = [UInt8]()

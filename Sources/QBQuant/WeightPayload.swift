@@ -3,9 +3,10 @@
 /// - ternary (kind 2: 2 bits per weight, 4 per byte; kind 3: base 3, 5 trits per byte = 1.6 bits):
 ///   count u32, group size i32 (-1 = whole layer), packed codes (trit t + 1), alpha count u32, alphas fp16, bias.
 /// - power-of-two (kind 4): count u32, bits u8, recentralized u8, exponent bits u8, b i32, unit f64,
-///   mu f64 x 2, nonzero count u32, then two Huffman streams (each: used-symbol count u16, (symbol u8,
-///   length u8) pairs, bit count u32, bytes): the codes (component << 7 | sign << 6 | exponent) of the
-///   nonzero weights, and the sparse index as gaps (zeros before each nonzero; 255 = add 255, go on); bias.
+///   mu f64 x 2, nonzero count u32, a Huffman stream of the codes (component << 7 | sign << 6 | exponent)
+///   of the nonzero weights, gap count u32, a Huffman stream of the sparse index as gaps (zeros before each
+///   nonzero; 255 = add 255, go on), bias. Each Huffman stream: used-symbol count u16, (symbol u8, length u8)
+///   pairs, bit count u32, bytes. (bits and exponent bits are stored for readers; the codes carry the rest.)
 enum WeightPayload: Sendable, Equatable {
     case int8(codes: [Int8], scales: [Float], bias: [Float]?)
     case ternary(codes: [Int8], groupSize: Int?, alphas: [Float], bias: [Float]?, base3: Bool)
@@ -73,13 +74,14 @@ enum WeightPayload: Sendable, Equatable {
     /// Reads a payload back; nil when the bytes are not a valid payload.
     static func decode(_ data: [UInt8]) -> WeightPayload? {
         var r = ByteReader(data)
-        guard let kind = r.u8(), let count = r.u32() else { return nil }
+        // At most 2^26 weights per layer: a damaged count must not allocate gigabytes before failing.
+        guard let kind = r.u8(), let count = r.u32(), count <= 1 << 26 else { return nil }
         switch kind {
         case 1:
             guard let raw = r.bytes(count), let scales = r.floats(), let bias = r.bias() else { return nil }
             return .int8(codes: raw.map { Int8(bitPattern: $0) }, scales: scales, bias: bias)
         case 2, 3:
-            guard let g = r.i32() else { return nil }
+            guard let g = r.i32(), g == -1 || g >= 1 else { return nil }
             var trits = [UInt8]()
             if kind == 3 {
                 guard let packed = r.bytes((count + 4) / 5) else { return nil }
@@ -190,7 +192,7 @@ struct ByteReader {
             guard let s = u8(), let l = u8() else { return nil }
             table[s] = UInt8(l)
         }
-        guard let bitCount = u32(), let bits = bytes((bitCount + 7) / 8) else { return nil }
+        guard let bitCount = u32(), count <= bitCount || count == 0, let bits = bytes((bitCount + 7) / 8) else { return nil }
         return Huffman.decode(table: table, bits: bits, count: count)
     }
 }

@@ -95,6 +95,27 @@ struct FormatBoundTests {
         }
     }
 
+    @Test("damaged payloads and tables are refused, never allocated or trusted")
+    func damaged() {
+        // A count of 2^32 - 1 weights.
+        #expect(WeightPayload.decode([1, 255, 255, 255, 255]) == nil)
+        // A ternary group size of 0.
+        var w = ByteWriter()
+        w.u8(2); w.u32(4); w.i32(0); w.u8(0x55); w.u32(1); w.u16(0x3c00); w.u8(0)
+        #expect(WeightPayload.decode(w.data) == nil)
+        // An oversubscribed Huffman table (three codes of length 1).
+        var table = [UInt8](repeating: 0, count: 256)
+        table[0] = 1; table[1] = 1; table[2] = 1
+        #expect(Huffman.decode(table: table, bits: [0xff], count: 3) == nil)
+        // Non-finite calibration values are ignored, not trapped on.
+        var o = RangeObserver()
+        o.observe([1, .infinity, -.infinity, .nan, -2])
+        o.accumulate([1, .infinity, -2])
+        #expect(o.minimum == -2 && o.maximum == 1)
+        #expect(AffineQuant(lo: -.infinity, hi: .infinity, bits: 8).isValid)
+        #expect(!AffineQuant(scale: 0, zeroPoint: 0, bits: 8).isValid)
+    }
+
     @Test("per-layer methods: one layer in another method, one left in FP32")
     func perLayer() throws {
         let spec = Self.spec(rows: 8, depth: 16, seed: 1)

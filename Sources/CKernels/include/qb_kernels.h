@@ -58,7 +58,8 @@ void qb_transpose_i16(int K, int N, const int16_t *in, ptrdiff_t ldi, int16_t *o
 
 /// Exact int8 x int8-range GEMM: acc[i*N + j] = sum_k w[i*ld + k] * p[j*ld + k] (int32), for int16
 /// weights in [-127, 127] and centered codes in [-255, 255]; both padded with zeros to ld, a multiple
-/// of 16. Each product pair fits vpmaddwd's int32 sums exactly: no saturation anywhere.
+/// of 16. Each product pair fits vpmaddwd's int32 sums exactly (no int16 saturation); the int32
+/// accumulators are exact while ld * 127 * 255 < 2^31, i.e. ld <= 66,300 (the quantizer checks it).
 void qb_igemm_i16(int M, int N, int ld, const int16_t *w, const int16_t *p, int32_t *acc);
 
 /// Fixed-point requantization (Jacob et al. 2018, gemmlowp): for row i, column j,
