@@ -86,10 +86,20 @@ public enum Huffman {
     }
 }
 
-/// MSB-first bit packing.
+/// MSB-first bit packing (Huffman streams), and LSB-first packing of fixed-width codes.
 struct BitWriter {
     private(set) var bytes = [UInt8]()
     private(set) var count = 0
+    private(set) var lsbBytes = [UInt8]()
+    private var lsbCount = 0
+
+    mutating func writeLSB(_ value: UInt64, _ length: Int) {
+        for i in 0..<length {
+            if lsbCount & 7 == 0 { lsbBytes.append(0) }
+            if (value >> UInt64(i)) & 1 == 1 { lsbBytes[lsbBytes.count - 1] |= 1 << UInt8(lsbCount & 7) }
+            lsbCount += 1
+        }
+    }
 
     mutating func write(_ value: UInt64, _ length: Int) {
         for i in stride(from: length - 1, through: 0, by: -1) {

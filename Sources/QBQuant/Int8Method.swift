@@ -4,32 +4,39 @@ import QBEngine
 /// Integer-Arithmetic-Only Inference"): weights symmetric int8 in [-127, 127] (`w = S_w q`), per output
 /// channel by default or per tensor (the paper's choice); activations asymmetric uint8 per tensor
 /// (`r = S (q - Z)`), ranges by the chosen calibration; int32 bias with `S_b = S_x S_w`; requantization
-/// by `M = S_x S_w / S_y = M0 2^-n`. `weightOnly` (W8) keeps activations in float.
+/// by `M = S_x S_w / S_y = M0 2^-n`. `weightOnly` (W8) keeps activations in float. The same affine scheme at
+/// lower widths (`weightBits`: symmetric [-(2^(b-1) - 1), 2^(b-1) - 1]; `activationBits`: [0, 2^b - 1] for the
+/// layer's input and output codes) gives W6A6, W4A8, W4A4, ... on the same exact integer kernel.
 public struct Int8Settings: Sendable, Equatable, Codable {
     public var perChannel = true
     public var calibration = CalibrationMethod.max
     public var weightOnly = false
+    public var weightBits = 8
+    public var activationBits = 8
 
-    public init(perChannel: Bool = true, calibration: CalibrationMethod = .max, weightOnly: Bool = false) {
+    public init(perChannel: Bool = true, calibration: CalibrationMethod = .max, weightOnly: Bool = false, weightBits: Int = 8, activationBits: Int = 8) {
         self.perChannel = perChannel
         self.calibration = calibration
         self.weightOnly = weightOnly
+        self.weightBits = weightBits
+        self.activationBits = activationBits
     }
 }
 
 enum Int8Method {
-    /// Symmetric int8 codes and their scales (one per row, or one for all rows).
-    static func quantizeWeights(_ w: [Float], rows: Int, depth: Int, perChannel: Bool) -> (codes: [Int8], scales: [Float]) {
+    /// Symmetric codes in [-(2^(bits-1) - 1), 2^(bits-1) - 1] and their scales (one per row, or one for all rows).
+    static func quantizeWeights(_ w: [Float], rows: Int, depth: Int, perChannel: Bool, bits: Int = 8) -> (codes: [Int8], scales: [Float]) {
+        let top = Float((1 << (bits - 1)) - 1)
         var scales = [Float](repeating: 0, count: rows)
         let all = w.reduce(Float(0)) { max($0, abs($1)) }
         for r in 0..<rows {
             let m = perChannel ? w[(r * depth)..<((r + 1) * depth)].reduce(Float(0)) { max($0, abs($1)) } : all
-            scales[r] = m > 0 ? m / 127 : 1
+            scales[r] = m > 0 ? m / top : 1
         }
         var codes = [Int8](repeating: 0, count: w.count)
         for r in 0..<rows {
             for k in 0..<depth {
-                codes[r * depth + k] = Int8(min(max((w[r * depth + k] / scales[r]).rounded(), -127), 127))
+                codes[r * depth + k] = Int8(min(max((w[r * depth + k] / scales[r]).rounded(), -top), top))
             }
         }
         return (codes, scales)
@@ -38,8 +45,8 @@ enum Int8Method {
     /// Builds the layer: `input` and `output` are the calibrated activation quantizers.
     static func layer(_ spec: LayerSpec, settings: Int8Settings, input: AffineQuant, output: AffineQuant, integer: Bool,
                       file: String) throws -> (QuantLayer, WeightPayload) {
-        let (codes, scales) = quantizeWeights(spec.weights, rows: spec.rows, depth: spec.depth, perChannel: settings.perChannel)
-        let payload = WeightPayload.int8(codes: codes, scales: scales, bias: spec.bias)
+        let (codes, scales) = quantizeWeights(spec.weights, rows: spec.rows, depth: spec.depth, perChannel: settings.perChannel, bits: settings.weightBits)
+        let payload = WeightPayload.int8(codes: codes, bits: settings.weightBits, scales: scales, bias: spec.bias)
         let layer = try build(spec, codes: codes, scales: scales, input: settings.weightOnly ? nil : input, output: settings.weightOnly ? nil : output,
                               integer: integer, file: file)
         return (layer, payload)

@@ -41,7 +41,7 @@ extension ModelFile {
             var spec = try LayerSpec(node: original, weightShape: l.weightShape, file: file)
             let layer: QuantLayer
             switch payload {
-            case .int8(let codes, let scales, let bias):
+            case .int8(let codes, _, let scales, let bias):
                 spec.bias = bias
                 guard scales.count == spec.rows, codes.count == spec.rows * spec.depth, scales.allSatisfy({ $0.isFinite && $0 > 0 }) else {
                     throw QuantError(file: file, layer: l.name, "int8 payload does not fit the layer")

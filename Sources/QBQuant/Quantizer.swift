@@ -17,7 +17,7 @@ public enum QuantMethod: Sendable, Equatable {
 
     var activationBits: Int {
         switch self {
-        case .int8: return 8
+        case .int8(let s): return s.activationBits
         case .ternary(let s): return s.activationBits
         case .shift(let s): return s.activationBits
         }
@@ -26,7 +26,7 @@ public enum QuantMethod: Sendable, Equatable {
     /// The bits per weight of the method's codes (before entropy coding and sparsity).
     public var nominalBits: Double {
         switch self {
-        case .int8: return 8
+        case .int8(let s): return Double(s.weightBits)
         case .ternary(let s): return s.base3 ? 1.6 : 2
         case .shift(let s): return Double(s.bits)
         }
@@ -98,6 +98,7 @@ public enum Quantizer {
         for m in [method] + Array(perLayer.values) {
             guard (2...8).contains(m.activationBits) else { throw QuantError(file: graph.file, "activation bits must be 2...8, got \(m.activationBits)") }
             if case .ternary(let s) = m, let n = s.groupSize, n < 1 { throw QuantError(file: graph.file, "the FGQ group size must be positive, got \(n)") }
+            if case .int8(let s) = m, !(2...8).contains(s.weightBits) { throw QuantError(file: graph.file, "weight bits must be 2...8, got \(s.weightBits)") }
         }
         // What calibration must observe: every activation-quantized layer's input, int8 layers' outputs.
         var names = Set<String>(), histogram = false
@@ -132,11 +133,11 @@ public enum Quantizer {
             var detail = "", zeros = 0.0
             switch method {
             case .int8(let s):
-                let input = s.weightOnly ? AffineQuant(scale: 1, zeroPoint: 0, bits: 8) : try quant(spec.input, bits: 8)
-                let output = s.weightOnly ? input : try quant(spec.output, bits: 8)
+                let input = s.weightOnly ? AffineQuant(scale: 1, zeroPoint: 0, bits: 8) : try quant(spec.input, bits: s.activationBits)
+                let output = s.weightOnly ? input : try quant(spec.output, bits: s.activationBits)
                 (layer, payload) = try Int8Method.layer(spec, settings: s, input: input, output: output, integer: integer, file: graph.file)
-                detail = s.perChannel ? "per-channel scales" : "per-tensor scale"
-                if case .int8(let codes, _, _) = payload { zeros = Double(codes.filter { $0 == 0 }.count) / Double(codes.count) }
+                detail = (s.perChannel ? "per-channel scales" : "per-tensor scale") + (s.weightBits == 8 && s.activationBits == 8 ? "" : ", W\(s.weightBits)A\(s.weightOnly ? 32 : s.activationBits)")
+                if case .int8(let codes, _, _, _) = payload { zeros = Double(codes.filter { $0 == 0 }.count) / Double(codes.count) }
             case .ternary(let s):
                 (layer, payload) = try TernaryMethod.layer(spec, settings: s, input: try quant(spec.input, bits: s.activationBits), integer: integer, file: graph.file)
                 if case .ternary(let codes, _, let alphas, _, _) = payload {

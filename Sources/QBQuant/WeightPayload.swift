@@ -1,5 +1,7 @@
 /// A quantized layer's weights in serialized form (format version 1; little-endian):
-/// - int8 (kind 1): count u32, codes (1 byte each), scale count u32, scales f32, bias flag u8, bias f32.
+/// - int8 (kind 1): count u32, codes (1 byte each), scale count u32, scales f32, bias flag u8, bias f32;
+///   narrower affine codes (kind 5): count u32, bits u8, codes packed `bits` each (two's complement, LSB
+///   first), then scales and bias as kind 1.
 /// - ternary (kind 2: 2 bits per weight, 4 per byte; kind 3: base 3, 5 trits per byte = 1.6 bits):
 ///   count u32, group size i32 (-1 = whole layer), packed codes (trit t + 1), alpha count u32, alphas fp16, bias.
 /// - power-of-two (kind 4): count u32, bits u8, recentralized u8, exponent bits u8, b i32, unit f64,
@@ -8,7 +10,7 @@
 ///   nonzero; 255 = add 255, go on), bias. Each Huffman stream: used-symbol count u16, (symbol u8, length u8)
 ///   pairs, bit count u32, bytes. (bits and exponent bits are stored for readers; the codes carry the rest.)
 enum WeightPayload: Sendable, Equatable {
-    case int8(codes: [Int8], scales: [Float], bias: [Float]?)
+    case int8(codes: [Int8], bits: Int, scales: [Float], bias: [Float]?)
     case ternary(codes: [Int8], groupSize: Int?, alphas: [Float], bias: [Float]?, base3: Bool)
     case shift(codes: ShiftCodes, bits: Int, bias: [Float]?)
 
@@ -16,10 +18,17 @@ enum WeightPayload: Sendable, Equatable {
     func encoded() -> [UInt8] {
         var w = ByteWriter()
         switch self {
-        case .int8(let codes, let scales, let bias):
-            w.u8(1)
+        case .int8(let codes, let bits, let scales, let bias):
+            w.u8(bits == 8 ? 1 : 5)
             w.u32(codes.count)
-            w.bytes(codes.map { UInt8(bitPattern: $0) })
+            if bits == 8 {
+                w.bytes(codes.map { UInt8(bitPattern: $0) })
+            } else {
+                w.u8(bits)
+                var packer = BitWriter()
+                for c in codes { packer.writeLSB(UInt64(UInt8(bitPattern: c)) & ((1 << UInt64(bits)) - 1), bits) }
+                w.bytes(packer.lsbBytes)
+            }
             w.floats(scales)
             w.bias(bias)
         case .ternary(let codes, let groupSize, let alphas, let bias, let base3):
@@ -79,7 +88,20 @@ enum WeightPayload: Sendable, Equatable {
         switch kind {
         case 1:
             guard let raw = r.bytes(count), let scales = r.floats(), let bias = r.bias() else { return nil }
-            return .int8(codes: raw.map { Int8(bitPattern: $0) }, scales: scales, bias: bias)
+            return .int8(codes: raw.map { Int8(bitPattern: $0) }, bits: 8, scales: scales, bias: bias)
+        case 5:
+            guard let bits = r.u8(), (2...7).contains(bits), let raw = r.bytes((count * bits + 7) / 8) else { return nil }
+            var codes = [Int8](repeating: 0, count: count)
+            let top = (1 << (bits - 1)) - 1
+            for i in 0..<count {
+                var v = 0
+                for b in 0..<bits where raw[(i * bits + b) >> 3] >> UInt8((i * bits + b) & 7) & 1 == 1 { v |= 1 << b }
+                if v >= 1 << (bits - 1) { v -= 1 << bits }  // two's complement
+                guard abs(v) <= top else { return nil }
+                codes[i] = Int8(v)
+            }
+            guard let scales = r.floats(), let bias = r.bias() else { return nil }
+            return .int8(codes: codes, bits: bits, scales: scales, bias: bias)
         case 2, 3:
             guard let g = r.i32(), g == -1 || g >= 1 else { return nil }
             var trits = [UInt8]()

@@ -22,11 +22,14 @@ struct FormatBoundTests {
         for (i, rows) in Self.sizes.enumerated() {
             let depth = Self.sizes[(i * 5 + 2) % Self.sizes.count]
             let s = Self.spec(rows: rows, depth: depth, seed: UInt64(i))
-            for perChannel in [true, false] {
-                let (codes, scales) = Int8Method.quantizeWeights(s.weights, rows: rows, depth: depth, perChannel: perChannel)
-                #expect(codes.allSatisfy { $0 >= -127 })
-                let p = WeightPayload.int8(codes: codes, scales: scales, bias: s.bias)
-                guard case .int8(let c2, let s2, _)? = WeightPayload.decode(p.encoded()) else { Issue.record("decode"); return }
+            for (perChannel, bits) in [(true, 8), (false, 8), (true, 6), (true, 4), (false, 2)] {
+                let (codes, scales) = Int8Method.quantizeWeights(s.weights, rows: rows, depth: depth, perChannel: perChannel, bits: bits)
+                let top = Int8((1 << (bits - 1)) - 1)
+                #expect(codes.allSatisfy { abs($0) <= top })
+                let p = WeightPayload.int8(codes: codes, bits: bits, scales: scales, bias: s.bias)
+                #expect(WeightPayload.decode(p.encoded()) == p)
+                #expect(p.encoded().count <= 5 + (bits < 8 ? 1 : 0) + (codes.count * bits + 7) / 8 + 4 + 4 * scales.count + 1 + 4 + 4 * rows)
+                guard case .int8(let c2, _, let s2, _)? = WeightPayload.decode(p.encoded()) else { Issue.record("decode"); return }
                 for k in 0..<s.weights.count {
                     let err = abs(s.weights[k] - s2[k / depth] * Float(c2[k]))
                     #expect(err <= s2[k / depth] * 0.5 * 1.0001, "rows \(rows) depth \(depth) [\(k)]")

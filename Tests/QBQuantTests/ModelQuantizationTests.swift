@@ -44,11 +44,12 @@ struct ModelQuantizationTests {
         #expect(zip(pa, pb).filter { $0 != $1 }.count <= 1)
     }
 
-    @Test("int8 layer by layer: integer output codes within one code of the simulated ones", arguments: models)
+    @Test("int8 (W8A8 and W4A4) layer by layer: integer output codes within one code of the simulated ones", arguments: models)
     func int8Layers(model: String) throws {
         let (session, feeds) = try Self.prepared(model)
-        let integer = try Quantizer.quantize(session.graph, method: .int8(Int8Settings()), calibration: feeds, integer: true)
-        let simulated = try Quantizer.quantize(session.graph, method: .int8(Int8Settings()), calibration: feeds, integer: false)
+        for settings in [Int8Settings(), Int8Settings(weightBits: 4, activationBits: 4)] {
+        let integer = try Quantizer.quantize(session.graph, method: .int8(settings), calibration: feeds, integer: true)
+        let simulated = try Quantizer.quantize(session.graph, method: .int8(settings), calibration: feeds, integer: false)
         var inputs = [String: Value]()
         let specs = LayerSpec.find(in: session.graph)
         let wanted = Set(specs.map(\.input))
@@ -67,7 +68,12 @@ struct ModelQuantizationTests {
                 if d > 0.5 { off += 1 }
             }
         }
-        #expect(Double(off) / Double(total) < 0.01, "\(off) of \(total) codes differ by one")
+        // gemmlowp rounds twice (the high multiply, then the right shift by n): where n is small the first
+        // rounding lands on the second's tie about 2^-(n+1) of the time. At W8A8 n is 7-10 (under 1% of codes
+        // differ); at W4A4 the scales are ~16x coarser, n is ~3 and up to about 6% differ, by one code.
+        let bound = settings.weightBits == 8 ? 0.01 : 0.08
+        #expect(Double(off) / Double(total) < bound, "W\(settings.weightBits)A\(settings.activationBits): \(off) of \(total) codes differ by one")
+        }
     }
 
     @Test("ternary and power-of-two: integer logits equal the simulated ones (NMSE < 1e-5)", arguments: models)
@@ -108,7 +114,8 @@ struct ModelQuantizationTests {
     func fileLoadsAndRuns(model: String) throws {
         let (session, feeds) = try Self.prepared(model)
         let out = session.outputs[0].name
-        for method in [QuantMethod.int8(Int8Settings()), .int8(Int8Settings(weightOnly: true)), .ternary(TernarySettings(groupSize: 4)),
+        for method in [QuantMethod.int8(Int8Settings()), .int8(Int8Settings(weightOnly: true)), .int8(Int8Settings(weightBits: 4, activationBits: 4)),
+                       .ternary(TernarySettings(groupSize: 4)),
                        .ternary(TernarySettings(groupSize: nil, base3: true)), .shift(ShiftSettings(bits: 5, sparsity: 0.5))] {
             let q = try Quantizer.quantize(session.graph, method: method, calibration: feeds)
             let bytes = try ModelFile.encode(q, method: "\(method)")
