@@ -1,6 +1,7 @@
 // Integer kernels of the quantized variants. See include/qb_kernels.h. Every kernel computes each
 // output element with the same operations whatever M, N and the caller's thread split are.
 #include <limits.h>
+#include <math.h>
 #include <string.h>
 #include "qb_kernels.h"
 
@@ -25,6 +26,39 @@ void qb_im2col_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g
                 }
             }
         }
+    }
+}
+
+void qb_im2row_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, int16_t *out, ptrdiff_t ld) {
+    const int taps = g.kh * g.kw, k = channels * taps;
+    for (int oy = 0; oy < g.oh; oy++) {
+        for (int ox = 0; ox < g.ow; ox++) {
+            int16_t *dst = out + ((ptrdiff_t)oy * g.ow + ox) * ld;
+            for (int ki = 0; ki < g.kh; ki++) {
+                int y = oy * g.sh - g.pt + ki * g.dh;
+                for (int kj = 0; kj < g.kw; kj++) {
+                    int xx = ox * g.sw - g.pl + kj * g.dw;
+                    int16_t *d = dst + ki * g.kw + kj;
+                    if (y < 0 || y >= ih || xx < 0 || xx >= iw) {
+                        for (int c = 0; c < channels; c++) d[(ptrdiff_t)c * taps] = 0;
+                    } else {
+                        const int16_t *src = x + (ptrdiff_t)y * iw + xx;
+                        for (int c = 0; c < channels; c++) d[(ptrdiff_t)c * taps] = src[(ptrdiff_t)c * ih * iw];
+                    }
+                }
+            }
+            for (ptrdiff_t p = k; p < ld; p++) dst[p] = 0;
+        }
+    }
+}
+
+void qb_quantize_i16(const float *x, ptrdiff_t n, float scale, int zp, int qmax, int16_t *out) {
+    const float lo = (float)(-zp), hi = (float)(qmax - zp);
+    for (ptrdiff_t i = 0; i < n; i++) {
+        float v = roundf(x[i] / scale);
+        if (v != v) v = 0.0f;
+        v = v < lo ? lo : (v > hi ? hi : v);
+        out[i] = (int16_t)v;
     }
 }
 

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Per-tensor affine quantization of activations (Jacob et al., CVPR 2018, eq. 1): `r = S (q - Z)` with
 /// unsigned codes `q` in `[0, 2^bits - 1]` and an integer zero point `Z` that represents 0.0 exactly.
 public struct AffineQuant: Sendable, Equatable, Codable {
@@ -40,7 +42,8 @@ public struct AffineQuant: Sendable, Equatable, Codable {
         var out = [Int16](repeating: 0, count: xs.count)
         xs.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for i in 0..<src.count { dst[i] = Int16(truncatingIfNeeded: centered(src[i])) }
+                guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+                qb_quantize_i16(s, src.count, scale, Int32(zeroPoint), Int32(qmax), d)  // the same formula in C
             }
         }
         return out

@@ -73,17 +73,20 @@ enum PatchRunner {
                                   pt: Int32(w.pt), pl: Int32(w.pl), oh: Int32(w.oh), ow: Int32(w.ow))
             let cols = w.oh * w.ow, cg = c / group, mg = spec.rows / group, k = spec.depth
             var out = [Float](repeating: 0, count: n * spec.rows * cols)
-            var pt = [Int16](repeating: 0, count: k * cols)
-            var pc = [Int16]()
+            var pt = [Int16](), pc = [Int16]()
+            if kernel.layout == .kMajor { pt = [Int16](repeating: 0, count: k * cols) }
             if case .columnMajor(let ld) = kernel.layout { pc = [Int16](repeating: 0, count: cols * ld) }
             codes.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
                 for b in 0..<n {
                     for g in 0..<group {
-                        pt.withUnsafeMutableBufferPointer { qb_im2col_i16(px.baseAddress! + (b * c + g * cg) * ih * iw, Int32(cg), Int32(ih), Int32(iw), geo, $0.baseAddress!, cols) }
-                        var patches = pt
+                        let xg = px.baseAddress! + (b * c + g * cg) * ih * iw
+                        let patches: [Int16]
                         if case .columnMajor(let ld) = kernel.layout {
-                            pt.withUnsafeBufferPointer { src in pc.withUnsafeMutableBufferPointer { qb_transpose_i16(Int32(k), Int32(cols), src.baseAddress!, cols, $0.baseAddress!, ld) } }
+                            pc.withUnsafeMutableBufferPointer { qb_im2row_i16(xg, Int32(cg), Int32(ih), Int32(iw), geo, $0.baseAddress!, ld) }
                             patches = pc
+                        } else {
+                            pt.withUnsafeMutableBufferPointer { qb_im2col_i16(xg, Int32(cg), Int32(ih), Int32(iw), geo, $0.baseAddress!, cols) }
+                            patches = pt
                         }
                         let base = SharedPointer(po.baseAddress! + (b * spec.rows + g * mg) * cols)
                         counts = counts + columns(cols, patches: patches, layout: kernel.layout, threads: threads, work: cols * mg * k) { j0, m, p, ldp in

@@ -39,6 +39,26 @@ struct KernelTests {
         }
     }
 
+    @Test("input quantization in C equals the Swift formula; im2row equals im2col transposed, on odd geometries")
+    func quantizeAndIm2row() {
+        let q = AffineQuant(scale: 0.25, zeroPoint: 37, bits: 8)
+        let xs: [Float] = randomFloats(301, seed: 5).map { $0 * 100 } + [0.125, -0.125, 0.375, -9.125, 1e30, -1e30, .infinity, -.infinity, .nan, 0, -0]
+        #expect(q.centered(xs) == xs.map { Int16(q.centered($0)) })
+        for (c, h, w, k, s, p, d) in [(1, 5, 7, 3, 1, 1, 1), (3, 9, 6, 3, 2, 0, 1), (2, 8, 8, 2, 3, 1, 2), (5, 4, 11, 1, 1, 0, 1)] {
+            let oh = (h + 2 * p - (k - 1) * d - 1) / s + 1, ow = (w + 2 * p - (k - 1) * d - 1) / s + 1
+            let geo = qb_conv_geo(kh: Int32(k), kw: Int32(k), sh: Int32(s), sw: Int32(s), dh: Int32(d), dw: Int32(d), pt: Int32(p), pl: Int32(p),
+                                  oh: Int32(oh), ow: Int32(ow))
+            let x = Self.ints(c * h * w, seed: UInt64(c * h), lo: -255, hi: 255)
+            let depth = c * k * k, cols = oh * ow, ld = (depth + 15) / 16 * 16
+            var col = [Int16](repeating: 0, count: depth * cols), viaTranspose = [Int16](repeating: 1, count: cols * ld)
+            var row = [Int16](repeating: 1, count: cols * ld)
+            qb_im2col_i16(x, Int32(c), Int32(h), Int32(w), geo, &col, cols)
+            qb_transpose_i16(Int32(depth), Int32(cols), col, cols, &viaTranspose, ld)
+            qb_im2row_i16(x, Int32(c), Int32(h), Int32(w), geo, &row, ld)
+            #expect(row == viaTranspose, "c \(c) \(h)x\(w) k \(k) s \(s) p \(p) d \(d)")
+        }
+    }
+
     @Test("gemmlowp primitives: C equals Swift, edge cases included")
     func fixedPoint() {
         let values: [Int32] = [0, 1, -1, 2, -2, 3, -3, 1 << 30, -(1 << 30), .max, .min, 12345678, -12345678, 0x40000000, 1 << 20, -(1 << 20) - 1]

@@ -53,6 +53,14 @@ void qb_depthwise(const float *x, int c, int first, int count, int ih, int iw, c
 /// (>= oh*ow); positions outside the image are 0 (the code of 0.0).
 void qb_im2col_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, int16_t *col, ptrdiff_t ldc);
 
+/// Like qb_im2col_i16 but column-major: each output position's patch contiguous, out[j*ld + k], zero-padded
+/// from k = channels*kh*kw to ld (the int8 kernel's layout, without a transpose).
+void qb_im2row_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, int16_t *out, ptrdiff_t ld);
+
+/// Centered codes of n floats: q = clamp(round(x / scale), -zp, qmax - zp), round half away from zero
+/// (C's roundf, as Swift's rounded()); NaN gives 0.
+void qb_quantize_i16(const float *x, ptrdiff_t n, float scale, int zp, int qmax, int16_t *out);
+
 /// out[j*ldo + k] = in[k*ldi + j] for k < K, j < N; out's padding k in [K, ldo) is zero-filled.
 void qb_transpose_i16(int K, int N, const int16_t *in, ptrdiff_t ldi, int16_t *out, ptrdiff_t ldo);
 
