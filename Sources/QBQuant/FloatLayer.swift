@@ -16,8 +16,7 @@ struct FloatLayer: @unchecked Sendable {
         case .conv(_, let kernel):
             initializers[original] = Value(shape: [spec.rows, spec.depth / spec.taps] + kernel, floats: weights)
         case .linear:
-            let transB = node.opType == "Gemm" && LayerSpec.attributeInt(node, "transB") ?? 0 != 0
-            if transB {
+            if LayerSpec.weightTransposed(node) {
                 initializers[original] = Value(shape: [spec.rows, spec.depth], floats: weights)
             } else {
                 let m = spec.rows, k = spec.depth

@@ -59,14 +59,7 @@ public enum KernelBench {
         default:
             throw QuantError(file: "bench", "unknown kernel \(kind) (known: \(kinds.joined(separator: ", ")))")
         }
-        run()
-        var times = [Double]()
-        for _ in 0..<max(reps, 1) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            run()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        return times.sorted()[times.count / 2]
+        return LayerTiming.median(reps: reps, run)
     }
 
     /// The GEMM shapes (rows, cols, depth) of a model's quantizable layers for one input batch.
@@ -77,13 +70,8 @@ public enum KernelBench {
         _ = try session.run(feeds, hook: { name, _, v in if wanted.contains(name) { outputs[name] = v.shape }; return nil })
         return specs.compactMap { s in
             guard let shape = outputs[s.output] else { return nil }
-            let cols: Int
-            switch s.kind {
-            case .linear: cols = shape.dropLast().reduce(1, *)
-            case .conv: cols = shape[0] * shape.dropFirst(2).reduce(1, *)
-            }
             // A grouped convolution is `group` GEMMs of rows/group each.
-            return (s.name, s.rows / s.group, cols * s.group, s.depth)
+            return (s.name, s.rows / s.group, s.columns(outputShape: shape) * s.group, s.depth)
         }
     }
 }

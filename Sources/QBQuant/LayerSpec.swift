@@ -57,8 +57,7 @@ public struct LayerSpec: Sendable {
             // One reading of an operator's geometry, shared with loading a .qbqm file.
             guard var spec = try? LayerSpec(node: n, weightShape: w.shape, file: graph.file), bias == nil || bias!.count == spec.rows else { continue }
             let f = w.floats
-            let transB = n.opType == "Gemm" && (attributeInt(n, "transB") ?? 0) != 0
-            if case .linear = spec.kind, !transB {
+            if case .linear = spec.kind, !weightTransposed(n) {
                 let (m, k) = (spec.rows, spec.depth)
                 spec.weights = (0..<(m * k)).map { f[($0 % k) * m + $0 / k] }  // [K][M] -> [M][K]
             } else {
@@ -76,6 +75,18 @@ public struct LayerSpec: Sendable {
         case .float(let v)?: return v
         case .int(let v)?: return Float(v)
         default: return nil
+        }
+    }
+
+    /// Whether a Gemm node holds its weight as [out][in] (`transB`); MatMul and a plain Gemm hold [in][out].
+    static func weightTransposed(_ n: Node) -> Bool { n.opType == "Gemm" && (attributeInt(n, "transB") ?? 0) != 0 }
+
+    /// The output positions (GEMM columns) of one call for an output of `shape`: rows of a linear layer,
+    /// batch x spatial positions of a convolution.
+    func columns(outputShape shape: [Int]) -> Int {
+        switch kind {
+        case .linear: return shape.dropLast().reduce(1, *)
+        case .conv: return shape[0] * shape.dropFirst(2).reduce(1, *)
         }
     }
 

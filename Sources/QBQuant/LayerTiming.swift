@@ -23,31 +23,28 @@ public enum LayerTiming {
             if outs.contains(name) { outputs[name] = v.shape }
             return nil
         })
-        func median(_ body: () throws -> Void) rethrows -> Double {
-            try body()
-            var t = [Double]()
-            for _ in 0..<max(reps, 1) {
-                let start = DispatchTime.now().uptimeNanoseconds
-                try body()
-                t.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            }
-            return t.sorted()[t.count / 2]
-        }
         var quantized = 0.0, fp32 = 0.0, ops = 0.0
         for n in model.graph.nodes where n.isKernelLayer {
             guard let layer = model.graph.kernels[n.name] as? QuantLayer, let spec = specs[n.outputs[0]],
                   let x = inputs[spec.input], let shape = outputs[spec.output] else { continue }
             let float = try FloatLayer(spec, weights: spec.weights, bias: spec.bias, file: reference.file)
-            quantized += try median { _ = try layer.run(x, threads: threads) }
-            fp32 += try median { _ = try float.run(x, threads: threads) }
-            let cols: Int
-            switch spec.kind {
-            case .linear: cols = shape.dropLast().reduce(1, *)
-            case .conv: cols = shape[0] * shape.dropFirst(2).reduce(1, *)
-            }
-            ops += 2 * Double(spec.rows) * Double(cols) * Double(spec.depth)
+            quantized += try median(reps: reps) { _ = try layer.run(x, threads: threads) }
+            fp32 += try median(reps: reps) { _ = try float.run(x, threads: threads) }
+            ops += 2 * Double(spec.rows) * Double(spec.columns(outputShape: shape)) * Double(spec.depth)
         }
         guard quantized > 0 else { return Result(gops: 0, speedup: 1) }
         return Result(gops: ops / quantized / 1e9, speedup: fp32 / quantized)
+    }
+
+    /// Median seconds of `reps` runs of `body` after one warm-up run.
+    static func median(reps: Int, _ body: () throws -> Void) rethrows -> Double {
+        try body()
+        var t = [Double]()
+        for _ in 0..<max(reps, 1) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            t.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return t.sorted()[t.count / 2]
     }
 }

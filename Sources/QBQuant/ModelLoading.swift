@@ -71,8 +71,7 @@ extension LayerSpec {
         switch kind {
         case .conv(_, let kernel): return [rows, depth / taps] + kernel
         case .linear:
-            let transB = node.opType == "Gemm" && (LayerSpec.attributeInt(node, "transB") ?? 0) != 0
-            return transB ? [rows, depth] : [depth, rows]
+            return LayerSpec.weightTransposed(node) ? [rows, depth] : [depth, rows]
         }
     }
 
@@ -92,7 +91,7 @@ extension LayerSpec {
             self.init(node: node, kind: .conv(group: LayerSpec.attributeInt(node, "group") ?? 1, kernel: Array(w.dropFirst(2))), input: node.inputs[0],
                       output: node.outputs[0], rows: w[0], depth: w[1] * taps, taps: taps, weights: [], bias: nil, lo: lo, hi: hi, constants: [])
         case "Gemm" where w.count == 2, "MatMul" where w.count == 2:
-            let transB = node.opType == "Gemm" && (LayerSpec.attributeInt(node, "transB") ?? 0) != 0
+            let transB = LayerSpec.weightTransposed(node)
             self.init(node: node, kind: .linear, input: node.inputs[0], output: node.outputs[0], rows: transB ? w[0] : w[1], depth: transB ? w[1] : w[0],
                       taps: 1, weights: [], bias: nil, lo: lo, hi: hi, constants: [])
         default:
