@@ -24,6 +24,8 @@ public enum ModelFile {
         struct TensorEntry: Codable, Equatable {
             /// `type`: the ONNX data type code; float types are stored as float32, the others as int64.
             var name: String, type: Int32, shape: [Int], offset: Int, length: Int
+            /// Stored as IEEE fp16 (2 bytes per element; every value exactly representable).
+            var half: Bool? = nil
         }
         struct LayerEntry: Codable, Equatable {
             /// `node`: the layer's original operator (Conv, Gemm, MatMul) with its attributes; `weightShape`: its
@@ -47,15 +49,20 @@ public enum ModelFile {
     public static func encode(_ model: QuantizedModel, method: String) throws -> [UInt8] {
         var blob = [UInt8]()
         var tensors = [Header.TensorEntry]()
-        func addTensor(_ name: String, _ v: Value) {
+        func addTensor(_ name: String, _ v: Value, half: Bool = false) throws {
             let start = blob.count
             switch v.storage {
+            case .float(let f) where half:
+                for x in f {
+                    guard Float(Float16(x)) == x || x.isNaN else { throw QuantError(file: model.graph.file, "tensor '\(name)' is marked fp16 but holds \(x)") }
+                    append(&blob, UInt64(Float16(x).bitPattern), 2)
+                }
             case .float(let f): for x in f { append(&blob, UInt64(x.bitPattern), 4) }
             case .int(let i): for x in i { append(&blob, UInt64(bitPattern: x), 8) }
             }
-            tensors.append(.init(name: name, type: v.type.rawValue, shape: v.shape, offset: start, length: blob.count - start))
+            tensors.append(.init(name: name, type: v.type.rawValue, shape: v.shape, offset: start, length: blob.count - start, half: half ? true : nil))
         }
-        func node(_ n: Node) -> Header.NodeEntry {
+        func node(_ n: Node) throws -> Header.NodeEntry {
             var attrs = [String: Header.AttributeEntry]()
             for (k, a) in n.attributes.sorted(by: { $0.key < $1.key }) {
                 var e = Header.AttributeEntry()
@@ -68,7 +75,7 @@ public enum ModelFile {
                 case .strings(let v): e.strings = v
                 case .tensor(let v):
                     e.tensor = "attribute:\(n.name):\(k)"
-                    addTensor(e.tensor!, v)
+                    try addTensor(e.tensor!, v)
                 case .graph: continue
                 }
                 attrs[k] = e
@@ -76,8 +83,8 @@ public enum ModelFile {
             return .init(name: n.name, op: n.opType, domain: n.domain, inputs: n.inputs, outputs: n.outputs, attributes: attrs)
         }
         let g = model.graph
-        let nodes = g.nodes.map(node)
-        for name in g.initializers.keys.sorted() { addTensor(name, g.initializers[name]!) }
+        let nodes = try g.nodes.map(node)
+        for name in g.initializers.keys.sorted() { try addTensor(name, g.initializers[name]!, half: model.halfTensors.contains(name) && g.initializers[name]!.type.isFloat) }
         var layers = [Header.LayerEntry]()
         for n in g.nodes where n.isKernelLayer {
             guard let layer = g.kernels[n.name] as? QuantLayer, let payload = model.payloads[layer.spec.output] else {
@@ -90,7 +97,7 @@ public enum ModelFile {
             case .simulated(_, let o?): output = o.quant
             default: break
             }
-            layers.append(.init(name: layer.spec.name, node: node(layer.spec.node), weightShape: layer.spec.weightShape, input: layer.input,
+            layers.append(.init(name: layer.spec.name, node: try node(layer.spec.node), weightShape: layer.spec.weightShape, input: layer.input,
                                 output: output, offset: blob.count, length: bytes.count))
             blob += bytes
         }
@@ -116,7 +123,7 @@ public enum ModelFile {
 
     /// Reads a file back: the weight payloads by layer name and the FP32 tensors by name. Errors say what
     /// is wrong with the bytes.
-    static func decode(_ bytes: [UInt8], file: String) throws -> (header: Header, payloads: [String: WeightPayload], tensors: [String: Value]) {
+    static func decode(_ bytes: [UInt8], file: String) throws -> (header: Header, payloads: [String: WeightPayload], tensors: [String: Value], halves: Set<String>) {
         guard bytes.count >= 4, Array(bytes[0..<4]) == magic else { throw QuantError(file: file, "not a QuantBench quantized model (bad magic)") }
         guard bytes.count >= 10 else { throw QuantError(file: file, "truncated: \(bytes.count) bytes, shorter than the fixed header") }
         let version = Int(bytes[4]) | Int(bytes[5]) << 8
@@ -134,7 +141,7 @@ public enum ModelFile {
             guard offset >= 0, count >= 0, offset <= blob.count, count <= blob.count - offset else { throw QuantError(file: file, "\(what) lies outside the file") }
             return blob[offset..<(offset + count)]
         }
-        var tensors = [String: Value]()
+        var tensors = [String: Value](), halves = Set<String>()
         for t in header.tensors {
             let raw = try slice(t.offset, t.length, "tensor '\(t.name)'")
             guard t.shape.allSatisfy({ $0 >= 0 && $0 <= raw.count }), t.shape.reduce(1.0, { $0 * Double($1) }) <= Double(raw.count) else {
@@ -144,11 +151,18 @@ public enum ModelFile {
             guard let type = DataType(rawValue: t.type), t.shape.allSatisfy({ $0 >= 0 }) else {
                 throw QuantError(file: file, "tensor '\(t.name)' has an unknown type \(t.type) or a negative dimension")
             }
-            let width = type.isFloat ? 4 : 8
+            let half = t.half ?? false
+            guard !half || type.isFloat else { throw QuantError(file: file, "tensor '\(t.name)' is marked fp16 but is not a float tensor") }
+            let width = half ? 2 : (type.isFloat ? 4 : 8)
             guard n * width == t.length else { throw QuantError(file: file, "tensor '\(t.name)' has \(t.length) bytes for shape \(t.shape)") }
             let words = (0..<n).map { i in (0..<width).reduce(UInt64(0)) { $0 | UInt64(raw[raw.startIndex + i * width + $1]) << (8 * UInt64($1)) } }
-            tensors[t.name] = type.isFloat ? Value(type: type, shape: t.shape, storage: .float(words.map { Float(bitPattern: UInt32($0)) }))
-                                           : Value(type: type, shape: t.shape, storage: .int(words.map { Int64(bitPattern: $0) }))
+            if half {
+                tensors[t.name] = Value(type: type, shape: t.shape, storage: .float(words.map { Float(Float16(bitPattern: UInt16($0))) }))
+                halves.insert(t.name)
+            } else {
+                tensors[t.name] = type.isFloat ? Value(type: type, shape: t.shape, storage: .float(words.map { Float(bitPattern: UInt32($0)) }))
+                                               : Value(type: type, shape: t.shape, storage: .int(words.map { Int64(bitPattern: $0) }))
+            }
         }
         var payloads = [String: WeightPayload]()
         guard Set(header.layers.map { $0.node.outputs.first ?? $0.name }).count == header.layers.count else {
@@ -160,7 +174,7 @@ public enum ModelFile {
             }
             payloads[l.node.outputs.first ?? l.name] = p
         }
-        return (header, payloads, tensors)
+        return (header, payloads, tensors, halves)
     }
 
     static func append(_ out: inout [UInt8], _ v: UInt64, _ bytes: Int) {

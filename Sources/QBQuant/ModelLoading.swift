@@ -6,7 +6,7 @@ extension ModelFile {
     /// harness and `quantbench quantize` write) the result computes exactly what the written model computes
     /// (tested bit for bit); a simulated model's file loads as its integer form.
     public static func load(_ bytes: [UInt8], file: String) throws -> Graph {
-        let (header, payloads, tensors) = try decode(bytes, file: file)
+        let (header, payloads, tensors, _) = try decode(bytes, file: file)
         func attributes(_ n: Header.NodeEntry) throws -> [String: Attribute] {
             var out = [String: Attribute]()
             for (k, a) in n.attributes {

@@ -69,10 +69,16 @@ public struct QuantizedModel: Sendable {
     public var calibrationSeconds: Double
     /// The serialized payload of every layer, by the value the layer computes (unique, unlike node names).
     var payloads: [String: WeightPayload]
+    /// QwT's compensations, one report per block (empty without QwT).
+    public var blocks: [BlockReport] = []
+    /// Initializers stored as fp16 in the file (QwT's weights, rounded to fp16 when fitted).
+    public var halfTensors: Set<String> = []
 
     /// Weights in the quantized layers, and the bytes of their payloads.
     public var quantizedWeights: Int { layers.reduce(0) { $0 + $1.weights } }
     public var payloadBytes: Int { layers.reduce(0) { $0 + $1.payloadBytes } }
+    /// Bytes of QwT's compensations (fp16 weights, fp32 biases).
+    public var compensationBytes: Int { blocks.reduce(0) { $0 + $1.bytes } }
 
     /// Kernel operations performed so far by all quantized layers.
     public var counts: OpCounts {

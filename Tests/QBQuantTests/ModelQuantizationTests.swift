@@ -99,7 +99,7 @@ struct ModelQuantizationTests {
         for method in [QuantMethod.int8(Int8Settings()), .ternary(TernarySettings(groupSize: 4)), .shift(ShiftSettings(bits: 5, sparsity: 0.5))] {
             let q = try Quantizer.quantize(session.graph, method: method, calibration: feeds)
             let bytes = try ModelFile.encode(q, method: "\(method)")
-            let (header, payloads, tensors) = try ModelFile.decode(bytes, file: "memory")
+            let (header, payloads, tensors, _) = try ModelFile.decode(bytes, file: "memory")
             #expect(header.layers.count == q.layers.count)
             for (name, p) in q.payloads { #expect(payloads[name] == p, "\(name)") }
             for (name, v) in q.graph.initializers { #expect(tensors[name] == v, "\(name)") }
