@@ -16,7 +16,7 @@ enum LayerTables {
             var facts = [String: Int]()
             for l in layers { facts[l.detail.split(separator: ",").first.map(String.init) ?? l.detail, default: 0] += 1 }
             let factText = facts.sorted { $0.key < $1.key }.map { "\($0.key) x \($0.value)" }.joined(separator: "; ")
-            lines.append("| \(r.variant) | \(Variants.table[r.variant]?.summary ?? "") | \(f(zeros * 100, 1))% | \(f(r.metrics["mults_eliminated"].map { $0 * 100 }, 1))% | \(factText) |")
+            lines.append("| \(r.variant) | \(Variants.named(r.variant)?.summary ?? "") | \(f(zeros * 100, 1))% | \(f(r.metrics["mults_eliminated"].map { $0 * 100 }, 1))% | \(factText) |")
         }
         lines.append("")
         let names = quantized[0].layers!.map(\.name)

@@ -22,6 +22,10 @@ public struct ResultRow: Codable, Sendable, Equatable {
     public var seconds: Double
     /// The quantized layers: payload, zeros, method facts and SQNR against FP32 on the calibration inputs.
     public var layers: [LayerReport]? = nil
+    /// QwT's blocks (variants with QwT).
+    public var blocks: [BlockReport]? = nil
+    /// Mixed precision's choice and front.
+    public var mixed: MixedReport? = nil
 }
 
 /// The machine and build a run happened on.

@@ -19,6 +19,13 @@ public struct Suite: Codable, Sendable {
         public var calibration: Int?
         /// Replaces the card's evaluation set (read the same way), e.g. the full set in the nightly suite.
         public var dataset: String?
+        /// QwT's calibration samples for this model (default: the method's 512).
+        public var qwtSamples: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case model, variants, limit, calibration, dataset
+            case qwtSamples = "qwt_samples"
+        }
     }
 
     public var name: String
@@ -36,9 +43,10 @@ public struct Suite: Codable, Sendable {
         }
         guard !suite.models.isEmpty else { throw HarnessError(file: path, "the suite lists no models") }
         for e in suite.models {
-            for v in e.variants where Variants.table[v] == nil {
-                throw HarnessError(file: path, "model \(e.model): unknown variant \"\(v)\" (known: \(Variants.table.keys.sorted().joined(separator: ", ")))")
+            for v in e.variants where Variants.named(v) == nil {
+                throw HarnessError(file: path, "model \(e.model): unknown variant \"\(v)\" (known: \(Variants.names))")
             }
+            if let c = e.qwtSamples, c < 1 { throw HarnessError(file: path, "model \(e.model): qwt_samples must be positive") }
             if let l = e.limit, l < 1 { throw HarnessError(file: path, "model \(e.model): limit must be positive") }
             if let c = e.calibration, c < 1 { throw HarnessError(file: path, "model \(e.model): calibration must be positive") }
         }

@@ -16,6 +16,8 @@ public struct SuiteRunner {
     public var partsFolder: String?
     /// Time each quantized variant's layers against FP32 (`kernel_gops`, `kernel_speedup`).
     public var measureKernels = true
+    /// Where mixed precision's sensitivities are cached (nil: measured every run).
+    public var cacheFolder: String?
 
     public init(root: String, options: SessionOptions = SessionOptions(), log: @escaping (String) -> Void = { _ in },
                 progress: ((String) -> ((Int, Int) -> Void))? = nil) {
@@ -53,22 +55,33 @@ public struct SuiteRunner {
             let reference = try Session(graph: graph, options: options)
             var calibration: [[String: Value]]? = nil
             var fp32: CardEvaluation.Outcome? = nil
+            var qwtFeeds: (count: Int, feeds: [[String: Value]])? = nil
             for name in (["fp32"] + entry.variants.filter { $0 != "fp32" }) {
-                guard let variant = Variants.table[name] else { throw HarnessError(file: folder, "unknown variant \(name)") }
+                guard let variant = Variants.named(name) else { throw HarnessError(file: folder, "unknown variant \(name)") }
                 log("\(card.name): \(name)")
                 let start = Date()
                 var session = reference
                 var quantized: QuantizedModel? = nil
                 var sqnr = [String: Double]()
                 var speed: LayerTiming.Result? = nil
-                if let method = variant.method {
+                var mixed: MixedReport? = nil
+                if variant.isQuantized {
                     if calibration == nil {
                         let samples = entry.calibration ?? 256
                         calibration = try CalibrationSet.feeds(folder: folder, root: root, samples: samples, input: reference.inputs[0].name,
                                                                threads: options.threads).feeds
                         log("\(card.name): calibration on \(samples) samples of \(card.calibration?.dataset ?? "?")")
                     }
-                    let q = try Quantizer.quantize(reference.graph, method: method, calibration: calibration!, integer: true, threads: options.threads)
+                    let builder = VariantBuilder(threads: options.threads, cacheFolder: cacheFolder, log: { self.log("\(card.name) \(name): \($0)") })
+                    let built = try builder.build(variant, reference: reference, modelFile: folder + "/model.onnx", calibration: calibration!) { n in
+                        if qwtFeeds?.count != n {
+                            qwtFeeds = (n, try CalibrationSet.feeds(folder: folder, root: self.root, samples: entry.qwtSamples ?? n, input: reference.inputs[0].name,
+                                                                    threads: self.options.threads).feeds)
+                        }
+                        return qwtFeeds!.feeds
+                    }
+                    let q = built.model
+                    mixed = built.mixed
                     session = try Session(graph: q.graph, options: SessionOptions(optimize: false, threads: options.threads))
                     sqnr = try Quantizer.layerSQNR(reference: reference, quantized: session, outputs: LayerSpec.find(in: reference.graph).map(\.output),
                                                    feeds: calibration!)
@@ -87,7 +100,7 @@ public struct SuiteRunner {
                     let file = try ModelFile.encode(q, method: name)
                     row.metrics["model_bytes"] = Double(file.count)
                     row.metrics["compression"] = Double(bytes) / Double(file.count)
-                    row.metrics["bits_per_weight"] = Double(q.payloadBytes * 8) / Double(max(q.quantizedWeights, 1))
+                    row.metrics["bits_per_weight"] = Double((q.payloadBytes + q.compensationBytes) * 8) / Double(max(q.quantizedWeights, 1))
                     row.metrics["calibration_seconds"] = q.calibrationSeconds
                     if let speed {
                         row.metrics["kernel_gops"] = speed.gops
@@ -100,6 +113,8 @@ public struct SuiteRunner {
                         l.sqnr = sqnr[l.output].flatMap { $0.isFinite ? $0 : nil }  // nil: not measured, or identical to FP32
                         return l
                     }
+                    if variant.qwt != nil { row.blocks = q.blocks }
+                    row.mixed = mixed
                 } else {
                     row.metrics["compression"] = 1
                 }
@@ -127,9 +142,10 @@ public struct SuiteRunner {
     func partKey(suite: Suite, entry: Suite.Entry, folder: String, first: Int, limit: Int?) throws -> String {
         struct Settings: Encodable {
             var suite: String; var model: String; var variants: [String]; var first: Int; var limit: Int?; var calibration: Int?; var dataset: String?
+            var qwtSamples: Int?
         }
         var f = Fingerprint(domain: "suite-part", settings: Settings(suite: suite.name, model: entry.model, variants: entry.variants, first: first, limit: limit,
-                                                                      calibration: entry.calibration, dataset: entry.dataset))
+                                                                      calibration: entry.calibration, dataset: entry.dataset, qwtSamples: entry.qwtSamples))
         for file in ["/model.onnx", "/card.json"] {
             guard let data = FileManager.default.contents(atPath: folder + file) else { throw HarnessError(file: folder + file, "cannot be read") }
             f.addBytes(data)

@@ -25,6 +25,8 @@ public struct RangeObserver: Sendable {
 
     public var absMax: Float { Swift.max(abs(minimum.isFinite ? minimum : 0), abs(maximum.isFinite ? maximum : 0)) }
     public var signed: Bool { minimum < 0 }
+    /// Whether the second pass (the histogram) has seen values.
+    public var hasHistogram: Bool { histogram.contains { $0 > 0 } || absMax == 0 }
 
     /// First pass: the extremes (NaN and infinities ignored: they would make every range useless).
     public mutating func observe(_ xs: [Float]) {

@@ -91,9 +91,11 @@ public enum Quantizer {
     /// activation ranges on `calibration` (feeds for the graph's inputs). `integer` builds the deployed
     /// integer kernels; otherwise the simulated (fake-quantized) form. `perLayer` gives some layers (by
     /// `LayerSpec.name`) another method and `skip` leaves layers in FP32: the per-layer interface mixed
-    /// precision builds on.
+    /// precision builds on. `ranges` reuses observations of the FP32 graph (`observe`) instead of
+    /// observing again: the ranges of FP32 values do not depend on which layers are quantized.
     public static func quantize(_ graph: Graph, method: QuantMethod, calibration: [[String: Value]], integer: Bool = true,
-                                perLayer: [String: QuantMethod] = [:], skip: Set<String> = [], threads: Int = 1) throws -> QuantizedModel {
+                                perLayer: [String: QuantMethod] = [:], skip: Set<String> = [], ranges: [String: RangeObserver]? = nil,
+                                threads: Int = 1) throws -> QuantizedModel {
         let start = DispatchTime.now().uptimeNanoseconds
         let specs = LayerSpec.find(in: graph).filter { !skip.contains($0.name) }
         guard !specs.isEmpty else { throw QuantError(file: graph.file, "the model has no Conv, Gemm or MatMul layer with constant weights to quantize") }
@@ -118,7 +120,9 @@ public enum Quantizer {
             histogram = histogram || m.calibration != .max
         }
         var observed = [String: RangeObserver]()
-        if !names.isEmpty {
+        if let ranges, names.isSubset(of: Set(ranges.keys)), !histogram || ranges.values.allSatisfy(\.hasHistogram) {
+            observed = ranges
+        } else if !names.isEmpty {
             guard !calibration.isEmpty else { throw QuantError(file: graph.file, "no calibration samples") }
             observed = try observe(graph, names: names, feeds: calibration, histogram: histogram, threads: threads)
         }
@@ -175,7 +179,7 @@ public enum Quantizer {
 
     /// Runs the FP32 graph on the calibration feeds and collects the ranges of `names` (two passes when a
     /// histogram is needed). Graph inputs are observed from the feeds.
-    static func observe(_ graph: Graph, names: Set<String>, feeds: [[String: Value]], histogram: Bool, threads: Int) throws -> [String: RangeObserver] {
+    public static func observe(_ graph: Graph, names: Set<String>, feeds: [[String: Value]], histogram: Bool, threads: Int) throws -> [String: RangeObserver] {
         let session = try Session(graph: graph, options: SessionOptions(optimize: false, threads: threads))
         var observers = [String: RangeObserver]()
         for pass in histogram ? [1, 2] : [1] {

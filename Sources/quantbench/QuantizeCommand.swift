@@ -34,13 +34,17 @@ struct QuantizeCommand: ParsableCommand {
 
     func run() throws {
         try CLI.guarded {
-            guard let def = Variants.table[variant] else {
-                throw ValidationError("unknown variant \(variant) (known: \(Variants.all.map(\.name).joined(separator: ", ")))")
+            guard let def = Variants.named(variant) else {
+                throw ValidationError("unknown variant \(variant) (known: \(Variants.names))")
             }
-            guard let method = def.method else { throw ValidationError("\(variant) is the FP32 model itself: nothing to quantize") }
+            guard def.isQuantized else { throw ValidationError("\(variant) is the FP32 model itself: nothing to quantize") }
             let session = try Session(modelPath: model + "/model.onnx", options: SessionOptions(threads: threads))
             let (feeds, dataset) = try CalibrationSet.feeds(folder: model, root: root, samples: calibration, input: session.inputs[0].name, threads: threads)
-            let q = try Quantizer.quantize(session.graph, method: method, calibration: feeds, integer: true, threads: threads)
+            let builder = VariantBuilder(threads: threads, cacheFolder: root + "/.cache/quantbench", log: { print($0) })
+            let input = session.inputs[0].name
+            let q = try builder.build(def, reference: session, modelFile: model + "/model.onnx", calibration: feeds) { n in
+                try CalibrationSet.feeds(folder: model, root: root, samples: n, input: input, threads: threads).feeds
+            }.model
             let bytes = try ModelFile.encode(q, method: variant)
             let path = output ?? "\(variant).qbqm"
             try AtomicFile.write(Data(bytes), to: path)
@@ -49,7 +53,7 @@ struct QuantizeCommand: ParsableCommand {
             print("calibrated on \(calibration) samples of \(dataset) in \(String(format: "%.2f", q.calibrationSeconds)) s")
             for l in q.layers { print("  \(l.name) (\(l.op)): \(l.weights) weights -> \(l.payloadBytes) bytes; \(l.detail)") }
             print("wrote \(path): \(bytes.count) bytes (FP32 ONNX \(fp32) bytes, \(String(format: "%.2f", Double(fp32) / Double(bytes.count)))x; "
-                  + "\(String(format: "%.2f", Double(q.payloadBytes * 8) / Double(max(q.quantizedWeights, 1)))) bits per quantized weight)")
+                  + "\(String(format: "%.2f", Double((q.payloadBytes + q.compensationBytes) * 8) / Double(max(q.quantizedWeights, 1)))) bits per quantized weight)")
         }
     }
 }

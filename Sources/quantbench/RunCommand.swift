@@ -51,6 +51,7 @@ struct RunCommand: ParsableCommand {
             let shardSuffix = try shard.map { text -> String in let (k, n) = try Self.parseShard(text); return ".shard-\(k + 1)-of-\(n)" } ?? ""
             let parts = gate.resolve(gate.reports) + "/.\(s.name)\(shardSuffix).parts"
             runner.partsFolder = parts
+            runner.cacheFolder = root + "/.cache/quantbench"
             let start = Date()
             if let shard {
                 let (k, n) = try Self.parseShard(shard)
@@ -150,8 +151,9 @@ struct BaselineCommand: ParsableCommand {
         func run() throws {
             try CLI.guarded {
                 let s = try Suite.load(GateOptions.resolve(suite, root: root))
-                let results = try SuiteRunner(root: root, options: SessionOptions(threads: threads),
-                                              progress: { CLI.progressPrinter(label: $0) }).run(s)
+                var runner = SuiteRunner(root: root, options: SessionOptions(threads: threads), progress: { CLI.progressPrinter(label: $0) })
+                runner.cacheFolder = root + "/.cache/quantbench"
+                let results = try runner.run(s)
                 let path = root + "/Baselines/\(s.name).json"
                 let old = try? BaselineFile.load(path)
                 let new = BaselineFile.record(results)
