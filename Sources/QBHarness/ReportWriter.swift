@@ -64,6 +64,7 @@ public enum ReportWriter {
             }
             lines.append("")
             lines += LayerTables.markdown(rows)
+            lines += MethodTables.markdown(rows, suite: results.suite)
         }
         lines += PaperChecks.markdown(results.rows)
         if let gate {
@@ -99,6 +100,7 @@ public enum ReportWriter {
         try AtomicFile.write(try json(results), to: js)
         try AtomicFile.write(Data(csv(results).utf8), to: folder + "/\(results.suite).csv")
         try AtomicFile.write(Data(ChartWriter.svg(results).utf8), to: folder + "/\(results.suite).svg")
+        if let front = MethodTables.frontSVG(results) { try AtomicFile.write(Data(front.utf8), to: folder + "/\(results.suite)-mixed.svg") }
         try AtomicFile.write(Data(markdown(results, gate: gate).utf8), to: md)
         return (md, js)
     }
