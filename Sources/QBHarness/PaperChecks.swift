@@ -39,6 +39,18 @@ enum PaperChecks {
                              + "(Zhao et al.: 16-18x at under 1 point, after fine-tuning) - "
                              + (high && small ? "agrees" : "**differs**: " + [high ? nil : "compression not above 6.4x", small ? nil : "accuracy cost not small (no fine-tuning here)"].compactMap { $0 }.joined(separator: "; ")))
             }
+            // QwT: helps most at low bit-width (W4A4 +5 to +10 points on ResNets), little at W6A6/W8A8.
+            let gains = ["w4a4", "w6a6", "int8"].compactMap { v -> (String, Double)? in
+                guard let a = q(v), let b = q(v + "+qwt") else { return nil }
+                return (v, perplexity ? a - b : b - a)
+            }
+            if let low = gains.first(where: { $0.0 == "w4a4" }) {
+                let high = gains.filter { $0.0 != "w4a4" }
+                let agrees = low.1 > 0 && high.allSatisfy { $0.1 < low.1 }
+                found.append("QwT gain: " + gains.map { "\($0.0) \($0.1 >= 0 ? "+" : "")\(f($0.1, 2))\(perplexity ? " ppl" : unit)" }.joined(separator: ", ")
+                             + " (Fu et al.: +5 to +10 points at W4A4 on ResNets, +0.1 to +0.3 at W6A6) - "
+                             + (agrees ? "agrees in direction" : "**differs**: " + (low.1 <= 0 ? "no gain at W4A4" : "the gain is not largest at W4A4")))
+            }
             if !found.isEmpty { lines += ["- **\(model)**: " + found.joined(separator: "; ") + "."] }
         }
         guard !lines.isEmpty else { return [] }

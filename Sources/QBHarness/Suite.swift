@@ -20,11 +20,14 @@ public struct Suite: Codable, Sendable {
         /// Replaces the card's evaluation set (read the same way), e.g. the full set in the nightly suite.
         public var dataset: String?
         /// QwT's calibration samples for this model (default: the method's 512).
-        public var qwtSamples: Int?
+        public var qwtSamples: Int? = nil
+        /// QwT's blocks as [input, output] value names, instead of those found from the residual Adds.
+        public var qwtBlocks: [[String]]? = nil
 
         enum CodingKeys: String, CodingKey {
             case model, variants, limit, calibration, dataset
             case qwtSamples = "qwt_samples"
+            case qwtBlocks = "qwt_blocks"
         }
     }
 
@@ -47,6 +50,9 @@ public struct Suite: Codable, Sendable {
                 throw HarnessError(file: path, "model \(e.model): unknown variant \"\(v)\" (known: \(Variants.names))")
             }
             if let c = e.qwtSamples, c < 1 { throw HarnessError(file: path, "model \(e.model): qwt_samples must be positive") }
+            if let b = e.qwtBlocks, b.isEmpty || b.contains(where: { $0.count != 2 }) {
+                throw HarnessError(file: path, "model \(e.model): qwt_blocks must list [input, output] pairs of value names")
+            }
             if let l = e.limit, l < 1 { throw HarnessError(file: path, "model \(e.model): limit must be positive") }
             if let c = e.calibration, c < 1 { throw HarnessError(file: path, "model \(e.model): calibration must be positive") }
         }

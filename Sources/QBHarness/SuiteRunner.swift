@@ -57,7 +57,11 @@ public struct SuiteRunner {
             var fp32: CardEvaluation.Outcome? = nil
             var qwtFeeds: (count: Int, feeds: [[String: Value]])? = nil
             for name in (["fp32"] + entry.variants.filter { $0 != "fp32" }) {
-                guard let variant = Variants.named(name) else { throw HarnessError(file: folder, "unknown variant \(name)") }
+                guard var variant = Variants.named(name) else { throw HarnessError(file: folder, "unknown variant \(name)") }
+                if variant.qwt != nil {
+                    if let n = entry.qwtSamples { variant.qwt!.samples = n }
+                    if let b = entry.qwtBlocks { variant.qwt!.blocks = b }
+                }
                 log("\(card.name): \(name)")
                 let start = Date()
                 var session = reference
@@ -75,7 +79,7 @@ public struct SuiteRunner {
                     let builder = VariantBuilder(threads: options.threads, cacheFolder: cacheFolder, log: { self.log("\(card.name) \(name): \($0)") })
                     let built = try builder.build(variant, reference: reference, modelFile: folder + "/model.onnx", calibration: calibration!) { n in
                         if qwtFeeds?.count != n {
-                            qwtFeeds = (n, try CalibrationSet.feeds(folder: folder, root: self.root, samples: entry.qwtSamples ?? n, input: reference.inputs[0].name,
+                            qwtFeeds = (n, try CalibrationSet.feeds(folder: folder, root: self.root, samples: n, input: reference.inputs[0].name,
                                                                     threads: self.options.threads).feeds)
                         }
                         return qwtFeeds!.feeds
@@ -142,10 +146,10 @@ public struct SuiteRunner {
     func partKey(suite: Suite, entry: Suite.Entry, folder: String, first: Int, limit: Int?) throws -> String {
         struct Settings: Encodable {
             var suite: String; var model: String; var variants: [String]; var first: Int; var limit: Int?; var calibration: Int?; var dataset: String?
-            var qwtSamples: Int?
+            var qwtSamples: Int?; var qwtBlocks: [[String]]?
         }
         var f = Fingerprint(domain: "suite-part", settings: Settings(suite: suite.name, model: entry.model, variants: entry.variants, first: first, limit: limit,
-                                                                      calibration: entry.calibration, dataset: entry.dataset, qwtSamples: entry.qwtSamples))
+                                                                      calibration: entry.calibration, dataset: entry.dataset, qwtSamples: entry.qwtSamples, qwtBlocks: entry.qwtBlocks))
         for file in ["/model.onnx", "/card.json"] {
             guard let data = FileManager.default.contents(atPath: folder + file) else { throw HarnessError(file: folder + file, "cannot be read") }
             f.addBytes(data)

@@ -16,7 +16,9 @@ public enum LayerTiming {
         let session = try Session(graph: reference, options: SessionOptions(optimize: false, threads: threads))
         let specs = Dictionary(LayerSpec.find(in: reference).map { ($0.output, $0) }, uniquingKeysWith: { a, _ in a })
         var inputs = [String: Value](), outputs = [String: [Int]]()
-        let wanted = Set(specs.values.map(\.input)), outs = Set(specs.keys)
+        // QwT's compensation layers read block inputs, which the FP32 graph computes too.
+        let compensations = model.graph.nodes.filter { $0.name.hasPrefix("qwt") && ($0.opType == "Conv" || $0.opType == "MatMul") }
+        let wanted = Set(specs.values.map(\.input)).union(compensations.map { $0.inputs[0] }), outs = Set(specs.keys)
         for (k, v) in feed where wanted.contains(k) { inputs[k] = v }
         _ = try session.run(feed, hook: { name, _, v in
             if wanted.contains(name) { inputs[name] = v }
@@ -31,6 +33,20 @@ public enum LayerTiming {
             quantized += try median(reps: reps) { _ = try layer.run(x, threads: threads) }
             fp32 += try median(reps: reps) { _ = try float.run(x, threads: threads) }
             ops += 2 * Double(spec.rows) * Double(spec.columns(outputShape: shape)) * Double(spec.depth)
+        }
+        // The compensations are extra work of the quantized model: their time and operations count.
+        for n in compensations {
+            guard let x = inputs[n.inputs[0]] else { continue }
+            var constants = [String: Value]()
+            for name in n.inputs.dropFirst() { constants[name] = model.graph.initializers[name] }
+            let g = Graph(nodes: [n], initializers: constants, inputs: [ValueInfo(name: n.inputs[0], type: .float, shape: nil)],
+                          outputs: [ValueInfo(name: n.outputs[0], type: .float, shape: nil)], opset: reference.opset, file: reference.file)
+            let s = try Session(graph: g, options: SessionOptions(optimize: false, threads: threads))
+            let y = try s.run([n.inputs[0]: x])[n.outputs[0]]!
+            let w = constants[n.inputs[1]]!
+            let outChannels = n.opType == "Conv" ? w.shape[0] : w.shape[1]
+            quantized += try median(reps: reps) { _ = try s.run([n.inputs[0]: x], threads: threads) }
+            ops += 2 * Double(w.count) * Double(y.count / max(outChannels, 1))
         }
         guard quantized > 0 else { return Result(gops: 0, speedup: 1) }
         return Result(gops: ops / quantized / 1e9, speedup: fp32 / quantized)

@@ -137,10 +137,13 @@ struct BaselineCommand: ParsableCommand {
 
     struct Record: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run a suite and write Baselines/<suite>.json (atomically), printing what changed.")
+            abstract: "Run a suite (or take a finished run's results) and write Baselines/<suite>.json (atomically), printing what changed.")
 
         @Argument(help: "The suite file.")
         var suite: String = "Suites/default.json"
+
+        @Option(help: "Record from this results file (a run's or a merge's Reports/<suite>.json) instead of running the suite.")
+        var results: String?
 
         @Option(help: "The project folder.")
         var root: String = "."
@@ -150,11 +153,16 @@ struct BaselineCommand: ParsableCommand {
 
         func run() throws {
             try CLI.guarded {
-                let s = try Suite.load(GateOptions.resolve(suite, root: root))
-                var runner = SuiteRunner(root: root, options: SessionOptions(threads: threads), progress: { CLI.progressPrinter(label: $0) })
-                runner.cacheFolder = root + "/.cache/quantbench"
-                let results = try runner.run(s)
-                let path = root + "/Baselines/\(s.name).json"
+                let results: SuiteResults
+                if let file = self.results {
+                    results = try GateOptions.loadResults(file)
+                } else {
+                    let s = try Suite.load(GateOptions.resolve(suite, root: root))
+                    var runner = SuiteRunner(root: root, options: SessionOptions(threads: threads), progress: { CLI.progressPrinter(label: $0) })
+                    runner.cacheFolder = root + "/.cache/quantbench"
+                    results = try runner.run(s)
+                }
+                let path = root + "/Baselines/\(results.suite).json"
                 let old = try? BaselineFile.load(path)
                 let new = BaselineFile.record(results)
                 for e in new.entries {

@@ -9,19 +9,24 @@ struct DefaultSuiteTests {
     /// The variants the test runs (a debug build runs the whole table too slowly for CI; `quantbench` in
     /// a release build runs and gates all of them).
     static let variants: Set<String> = ["fp32", "int8", "fgq-n4", "pow2-5"]
+    /// On the quickest model also QwT and mixed precision.
+    static let resnetExtra: Set<String> = ["w4a4+qwt", "mp-b5"]
 
-    @Test("runs from the committed files and passes the committed baselines (FP32, int8, FGQ, power-of-two); 1 and 2 threads give identical results")
+    @Test("runs from the committed files and passes the committed baselines (FP32, int8, FGQ, power-of-two; QwT and mixed precision on fmnist-resnet); 1 and 2 threads give identical results")
     func endToEnd() throws {
         let root = Fixtures.packageRoot.path
         var suite = try Suite.load(root + "/Suites/default.json")
-        for i in suite.models.indices { suite.models[i].variants = suite.models[i].variants.filter { Self.variants.contains($0) } }
+        for i in suite.models.indices {
+            let wanted = suite.models[i].model.hasSuffix("fmnist-resnet") ? Self.variants.union(Self.resnetExtra) : Self.variants
+            suite.models[i].variants = suite.models[i].variants.filter { wanted.contains($0) }
+        }
         // Kernel timing is a release-build benchmark: the speed checks are "other host class" here.
         var runner = SuiteRunner(root: root, options: SessionOptions(threads: 2))
         runner.measureKernels = false
         let results = try runner.run(suite)
-        #expect(results.rows.count == 4 * Self.variants.count)
+        #expect(results.rows.count == 4 * Self.variants.count + Self.resnetExtra.count)
         var baseline = try BaselineFile.load(root + "/Baselines/default.json")
-        baseline.entries = baseline.entries.filter { Self.variants.contains($0.variant) }
+        baseline.entries = baseline.entries.filter { Self.variants.contains($0.variant) || ($0.model == "fmnist-resnet" && Self.resnetExtra.contains($0.variant)) }
         #expect(baseline.entries.contains { $0.variant == "int8" })
         let gate = GateReport.compare(results, with: baseline)
         for c in gate.checks where c.status != .pass && c.status != .otherHost { Issue.record("\(c.model) \(c.variant) \(c.metric): \(c.status) (\(c.value ?? .nan) vs \(c.baseline ?? .nan))") }

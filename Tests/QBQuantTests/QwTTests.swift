@@ -128,6 +128,18 @@ struct QwTTests {
         #expect(try ModelFile.encode(again, method: "w4a4+qwt") == bytes)
     }
 
+    @Test("blocks given by name replace the found ones; names not in the graph are refused")
+    func customBlocks() throws {
+        let (session, feeds) = try ModelQuantizationTests.prepared("fmnist-resnet")
+        let q = try Quantizer.quantize(session.graph, method: .int8(Int8Settings(weightBits: 4, activationBits: 4)), calibration: feeds)
+        let one = QwTSettings(blocks: [["/layers/layers.0/Relu_1_output_0", "/layers/layers.1/Relu_1_output_0"]])
+        let c = try QwT.compensate(q, reference: session.graph, feeds: Array(feeds.prefix(1)), settings: one)
+        #expect(c.blocks.map(\.output) == ["/layers/layers.1/Relu_1_output_0"] && c.blocks[0].form.contains("stride 2"))
+        #expect(throws: QuantError.self) {
+            try QwT.compensate(q, reference: session.graph, feeds: feeds, settings: QwTSettings(blocks: [["nope", "/layers/layers.1/Relu_1_output_0"]]))
+        }
+    }
+
     @Test("QwT over a transformer (token blocks, linear form, lambda 0) reduces each block's error")
     func transformer() throws {
         let folder = Fixtures.packageRoot.appendingPathComponent("Models/austen-lm").path
