@@ -77,10 +77,17 @@ struct RunCommand: ParsableCommand {
         do {
             let baselinePath = options.resolve(options.baseline ?? "Baselines/\(results.suite).json")
             var gate: GateReport? = nil
+            // A broken baseline must not lose the run: the results and an ungated report are written
+            // first, then the baseline's error ends the command (exit 1).
+            var baselineError: Error? = nil
             if FileManager.default.fileExists(atPath: baselinePath) {
-                gate = GateReport.compare(results, with: try BaselineFile.load(baselinePath))
+                do { gate = GateReport.compare(results, with: try BaselineFile.load(baselinePath)) } catch { baselineError = error }
             }
             let paths = try ReportWriter.write(results, gate: gate, folder: options.resolve(options.reports))
+            if let baselineError {
+                print("report (not gated): \(paths.markdown) (and \(paths.json))")
+                throw baselineError
+            }
             for row in results.rows {
                 let m = row.metrics
                 let figure = row.kind == "perplexity" ? String(format: "perplexity %.4f", m["perplexity"] ?? 0)

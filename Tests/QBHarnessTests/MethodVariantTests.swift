@@ -19,6 +19,21 @@ struct MethodVariantTests {
         for name in MixedDef.defaultCandidates { #expect(Variants.named(name)?.method != nil, "\(name)") }
     }
 
+    @Test("every committed suite file loads: its variant names are known and its settings valid")
+    func committedSuites() throws {
+        let folder = Fixtures.packageRoot.appendingPathComponent("Suites").path
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".json") }.sorted()
+        #expect(files.contains("default.json") && files.contains("nightly.json"))
+        for f in files {
+            let suite = try Suite.load(folder + "/" + f)
+            #expect(suite.models.allSatisfy { $0.variants.contains("fp32") }, "\(f)")
+        }
+        // A bad QwT block override is refused with the file named.
+        let bad = try Fixtures.temporaryDirectory().appendingPathComponent("bad.json")
+        try Data(#"{"name": "x", "models": [{"model": "Models/fmnist-resnet", "variants": ["fp32"], "qwt_blocks": [["a"]]}]}"#.utf8).write(to: bad)
+        #expect(throws: HarnessError.self) { try Suite.load(bad.path) }
+    }
+
     @Test("a suite with W4A4, W4A4+QwT and mixed precision: the sensitivities come from the cache the second time with identical results, the report shows both tables")
     func suiteWithMethods() throws {
         let root = Fixtures.packageRoot.path
