@@ -2,6 +2,7 @@
 // output element with the same operations whatever M, N and the caller's thread split are.
 #include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "qb_kernels.h"
 
@@ -320,4 +321,112 @@ void qb_shift_gemm(int M, int N, const int32_t *row_start, const int32_t *idx, c
     }
 #endif
     shift_portable(M, N, row_start, idx, code, unit, mu0, mu1, pt, ldp, sx, bias, lo, hi, out, rs, cs, shifts);
+}
+
+// ---- int8 GEMM with AVX-512 VNNI (u8 x s8, exact int32 accumulation) ---------------------------
+//
+// vpdpbusd multiplies 4 unsigned bytes by 4 signed bytes and adds the 4 products to an int32 lane,
+// without the int16 saturation of vpmaddubsw. The centered codes p = q - Z are turned back into the
+// unsigned codes q = p + Z (in [0, 255]) while packing, and Z * sum_k w[k] is subtracted at the end:
+// sum_k w (q - Z) = sum_k w q - Z sum_k w, every term exact in int32 (the caller bounds ld * 127 * 255).
+
+int qb_kernels_have_vnni(void) {
+#ifdef QB_X86
+    if (qb_kernels_have_avx2() == 0) return 0;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
+#else
+    return 0;
+#endif
+}
+
+int qb_vnni_ld(int depth) { return (depth + 63) / 64 * 64; }
+
+#ifdef QB_X86
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void igemm_vnni(int M, int N, int ld8, const int8_t *w, const uint8_t *q, int32_t *acc) {
+    int i = 0;
+    for (; i + 4 <= M; i += 4) {
+        const int8_t *w0 = w + (ptrdiff_t)i * ld8, *w1 = w0 + ld8, *w2 = w1 + ld8, *w3 = w2 + ld8;
+        int j = 0;
+        for (; j + 4 <= N; j += 4) {
+            const uint8_t *q0 = q + (ptrdiff_t)j * ld8, *q1 = q0 + ld8, *q2 = q1 + ld8, *q3 = q2 + ld8;
+            __m512i c[4][4];
+            for (int a = 0; a < 4; a++) for (int b = 0; b < 4; b++) c[a][b] = _mm512_setzero_si512();
+            for (int k = 0; k < ld8; k += 64) {
+                __m512i x0 = _mm512_loadu_si512(q0 + k), x1 = _mm512_loadu_si512(q1 + k);
+                __m512i x2 = _mm512_loadu_si512(q2 + k), x3 = _mm512_loadu_si512(q3 + k);
+                __m512i y = _mm512_loadu_si512(w0 + k);
+                c[0][0] = _mm512_dpbusd_epi32(c[0][0], x0, y); c[0][1] = _mm512_dpbusd_epi32(c[0][1], x1, y);
+                c[0][2] = _mm512_dpbusd_epi32(c[0][2], x2, y); c[0][3] = _mm512_dpbusd_epi32(c[0][3], x3, y);
+                y = _mm512_loadu_si512(w1 + k);
+                c[1][0] = _mm512_dpbusd_epi32(c[1][0], x0, y); c[1][1] = _mm512_dpbusd_epi32(c[1][1], x1, y);
+                c[1][2] = _mm512_dpbusd_epi32(c[1][2], x2, y); c[1][3] = _mm512_dpbusd_epi32(c[1][3], x3, y);
+                y = _mm512_loadu_si512(w2 + k);
+                c[2][0] = _mm512_dpbusd_epi32(c[2][0], x0, y); c[2][1] = _mm512_dpbusd_epi32(c[2][1], x1, y);
+                c[2][2] = _mm512_dpbusd_epi32(c[2][2], x2, y); c[2][3] = _mm512_dpbusd_epi32(c[2][3], x3, y);
+                y = _mm512_loadu_si512(w3 + k);
+                c[3][0] = _mm512_dpbusd_epi32(c[3][0], x0, y); c[3][1] = _mm512_dpbusd_epi32(c[3][1], x1, y);
+                c[3][2] = _mm512_dpbusd_epi32(c[3][2], x2, y); c[3][3] = _mm512_dpbusd_epi32(c[3][3], x3, y);
+            }
+            for (int a = 0; a < 4; a++)
+                for (int b = 0; b < 4; b++) acc[(ptrdiff_t)(i + a) * N + j + b] = _mm512_reduce_add_epi32(c[a][b]);
+        }
+        for (; j < N; j++) {
+            const uint8_t *q0 = q + (ptrdiff_t)j * ld8;
+            __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0;
+            for (int k = 0; k < ld8; k += 64) {
+                __m512i x = _mm512_loadu_si512(q0 + k);
+                c0 = _mm512_dpbusd_epi32(c0, x, _mm512_loadu_si512(w0 + k));
+                c1 = _mm512_dpbusd_epi32(c1, x, _mm512_loadu_si512(w1 + k));
+                c2 = _mm512_dpbusd_epi32(c2, x, _mm512_loadu_si512(w2 + k));
+                c3 = _mm512_dpbusd_epi32(c3, x, _mm512_loadu_si512(w3 + k));
+            }
+            acc[(ptrdiff_t)i * N + j] = _mm512_reduce_add_epi32(c0);
+            acc[(ptrdiff_t)(i + 1) * N + j] = _mm512_reduce_add_epi32(c1);
+            acc[(ptrdiff_t)(i + 2) * N + j] = _mm512_reduce_add_epi32(c2);
+            acc[(ptrdiff_t)(i + 3) * N + j] = _mm512_reduce_add_epi32(c3);
+        }
+    }
+    for (; i < M; i++) {
+        const int8_t *w0 = w + (ptrdiff_t)i * ld8;
+        for (int j = 0; j < N; j++) {
+            const uint8_t *q0 = q + (ptrdiff_t)j * ld8;
+            __m512i c0 = _mm512_setzero_si512();
+            for (int k = 0; k < ld8; k += 64) c0 = _mm512_dpbusd_epi32(c0, _mm512_loadu_si512(q0 + k), _mm512_loadu_si512(w0 + k));
+            acc[(ptrdiff_t)i * N + j] = _mm512_reduce_add_epi32(c0);
+        }
+    }
+}
+#endif
+
+int qb_igemm_vnni(int M, int N, int ld, int ld8, const int8_t *w, const int32_t *wsum, const int16_t *p, int zp, int32_t *acc) {
+#ifdef QB_X86
+    if (!qb_kernels_have_vnni() || ld8 % 64 != 0 || ld > ld8 || zp < 0 || zp > 255) return 0;
+    enum { NB = 256 };
+    uint8_t *q = (uint8_t *)malloc((size_t)NB * (size_t)ld8);
+    if (!q) return 0;
+    int32_t *part = (int32_t *)malloc((size_t)M * NB * sizeof(int32_t));
+    if (!part) { free(q); return 0; }
+    for (int j0 = 0; j0 < N; j0 += NB) {
+        int n = N - j0 < NB ? N - j0 : NB;
+        for (int j = 0; j < n; j++) {
+            const int16_t *src = p + (ptrdiff_t)(j0 + j) * ld;
+            uint8_t *dst = q + (ptrdiff_t)j * ld8;
+            for (int k = 0; k < ld; k++) dst[k] = (uint8_t)(src[k] + zp);
+            for (int k = ld; k < ld8; k++) dst[k] = 0;
+        }
+        igemm_vnni(M, n, ld8, w, q, part);
+        for (int i = 0; i < M; i++) {
+            int32_t corr = (int32_t)zp * wsum[i];
+            for (int j = 0; j < n; j++) acc[(ptrdiff_t)i * N + j0 + j] = part[(ptrdiff_t)i * n + j] - corr;
+        }
+    }
+    free(part);
+    free(q);
+    return 1;
+#else
+    (void)M; (void)N; (void)ld; (void)ld8; (void)w; (void)wsum; (void)p; (void)zp; (void)acc;
+    return 0;
+#endif
 }

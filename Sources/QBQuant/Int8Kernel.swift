@@ -17,6 +17,39 @@ struct Int8Kernel: IntegerKernel {
     let output: AffineQuant
     let qmin: Int
     let qmax: Int
+    /// The input's zero point (the VNNI path turns the centered codes back into unsigned codes).
+    let inputZero: Int
+    /// The weights as int8 rows of stride `ld8` (depth rounded up to 64) and their row sums, for AVX-512 VNNI.
+    let ld8: Int
+    let weights8: [Int8]
+    let rowSums: [Int32]
+
+    init(rows: Int, depth: Int, ld: Int, weights: [Int16], bias: [Int32], m0: [Int32], leftShift: [Int32], rightShift: [Int32],
+         output: AffineQuant, qmin: Int, qmax: Int, inputZero: Int) {
+        self.rows = rows
+        self.depth = depth
+        self.ld = ld
+        self.weights = weights
+        self.bias = bias
+        self.m0 = m0
+        self.leftShift = leftShift
+        self.rightShift = rightShift
+        self.output = output
+        self.qmin = qmin
+        self.qmax = qmax
+        self.inputZero = inputZero
+        let l8 = Int(qb_vnni_ld(Int32(depth)))
+        ld8 = l8
+        var w8 = [Int8](repeating: 0, count: rows * l8), sums = [Int32](repeating: 0, count: rows)
+        for r in 0..<rows {
+            for k in 0..<depth {
+                w8[r * l8 + k] = Int8(weights[r * ld + k])
+                sums[r] += Int32(weights[r * ld + k])
+            }
+        }
+        weights8 = w8
+        rowSums = sums
+    }
 
     var layout: PatchLayout { .columnMajor(ld: ld) }
 
@@ -25,8 +58,15 @@ struct Int8Kernel: IntegerKernel {
         let m = r.count
         let acc = UnsafeMutablePointer<Int32>.allocate(capacity: max(m * cols, 1))
         defer { acc.deallocate() }
-        weights.withUnsafeBufferPointer { w in
-            qb_igemm_i16(Int32(m), Int32(cols), Int32(ld), w.baseAddress! + r.lowerBound * ld, patches, acc)
+        // AVX-512 VNNI where the CPU has it (the same exact sums), else the int16-widened kernel.
+        let vnni = weights8.withUnsafeBufferPointer { w8 in rowSums.withUnsafeBufferPointer { s in
+            qb_igemm_vnni(Int32(m), Int32(cols), Int32(ld), Int32(ld8), w8.baseAddress! + r.lowerBound * ld8, s.baseAddress! + r.lowerBound, patches,
+                          Int32(inputZero), acc)
+        } }
+        if vnni == 0 {
+            weights.withUnsafeBufferPointer { w in
+                qb_igemm_i16(Int32(m), Int32(cols), Int32(ld), w.baseAddress! + r.lowerBound * ld, patches, acc)
+            }
         }
         bias.withUnsafeBufferPointer { b in m0.withUnsafeBufferPointer { m0p in
             leftShift.withUnsafeBufferPointer { l in rightShift.withUnsafeBufferPointer { rsh in

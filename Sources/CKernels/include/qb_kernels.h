@@ -70,6 +70,15 @@ void qb_transpose_i16(int K, int N, const int16_t *in, ptrdiff_t ldi, int16_t *o
 /// accumulators are exact while ld * 127 * 255 < 2^31, i.e. ld <= 66,300 (the quantizer checks it).
 void qb_igemm_i16(int M, int N, int ld, const int16_t *w, const int16_t *p, int32_t *acc);
 
+/// Whether the CPU has AVX-512 VNNI (and it is not forced off by qb_kernels_force_portable).
+int qb_kernels_have_vnni(void);
+/// The row stride of the VNNI kernel's int8 weights: depth rounded up to 64.
+int qb_vnni_ld(int depth);
+/// The same sums as qb_igemm_i16 (acc[i][j] = sum_k w[i][k] p[j][k], exact) with AVX-512 VNNI: w as int8
+/// rows of stride ld8 (a multiple of 64, zero-padded), wsum[i] = sum_k w[i][k], p the centered codes
+/// (int16, stride ld) with p + zp in [0, 255]. Returns 0 (and computes nothing) when VNNI is missing.
+int qb_igemm_vnni(int M, int N, int ld, int ld8, const int8_t *w, const int32_t *wsum, const int16_t *p, int zp, int32_t *acc);
+
 /// Fixed-point requantization (Jacob et al. 2018, gemmlowp): for row i, column j,
 /// v = acc + bias[i]; v = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(v << lshift[i], m0[i]), rshift[i]);
 /// q = clamp(v + zy, qmin, qmax); out[i*rs + j*cs] = sy * (q - zy).
