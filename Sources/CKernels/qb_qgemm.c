@@ -176,18 +176,83 @@ static int32_t saturating_shift_left(int32_t v, int s) {
     return r > INT32_MAX ? INT32_MAX : r < INT32_MIN ? INT32_MIN : (int32_t)r;
 }
 
+static void requantize_row_scalar(int N, const int32_t *acc, int32_t b, int32_t m0, int32_t ls, int32_t rsh, int zy, int qmin, int qmax,
+                                  float sy, float *out, ptrdiff_t cs) {
+    for (int j = 0; j < N; j++) {
+        int64_t v64 = (int64_t)acc[j] + b;
+        int32_t v = v64 > INT32_MAX ? INT32_MAX : v64 < INT32_MIN ? INT32_MIN : (int32_t)v64;
+        v = qb_rdbypot(qb_srdhm(saturating_shift_left(v, ls), m0), rsh);
+        int64_t q = (int64_t)v + zy;
+        q = q < qmin ? qmin : q > qmax ? qmax : q;
+        out[j * cs] = sy * (float)(q - zy);
+    }
+}
+
+#ifdef QB_X86
+static int have_avx512f(void) {
+    if (qb_kernels_have_avx2() == 0) return 0;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+
+// The same arithmetic as requantize_row_scalar, 8 elements at a time in int64 lanes (AVX-512F):
+// saturating bias add and left shift, SaturatingRoundingDoublingHighMul (m0 != INT32_MIN, checked by the
+// caller), RoundingDivideByPOT, zero point, clamp, dequantize. Bit-identical (tested).
+__attribute__((target("avx512f")))
+static int requantize_row_avx512(int N, const int32_t *acc, int32_t b, int32_t m0, int32_t ls, int32_t rsh, int zy, int qmin, int qmax,
+                                 float sy, float *out, ptrdiff_t cs) {
+    if (ls < 0) ls = 0;
+    if (ls > 31) ls = 31;
+    int e = rsh > 31 ? 31 : rsh;
+    const __m512i lo32 = _mm512_set1_epi64(INT32_MIN), hi32 = _mm512_set1_epi64(INT32_MAX), zero = _mm512_setzero_si512();
+    const __m512i vb = _mm512_set1_epi64(b), vm0 = _mm512_set1_epi64(m0);
+    const __m512i pos = _mm512_set1_epi64(1LL << 30), neg = _mm512_set1_epi64(1 - (1LL << 30)), bias31 = _mm512_set1_epi64((1LL << 31) - 1);
+    const __m512i mask = _mm512_set1_epi64(e > 0 ? (int64_t)((1LL << e) - 1) : 0), one = _mm512_set1_epi64(1);
+    const __m512i half = _mm512_set1_epi64(e > 0 ? (int64_t)(((1LL << e) - 1) >> 1) : 0);
+    const __m512i vz = _mm512_set1_epi64(zy), vmin = _mm512_set1_epi64(qmin), vmax = _mm512_set1_epi64(qmax);
+    const __m128i cl = _mm_cvtsi32_si128(ls), ce = _mm_cvtsi32_si128(e);
+    const __m256 vs = _mm256_set1_ps(sy);
+    int j = 0;
+    for (; j + 8 <= N; j += 8) {
+        __m512i v = _mm512_add_epi64(_mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(acc + j))), vb);
+        v = _mm512_min_epi64(_mm512_max_epi64(v, lo32), hi32);
+        v = _mm512_min_epi64(_mm512_max_epi64(_mm512_sll_epi64(v, cl), lo32), hi32);
+        __m512i ab = _mm512_mul_epi32(v, vm0);
+        __m512i t = _mm512_add_epi64(ab, _mm512_mask_blend_epi64(_mm512_cmpge_epi64_mask(ab, zero), neg, pos));
+        t = _mm512_srai_epi64(_mm512_add_epi64(t, _mm512_maskz_mov_epi64(_mm512_cmplt_epi64_mask(t, zero), bias31)), 31);
+        if (e > 0) {
+            __m512i rem = _mm512_and_si512(t, mask);
+            __m512i thr = _mm512_add_epi64(half, _mm512_maskz_mov_epi64(_mm512_cmplt_epi64_mask(t, zero), one));
+            t = _mm512_add_epi64(_mm512_sra_epi64(t, ce), _mm512_maskz_mov_epi64(_mm512_cmpgt_epi64_mask(rem, thr), one));
+        }
+        __m512i q = _mm512_min_epi64(_mm512_max_epi64(_mm512_add_epi64(t, vz), vmin), vmax);
+        __m256 f = _mm256_mul_ps(vs, _mm256_cvtepi32_ps(_mm512_cvtepi64_epi32(_mm512_sub_epi64(q, vz))));
+        if (cs == 1) {
+            _mm256_storeu_ps(out + j, f);
+        } else {
+            float tmp[8];
+            _mm256_storeu_ps(tmp, f);
+            for (int u = 0; u < 8; u++) out[(ptrdiff_t)(j + u) * cs] = tmp[u];
+        }
+    }
+    return j;
+}
+#endif
+
 void qb_requantize(int M, int N, const int32_t *acc, const int32_t *bias, const int32_t *m0, const int32_t *lshift,
                    const int32_t *rshift, int zy, int qmin, int qmax, float sy, float *out, ptrdiff_t rs, ptrdiff_t cs) {
+#ifdef QB_X86
+    int wide = have_avx512f();
+#endif
     for (int i = 0; i < M; i++) {
         int32_t b = bias ? bias[i] : 0;
-        for (int j = 0; j < N; j++) {
-            int64_t v64 = (int64_t)acc[(ptrdiff_t)i * N + j] + b;
-            int32_t v = v64 > INT32_MAX ? INT32_MAX : v64 < INT32_MIN ? INT32_MIN : (int32_t)v64;
-            v = qb_rdbypot(qb_srdhm(saturating_shift_left(v, lshift[i]), m0[i]), rshift[i]);
-            int64_t q = (int64_t)v + zy;
-            q = q < qmin ? qmin : q > qmax ? qmax : q;
-            out[i * rs + j * cs] = sy * (float)(q - zy);
-        }
+        const int32_t *a = acc + (ptrdiff_t)i * N;
+        float *o = out + i * rs;
+        int j = 0;
+#ifdef QB_X86
+        if (wide && m0[i] != INT32_MIN) j = requantize_row_avx512(N, a, b, m0[i], lshift[i], rshift[i], zy, qmin, qmax, sy, o, cs);
+#endif
+        requantize_row_scalar(N - j, a + j, b, m0[i], lshift[i], rshift[i], zy, qmin, qmax, sy, o + j * cs, cs);
     }
 }
 
@@ -342,72 +407,103 @@ int qb_kernels_have_vnni(void) {
 
 int qb_vnni_ld(int depth) { return (depth + 63) / 64 * 64; }
 
-#ifdef QB_X86
-__attribute__((target("avx512f,avx512bw,avx512vnni")))
-static void igemm_vnni(int M, int N, int ld8, const int8_t *w, const uint8_t *q, int32_t *acc) {
-    int i = 0;
-    for (; i + 4 <= M; i += 4) {
-        const int8_t *w0 = w + (ptrdiff_t)i * ld8, *w1 = w0 + ld8, *w2 = w1 + ld8, *w3 = w2 + ld8;
-        int j = 0;
-        for (; j + 4 <= N; j += 4) {
-            const uint8_t *q0 = q + (ptrdiff_t)j * ld8, *q1 = q0 + ld8, *q2 = q1 + ld8, *q3 = q2 + ld8;
-            __m512i c[4][4];
-            for (int a = 0; a < 4; a++) for (int b = 0; b < 4; b++) c[a][b] = _mm512_setzero_si512();
-            for (int k = 0; k < ld8; k += 64) {
-                __m512i x0 = _mm512_loadu_si512(q0 + k), x1 = _mm512_loadu_si512(q1 + k);
-                __m512i x2 = _mm512_loadu_si512(q2 + k), x3 = _mm512_loadu_si512(q3 + k);
-                __m512i y = _mm512_loadu_si512(w0 + k);
-                c[0][0] = _mm512_dpbusd_epi32(c[0][0], x0, y); c[0][1] = _mm512_dpbusd_epi32(c[0][1], x1, y);
-                c[0][2] = _mm512_dpbusd_epi32(c[0][2], x2, y); c[0][3] = _mm512_dpbusd_epi32(c[0][3], x3, y);
-                y = _mm512_loadu_si512(w1 + k);
-                c[1][0] = _mm512_dpbusd_epi32(c[1][0], x0, y); c[1][1] = _mm512_dpbusd_epi32(c[1][1], x1, y);
-                c[1][2] = _mm512_dpbusd_epi32(c[1][2], x2, y); c[1][3] = _mm512_dpbusd_epi32(c[1][3], x3, y);
-                y = _mm512_loadu_si512(w2 + k);
-                c[2][0] = _mm512_dpbusd_epi32(c[2][0], x0, y); c[2][1] = _mm512_dpbusd_epi32(c[2][1], x1, y);
-                c[2][2] = _mm512_dpbusd_epi32(c[2][2], x2, y); c[2][3] = _mm512_dpbusd_epi32(c[2][3], x3, y);
-                y = _mm512_loadu_si512(w3 + k);
-                c[3][0] = _mm512_dpbusd_epi32(c[3][0], x0, y); c[3][1] = _mm512_dpbusd_epi32(c[3][1], x1, y);
-                c[3][2] = _mm512_dpbusd_epi32(c[3][2], x2, y); c[3][3] = _mm512_dpbusd_epi32(c[3][3], x3, y);
-            }
-            for (int a = 0; a < 4; a++)
-                for (int b = 0; b < 4; b++) acc[(ptrdiff_t)(i + a) * N + j + b] = _mm512_reduce_add_epi32(c[a][b]);
+// Packs rows [0, M) of the int16 weights (stride ld, values in [-128, 127]) into blocks of 16 rows:
+// wp[((b * K4 + k4) * 16 + r) * 4 + t] = w[b * 16 + r][k4 * 4 + t], zero-padded to MB blocks (even) and
+// K4 * 4 = ld8 columns; sums[i] = sum_k w[i][k].
+size_t qb_vnni_packed_size(int M, int ld) { return (size_t)(((M + 15) / 16 + 1) / 2 * 2) * 16 * (size_t)qb_vnni_ld(ld); }
+
+void qb_vnni_pack(int M, int ld, const int16_t *w, int8_t *wp, int32_t *sums) {
+    int ld8 = qb_vnni_ld(ld), MB = ((M + 15) / 16 + 1) / 2 * 2;
+    int K4 = ld8 / 4;
+    memset(wp, 0, (size_t)MB * 16 * (size_t)ld8);
+    for (int i = 0; i < M; i++) {
+        const int16_t *row = w + (ptrdiff_t)i * ld;
+        int b = i / 16, r = i % 16;
+        int32_t s = 0;
+        for (int k = 0; k < ld; k++) {
+            wp[(((ptrdiff_t)b * K4 + k / 4) * 16 + r) * 4 + k % 4] = (int8_t)row[k];
+            s += row[k];
         }
-        for (; j < N; j++) {
-            const uint8_t *q0 = q + (ptrdiff_t)j * ld8;
-            __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0;
-            for (int k = 0; k < ld8; k += 64) {
-                __m512i x = _mm512_loadu_si512(q0 + k);
-                c0 = _mm512_dpbusd_epi32(c0, x, _mm512_loadu_si512(w0 + k));
-                c1 = _mm512_dpbusd_epi32(c1, x, _mm512_loadu_si512(w1 + k));
-                c2 = _mm512_dpbusd_epi32(c2, x, _mm512_loadu_si512(w2 + k));
-                c3 = _mm512_dpbusd_epi32(c3, x, _mm512_loadu_si512(w3 + k));
-            }
-            acc[(ptrdiff_t)i * N + j] = _mm512_reduce_add_epi32(c0);
-            acc[(ptrdiff_t)(i + 1) * N + j] = _mm512_reduce_add_epi32(c1);
-            acc[(ptrdiff_t)(i + 2) * N + j] = _mm512_reduce_add_epi32(c2);
-            acc[(ptrdiff_t)(i + 3) * N + j] = _mm512_reduce_add_epi32(c3);
-        }
+        sums[i] = s;
     }
-    for (; i < M; i++) {
-        const int8_t *w0 = w + (ptrdiff_t)i * ld8;
-        for (int j = 0; j < N; j++) {
-            const uint8_t *q0 = q + (ptrdiff_t)j * ld8;
-            __m512i c0 = _mm512_setzero_si512();
-            for (int k = 0; k < ld8; k += 64) c0 = _mm512_dpbusd_epi32(c0, _mm512_loadu_si512(q0 + k), _mm512_loadu_si512(w0 + k));
-            acc[(ptrdiff_t)i * N + j] = _mm512_reduce_add_epi32(c0);
+}
+
+#ifdef QB_X86
+// 32 rows (two 16-row blocks in the lanes) x 12 columns per tile: each step broadcasts 4 unsigned bytes
+// of a column and multiplies them with 16 rows x 4 signed bytes (vpdpbusd), 24 int32 accumulators.
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void igemm_vnni(int M, int MB, int n, int ld8, const int8_t *wp, const uint8_t *q, int32_t *out, ptrdiff_t ldo) {
+    int K4 = ld8 / 4;
+    for (int b = 0; b < MB; b += 2) {
+        const int8_t *w0 = wp + (ptrdiff_t)b * K4 * 64, *w1 = w0 + (ptrdiff_t)K4 * 64;
+        int32_t *o = out + (ptrdiff_t)b * 16 * ldo;
+        int r0 = M - b * 16 < 16 ? M - b * 16 : 16, r1 = M - b * 16 - 16 < 0 ? 0 : (M - b * 16 - 16 < 16 ? M - b * 16 - 16 : 16);
+        int j = 0;
+        for (; j + 12 <= n; j += 12) {
+            // Twelve named column accumulator pairs (arrays would live on the stack).
+#define QB_Z(c) __m512i c0_##c = _mm512_setzero_si512(), c1_##c = _mm512_setzero_si512();
+            QB_Z(0) QB_Z(1) QB_Z(2) QB_Z(3) QB_Z(4) QB_Z(5) QB_Z(6) QB_Z(7) QB_Z(8) QB_Z(9) QB_Z(10) QB_Z(11)
+#undef QB_Z
+            const uint8_t *qj = q + (ptrdiff_t)j * ld8;
+            for (int k = 0; k < K4; k++) {
+                __m512i a0 = _mm512_loadu_si512(w0 + (ptrdiff_t)k * 64), a1 = _mm512_loadu_si512(w1 + (ptrdiff_t)k * 64);
+                const uint8_t *qk = qj + k * 4;
+#define QB_S(c) { int32_t v; memcpy(&v, qk + (ptrdiff_t)(c) * ld8, 4); __m512i x = _mm512_set1_epi32(v); \
+                  c0_##c = _mm512_dpbusd_epi32(c0_##c, x, a0); c1_##c = _mm512_dpbusd_epi32(c1_##c, x, a1); }
+                QB_S(0) QB_S(1) QB_S(2) QB_S(3) QB_S(4) QB_S(5) QB_S(6) QB_S(7) QB_S(8) QB_S(9) QB_S(10) QB_S(11)
+#undef QB_S
+            }
+            int32_t t0[16], t1[16];
+#define QB_O(c) { _mm512_storeu_si512(t0, c0_##c); _mm512_storeu_si512(t1, c1_##c); \
+                  for (int r = 0; r < r0; r++) o[(ptrdiff_t)r * ldo + j + (c)] = t0[r]; \
+                  for (int r = 0; r < r1; r++) o[(ptrdiff_t)(16 + r) * ldo + j + (c)] = t1[r]; }
+            QB_O(0) QB_O(1) QB_O(2) QB_O(3) QB_O(4) QB_O(5) QB_O(6) QB_O(7) QB_O(8) QB_O(9) QB_O(10) QB_O(11)
+#undef QB_O
+        }
+        for (; j < n; j++) {
+            __m512i c0 = _mm512_setzero_si512(), c1 = _mm512_setzero_si512();
+            const uint8_t *qj = q + (ptrdiff_t)j * ld8;
+            for (int k = 0; k < K4; k++) {
+                int32_t v;
+                memcpy(&v, qj + k * 4, 4);
+                __m512i x = _mm512_set1_epi32(v);
+                c0 = _mm512_dpbusd_epi32(c0, x, _mm512_loadu_si512(w0 + (ptrdiff_t)k * 64));
+                c1 = _mm512_dpbusd_epi32(c1, x, _mm512_loadu_si512(w1 + (ptrdiff_t)k * 64));
+            }
+            int32_t t0[16], t1[16];
+            _mm512_storeu_si512(t0, c0);
+            _mm512_storeu_si512(t1, c1);
+            for (int r = 0; r < r0; r++) o[(ptrdiff_t)r * ldo + j] = t0[r];
+            for (int r = 0; r < r1; r++) o[(ptrdiff_t)(16 + r) * ldo + j] = t1[r];
         }
     }
 }
 #endif
 
-int qb_igemm_vnni(int M, int N, int ld, int ld8, const int8_t *w, const int32_t *wsum, const int16_t *p, int zp, int32_t *acc) {
+int qb_igemm_vnni(int M, int N, int ld, const int8_t *wp, const int32_t *sums, const int16_t *p, int zp, int32_t *acc) {
 #ifdef QB_X86
-    if (!qb_kernels_have_vnni() || ld8 % 64 != 0 || ld > ld8 || zp < 0 || zp > 255) return 0;
-    enum { NB = 256 };
-    uint8_t *q = (uint8_t *)malloc((size_t)NB * (size_t)ld8);
-    if (!q) return 0;
-    int32_t *part = (int32_t *)malloc((size_t)M * NB * sizeof(int32_t));
-    if (!part) { free(q); return 0; }
+    if (!qb_kernels_have_vnni() || M <= 0 || N <= 0 || zp < 0 || zp > 255) return 0;
+    enum { NB = 240 };
+    int ld8 = qb_vnni_ld(ld);
+    int MB = ((M + 15) / 16 + 1) / 2 * 2;
+    // Per-thread buffers kept between calls (fresh ones would page-fault every call): the unsigned codes
+    // of NB columns, and the tile results, which stay in cache until the corrected copy into acc.
+    static __thread uint8_t *q = NULL;
+    static __thread int32_t *part = NULL;
+    static __thread size_t qcap = 0, pcap = 0;
+    size_t qneed = (size_t)NB * (size_t)ld8, pneed = (size_t)MB * 16 * NB;
+    if (qcap < qneed) {
+        uint8_t *grown = (uint8_t *)realloc(q, qneed);
+        if (!grown) return 0;
+        q = grown;
+        qcap = qneed;
+    }
+    if (pcap < pneed) {
+        int32_t *grown = (int32_t *)realloc(part, pneed * sizeof(int32_t));
+        if (!grown) return 0;
+        part = grown;
+        pcap = pneed;
+    }
     for (int j0 = 0; j0 < N; j0 += NB) {
         int n = N - j0 < NB ? N - j0 : NB;
         for (int j = 0; j < n; j++) {
@@ -416,17 +512,17 @@ int qb_igemm_vnni(int M, int N, int ld, int ld8, const int8_t *w, const int32_t 
             for (int k = 0; k < ld; k++) dst[k] = (uint8_t)(src[k] + zp);
             for (int k = ld; k < ld8; k++) dst[k] = 0;
         }
-        igemm_vnni(M, n, ld8, w, q, part);
+        igemm_vnni(M, MB, n, ld8, wp, q, part, n);
         for (int i = 0; i < M; i++) {
-            int32_t corr = (int32_t)zp * wsum[i];
-            for (int j = 0; j < n; j++) acc[(ptrdiff_t)i * N + j0 + j] = part[(ptrdiff_t)i * n + j] - corr;
+            int32_t corr = (int32_t)zp * sums[i];
+            const int32_t *src = part + (ptrdiff_t)i * n;
+            int32_t *row = acc + (ptrdiff_t)i * N + j0;
+            for (int j = 0; j < n; j++) row[j] = src[j] - corr;
         }
     }
-    free(part);
-    free(q);
     return 1;
 #else
-    (void)M; (void)N; (void)ld; (void)ld8; (void)w; (void)wsum; (void)p; (void)zp; (void)acc;
+    (void)M; (void)N; (void)ld; (void)wp; (void)sums; (void)p; (void)zp; (void)acc;
     return 0;
 #endif
 }

@@ -19,13 +19,15 @@ struct Int8Kernel: IntegerKernel {
     let qmax: Int
     /// The input's zero point (the VNNI path turns the centered codes back into unsigned codes).
     let inputZero: Int
-    /// The weights as int8 rows of stride `ld8` (depth rounded up to 64) and their row sums, for AVX-512 VNNI.
-    let ld8: Int
-    let weights8: [Int8]
-    let rowSums: [Int32]
+    /// Rows per convolution group (all rows for a linear layer): the row ranges `compute` is called with.
+    let groupRows: Int
+    /// Per group, the weights packed for the AVX-512 VNNI kernel and their row sums (empty when the VNNI
+    /// path is not used: no VNNI, or groups too small for 16-row blocks to pay, as in depthwise layers).
+    let packed: [[Int8]]
+    let packedSums: [[Int32]]
 
     init(rows: Int, depth: Int, ld: Int, weights: [Int16], bias: [Int32], m0: [Int32], leftShift: [Int32], rightShift: [Int32],
-         output: AffineQuant, qmin: Int, qmax: Int, inputZero: Int) {
+         output: AffineQuant, qmin: Int, qmax: Int, inputZero: Int, groupRows: Int? = nil) {
         self.rows = rows
         self.depth = depth
         self.ld = ld
@@ -38,17 +40,20 @@ struct Int8Kernel: IntegerKernel {
         self.qmin = qmin
         self.qmax = qmax
         self.inputZero = inputZero
-        let l8 = Int(qb_vnni_ld(Int32(depth)))
-        ld8 = l8
-        var w8 = [Int8](repeating: 0, count: rows * l8), sums = [Int32](repeating: 0, count: rows)
-        for r in 0..<rows {
-            for k in 0..<depth {
-                w8[r * l8 + k] = Int8(weights[r * ld + k])
-                sums[r] += Int32(weights[r * ld + k])
+        let mg = max(1, groupRows ?? rows)
+        self.groupRows = mg
+        var packed = [[Int8]](), sums = [[Int32]]()
+        if qb_kernels_have_vnni() == 1 && mg >= 16 && depth >= 32 && rows % mg == 0 {
+            for g in 0..<(rows / mg) {
+                var wp = [Int8](repeating: 0, count: qb_vnni_packed_size(Int32(mg), Int32(ld)))
+                var s = [Int32](repeating: 0, count: mg)
+                weights.withUnsafeBufferPointer { w in qb_vnni_pack(Int32(mg), Int32(ld), w.baseAddress! + g * mg * ld, &wp, &s) }
+                packed.append(wp)
+                sums.append(s)
             }
         }
-        weights8 = w8
-        rowSums = sums
+        self.packed = packed
+        self.packedSums = sums
     }
 
     var layout: PatchLayout { .columnMajor(ld: ld) }
@@ -59,10 +64,13 @@ struct Int8Kernel: IntegerKernel {
         let acc = UnsafeMutablePointer<Int32>.allocate(capacity: max(m * cols, 1))
         defer { acc.deallocate() }
         // AVX-512 VNNI where the CPU has it (the same exact sums), else the int16-widened kernel.
-        let vnni = weights8.withUnsafeBufferPointer { w8 in rowSums.withUnsafeBufferPointer { s in
-            qb_igemm_vnni(Int32(m), Int32(cols), Int32(ld), Int32(ld8), w8.baseAddress! + r.lowerBound * ld8, s.baseAddress! + r.lowerBound, patches,
-                          Int32(inputZero), acc)
-        } }
+        var vnni: Int32 = 0
+        if !packed.isEmpty, r.count == groupRows, r.lowerBound % groupRows == 0 {
+            let g = r.lowerBound / groupRows
+            vnni = packed[g].withUnsafeBufferPointer { wp in packedSums[g].withUnsafeBufferPointer { s in
+                qb_igemm_vnni(Int32(m), Int32(cols), Int32(ld), wp.baseAddress!, s.baseAddress!, patches, Int32(inputZero), acc)
+            } }
+        }
         if vnni == 0 {
             weights.withUnsafeBufferPointer { w in
                 qb_igemm_i16(Int32(m), Int32(cols), Int32(ld), w.baseAddress! + r.lowerBound * ld, patches, acc)

@@ -42,27 +42,27 @@ struct KernelTests {
     @Test("the AVX-512 VNNI int8 GEMM (u8 x s8 with the zero-point correction) equals the int16 kernel on odd sizes and extremes")
     func vnniEqualsInt16() throws {
         try #require(qb_kernels_have_vnni() == 1, "this machine has no AVX-512 VNNI: the VNNI path cannot be tested here")
-        for (m, n, k, zp) in [(1, 1, 1, 0), (3, 5, 7, 255), (4, 4, 64, 128), (5, 9, 65, 37), (17, 33, 129, 200), (8, 300, 576, 3), (64, 7, 1000, 91)] {
-            let ld = (k + 15) / 16 * 16, ld8 = Int(qb_vnni_ld(Int32(k)))
-            #expect(ld8 % 64 == 0 && ld8 >= k)
+        for (m, n, k, zp) in [(1, 1, 1, 0), (3, 5, 7, 255), (4, 4, 64, 128), (5, 9, 65, 37), (17, 33, 129, 200), (8, 300, 576, 3), (64, 7, 1000, 91),
+                              (33, 13, 48, 5), (32, 24, 16, 250), (47, 251, 100, 77)] {
+            let ld = (k + 15) / 16 * 16
             var w = [Int16](repeating: 0, count: m * ld), p = [Int16](repeating: 0, count: n * ld)
             let wv = Self.ints(m * k, seed: UInt64(m + 7), lo: -127, hi: 127)
             // Centered codes q - zp with q in [0, 255]; the extremes q = 0 and q = 255 against w = -127 and 127.
             let qv = Self.ints(n * k, seed: UInt64(n + 9), lo: 0, hi: 255)
             for r in 0..<m { for c in 0..<k { w[r * ld + c] = r == 0 ? -127 : (r == 1 ? 127 : wv[r * k + c]) } }
             for j in 0..<n { for c in 0..<k { p[j * ld + c] = (j == 0 ? 255 : (j == 1 ? 0 : qv[j * k + c])) - Int16(zp) } }
-            var w8 = [Int8](repeating: 0, count: m * ld8), sums = [Int32](repeating: 0, count: m)
-            for r in 0..<m { for c in 0..<k { w8[r * ld8 + c] = Int8(w[r * ld + c]); sums[r] += Int32(w[r * ld + c]) } }
             var a = [Int32](repeating: 0, count: m * n), b = [Int32](repeating: 1, count: m * n)
             qb_igemm_i16(Int32(m), Int32(n), Int32(ld), w, p, &a)
-            #expect(qb_igemm_vnni(Int32(m), Int32(n), Int32(ld), Int32(ld8), w8, sums, p, Int32(zp), &b) == 1)
+            var wp = [Int8](repeating: 0, count: qb_vnni_packed_size(Int32(m), Int32(ld))), sums = [Int32](repeating: 0, count: m)
+            qb_vnni_pack(Int32(m), Int32(ld), w, &wp, &sums)
+            #expect(qb_igemm_vnni(Int32(m), Int32(n), Int32(ld), wp, sums, p, Int32(zp), &b) == 1)
             #expect(a == b, "m=\(m) n=\(n) k=\(k) zp=\(zp)")
         }
         // Forced portable, the VNNI entry declines and computes nothing.
         qb_kernels_force_portable(1)
         defer { qb_kernels_force_portable(0) }
         var c = [Int32](repeating: 5, count: 1)
-        #expect(qb_igemm_vnni(1, 1, 16, 64, [Int8](repeating: 1, count: 64), [1], [Int16](repeating: 0, count: 16), 0, &c) == 0 && c == [5])
+        #expect(qb_igemm_vnni(1, 1, 16, [Int8](repeating: 1, count: 64 * 32), [16], [Int16](repeating: 0, count: 16), 0, &c) == 0 && c == [5])
     }
 
     @Test("input quantization in C equals the Swift formula; im2row equals im2col transposed, on odd geometries")
@@ -117,19 +117,29 @@ struct KernelTests {
         #expect(FixedPointMultiplier(0.25).apply(1002) == 251)
     }
 
-    @Test("the requantization epilogue equals the Swift reference element by element")
-    func requantize() {
-        let m = 7, n = 13, k = 33, ld = 48
+    @Test("the requantization epilogue equals the Swift reference element by element (int16 kernel at 7 rows, VNNI at 40 and 2 groups of 20)",
+          arguments: [(7, 7), (40, 40), (40, 20)])
+    func requantize(m: Int, groupRows: Int) {
+        let n = 13, k = 33, ld = 48
         let w = Self.ints(m * ld, seed: 1, lo: -127, hi: 127).enumerated().map { $0.offset % ld < k ? $0.element : 0 }
-        let p = Self.ints(n * ld, seed: 2, lo: -40, hi: 215)  // centered codes of an input with zero point 40.enumerated().map { $0.offset % ld < k ? $0.element : 0 }
-        let mults = (0..<m).map { FixedPointMultiplier(0.0009 * Double($0 + 1)) }
+        // Centered codes of an input with zero point 40.
+        let p = Self.ints(n * ld, seed: 2, lo: -40, hi: 215).enumerated().map { $0.offset % ld < k ? $0.element : 0 }
+        // Multipliers below 1 (right shifts) and above 1 (left shifts, saturation).
+        let mults: [FixedPointMultiplier] = (0..<m).map { (i: Int) -> FixedPointMultiplier in
+            let v: Double = i % 6 == 5 ? 1.3 + Double(i) : 0.0009 * Double(i + 1)
+            return FixedPointMultiplier(v)
+        }
         let kernel = Int8Kernel(rows: m, depth: k, ld: ld, weights: w, bias: (0..<m).map { Int32($0 * 1000 - 3000) },
                                 m0: mults.map(\.m0), leftShift: mults.map(\.leftShift), rightShift: mults.map(\.rightShift),
-                                output: AffineQuant(scale: 0.05, zeroPoint: 17, bits: 8), qmin: 17, qmax: 200, inputZero: 40)
+                                output: AffineQuant(scale: 0.05, zeroPoint: 17, bits: 8), qmin: 17, qmax: 200, inputZero: 40, groupRows: groupRows)
+        #expect(kernel.packed.count == (qb_kernels_have_vnni() == 1 && groupRows >= 16 ? m / groupRows : 0))
         var out = [Float](repeating: .nan, count: m * n)
-        _ = p.withUnsafeBufferPointer { pp in out.withUnsafeMutableBufferPointer { po in
-            kernel.compute(rows: 0..<m, patches: pp.baseAddress!, ldp: ld, cols: n, inputScale: 1, out: po.baseAddress!, rs: n, cs: 1)
-        } }
+        for g in 0..<(m / groupRows) {
+            _ = p.withUnsafeBufferPointer { pp in out.withUnsafeMutableBufferPointer { po in
+                kernel.compute(rows: (g * groupRows)..<((g + 1) * groupRows), patches: pp.baseAddress!, ldp: ld, cols: n, inputScale: 1,
+                               out: po.baseAddress! + g * groupRows * n, rs: n, cs: 1)
+            } }
+        }
         for i in 0..<m {
             for j in 0..<n {
                 #expect(out[i * n + j] == kernel.reference(row: i, patch: Array(p[(j * ld)..<(j * ld + ld)])))

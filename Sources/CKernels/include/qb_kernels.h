@@ -74,10 +74,16 @@ void qb_igemm_i16(int M, int N, int ld, const int16_t *w, const int16_t *p, int3
 int qb_kernels_have_vnni(void);
 /// The row stride of the VNNI kernel's int8 weights: depth rounded up to 64.
 int qb_vnni_ld(int depth);
-/// The same sums as qb_igemm_i16 (acc[i][j] = sum_k w[i][k] p[j][k], exact) with AVX-512 VNNI: w as int8
-/// rows of stride ld8 (a multiple of 64, zero-padded), wsum[i] = sum_k w[i][k], p the centered codes
-/// (int16, stride ld) with p + zp in [0, 255]. Returns 0 (and computes nothing) when VNNI is missing.
-int qb_igemm_vnni(int M, int N, int ld, int ld8, const int8_t *w, const int32_t *wsum, const int16_t *p, int zp, int32_t *acc);
+/// Bytes of the VNNI kernel's packed weights for M rows of stride ld.
+size_t qb_vnni_packed_size(int M, int ld);
+/// Packs M weight rows (int16 holding int8 values, stride ld) for qb_igemm_vnni: blocks of 16 rows, 4
+/// consecutive k per row (zero-padded); sums[i] = sum_k w[i][k].
+void qb_vnni_pack(int M, int ld, const int16_t *w, int8_t *wp, int32_t *sums);
+/// The same sums as qb_igemm_i16 (acc[i][j] = sum_k w[i][k] p[j][k], exact) with AVX-512 VNNI on weights
+/// packed by qb_vnni_pack: the centered codes p (stride ld) become the unsigned codes p + zp (in [0, 255]),
+/// vpdpbusd accumulates u8 x s8 in int32, and zp sums[i] is subtracted. Returns 0 (computing nothing) when
+/// the CPU has no AVX-512 VNNI.
+int qb_igemm_vnni(int M, int N, int ld, const int8_t *wp, const int32_t *sums, const int16_t *p, int zp, int32_t *acc);
 
 /// Fixed-point requantization (Jacob et al. 2018, gemmlowp): for row i, column j,
 /// v = acc + bias[i]; v = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(v << lshift[i], m0[i]), rshift[i]);
