@@ -410,10 +410,10 @@ int qb_vnni_ld(int depth) { return (depth + 63) / 64 * 64; }
 // Packs rows [0, M) of the int16 weights (stride ld, values in [-128, 127]) into blocks of 16 rows:
 // wp[((b * K4 + k4) * 16 + r) * 4 + t] = w[b * 16 + r][k4 * 4 + t], zero-padded to MB blocks (even) and
 // K4 * 4 = ld8 columns; sums[i] = sum_k w[i][k].
-size_t qb_vnni_packed_size(int M, int ld) { return (size_t)(((M + 15) / 16 + 1) / 2 * 2) * 16 * (size_t)qb_vnni_ld(ld); }
+size_t qb_vnni_packed_size(int M, int ld) { return (size_t)((M + 15) / 16) * 16 * (size_t)qb_vnni_ld(ld); }
 
 void qb_vnni_pack(int M, int ld, const int16_t *w, int8_t *wp, int32_t *sums) {
-    int ld8 = qb_vnni_ld(ld), MB = ((M + 15) / 16 + 1) / 2 * 2;
+    int ld8 = qb_vnni_ld(ld), MB = (M + 15) / 16;
     int K4 = ld8 / 4;
     memset(wp, 0, (size_t)MB * 16 * (size_t)ld8);
     for (int i = 0; i < M; i++) {
@@ -429,12 +429,53 @@ void qb_vnni_pack(int M, int ld, const int16_t *w, int8_t *wp, int32_t *sums) {
 }
 
 #ifdef QB_X86
+// One 16-row block (the last of an odd count) x 24 columns per tile, 24 accumulators.
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void igemm_vnni_block(int rows, int n, int ld8, const int8_t *w0, const uint8_t *q, int32_t *o, ptrdiff_t ldo) {
+    int K4 = ld8 / 4;
+    if (rows > 16) rows = 16;
+    int j = 0;
+    for (; j + 24 <= n; j += 24) {
+#define QB_Z(c) __m512i c_##c = _mm512_setzero_si512();
+        QB_Z(0) QB_Z(1) QB_Z(2) QB_Z(3) QB_Z(4) QB_Z(5) QB_Z(6) QB_Z(7) QB_Z(8) QB_Z(9) QB_Z(10) QB_Z(11)
+        QB_Z(12) QB_Z(13) QB_Z(14) QB_Z(15) QB_Z(16) QB_Z(17) QB_Z(18) QB_Z(19) QB_Z(20) QB_Z(21) QB_Z(22) QB_Z(23)
+#undef QB_Z
+        const uint8_t *qj = q + (ptrdiff_t)j * ld8;
+        for (int k = 0; k < K4; k++) {
+            __m512i a0 = _mm512_loadu_si512(w0 + (ptrdiff_t)k * 64);
+            const uint8_t *qk = qj + k * 4;
+#define QB_S(c) { int32_t v; memcpy(&v, qk + (ptrdiff_t)(c) * ld8, 4); c_##c = _mm512_dpbusd_epi32(c_##c, _mm512_set1_epi32(v), a0); }
+            QB_S(0) QB_S(1) QB_S(2) QB_S(3) QB_S(4) QB_S(5) QB_S(6) QB_S(7) QB_S(8) QB_S(9) QB_S(10) QB_S(11)
+            QB_S(12) QB_S(13) QB_S(14) QB_S(15) QB_S(16) QB_S(17) QB_S(18) QB_S(19) QB_S(20) QB_S(21) QB_S(22) QB_S(23)
+#undef QB_S
+        }
+        int32_t t[16];
+#define QB_O(c) { _mm512_storeu_si512(t, c_##c); for (int r = 0; r < rows; r++) o[(ptrdiff_t)r * ldo + j + (c)] = t[r]; }
+        QB_O(0) QB_O(1) QB_O(2) QB_O(3) QB_O(4) QB_O(5) QB_O(6) QB_O(7) QB_O(8) QB_O(9) QB_O(10) QB_O(11)
+        QB_O(12) QB_O(13) QB_O(14) QB_O(15) QB_O(16) QB_O(17) QB_O(18) QB_O(19) QB_O(20) QB_O(21) QB_O(22) QB_O(23)
+#undef QB_O
+    }
+    for (; j < n; j++) {
+        __m512i c = _mm512_setzero_si512();
+        const uint8_t *qj = q + (ptrdiff_t)j * ld8;
+        for (int k = 0; k < K4; k++) {
+            int32_t v;
+            memcpy(&v, qj + k * 4, 4);
+            c = _mm512_dpbusd_epi32(c, _mm512_set1_epi32(v), _mm512_loadu_si512(w0 + (ptrdiff_t)k * 64));
+        }
+        int32_t t[16];
+        _mm512_storeu_si512(t, c);
+        for (int r = 0; r < rows; r++) o[(ptrdiff_t)r * ldo + j] = t[r];
+    }
+}
+
 // 32 rows (two 16-row blocks in the lanes) x 12 columns per tile: each step broadcasts 4 unsigned bytes
 // of a column and multiplies them with 16 rows x 4 signed bytes (vpdpbusd), 24 int32 accumulators.
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
 static void igemm_vnni(int M, int MB, int n, int ld8, const int8_t *wp, const uint8_t *q, int32_t *out, ptrdiff_t ldo) {
     int K4 = ld8 / 4;
     for (int b = 0; b < MB; b += 2) {
+        if (b + 1 == MB) { igemm_vnni_block(M - b * 16, n, ld8, wp + (ptrdiff_t)b * K4 * 64, q, out + (ptrdiff_t)b * 16 * ldo, ldo); break; }
         const int8_t *w0 = wp + (ptrdiff_t)b * K4 * 64, *w1 = w0 + (ptrdiff_t)K4 * 64;
         int32_t *o = out + (ptrdiff_t)b * 16 * ldo;
         int r0 = M - b * 16 < 16 ? M - b * 16 : 16, r1 = M - b * 16 - 16 < 0 ? 0 : (M - b * 16 - 16 < 16 ? M - b * 16 - 16 : 16);
@@ -485,7 +526,7 @@ int qb_igemm_vnni(int M, int N, int ld, const int8_t *wp, const int32_t *sums, c
     if (!qb_kernels_have_vnni() || M <= 0 || N <= 0 || zp < 0 || zp > 255) return 0;
     enum { NB = 240 };
     int ld8 = qb_vnni_ld(ld);
-    int MB = ((M + 15) / 16 + 1) / 2 * 2;
+    int MB = (M + 15) / 16;
     // Per-thread buffers kept between calls (fresh ones would page-fault every call): the unsigned codes
     // of NB columns, and the tile results, which stay in cache until the corrected copy into acc.
     static __thread uint8_t *q = NULL;
