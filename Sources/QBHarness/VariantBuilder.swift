@@ -85,11 +85,17 @@ public struct VariantBuilder {
         let cands = try candidates(mixed, file: modelFile)
         // The first feeds holding at least `samples` samples.
         var feeds = [[String: Value]](), n = 0
+        let input = graph.inputs[0].name
         for f in calibration where n < mixed.samples {
             feeds.append(f)
-            n += f.values.first?.shape.first ?? 1
+            n += f[input]?.shape.first ?? 1
         }
-        let (sens, cached) = try sensitivity(graph, candidates: cands, feeds: feeds, metric: mixed.metric, modelFile: modelFile)
+        // One observation of the ranges on the whole calibration set: the sensitivities, the front and the
+        // deployed model all quantize with them.
+        let ranges = try Quantizer.observe(graph, names: Set(LayerSpec.find(in: graph).flatMap { [$0.input, $0.output] }), feeds: calibration,
+                                           histogram: cands.contains { !isMax($0.method) }, threads: threads)
+        let (sens, cached) = try sensitivity(graph, candidates: cands, feeds: feeds, calibration: calibration, ranges: ranges, metric: mixed.metric,
+                                             modelFile: modelFile)
         let bits = cands.map(\.bits)
         let limit = MixedPrecision.limit(mixed.budget)
         let front = MixedPrecision.greedyFront(sens, bits: bits, budget: mixed.budget)
@@ -97,9 +103,9 @@ public struct VariantBuilder {
             throw HarnessError(file: modelFile, "mixed precision: the budget \(mixed.budget) is below the cheapest allocation (\(front.last.map { String(format: "%.4g", $0.cost) } ?? "?"))")
         }
         let optimum = MixedPrecision.optimum(sens, bits: bits, budget: mixed.budget, limit: limit)
-        let deployed = mixed.optimal ? (optimum?.point ?? chosen) : chosen
-        let ranges = try Quantizer.observe(graph, names: Set(LayerSpec.find(in: graph).flatMap { [$0.input, $0.output] }), feeds: calibration,
-                                           histogram: cands.contains { !isMax($0.method) }, threads: threads)
+        // A bucketed (inexact) optimum can be worse than the greedy point: deploy the better prediction.
+        var deployed = chosen
+        if mixed.optimal, let o = optimum, o.exact || o.point.predicted < chosen.predicted { deployed = o.point }
         func model(_ choice: [Int]) throws -> QuantizedModel {
             var per = [String: QuantMethod]()
             for (l, c) in choice.enumerated() { per[sens.layers[l]] = cands[c].method }
@@ -127,7 +133,7 @@ public struct VariantBuilder {
         q.calibrationSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 + sens.seconds
         let report = MixedReport(budget: mixed.budget.description, limit: limit, metric: mixed.metric.rawValue, candidates: sens.candidates, layers: sens.layers,
                                  weights: sens.weights, greedy: chosen.choice.map { sens.candidates[$0] }, optimal: optimum?.point.choice.map { sens.candidates[$0] },
-                                 optimalExact: optimum?.exact ?? false, deployed: mixed.optimal && optimum != nil ? "optimal" : "greedy", front: points,
+                                 optimalExact: optimum?.exact ?? false, deployed: deployed == chosen ? "greedy" : "optimal", front: points,
                                  sensitivitySeconds: sens.seconds, cached: cached)
         log(String(format: "mixed precision: %@, greedy cost %.3f (predicted %.3g), optimum %.3g; %d layers", mixed.budget.description, chosen.cost, chosen.predicted,
                    optimum?.point.predicted ?? .nan, sens.layers.count))
@@ -144,12 +150,14 @@ public struct VariantBuilder {
 
     /// The sensitivities, from the cache when the model, the samples, the candidates and the metric are the
     /// same; measured and written (atomically) otherwise.
-    func sensitivity(_ graph: Graph, candidates: [Candidate], feeds: [[String: Value]], metric: Sensitivity.Metric, modelFile: String) throws -> (Sensitivity, Bool) {
-        struct Key: Encodable { var candidates: [String]; var methods: [String]; var metric: String; var version: Int }
+    func sensitivity(_ graph: Graph, candidates: [Candidate], feeds: [[String: Value]], calibration: [[String: Value]], ranges: [String: RangeObserver],
+                     metric: Sensitivity.Metric, modelFile: String) throws -> (Sensitivity, Bool) {
+        struct Key: Encodable { var candidates: [String]; var methods: [String]; var metric: String; var samples: Int; var version: Int }
+        // Version: raise it when a quantizer's arithmetic changes (the cached noise would be stale).
         var f = Fingerprint(domain: "sensitivity", settings: Key(candidates: candidates.map(\.name), methods: candidates.map { "\($0.method)" },
-                                                              metric: metric.rawValue, version: 1))
+                                                              metric: metric.rawValue, samples: feeds.count, version: 2))
         if let data = FileManager.default.contents(atPath: modelFile) { f.addBytes(data) }
-        for feed in feeds {
+        for feed in calibration {
             for k in feed.keys.sorted() {
                 let v = feed[k]!
                 f.addString(k)
@@ -162,13 +170,15 @@ public struct VariantBuilder {
         }
         let key = f.finalize()
         let path = cacheFolder.map { $0 + "/sensitivity-\(key.prefix(32)).json" }
+        let specs = LayerSpec.find(in: graph)
         if let path, let data = FileManager.default.contents(atPath: path), let s = try? JSONDecoder().decode(Sensitivity.self, from: data),
-           s.candidates == candidates.map(\.name), s.metric == metric {
+           s.candidates == candidates.map(\.name), s.metric == metric, s.layers == specs.map(\.name), s.weights == specs.map(\.weights.count),
+           s.noise.count == s.layers.count, s.noise.allSatisfy({ $0.count == candidates.count }), s.bytes.count == s.layers.count {
             log("mixed precision: sensitivities from \(path)")
             return (s, true)
         }
         log("mixed precision: measuring \(candidates.count) candidates per layer on \(feeds.count) calibration batches")
-        let s = try Sensitivity.measure(graph, candidates: candidates, feeds: feeds, metric: metric, threads: threads)
+        let s = try Sensitivity.measure(graph, candidates: candidates, feeds: feeds, metric: metric, ranges: ranges, threads: threads)
         if let path, let folder = cacheFolder {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try AtomicFile.write(try JSONEncoder().encode(s), to: path)

@@ -81,12 +81,18 @@ public enum QwT {
         var blocks = ResidualBlocks.find(in: reference)
         if let custom = settings.blocks {
             let known = Set(reference.nodes.flatMap(\.outputs)).union(reference.inputs.map(\.name))
+            let kernelOutputs = Set(model.graph.nodes.filter(\.isKernelLayer).flatMap(\.outputs))
             blocks = try custom.map { pair in
                 guard pair.count == 2, known.contains(pair[0]), known.contains(pair[1]) else {
                     throw QuantError(file: file, "QwT block \(pair) must be two values of the graph: [input, output]")
                 }
+                // The compensation renames the output's producer, which a quantized layer's node must not be.
+                guard !kernelOutputs.contains(pair[1]) else {
+                    throw QuantError(file: file, "QwT block \(pair): the output is a quantized layer's own output; end the block at a later value")
+                }
                 return ResidualBlock(input: pair[0], output: pair[1])
             }
+            guard Set(blocks.map(\.output)).count == blocks.count else { throw QuantError(file: file, "QwT: two blocks end at the same value") }
         }
         guard !blocks.isEmpty else { throw QuantError(file: file, "QwT: the graph has no residual block to compensate (give the blocks in the suite file)") }
         guard settings.groupChannels >= 1 else { throw QuantError(file: file, "QwT: group channels must be positive") }
@@ -117,6 +123,7 @@ public enum QwT {
                 } catch is Stop {}
                 guard let y else { throw QuantError(file: file, "QwT: block output \(block.output) was not computed in FP32") }
                 if fit == nil { fit = try Fit(x: x.shape, y: y.shape, groupChannels: settings.groupChannels, file: file, block: block) }
+                try fit!.check(x: x.shape, y: y.shape, yq: q.shape, file: file, block: block)
                 let yf = y.floats, qf = q.floats
                 let target = (0..<yf.count).map { yf[$0] - qf[$0] }
                 for v in yf { sumY2 += Double(v) * Double(v) }
@@ -160,6 +167,16 @@ public enum QwT {
             fits = [RidgeFit](repeating: fit, count: groups)
         }
 
+        /// Every sample must have the first one's geometry (the stride and groups were chosen from it).
+        func check(x: [Int], y: [Int], yq: [Int], file: String, block: ResidualBlock) throws {
+            let ok = y == yq && x.count == y.count && (conv ? x[1] == inChannels && y[1] == outChannels && x[0] == y[0]
+                && (stride == 1 ? x[2] == y[2] && x[3] == y[3] : (x[2] - 1) / 2 + 1 == y[2] && (x[3] - 1) / 2 + 1 == y[3])
+                : x.last == inChannels && y.last == outChannels && x.dropLast() == y.dropLast())
+            guard ok else {
+                throw QuantError(file: file, "QwT block \(block.input) -> \(block.output): a calibration sample's shapes \(x) -> \(y) (quantized \(yq)) differ from the first sample's")
+            }
+        }
+
         var form: String { conv ? "conv 1x1, \(groups) group\(groups == 1 ? "" : "s"), stride \(stride)" : "linear \(inChannels)x\(outChannels)" }
 
         mutating func add(x: [Float], xShape: [Int], target t: [Float], tShape: [Int]) throws {
@@ -197,7 +214,7 @@ public enum QwT {
             var weights = [Float](repeating: 0, count: outChannels * ci), bias = [Float](repeating: 0, count: outChannels)
             var residual = 0.0, total = 0.0, squares = 0.0, used = lambda
             for g in 0..<groups {
-                let s = try fits[g].solve(lambda: lambda)
+                let s = try fits[g].solve(lambda: lambda, file: model.graph.file, what: "QwT block \(block.input) -> \(block.output)")
                 used = max(used, s.lambda)
                 // Stored form: fp16 weights, fp32 bias; the statistics are those of the stored form.
                 var beta = s.beta
@@ -211,16 +228,18 @@ public enum QwT {
                     beta[ci * co + m] = Double(b)
                     bias[g * co + m] = b
                 }
-                let st = fits[g].statistics(beta)
+                // Weights beyond fp16's range cannot be stored: statistics of the Float64 fit, and gated below.
+                let st = fits[g].statistics(beta.allSatisfy(\.isFinite) ? beta : s.beta)
                 residual += st.residual; total += st.total; squares += st.sumSquares
             }
-            let r2 = total > 0 ? 1 - residual / total : 0
+            var r2 = total > 0 ? 1 - residual / total : 0
+            if !r2.isFinite { r2 = 0 }
             let gated = !(r2 > 0) || !weights.allSatisfy(\.isFinite)
             let bytes = gated ? 0 : weights.count * 2 + bias.count * 4
             let denominator = max(sumY2, .leastNormalMagnitude)
             if !gated { try insert(block: block, index: index, weights: weights, bias: bias, into: &model) }
             return BlockReport(input: block.input, output: block.output, form: form, r2: r2, errorBefore: squares / denominator,
-                               errorAfter: (gated ? squares : residual) / denominator, gated: gated, lambda: used, bytes: bytes,
+                               errorAfter: (gated || !residual.isFinite ? squares : residual) / denominator, gated: gated, lambda: used, bytes: bytes,
                                rows: fits.first?.rows ?? 0, seconds: seconds)
         }
 

@@ -22,8 +22,9 @@ public struct ResidualBlock: Sendable, Equatable, Codable {
 /// (where the branches split) to the Add, extended through a following activation (Relu, Clip, ...) that
 /// is the Add's only reader. Segments without a quantizable layer (e.g. token + position embeddings) are
 /// not blocks. A segment holding a Softmax (an attention sublayer) is joined with the segment right after
-/// it (its feed-forward sublayer), so a transformer block is one block. Nested or overlapping segments
-/// are dropped.
+/// it (its feed-forward sublayer, also across a post-LN LayerNormalization), so a transformer block is
+/// one block; a block's output moves to the next block's input when only non-layer nodes with one reader
+/// each lie between. Nested or overlapping segments are dropped.
 public enum ResidualBlocks {
     static let activations: Set<String> = ["Relu", "Clip", "LeakyRelu", "HardSwish", "HardSigmoid", "Sigmoid", "Tanh", "Gelu", "Elu", "Selu"]
 
@@ -72,17 +73,33 @@ public enum ResidualBlocks {
             let attention = inside.contains { producer[$0].map { graph.nodes[$0].opType == "Softmax" } ?? false }
             segments.append(Segment(split: split, end: end, layers: layers, attention: attention))
         }
+        // Whether `target` follows `v` through a chain of single-reader, single-output nodes that are not
+        // layers (a post-LN transformer's LayerNormalization between its sublayers).
+        func leadsTo(_ v: String, _ target: String) -> Bool {
+            var v = v
+            for _ in 0..<8 {
+                if v == target { return true }
+                guard let r = readers[v], r.count == 1, graph.nodes[r[0]].outputs.count == 1, !layerOutputs.contains(graph.nodes[r[0]].outputs[0]) else { return false }
+                v = graph.nodes[r[0]].outputs[0]
+            }
+            return v == target
+        }
         var blocks = [ResidualBlock]()
         var k = 0
         while k < segments.count {
             var s = segments[k]
-            if s.attention, k + 1 < segments.count, segments[k + 1].split == s.end {
+            if s.attention, k + 1 < segments.count, leadsTo(s.end, segments[k + 1].split) {
                 s = Segment(split: s.split, end: segments[k + 1].end, layers: s.layers + segments[k + 1].layers, attention: true)
                 k += 1
             }
             k += 1
             if let last = blocks.last, index(s.split) < index(last.output) { continue }  // nested or overlapping
             blocks.append(ResidualBlock(input: s.split, output: s.end, layers: s.layers))
+        }
+        // A block ends where the next begins when only such a chain lies between (post-LN: the block's
+        // output is its LayerNormalization's).
+        for i in blocks.indices.dropLast() where blocks[i].output != blocks[i + 1].input && leadsTo(blocks[i].output, blocks[i + 1].input) {
+            blocks[i].output = blocks[i + 1].input
         }
         return blocks
     }

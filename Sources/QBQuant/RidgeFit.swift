@@ -91,32 +91,34 @@ public struct RidgeFit: Sendable {
     /// Solves `(G + lambda I) B = C` by Cholesky. If the matrix is not numerically positive definite (a
     /// singular Gram at lambda = 0, e.g. inputs that lie in a hyperplane), lambda grows from 1e-12 of the
     /// mean diagonal by factors of 10 until it is, and the solution says so.
-    public func solve(lambda: Double) throws -> Solution {
+    public func solve(lambda: Double, file: String = "", what: String = "QwT") throws -> Solution {
         let k = inputs + 1
-        guard rows > 0 else { throw QuantError(file: "", "QwT: no rows to fit") }
+        guard rows > 0 else { throw QuantError(file: file, "\(what): no rows to fit") }
         let meanDiag = (0..<k).reduce(0.0) { $0 + gram[$1 * k + $1] } / Double(k)
         var lam = lambda, fallback = false
         var step = max(meanDiag, 1e-30) * 1e-12
         for _ in 0..<20 {
             var a = gram
             for i in 0..<k { a[i * k + i] += lam }
-            if let l = RidgeFit.cholesky(a, k) {
+            if let l = RidgeFit.cholesky(a, k, minimumPivot: 1e-12 * Double(k) * max(meanDiag, 1e-300)) {
                 return Solution(beta: RidgeFit.solve(l, k, cross, targets), lambda: lam, fallback: fallback)
             }
             fallback = true
             lam = max(lambda, 0) + step
             step *= 10
         }
-        throw QuantError(file: "", "QwT: the normal equations stay singular (\(k) inputs, \(rows) rows)")
+        throw QuantError(file: file, "\(what): the normal equations stay singular (\(k) inputs, \(rows) rows)")
     }
 
-    /// Lower-triangular L with L L^T = a (row-major k x k), or nil when a pivot is not positive.
-    static func cholesky(_ a: [Double], _ k: Int) -> [Double]? {
+    /// Lower-triangular L with L L^T = a (row-major k x k), or nil when a pivot is not above
+    /// `minimumPivot` (a numerically singular matrix: its solution would be huge weights that cancel, and
+    /// rounding them to fp16 would break the cancellation).
+    static func cholesky(_ a: [Double], _ k: Int, minimumPivot: Double = 0) -> [Double]? {
         var l = [Double](repeating: 0, count: k * k)
         for j in 0..<k {
             var d = a[j * k + j]
             for p in 0..<j { d -= l[j * k + p] * l[j * k + p] }
-            guard d > 0, d.isFinite else { return nil }
+            guard d > minimumPivot, d > 0, d.isFinite else { return nil }
             let root = d.squareRoot()
             l[j * k + j] = root
             for i in (j + 1)..<max(j + 1, k) {

@@ -46,8 +46,10 @@ public struct Sensitivity: Sendable, Codable, Equatable {
 
     /// Scores every layer at every candidate on `feeds` (all other layers FP32), reusing one observation
     /// of the FP32 graph's ranges for every quantization.
-    public static func measure(_ graph: Graph, candidates: [Candidate], feeds: [[String: Value]], metric: Metric = .sqnr, threads: Int = 1,
-                               progress: ((Int, Int) -> Void)? = nil) throws -> Sensitivity {
+    /// `ranges` (from `Quantizer.observe`) are the activation ranges the deployed model will use; nil
+    /// observes them on `feeds`.
+    public static func measure(_ graph: Graph, candidates: [Candidate], feeds: [[String: Value]], metric: Metric = .sqnr, ranges given: [String: RangeObserver]? = nil,
+                               threads: Int = 1, progress: ((Int, Int) -> Void)? = nil) throws -> Sensitivity {
         let start = DispatchTime.now().uptimeNanoseconds
         guard !candidates.isEmpty else { throw QuantError(file: graph.file, "mixed precision needs at least one candidate") }
         guard !feeds.isEmpty else { throw QuantError(file: graph.file, "mixed precision: no calibration samples") }
@@ -58,17 +60,18 @@ public struct Sensitivity: Sendable, Codable, Equatable {
         var reference = [[Float]](), shapes = [String: [Int]]()
         let outputsOfLayers = Set(specs.map(\.output))
         var batch = 1
+        let input = graph.inputs[0].name
         for (i, feed) in feeds.enumerated() {
             reference.append(try fp.run(feed, hook: { name, _, v in
                 if i == 0 && outputsOfLayers.contains(name) { shapes[name] = v.shape }
                 return nil
             })[out]!.floats)
-            if i == 0 { batch = max(feed.values.first?.shape.first ?? 1, 1) }
+            if i == 0 { batch = max(feed[input]?.shape.first ?? 1, 1) }
         }
         var names = Set<String>(), histogram = false
         for spec in specs { names.insert(spec.input); names.insert(spec.output) }
         for c in candidates where c.method.calibration != .max { histogram = true }
-        let ranges = try Quantizer.observe(graph, names: names, feeds: feeds, histogram: histogram, threads: threads)
+        let ranges = try given ?? Quantizer.observe(graph, names: names, feeds: feeds, histogram: histogram, threads: threads)
         var noise = [[Double]](), bytes = [[Int]]()
         let all = Set(specs.map(\.name))
         for (l, spec) in specs.enumerated() {
@@ -86,7 +89,7 @@ public struct Sensitivity: Sendable, Codable, Equatable {
         progress?(specs.count, specs.count)
         let macs = specs.map { s in shapes[s.output].map { s.weights.count * s.columns(outputShape: $0) / batch } ?? 0 }
         return Sensitivity(metric: metric, candidates: candidates.map(\.name), layers: specs.map(\.name), weights: specs.map(\.weights.count), macs: macs,
-                           noise: noise, bytes: bytes, samples: feeds.reduce(0) { $0 + ($1.values.first?.shape.first ?? 1) },
+                           noise: noise, bytes: bytes, samples: feeds.reduce(0) { $0 + ($1[input]?.shape.first ?? 1) },
                            seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 

@@ -71,6 +71,15 @@ struct MixedPrecisionTests {
         let costs = MixedPrecision.costTable(s, bits: bits, budget: .bytes(0))
         #expect(front[0].cost == costs.reduce(0) { $0 + $1.max()! })
         for i in 1..<front.count { #expect(front[i].cost < front[i - 1].cost) }
+        // The flips applied, in order: each changes one layer, and their sensitivities never decrease.
+        var last = -Double.infinity
+        for i in 1..<front.count {
+            let changed = front[i].choice.indices.filter { front[i].choice[$0] != front[i - 1].choice[$0] }
+            #expect(changed.count == 1)
+            let l = changed[0], noise = s.noise[l][front[i].choice[l]]
+            #expect(noise >= last)
+            last = noise
+        }
         // Binary search = the first point within the budget, for every budget between the ends.
         for p in front {
             #expect(MixedPrecision.greedy(front, limit: p.cost) == front.first { $0.cost <= p.cost })

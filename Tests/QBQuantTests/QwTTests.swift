@@ -54,6 +54,35 @@ struct QwTTests {
         }
     }
 
+    /// Each block's error measured by running the compensated graph: ||Y - y||^2 / ||Y||^2 with y the
+    /// compensated block output and Y the FP32 block on the same (compensated upstream) input.
+    static func measuredErrors(_ c: QuantizedModel, reference: Graph, feeds: [[String: Value]]) throws -> [Double] {
+        let qs = try Session(graph: c.graph, options: SessionOptions(optimize: false))
+        let fp = try Session(graph: reference, options: SessionOptions(optimize: false))
+        return try c.blocks.map { b in
+            var error = 0.0, signal = 0.0
+            for feed in feeds {
+                var x: Value? = feed[b.input], y: Value? = nil, ref: Value? = nil
+                _ = try qs.run(feed, hook: { name, _, v in
+                    if name == b.input { x = v }
+                    if name == b.output { y = v }
+                    return nil
+                })
+                _ = try fp.run(feed, hook: { name, _, v in
+                    if name == b.input { return x }
+                    if name == b.output { ref = v }
+                    return nil
+                })
+                let r = ref!.floats, q = y!.floats
+                for i in 0..<r.count {
+                    signal += Double(r[i]) * Double(r[i])
+                    error += (Double(r[i]) - Double(q[i])) * (Double(r[i]) - Double(q[i]))
+                }
+            }
+            return error / signal
+        }
+    }
+
     @Test("a singular normal matrix at lambda = 0 falls back to a small ridge and says so")
     func singularFallback() throws {
         var fit = RidgeFit(inputs: 3, targets: 2)
@@ -91,6 +120,21 @@ struct QwTTests {
         }
     }
 
+    static let minilm = Fixtures.packageRoot.appendingPathComponent("Models/cache/minilm/model.onnx").path
+
+    @Test("post-LN all-MiniLM-L6-v2 (fetched): one block per transformer layer, each ending at its last LayerNormalization",
+          .enabled(if: FileManager.default.fileExists(atPath: minilm), "Models/cache/minilm is absent: run python3 scripts/fetch_pretrained.py"))
+    func postLN() throws {
+        let g = try Session(modelPath: Self.minilm).graph
+        let blocks = ResidualBlocks.find(in: g)
+        #expect(blocks.count == 6, "\(blocks.map(\.output))")
+        var producer = [String: Node]()
+        for n in g.nodes { for o in n.outputs { producer[o] = n } }
+        for (a, b) in zip(blocks, blocks.dropFirst()) { #expect(a.output == b.input) }
+        #expect(blocks.allSatisfy { producer[$0.output]?.opType == "LayerNormalization" || producer[$0.output]?.opType == "Add" })
+        #expect(blocks.dropLast().allSatisfy { producer[$0.output]?.opType == "LayerNormalization" })
+    }
+
     @Test("QwT over W4A4 on fmnist-resnet: every block fitted, error reduced, outputs closer to FP32, file round trip bit-identical")
     func resnetW4A4() throws {
         let (session, feeds) = try ModelQuantizationTests.prepared("fmnist-resnet")
@@ -112,6 +156,10 @@ struct QwTTests {
             after += ModelQuantizationTests.nmse(y, try comp.run(feed)[out]!.floats)
         }
         #expect(after < before, "logit NMSE \(before) -> \(after)")
+        // The inserted compensation computes what was fitted (weight layout, stride, groups, fp16).
+        for (b, measured) in zip(c.blocks, try Self.measuredErrors(c, reference: session.graph, feeds: feeds)) {
+            #expect(abs(measured - b.errorAfter) <= 2e-3 * b.errorAfter, "\(b.output): measured \(measured), fitted \(b.errorAfter)")
+        }
         // The file holds the compensation as fp16 weights and loads back bit-identical.
         let bytes = try ModelFile.encode(c, method: "w4a4+qwt")
         let plain = try ModelFile.encode(q, method: "w4a4")
@@ -138,6 +186,10 @@ struct QwTTests {
         #expect(throws: QuantError.self) {
             try QwT.compensate(q, reference: session.graph, feeds: feeds, settings: QwTSettings(blocks: [["nope", "/layers/layers.1/Relu_1_output_0"]]))
         }
+        // A block may not end at a quantized layer's own output (its node is the kernel's).
+        #expect(throws: QuantError.self) {
+            try QwT.compensate(q, reference: session.graph, feeds: feeds, settings: QwTSettings(blocks: [["/layers/layers.0/Relu_1_output_0", "/layers/layers.1/c2/Conv_output_0"]]))
+        }
     }
 
     @Test("QwT over a transformer (token blocks, linear form, lambda 0) reduces each block's error")
@@ -150,6 +202,9 @@ struct QwTTests {
         #expect(!c.blocks.isEmpty)
         for b in c.blocks {
             #expect(b.form.hasPrefix("linear") && b.r2 > 0 && b.errorAfter < b.errorBefore, "\(b)")
+        }
+        for (b, measured) in zip(c.blocks, try Self.measuredErrors(c, reference: session.graph, feeds: feeds)) {
+            #expect(abs(measured - b.errorAfter) <= 2e-3 * b.errorAfter, "\(b.output): measured \(measured), fitted \(b.errorAfter)")
         }
     }
 }
