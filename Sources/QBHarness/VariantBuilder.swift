@@ -92,8 +92,7 @@ public struct VariantBuilder {
         }
         // One observation of the ranges on the whole calibration set: the sensitivities, the front and the
         // deployed model all quantize with them.
-        let ranges = try Quantizer.observe(graph, names: Set(LayerSpec.find(in: graph).flatMap { [$0.input, $0.output] }), feeds: calibration,
-                                           histogram: cands.contains { !isMax($0.method) }, threads: threads)
+        let ranges = try Quantizer.observeLayers(graph, feeds: calibration, methods: cands.map(\.method), threads: threads)
         let (sens, cached) = try sensitivity(graph, candidates: cands, feeds: feeds, calibration: calibration, ranges: ranges, metric: mixed.metric,
                                              modelFile: modelFile)
         let bits = cands.map(\.bits)
@@ -138,14 +137,6 @@ public struct VariantBuilder {
         log(String(format: "mixed precision: %@, greedy cost %.3f (predicted %.3g), optimum %.3g; %d layers", mixed.budget.description, chosen.cost, chosen.predicted,
                    optimum?.point.predicted ?? .nan, sens.layers.count))
         return Built(model: q, mixed: report)
-    }
-
-    func isMax(_ m: QuantMethod) -> Bool {
-        switch m {
-        case .int8(let s): return s.calibration == .max
-        case .ternary(let s): return s.calibration == .max
-        case .shift(let s): return s.calibration == .max
-        }
     }
 
     /// The sensitivities, from the cache when the model, the samples, the candidates and the metric are the

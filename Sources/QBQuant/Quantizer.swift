@@ -177,6 +177,13 @@ public enum Quantizer {
         return QuantizedModel(graph: g, layers: layers, calibrationSeconds: seconds, payloads: payloads)
     }
 
+    /// The ranges of every quantizable layer's input and output on the FP32 graph, with the histograms
+    /// `methods` need: one observation that quantizations with any of them (any layer subset) can share.
+    public static func observeLayers(_ graph: Graph, feeds: [[String: Value]], methods: [QuantMethod], threads: Int) throws -> [String: RangeObserver] {
+        let names = Set(LayerSpec.find(in: graph).flatMap { [$0.input, $0.output] })
+        return try observe(graph, names: names, feeds: feeds, histogram: methods.contains { $0.calibration != .max }, threads: threads)
+    }
+
     /// Runs the FP32 graph on the calibration feeds and collects the ranges of `names` (two passes when a
     /// histogram is needed). Graph inputs are observed from the feeds.
     public static func observe(_ graph: Graph, names: Set<String>, feeds: [[String: Value]], histogram: Bool, threads: Int) throws -> [String: RangeObserver] {

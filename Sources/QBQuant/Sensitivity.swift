@@ -68,10 +68,7 @@ public struct Sensitivity: Sendable, Codable, Equatable {
             })[out]!.floats)
             if i == 0 { batch = max(feed[input]?.shape.first ?? 1, 1) }
         }
-        var names = Set<String>(), histogram = false
-        for spec in specs { names.insert(spec.input); names.insert(spec.output) }
-        for c in candidates where c.method.calibration != .max { histogram = true }
-        let ranges = try given ?? Quantizer.observe(graph, names: names, feeds: feeds, histogram: histogram, threads: threads)
+        let ranges = try given ?? Quantizer.observeLayers(graph, feeds: feeds, methods: candidates.map(\.method), threads: threads)
         var noise = [[Double]](), bytes = [[Int]]()
         let all = Set(specs.map(\.name))
         for (l, spec) in specs.enumerated() {
