@@ -567,3 +567,30 @@ int qb_igemm_vnni(int M, int N, int ld, const int8_t *wp, const int32_t *sums, c
     return 0;
 #endif
 }
+
+// ---- Depthwise int8 convolution (one input channel per output channel) ---------------------------
+
+void qb_dwconv_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const int16_t *w, int ldw, int32_t *acc) {
+    int cols = g.oh * g.ow;
+    for (int c = 0; c < channels; c++) {
+        const int16_t *xc = x + (ptrdiff_t)c * ih * iw;
+        const int16_t *wc = w + (ptrdiff_t)c * ldw;
+        int32_t *ac = acc + (ptrdiff_t)c * cols;
+        for (int oy = 0; oy < g.oh; oy++) {
+            for (int ox = 0; ox < g.ow; ox++) {
+                int32_t s = 0;
+                for (int i = 0; i < g.kh; i++) {
+                    int y = oy * g.sh - g.pt + i * g.dh;
+                    if (y < 0 || y >= ih) continue;
+                    const int16_t *row = xc + (ptrdiff_t)y * iw;
+                    for (int j = 0; j < g.kw; j++) {
+                        int xx = ox * g.sw - g.pl + j * g.dw;
+                        if (xx < 0 || xx >= iw) continue;
+                        s += (int32_t)wc[i * g.kw + j] * row[xx];
+                    }
+                }
+                ac[oy * g.ow + ox] = s;
+            }
+        }
+    }
+}

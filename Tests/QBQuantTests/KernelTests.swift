@@ -65,6 +65,31 @@ struct KernelTests {
         #expect(qb_igemm_vnni(1, 1, 16, [Int8](repeating: 1, count: 64 * 32), [16], [Int16](repeating: 0, count: 16), 0, &c) == 0 && c == [5])
     }
 
+    @Test("the direct depthwise int8 convolution equals the im2row path channel by channel, on odd geometries")
+    func depthwise() {
+        for (c, h, w, k, s, p, d) in [(1, 5, 7, 3, 1, 1, 1), (3, 9, 6, 3, 2, 1, 1), (2, 8, 8, 2, 3, 1, 2), (5, 4, 11, 1, 1, 0, 1), (4, 7, 7, 5, 2, 2, 1)] {
+            let oh = (h + 2 * p - (k - 1) * d - 1) / s + 1, ow = (w + 2 * p - (k - 1) * d - 1) / s + 1
+            let geo = qb_conv_geo(kh: Int32(k), kw: Int32(k), sh: Int32(s), sw: Int32(s), dh: Int32(d), dw: Int32(d), pt: Int32(p), pl: Int32(p),
+                                  oh: Int32(oh), ow: Int32(ow))
+            let x = Self.ints(c * h * w, seed: UInt64(c * h + 3), lo: -255, hi: 255)
+            let taps = k * k, ld = (taps + 15) / 16 * 16, cols = oh * ow
+            var wts = [Int16](repeating: 0, count: c * ld)
+            let wv = Self.ints(c * taps, seed: UInt64(c + 11), lo: -127, hi: 127)
+            for ch in 0..<c { for t in 0..<taps { wts[ch * ld + t] = wv[ch * taps + t] } }
+            var direct = [Int32](repeating: 7, count: c * cols)
+            qb_dwconv_i16(x, Int32(c), Int32(h), Int32(w), geo, wts, Int32(ld), &direct)
+            for ch in 0..<c {
+                var rows = [Int16](repeating: 1, count: cols * ld)
+                Array(x[(ch * h * w)..<((ch + 1) * h * w)]).withUnsafeBufferPointer { xp in
+                    qb_im2row_i16(xp.baseAddress!, 1, Int32(h), Int32(w), geo, &rows, ld)
+                }
+                var viaRows = [Int32](repeating: 0, count: cols)
+                qb_igemm_i16(1, Int32(cols), Int32(ld), Array(wts[(ch * ld)..<((ch + 1) * ld)]), rows, &viaRows)
+                #expect(Array(direct[(ch * cols)..<((ch + 1) * cols)]) == viaRows, "c=\(c) h=\(h) w=\(w) k=\(k) s=\(s) p=\(p) d=\(d) channel \(ch)")
+            }
+        }
+    }
+
     @Test("input quantization in C equals the Swift formula; im2row equals im2col transposed, on odd geometries")
     func quantizeAndIm2row() {
         let q = AffineQuant(scale: 0.25, zeroPoint: 37, bits: 8)

@@ -74,6 +74,10 @@ void qb_igemm_i16(int M, int N, int ld, const int16_t *w, const int16_t *p, int3
 int qb_kernels_have_vnni(void);
 /// The row stride of the VNNI kernel's int8 weights: depth rounded up to 64.
 int qb_vnni_ld(int depth);
+/// Depthwise int8 convolution on centered codes: acc[c][p] = sum over the window of w[c][i * kw + j] times
+/// x[c][y][x] (padding reads 0, the centered code of 0.0), for `channels` planes (ih x iw); w rows of
+/// stride ldw. Exact int32 sums, the same as the im2row path's.
+void qb_dwconv_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const int16_t *w, int ldw, int32_t *acc);
 /// Bytes of the VNNI kernel's packed weights for M rows of stride ld.
 size_t qb_vnni_packed_size(int M, int ld);
 /// Packs M weight rows (int16 holding int8 values, stride ld) for qb_igemm_vnni: blocks of 16 rows, 4
