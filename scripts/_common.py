@@ -1,7 +1,6 @@
 """Small helpers shared by the QuantBench data/fixture scripts (hashing, versions, wheels).
 
-Not a script: imported by prepare_datasets.py, make_calibration_set.py, make_image_fixtures.py and
-make_tokenizer_expectations.py.
+Not a script: imported by the data, fixture and benchmark scripts.
 """
 
 from __future__ import annotations
@@ -70,9 +69,13 @@ def dpkg_version(package: str) -> str:
 
 
 def write_text(path: Path, text: str) -> None:
+    """Writes atomically: a temporary file beside `path`, then a rename."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
         f.write(text)
+    os.replace(tmp, path)
 
 
 def write_json(path: Path, obj, indent: int | None = 2) -> None:
@@ -83,6 +86,12 @@ def write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f:
         f.write(data)
+
+
+def write_report(prefix: str, markdown: str, data) -> None:
+    """A benchmark's `<prefix>.md` and `<prefix>.json`, each written atomically."""
+    write_text(Path(prefix + ".md"), markdown)
+    write_text(Path(prefix + ".json"), json.dumps(data, indent=1))
 
 
 def rel(path: Path) -> str:

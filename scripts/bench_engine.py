@@ -13,11 +13,15 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import time
 
 import numpy as np
 import onnxruntime as ort
 from threadpoolctl import threadpool_limits
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import write_report  # noqa: E402
 
 BIN = ".build/release/quantbench"
 FIX = "Tests/Fixtures/onnx"
@@ -122,13 +126,7 @@ def main():
             q, o = med(v["quantbench"]), med(v["onnxruntime"])
             lines.append(f"| {m} | {t} | {q:.2f} | {o:.2f} | {q / o:.2f}x |")
     text = "\n".join(lines) + "\n"
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out + ".md.tmp", "w") as f:
-        f.write(text)
-    os.replace(args.out + ".md.tmp", args.out + ".md")
-    with open(args.out + ".json.tmp", "w") as f:
-        json.dump({"gemm": gemm, "models": models, "load": load}, f, indent=1)
-    os.replace(args.out + ".json.tmp", args.out + ".json")
+    write_report(args.out, text, {"gemm": gemm, "models": models, "load": load})
     print(text)
 
 

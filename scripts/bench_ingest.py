@@ -20,9 +20,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import write_text  # noqa: E402
 
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32).reshape(3, 1, 1)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32).reshape(3, 1, 1)
@@ -109,9 +113,7 @@ def main():
              "| threads | QuantBench img/s | Pillow img/s | ratio |", "| --- | --- | --- | --- |"]
     for t, r in results.items():
         lines.append(f"| {t} | {r['quantbench']:.1f} | {r['pillow']:.1f} | {r['ratio']:.2f}x |")
-    with open(args.out + ".md.tmp", "w") as f:
-        f.write("\n".join(lines) + "\n")
-    os.replace(args.out + ".md.tmp", args.out + ".md")
+    write_text(Path(args.out + ".md"), "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

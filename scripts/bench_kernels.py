@@ -15,12 +15,16 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import time
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import write_report  # noqa: E402
 
 BIN = ".build/release/quantbench"
 MODELS = ["Models/fmnist-resnet", "Models/fmnist-mobilenet"]
@@ -118,13 +122,7 @@ def main():
                      f"{g['ort-fp32']:.1f} | {g['ort-MatMulInteger']:.1f} | {g['ort-QLinearMatMul']:.1f} | "
                      + " | ".join(f"{x:.2f}x" for x in ratios) + " |")
     text = "\n".join(lines) + "\n"
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out + ".md.tmp", "w") as f:
-        f.write(text)
-    os.replace(args.out + ".md.tmp", args.out + ".md")
-    with open(args.out + ".json.tmp", "w") as f:
-        json.dump({"summary": summary, "load": load}, f, indent=1)
-    os.replace(args.out + ".json.tmp", args.out + ".json")
+    write_report(args.out, text, {"summary": summary, "load": load})
     print(text)
 
 

@@ -60,12 +60,10 @@ Datasets/fashion-mnist-calib-512 (scripts/make_calibration_set.py). Run from any
 
 from __future__ import annotations
 
-import gzip
 import itertools
 import json
 import math
 import platform
-import struct
 import sys
 import warnings
 from fractions import Fraction
@@ -77,12 +75,13 @@ import onnxruntime as ort
 import scipy
 import scipy.special
 import sklearn
-from onnx import numpy_helper, shape_inference
+from onnx import numpy_helper
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, rel, sha256_file, write_text  # noqa: E402
+from _onnx_ref import activations, idx_images  # noqa: E402
 
 MODEL = REPO / "Models" / "fmnist-resnet" / "model.onnx"
 CALIB_IMAGES = REPO / "Datasets" / "fashion-mnist-calib-512" / "images-idx3-ubyte.gz"
@@ -181,27 +180,7 @@ def fp16(v: float) -> float:
 # ---------------------------------------------------------------- inputs
 
 def load_images() -> np.ndarray:
-    raw = gzip.decompress(CALIB_IMAGES.read_bytes())
-    magic, n, h, w = struct.unpack(">IIII", raw[:16])
-    assert magic == 0x00000803 and (h, w) == (28, 28) and n >= N_IMAGES, (magic, n, h, w)
-    pixels = np.frombuffer(raw, np.uint8, count=n * h * w, offset=16).reshape(n, 1, h, w)
-    return (pixels[:N_IMAGES].astype(np.float32) / np.float32(255)).astype(np.float32)
-
-
-def activations(model: onnx.ModelProto, names: list[str], x: np.ndarray) -> list[np.ndarray]:
-    """Runs the model with `names` added as graph outputs (types and shapes from shape inference)."""
-    m = onnx.ModelProto()
-    m.CopyFrom(model)
-    inferred = shape_inference.infer_shapes(m)
-    info = {v.name: v for v in inferred.graph.value_info}
-    for name in names:
-        m.graph.output.append(info[name])
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    so.intra_op_num_threads = 1
-    so.inter_op_num_threads = 1
-    sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
-    return sess.run(names, {"input": x})
+    return (idx_images(CALIB_IMAGES, N_IMAGES).astype(np.float32) / np.float32(255)).astype(np.float32)
 
 
 def producer(model: onnx.ModelProto, tensor: str) -> onnx.NodeProto:

@@ -49,11 +49,9 @@ Datasets/fashion-mnist-calib-512 (scripts/make_calibration_set.py). Run from any
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import math
 import platform
-import struct
 import sys
 from pathlib import Path
 
@@ -62,10 +60,10 @@ import onnx
 import onnxruntime as ort
 import scipy
 import scipy.linalg
-from onnx import shape_inference
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, rel, sha256_file, write_text  # noqa: E402
+from _onnx_ref import activations, idx_images  # noqa: E402
 
 MODEL = REPO / "Models" / "fmnist-resnet" / "model.onnx"
 CALIB_IMAGES = REPO / "Datasets" / "fashion-mnist-calib-512" / "images-idx3-ubyte.gz"
@@ -85,32 +83,12 @@ CASES = (
 
 def load_images(n_images: int) -> np.ndarray:
     """The first n_images calibration images, preprocessed as the `fmnist` preset: v * Float(1/255)."""
-    raw = gzip.decompress(CALIB_IMAGES.read_bytes())
-    magic, n, h, w = struct.unpack(">IIII", raw[:16])
-    assert magic == 0x00000803 and (h, w) == (28, 28) and n >= n_images, (magic, n, h, w)
-    pixels = np.frombuffer(raw, np.uint8, count=n * h * w, offset=16).reshape(n, 1, h, w)
+    pixels = idx_images(CALIB_IMAGES, n_images)
     mul = np.float32(1.0 / 255.0) / np.float32(1.0)  # scale / std
     add = -np.float32(0.0) / np.float32(1.0)  # -mean / std
-    x = pixels[:n_images].astype(np.float32) * mul + add
+    x = pixels.astype(np.float32) * mul + add
     assert x.dtype == np.float32
     return np.ascontiguousarray(x)
-
-
-def activations(model: onnx.ModelProto, names: list[str], x: np.ndarray) -> list[np.ndarray]:
-    """Runs the model with `names` added as graph outputs (types and shapes from shape inference)."""
-    m = onnx.ModelProto()
-    m.CopyFrom(model)
-    inferred = shape_inference.infer_shapes(m)
-    info = {v.name: v for v in inferred.graph.value_info}
-    for name in names:
-        m.graph.output.append(info[name])
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    so.intra_op_num_threads = 1
-    so.inter_op_num_threads = 1
-    sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
-    (input_name,) = [i.name for i in m.graph.input]
-    return sess.run(names, {input_name: x})
 
 
 # ---------------------------------------------------------------- ridge fit
