@@ -76,33 +76,34 @@ struct Int8Kernel: IntegerKernel {
                 qb_igemm_i16(Int32(m), Int32(cols), Int32(ld), w.baseAddress! + r.lowerBound * ld, patches, acc)
             }
         }
-        bias.withUnsafeBufferPointer { b in m0.withUnsafeBufferPointer { m0p in
-            leftShift.withUnsafeBufferPointer { l in rightShift.withUnsafeBufferPointer { rsh in
-                let o = r.lowerBound
-                qb_requantize(Int32(m), Int32(cols), acc, b.baseAddress! + o, m0p.baseAddress! + o, l.baseAddress! + o, rsh.baseAddress! + o,
-                              Int32(output.zeroPoint), Int32(qmin), Int32(qmax), output.scale, out, rs, cs)
-            } }
-        } }
+        requantize(rows: r, acc: acc, cols: cols, out: out, rs: rs, cs: cs)
         let macs = Int64(m) * Int64(cols) * Int64(depth)
         return OpCounts(macs: macs, multiplies: macs)
     }
 
+    /// The epilogue of rows `r`: int32 sums `acc` [rows][cols] plus bias, requantized to the output codes,
+    /// dequantized into `out` (element (i, j) at `i * rs + j * cs`).
+    private func requantize(rows r: Range<Int>, acc: UnsafePointer<Int32>, cols: Int, out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) {
+        bias.withUnsafeBufferPointer { b in m0.withUnsafeBufferPointer { m0p in
+            leftShift.withUnsafeBufferPointer { l in rightShift.withUnsafeBufferPointer { rsh in
+                let o = r.lowerBound
+                qb_requantize(Int32(r.count), Int32(cols), acc, b.baseAddress! + o, m0p.baseAddress! + o, l.baseAddress! + o, rsh.baseAddress! + o,
+                              Int32(output.zeroPoint), Int32(qmin), Int32(qmax), output.scale, out, rs, cs)
+            } }
+        } }
+    }
+
+    var hasDepthwise: Bool { true }
+
     func depthwise(rows r: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
-                   out: UnsafeMutablePointer<Float>) -> OpCounts? {
+                   out: UnsafeMutablePointer<Float>) -> OpCounts {
         let cols = Int(geo.oh) * Int(geo.ow), m = r.count
-        guard depth == Int(geo.kh) * Int(geo.kw) else { return nil }
         let acc = UnsafeMutablePointer<Int32>.allocate(capacity: max(m * cols, 1))
         defer { acc.deallocate() }
         weights.withUnsafeBufferPointer { w in
             qb_dwconv_i16(codes, Int32(m), Int32(ih), Int32(iw), geo, w.baseAddress! + r.lowerBound * ld, Int32(ld), acc)
         }
-        bias.withUnsafeBufferPointer { b in m0.withUnsafeBufferPointer { m0p in
-            leftShift.withUnsafeBufferPointer { l in rightShift.withUnsafeBufferPointer { rsh in
-                let o = r.lowerBound
-                qb_requantize(Int32(m), Int32(cols), acc, b.baseAddress! + o, m0p.baseAddress! + o, l.baseAddress! + o, rsh.baseAddress! + o,
-                              Int32(output.zeroPoint), Int32(qmin), Int32(qmax), output.scale, out, cols, 1)
-            } }
-        } }
+        requantize(rows: r, acc: acc, cols: cols, out: out, rs: cols, cs: 1)
         let macs = Int64(m) * Int64(cols) * Int64(depth)
         return OpCounts(macs: macs, multiplies: macs)
     }

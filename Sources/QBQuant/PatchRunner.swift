@@ -38,15 +38,18 @@ protocol IntegerKernel: Sendable {
     var layout: PatchLayout { get }
     func compute(rows: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
                  out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts
-    /// A depthwise convolution computed directly on the input planes (channel i of `rows` reads plane i
-    /// at `codes`, writes `out` plane i), or nil when the kernel has no such path (then patches are used).
+    /// Whether `depthwise` computes depthwise convolutions straight from the input planes.
+    var hasDepthwise: Bool { get }
+    /// A depthwise convolution on the input planes: channel i of `rows` reads plane i at `codes` and
+    /// writes plane i of `out`.
     func depthwise(rows: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
-                   out: UnsafeMutablePointer<Float>) -> OpCounts?
+                   out: UnsafeMutablePointer<Float>) -> OpCounts
 }
 
 extension IntegerKernel {
+    var hasDepthwise: Bool { false }
     func depthwise(rows: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
-                   out: UnsafeMutablePointer<Float>) -> OpCounts? { nil }
+                   out: UnsafeMutablePointer<Float>) -> OpCounts { preconditionFailure("the kernel has no depthwise path") }
 }
 
 /// Runs an integer kernel over a layer's input: unfolds the centered codes into patches per batch item
@@ -84,8 +87,7 @@ enum PatchRunner {
             var out = [Float](repeating: 0, count: n * spec.rows * cols)
             // Depthwise (one input and one output channel per group): straight on the planes, channels
             // split among threads (each channel computed the same way whatever the split).
-            if cg == 1 && mg == 1 {
-                var direct = true
+            if cg == 1 && mg == 1 && kernel.hasDepthwise && k == w.kh * w.kw {
                 let parts = max(1, min(threads, (c * cols * k) >> 16, c))
                 let slots = ResultSlots(n * parts)
                 codes.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
@@ -94,18 +96,12 @@ enum PatchRunner {
                         Parallel.forEach(count: parts, workers: parts) { i in
                             let lo = c * i / parts, hi = c * (i + 1) / parts
                             guard lo < hi else { return }
-                            if let r = kernel.depthwise(rows: lo..<hi, codes: xs.pointer + (b * c + lo) * ih * iw, ih: ih, iw: iw, geo: geo, inputScale: inputScale,
-                                                        out: os.base + (b * spec.rows + lo) * cols) {
-                                slots.set(b * parts + i, r)
-                            } else {
-                                slots.set(b * parts + i, OpCounts(macs: -1))
-                            }
+                            slots.set(b * parts + i, kernel.depthwise(rows: lo..<hi, codes: xs.pointer + (b * c + lo) * ih * iw, ih: ih, iw: iw, geo: geo,
+                                                                      inputScale: inputScale, out: os.base + (b * spec.rows + lo) * cols))
                         }
                     }
                 } }
-                let results = slots.values
-                if results.contains(where: { $0.macs < 0 }) { direct = false }
-                if direct { return (Value(shape: [n, spec.rows] + w.outSize, floats: out), results.reduce(OpCounts(), +)) }
+                return (Value(shape: [n, spec.rows] + w.outSize, floats: out), slots.values.reduce(OpCounts(), +))
             }
             var pt = [Int16](), pc = [Int16]()
             if kernel.layout == .kMajor { pt = [Int16](repeating: 0, count: k * cols) }
