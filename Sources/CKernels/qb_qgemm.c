@@ -11,6 +11,14 @@
 #define QB_X86 1
 #endif
 
+#ifdef QB_X86
+static int have_avx512f(void) {
+    if (qb_kernels_have_avx2() == 0) return 0;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+}
+#endif
+
 void qb_im2col_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, int16_t *col, ptrdiff_t ldc) {
     for (int c = 0; c < channels; c++) {
         const int16_t *plane = x + (ptrdiff_t)c * ih * iw;
@@ -53,9 +61,36 @@ void qb_im2row_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g
     }
 }
 
+#ifdef QB_X86
+// The same as the scalar loop, 16 at a time: the IEEE quotient, round half away from zero from the exact
+// fraction v - trunc(v), NaN -> 0, clamp. Bit-identical (tested against the Swift formula).
+__attribute__((target("avx512f,avx512bw")))
+static ptrdiff_t quantize_i16_avx512(const float *x, ptrdiff_t n, float scale, float lo, float hi, int16_t *out) {
+    const __m512 vs = _mm512_set1_ps(scale), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi), half = _mm512_set1_ps(0.5f);
+    const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+    const __m512i sign = _mm512_set1_epi32((int)0x80000000u), magnitude = _mm512_set1_epi32(0x7fffffff);
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_div_ps(_mm512_loadu_ps(x + i), vs);
+        __m512 r = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        __m512 frac = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(_mm512_sub_ps(v, r)), magnitude));
+        __m512 step = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(one), _mm512_and_si512(_mm512_castps_si512(v), sign)));
+        r = _mm512_mask_add_ps(r, _mm512_cmp_ps_mask(frac, half, _CMP_GE_OQ), r, step);
+        r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), zero);
+        r = _mm512_min_ps(_mm512_max_ps(r, vlo), vhi);
+        _mm256_storeu_si256((__m256i *)(out + i), _mm512_cvtepi32_epi16(_mm512_cvtps_epi32(r)));
+    }
+    return i;
+}
+#endif
+
 void qb_quantize_i16(const float *x, ptrdiff_t n, float scale, int zp, int qmax, int16_t *out) {
     const float lo = (float)(-zp), hi = (float)(qmax - zp);
-    for (ptrdiff_t i = 0; i < n; i++) {
+    ptrdiff_t i = 0;
+#ifdef QB_X86
+    if (have_avx512f()) i = quantize_i16_avx512(x, n, scale, lo, hi, out);
+#endif
+    for (; i < n; i++) {
         float v = roundf(x[i] / scale);
         if (v != v) v = 0.0f;
         v = v < lo ? lo : (v > hi ? hi : v);
@@ -189,11 +224,6 @@ static void requantize_row_scalar(int N, const int32_t *acc, int32_t b, int32_t 
 }
 
 #ifdef QB_X86
-static int have_avx512f(void) {
-    if (qb_kernels_have_avx2() == 0) return 0;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
-}
 
 // The same arithmetic as requantize_row_scalar, 8 elements at a time in int64 lanes (AVX-512F):
 // saturating bias add and left shift, SaturatingRoundingDoublingHighMul (m0 != INT32_MIN, checked by the
@@ -386,186 +416,6 @@ void qb_shift_gemm(int M, int N, const int32_t *row_start, const int32_t *idx, c
     }
 #endif
     shift_portable(M, N, row_start, idx, code, unit, mu0, mu1, pt, ldp, sx, bias, lo, hi, out, rs, cs, shifts);
-}
-
-// ---- int8 GEMM with AVX-512 VNNI (u8 x s8, exact int32 accumulation) ---------------------------
-//
-// vpdpbusd multiplies 4 unsigned bytes by 4 signed bytes and adds the 4 products to an int32 lane,
-// without the int16 saturation of vpmaddubsw. The centered codes p = q - Z are turned back into the
-// unsigned codes q = p + Z (in [0, 255]) while packing, and Z * sum_k w[k] is subtracted at the end:
-// sum_k w (q - Z) = sum_k w q - Z sum_k w, every term exact in int32 (the caller bounds ld * 127 * 255).
-
-int qb_kernels_have_vnni(void) {
-#ifdef QB_X86
-    if (qb_kernels_have_avx2() == 0) return 0;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
-#else
-    return 0;
-#endif
-}
-
-int qb_vnni_ld(int depth) { return (depth + 63) / 64 * 64; }
-
-// Packs rows [0, M) of the int16 weights (stride ld, values in [-128, 127]) into blocks of 16 rows:
-// wp[((b * K4 + k4) * 16 + r) * 4 + t] = w[b * 16 + r][k4 * 4 + t], zero-padded to MB blocks (even) and
-// K4 * 4 = ld8 columns; sums[i] = sum_k w[i][k].
-size_t qb_vnni_packed_size(int M, int ld) { return (size_t)((M + 15) / 16) * 16 * (size_t)qb_vnni_ld(ld); }
-
-void qb_vnni_pack(int M, int ld, const int16_t *w, int8_t *wp, int32_t *sums) {
-    int ld8 = qb_vnni_ld(ld), MB = (M + 15) / 16;
-    int K4 = ld8 / 4;
-    memset(wp, 0, (size_t)MB * 16 * (size_t)ld8);
-    for (int i = 0; i < M; i++) {
-        const int16_t *row = w + (ptrdiff_t)i * ld;
-        int b = i / 16, r = i % 16;
-        int32_t s = 0;
-        for (int k = 0; k < ld; k++) {
-            wp[(((ptrdiff_t)b * K4 + k / 4) * 16 + r) * 4 + k % 4] = (int8_t)row[k];
-            s += row[k];
-        }
-        sums[i] = s;
-    }
-}
-
-#ifdef QB_X86
-// One 16-row block (the last of an odd count) x 24 columns per tile, 24 accumulators.
-__attribute__((target("avx512f,avx512bw,avx512vnni")))
-static void igemm_vnni_block(int rows, int n, int ld8, const int8_t *w0, const uint8_t *q, int32_t *o, ptrdiff_t ldo) {
-    int K4 = ld8 / 4;
-    if (rows > 16) rows = 16;
-    int j = 0;
-    for (; j + 24 <= n; j += 24) {
-#define QB_Z(c) __m512i c_##c = _mm512_setzero_si512();
-        QB_Z(0) QB_Z(1) QB_Z(2) QB_Z(3) QB_Z(4) QB_Z(5) QB_Z(6) QB_Z(7) QB_Z(8) QB_Z(9) QB_Z(10) QB_Z(11)
-        QB_Z(12) QB_Z(13) QB_Z(14) QB_Z(15) QB_Z(16) QB_Z(17) QB_Z(18) QB_Z(19) QB_Z(20) QB_Z(21) QB_Z(22) QB_Z(23)
-#undef QB_Z
-        const uint8_t *qj = q + (ptrdiff_t)j * ld8;
-        for (int k = 0; k < K4; k++) {
-            __m512i a0 = _mm512_loadu_si512(w0 + (ptrdiff_t)k * 64);
-            const uint8_t *qk = qj + k * 4;
-#define QB_S(c) { int32_t v; memcpy(&v, qk + (ptrdiff_t)(c) * ld8, 4); c_##c = _mm512_dpbusd_epi32(c_##c, _mm512_set1_epi32(v), a0); }
-            QB_S(0) QB_S(1) QB_S(2) QB_S(3) QB_S(4) QB_S(5) QB_S(6) QB_S(7) QB_S(8) QB_S(9) QB_S(10) QB_S(11)
-            QB_S(12) QB_S(13) QB_S(14) QB_S(15) QB_S(16) QB_S(17) QB_S(18) QB_S(19) QB_S(20) QB_S(21) QB_S(22) QB_S(23)
-#undef QB_S
-        }
-        int32_t t[16];
-#define QB_O(c) { _mm512_storeu_si512(t, c_##c); for (int r = 0; r < rows; r++) o[(ptrdiff_t)r * ldo + j + (c)] = t[r]; }
-        QB_O(0) QB_O(1) QB_O(2) QB_O(3) QB_O(4) QB_O(5) QB_O(6) QB_O(7) QB_O(8) QB_O(9) QB_O(10) QB_O(11)
-        QB_O(12) QB_O(13) QB_O(14) QB_O(15) QB_O(16) QB_O(17) QB_O(18) QB_O(19) QB_O(20) QB_O(21) QB_O(22) QB_O(23)
-#undef QB_O
-    }
-    for (; j < n; j++) {
-        __m512i c = _mm512_setzero_si512();
-        const uint8_t *qj = q + (ptrdiff_t)j * ld8;
-        for (int k = 0; k < K4; k++) {
-            int32_t v;
-            memcpy(&v, qj + k * 4, 4);
-            c = _mm512_dpbusd_epi32(c, _mm512_set1_epi32(v), _mm512_loadu_si512(w0 + (ptrdiff_t)k * 64));
-        }
-        int32_t t[16];
-        _mm512_storeu_si512(t, c);
-        for (int r = 0; r < rows; r++) o[(ptrdiff_t)r * ldo + j] = t[r];
-    }
-}
-
-// 32 rows (two 16-row blocks in the lanes) x 12 columns per tile: each step broadcasts 4 unsigned bytes
-// of a column and multiplies them with 16 rows x 4 signed bytes (vpdpbusd), 24 int32 accumulators.
-__attribute__((target("avx512f,avx512bw,avx512vnni")))
-static void igemm_vnni(int M, int MB, int n, int ld8, const int8_t *wp, const uint8_t *q, int32_t *out, ptrdiff_t ldo) {
-    int K4 = ld8 / 4;
-    for (int b = 0; b < MB; b += 2) {
-        if (b + 1 == MB) { igemm_vnni_block(M - b * 16, n, ld8, wp + (ptrdiff_t)b * K4 * 64, q, out + (ptrdiff_t)b * 16 * ldo, ldo); break; }
-        const int8_t *w0 = wp + (ptrdiff_t)b * K4 * 64, *w1 = w0 + (ptrdiff_t)K4 * 64;
-        int32_t *o = out + (ptrdiff_t)b * 16 * ldo;
-        int r0 = M - b * 16 < 16 ? M - b * 16 : 16, r1 = M - b * 16 - 16 < 0 ? 0 : (M - b * 16 - 16 < 16 ? M - b * 16 - 16 : 16);
-        int j = 0;
-        for (; j + 12 <= n; j += 12) {
-            // Twelve named column accumulator pairs (arrays would live on the stack).
-#define QB_Z(c) __m512i c0_##c = _mm512_setzero_si512(), c1_##c = _mm512_setzero_si512();
-            QB_Z(0) QB_Z(1) QB_Z(2) QB_Z(3) QB_Z(4) QB_Z(5) QB_Z(6) QB_Z(7) QB_Z(8) QB_Z(9) QB_Z(10) QB_Z(11)
-#undef QB_Z
-            const uint8_t *qj = q + (ptrdiff_t)j * ld8;
-            for (int k = 0; k < K4; k++) {
-                __m512i a0 = _mm512_loadu_si512(w0 + (ptrdiff_t)k * 64), a1 = _mm512_loadu_si512(w1 + (ptrdiff_t)k * 64);
-                const uint8_t *qk = qj + k * 4;
-#define QB_S(c) { int32_t v; memcpy(&v, qk + (ptrdiff_t)(c) * ld8, 4); __m512i x = _mm512_set1_epi32(v); \
-                  c0_##c = _mm512_dpbusd_epi32(c0_##c, x, a0); c1_##c = _mm512_dpbusd_epi32(c1_##c, x, a1); }
-                QB_S(0) QB_S(1) QB_S(2) QB_S(3) QB_S(4) QB_S(5) QB_S(6) QB_S(7) QB_S(8) QB_S(9) QB_S(10) QB_S(11)
-#undef QB_S
-            }
-            int32_t t0[16], t1[16];
-#define QB_O(c) { _mm512_storeu_si512(t0, c0_##c); _mm512_storeu_si512(t1, c1_##c); \
-                  for (int r = 0; r < r0; r++) o[(ptrdiff_t)r * ldo + j + (c)] = t0[r]; \
-                  for (int r = 0; r < r1; r++) o[(ptrdiff_t)(16 + r) * ldo + j + (c)] = t1[r]; }
-            QB_O(0) QB_O(1) QB_O(2) QB_O(3) QB_O(4) QB_O(5) QB_O(6) QB_O(7) QB_O(8) QB_O(9) QB_O(10) QB_O(11)
-#undef QB_O
-        }
-        for (; j < n; j++) {
-            __m512i c0 = _mm512_setzero_si512(), c1 = _mm512_setzero_si512();
-            const uint8_t *qj = q + (ptrdiff_t)j * ld8;
-            for (int k = 0; k < K4; k++) {
-                int32_t v;
-                memcpy(&v, qj + k * 4, 4);
-                __m512i x = _mm512_set1_epi32(v);
-                c0 = _mm512_dpbusd_epi32(c0, x, _mm512_loadu_si512(w0 + (ptrdiff_t)k * 64));
-                c1 = _mm512_dpbusd_epi32(c1, x, _mm512_loadu_si512(w1 + (ptrdiff_t)k * 64));
-            }
-            int32_t t0[16], t1[16];
-            _mm512_storeu_si512(t0, c0);
-            _mm512_storeu_si512(t1, c1);
-            for (int r = 0; r < r0; r++) o[(ptrdiff_t)r * ldo + j] = t0[r];
-            for (int r = 0; r < r1; r++) o[(ptrdiff_t)(16 + r) * ldo + j] = t1[r];
-        }
-    }
-}
-#endif
-
-int qb_igemm_vnni(int M, int N, int ld, const int8_t *wp, const int32_t *sums, const int16_t *p, int zp, int32_t *acc) {
-#ifdef QB_X86
-    if (!qb_kernels_have_vnni() || M <= 0 || N <= 0 || zp < 0 || zp > 255) return 0;
-    enum { NB = 240 };
-    int ld8 = qb_vnni_ld(ld);
-    int MB = (M + 15) / 16;
-    // Per-thread buffers kept between calls (fresh ones would page-fault every call): the unsigned codes
-    // of NB columns, and the tile results, which stay in cache until the corrected copy into acc.
-    static __thread uint8_t *q = NULL;
-    static __thread int32_t *part = NULL;
-    static __thread size_t qcap = 0, pcap = 0;
-    size_t qneed = (size_t)NB * (size_t)ld8, pneed = (size_t)MB * 16 * NB;
-    if (qcap < qneed) {
-        uint8_t *grown = (uint8_t *)realloc(q, qneed);
-        if (!grown) return 0;
-        q = grown;
-        qcap = qneed;
-    }
-    if (pcap < pneed) {
-        int32_t *grown = (int32_t *)realloc(part, pneed * sizeof(int32_t));
-        if (!grown) return 0;
-        part = grown;
-        pcap = pneed;
-    }
-    for (int j0 = 0; j0 < N; j0 += NB) {
-        int n = N - j0 < NB ? N - j0 : NB;
-        for (int j = 0; j < n; j++) {
-            const int16_t *src = p + (ptrdiff_t)(j0 + j) * ld;
-            uint8_t *dst = q + (ptrdiff_t)j * ld8;
-            for (int k = 0; k < ld; k++) dst[k] = (uint8_t)(src[k] + zp);
-            for (int k = ld; k < ld8; k++) dst[k] = 0;
-        }
-        igemm_vnni(M, MB, n, ld8, wp, q, part, n);
-        for (int i = 0; i < M; i++) {
-            int32_t corr = (int32_t)zp * sums[i];
-            const int32_t *src = part + (ptrdiff_t)i * n;
-            int32_t *row = acc + (ptrdiff_t)i * N + j0;
-            for (int j = 0; j < n; j++) row[j] = src[j] - corr;
-        }
-    }
-    return 1;
-#else
-    (void)M; (void)N; (void)ld; (void)wp; (void)sums; (void)p; (void)zp; (void)acc;
-    return 0;
-#endif
 }
 
 // ---- Depthwise int8 convolution (one input channel per output channel) ---------------------------

@@ -21,13 +21,15 @@ struct Int8Kernel: IntegerKernel {
     let inputZero: Int
     /// Rows per convolution group (all rows for a linear layer): the row ranges `compute` is called with.
     let groupRows: Int
-    /// Per group, the weights packed for the AVX-512 VNNI kernel and their row sums (empty when the VNNI
-    /// path is not used: no VNNI, or groups too small for 16-row blocks to pay, as in depthwise layers).
+    /// Taps per input channel (kh kw of a convolution, 1 for a linear layer): weight k is channel k / taps, tap k % taps.
+    let taps: Int
+    /// Per group, the weights packed for the AVX-512 VNNI kernels (tap-major when taps > 1) and their row sums;
+    /// empty without VNNI and for depthwise layers (one row per group), which have their own kernel.
     let packed: [[Int8]]
     let packedSums: [[Int32]]
 
     init(rows: Int, depth: Int, ld: Int, weights: [Int16], bias: [Int32], m0: [Int32], leftShift: [Int32], rightShift: [Int32],
-         output: AffineQuant, qmin: Int, qmax: Int, inputZero: Int, groupRows: Int? = nil) {
+         output: AffineQuant, qmin: Int, qmax: Int, inputZero: Int, groupRows: Int? = nil, taps: Int = 1) {
         self.rows = rows
         self.depth = depth
         self.ld = ld
@@ -42,12 +44,16 @@ struct Int8Kernel: IntegerKernel {
         self.inputZero = inputZero
         let mg = max(1, groupRows ?? rows)
         self.groupRows = mg
+        let t = taps >= 1 && depth % taps == 0 ? taps : 1
+        self.taps = t
         var packed = [[Int8]](), sums = [[Int32]]()
-        if qb_kernels_have_vnni() == 1 && mg >= 16 && depth >= 32 && rows % mg == 0 {
+        if qb_kernels_have_vnni() == 1 && mg >= 2 && rows % mg == 0 {
             for g in 0..<(rows / mg) {
-                var wp = [Int8](repeating: 0, count: qb_vnni_packed_size(Int32(mg), Int32(ld)))
+                var wp = [Int8](repeating: 0, count: qb_vnni_packed_size(Int32(mg), Int32(depth)))
                 var s = [Int32](repeating: 0, count: mg)
-                weights.withUnsafeBufferPointer { w in qb_vnni_pack(Int32(mg), Int32(ld), w.baseAddress! + g * mg * ld, &wp, &s) }
+                weights.withUnsafeBufferPointer { w in
+                    qb_vnni_pack(Int32(mg), Int32(depth), Int32(t), w.baseAddress! + g * mg * ld, Int32(ld), &wp, &s)
+                }
                 packed.append(wp)
                 sums.append(s)
             }
@@ -63,12 +69,13 @@ struct Int8Kernel: IntegerKernel {
         let m = r.count
         let acc = UnsafeMutablePointer<Int32>.allocate(capacity: max(m * cols, 1))
         defer { acc.deallocate() }
-        // AVX-512 VNNI where the CPU has it (the same exact sums), else the int16-widened kernel.
+        // AVX-512 VNNI where the CPU has it (the same exact sums), else the int16-widened kernel. Convolution
+        // weights are packed tap-major for `convolve`, so the patch-matrix path takes the int16 kernel.
         var vnni: Int32 = 0
-        if !packed.isEmpty, r.count == groupRows, r.lowerBound % groupRows == 0 {
+        if !packed.isEmpty, taps == 1, r.count == groupRows, r.lowerBound % groupRows == 0 {
             let g = r.lowerBound / groupRows
             vnni = packed[g].withUnsafeBufferPointer { wp in packedSums[g].withUnsafeBufferPointer { s in
-                qb_igemm_vnni(Int32(m), Int32(cols), Int32(ld), wp.baseAddress!, s.baseAddress!, patches, Int32(inputZero), acc)
+                qb_igemm_vnni(Int32(m), Int32(cols), Int32(depth), wp.baseAddress!, s.baseAddress!, patches, ldp, Int32(inputZero), acc)
             } }
         }
         if vnni == 0 {
@@ -91,6 +98,27 @@ struct Int8Kernel: IntegerKernel {
                               Int32(output.zeroPoint), Int32(qmin), Int32(qmax), output.scale, out, rs, cs)
             } }
         } }
+    }
+
+    var convolvesHWC: Bool { !packed.isEmpty }
+    var hwcZeroPoint: Int { inputZero }
+
+    func convolve(group g: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
+                  out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts {
+        let m = groupRows, chunk = 960
+        let acc = UnsafeMutablePointer<Int32>.allocate(capacity: m * min(chunk, max(cols, 1)))
+        defer { acc.deallocate() }
+        packed[g].withUnsafeBufferPointer { wp in packedSums[g].withUnsafeBufferPointer { s in
+            for c0 in stride(from: 0, to: cols, by: chunk) {
+                let n = min(chunk, cols - c0)
+                let done = qb_conv_vnni(Int32(m), wp.baseAddress!, s.baseAddress!, hwc, Int32(channels), Int32(ih), Int32(iw), geo,
+                                        Int32(inputZero), Int32(first + c0), Int32(n), acc)
+                precondition(done == 1, "the VNNI convolution kernel declined after its weights were packed")
+                requantize(rows: (g * m)..<((g + 1) * m), acc: acc, cols: n, out: out + c0, rs: rs, cs: 1)
+            }
+        } }
+        let macs = Int64(m) * Int64(cols) * Int64(depth)
+        return OpCounts(macs: macs, multiplies: macs)
     }
 
     var hasDepthwise: Bool { true }

@@ -85,7 +85,8 @@ enum Int8Method {
         let multipliers = (0..<spec.rows).map { FixedPointMultiplier(Double(input.scale) * Double(scales[$0]) / Double(output.scale)) }
         let kernel = Int8Kernel(rows: spec.rows, depth: spec.depth, ld: ld, weights: w16, bias: biasQ, m0: multipliers.map(\.m0),
                                 leftShift: multipliers.map(\.leftShift), rightShift: multipliers.map(\.rightShift),
-                                output: output, qmin: qmin, qmax: qmax, inputZero: input.zeroPoint, groupRows: spec.rows / spec.group)
+                                output: output, qmin: qmin, qmax: qmax, inputZero: input.zeroPoint, groupRows: spec.rows / spec.group,
+                                taps: spec.taps)
         return QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel))
     }
 }

@@ -12,7 +12,35 @@ public enum LayerTiming {
         public var speedup: Double
     }
 
+    /// One quantized layer timed against its FP32 operator (compensation layers have no FP32 twin: 0).
+    public struct Layer: Sendable, Codable {
+        public var name: String
+        public var op: String
+        /// The layer's input and output shapes, its weight shape as in the ONNX model, and its attributes
+        /// (Conv: strides, pads, dilations, group), so a peer can build the same operator.
+        public var input: [Int]
+        public var output: [Int]
+        public var weight: [Int]
+        public var strides: [Int]
+        public var pads: [Int]
+        public var dilations: [Int]
+        public var group: Int
+        public var fp32Seconds: Double
+        public var quantizedSeconds: Double
+        /// Dense-equivalent operations (2 per multiply-accumulate).
+        public var ops: Double
+    }
+
     public static func measure(_ model: QuantizedModel, reference: Graph, feed: [String: Value], threads: Int, reps: Int = 5) throws -> Result {
+        let rows = try layers(model, reference: reference, feed: feed, threads: threads, reps: reps)
+        let quantized = rows.reduce(0) { $0 + $1.quantizedSeconds }, fp32 = rows.reduce(0) { $0 + $1.fp32Seconds }
+        let ops = rows.reduce(0) { $0 + $1.ops }
+        guard quantized > 0 else { return Result(gops: 0, speedup: 1) }
+        return Result(gops: ops / quantized / 1e9, speedup: fp32 / quantized)
+    }
+
+    /// Every quantized layer and QwT compensation layer of `model`, timed on its input from `feed`.
+    public static func layers(_ model: QuantizedModel, reference: Graph, feed: [String: Value], threads: Int, reps: Int = 5) throws -> [Layer] {
         let session = try Session(graph: reference, options: SessionOptions(optimize: false, threads: threads))
         let specs = Dictionary(LayerSpec.find(in: reference).map { ($0.output, $0) }, uniquingKeysWith: { a, _ in a })
         var inputs = [String: Value](), outputs = [String: [Int]]()
@@ -25,14 +53,18 @@ public enum LayerTiming {
             if outs.contains(name) { outputs[name] = v.shape }
             return nil
         })
-        var quantized = 0.0, fp32 = 0.0, ops = 0.0
+        func ints(_ n: Node, _ key: String) -> [Int] { if case .ints(let v)? = n.attributes[key] { return v }; return [] }
+        var rows = [Layer]()
         for n in model.graph.nodes where n.isKernelLayer {
             guard let layer = model.graph.kernels[n.name] as? QuantLayer, let spec = specs[n.outputs[0]],
                   let x = inputs[spec.input], let shape = outputs[spec.output] else { continue }
             let float = try FloatLayer(spec, weights: spec.weights, bias: spec.bias, file: reference.file)
-            quantized += try median(reps: reps) { _ = try layer.run(x, threads: threads) }
-            fp32 += try median(reps: reps) { _ = try float.run(x, threads: threads) }
-            ops += 2 * Double(spec.rows) * Double(spec.columns(outputShape: shape)) * Double(spec.depth)
+            let q = try median(reps: reps) { _ = try layer.run(x, threads: threads) }
+            let f = try median(reps: reps) { _ = try float.run(x, threads: threads) }
+            let weight = reference.initializers[spec.node.inputs[1]]?.shape ?? [spec.rows, spec.depth]
+            rows.append(Layer(name: spec.name, op: spec.node.opType, input: x.shape, output: shape, weight: weight, strides: ints(spec.node, "strides"),
+                              pads: ints(spec.node, "pads"), dilations: ints(spec.node, "dilations"), group: spec.group, fp32Seconds: f,
+                              quantizedSeconds: q, ops: 2 * Double(spec.rows) * Double(spec.columns(outputShape: shape)) * Double(spec.depth)))
         }
         // The compensations are extra work of the quantized model: their time and operations count.
         for n in compensations {
@@ -45,11 +77,12 @@ public enum LayerTiming {
             let y = try s.run([n.inputs[0]: x])[n.outputs[0]]!
             let w = constants[n.inputs[1]]!
             let outChannels = n.opType == "Conv" ? w.shape[0] : w.shape[1]
-            quantized += try median(reps: reps) { _ = try s.run([n.inputs[0]: x], threads: threads) }
-            ops += 2 * Double(w.count) * Double(y.count / max(outChannels, 1))
+            let q = try median(reps: reps) { _ = try s.run([n.inputs[0]: x], threads: threads) }
+            rows.append(Layer(name: n.name, op: n.opType, input: x.shape, output: y.shape, weight: w.shape, strides: ints(n, "strides"), pads: ints(n, "pads"),
+                              dilations: ints(n, "dilations"), group: { if case .int(let g)? = n.attributes["group"] { return g }; return 1 }(),
+                              fp32Seconds: 0, quantizedSeconds: q, ops: 2 * Double(w.count) * Double(y.count / max(outChannels, 1))))
         }
-        guard quantized > 0 else { return Result(gops: 0, speedup: 1) }
-        return Result(gops: ops / quantized / 1e9, speedup: fp32 / quantized)
+        return rows
     }
 
     /// Median seconds of `reps` runs of `body` after one warm-up run.

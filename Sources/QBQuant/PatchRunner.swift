@@ -44,12 +44,23 @@ protocol IntegerKernel: Sendable {
     /// writes plane i of `out`.
     func depthwise(rows: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
                    out: UnsafeMutablePointer<Float>) -> OpCounts
+    /// Whether `convolve` computes convolutions from the input as unsigned codes in HWC order (zero point
+    /// `hwcZeroPoint`), building its patches block by block.
+    var convolvesHWC: Bool { get }
+    var hwcZeroPoint: Int { get }
+    /// Output positions [first, first + cols) of group `group`'s rows; row i of the group goes to `out + i * rs`.
+    func convolve(group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
+                  out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts
 }
 
 extension IntegerKernel {
     var hasDepthwise: Bool { false }
     func depthwise(rows: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
                    out: UnsafeMutablePointer<Float>) -> OpCounts { preconditionFailure("the kernel has no depthwise path") }
+    var convolvesHWC: Bool { false }
+    var hwcZeroPoint: Int { 0 }
+    func convolve(group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
+                  out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts { preconditionFailure("the kernel has no HWC convolution") }
 }
 
 /// Runs an integer kernel over a layer's input: unfolds the centered codes into patches per batch item
@@ -103,6 +114,28 @@ enum PatchRunner {
                 } }
                 return (Value(shape: [n, spec.rows] + w.outSize, floats: out), slots.values.reduce(OpCounts(), +))
             }
+            // Patches built block by block from HWC unsigned codes inside the kernel, columns split among threads.
+            if kernel.convolvesHWC {
+                var hwc = [UInt8](repeating: 0, count: cg * ih * iw)
+                codes.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+                    for b in 0..<n {
+                        for g in 0..<group {
+                            hwc.withUnsafeMutableBufferPointer {
+                                qb_hwc_u8(px.baseAddress! + (b * c + g * cg) * ih * iw, Int32(cg), Int32(ih * iw), Int32(kernel.hwcZeroPoint), $0.baseAddress!)
+                            }
+                            let base = SharedPointer(po.baseAddress! + (b * spec.rows + g * mg) * cols)
+                            counts = counts + hwc.withUnsafeBufferPointer { hp in
+                                let xs = SharedBytes(hp.baseAddress!)
+                                return split(cols, threads: threads, work: cols * mg * k) { j0, m in
+                                    kernel.convolve(group: g, hwc: xs.pointer, channels: cg, ih: ih, iw: iw, geo: geo, first: j0, cols: m,
+                                                    out: base.base + j0, rs: cols)
+                                }
+                            }
+                        }
+                    }
+                } }
+                return (Value(shape: [n, spec.rows] + w.outSize, floats: out), counts)
+            }
             var pt = [Int16](), pc = [Int16]()
             if kernel.layout == .kMajor { pt = [Int16](repeating: 0, count: k * cols) }
             if case .columnMajor(let ld) = kernel.layout { pc = [Int16](repeating: 0, count: cols * ld) }
@@ -145,26 +178,39 @@ enum PatchRunner {
         }
     }
 
-    /// Splits `cols` columns into blocks (multiples of 64) over threads when the work is large enough.
-    static func columns(_ cols: Int, patches: [Int16], layout: PatchLayout, threads: Int, work: Int,
-                        _ body: @Sendable (Int, Int, UnsafePointer<Int16>, Int) -> OpCounts) -> OpCounts {
+    /// Splits `cols` columns into blocks (multiples of 64) over threads when the work is large enough;
+    /// `body(first, count)` computes one block.
+    static func split(_ cols: Int, threads: Int, work: Int, _ body: @Sendable (Int, Int) -> OpCounts) -> OpCounts {
         guard cols > 0 else { return OpCounts() }
         let workers = work < 1 << 20 ? 1 : max(1, min(threads, (cols + 63) / 64))
         let block = ((cols + workers - 1) / workers + 63) / 64 * 64
         let parts = (cols + block - 1) / block
         let results = ResultSlots(parts)
-        patches.withUnsafeBufferPointer { pp in
-            let base = SharedInt16(pp.baseAddress!)
-            Parallel.forEach(count: parts, workers: workers) { i in
-                let j0 = i * block, n = min(block, cols - j0)
-                switch layout {
-                case .kMajor: results.set(i, body(j0, n, base.pointer + j0, cols))
-                case .columnMajor(let ld): results.set(i, body(j0, n, base.pointer + j0 * ld, ld))
-                }
-            }
+        Parallel.forEach(count: parts, workers: workers) { i in
+            let j0 = i * block
+            results.set(i, body(j0, min(block, cols - j0)))
         }
         return results.values.reduce(OpCounts(), +)
     }
+
+    /// `split` over a patch matrix: `body(first, count, patches of the first column, their stride)`.
+    static func columns(_ cols: Int, patches: [Int16], layout: PatchLayout, threads: Int, work: Int,
+                        _ body: @Sendable (Int, Int, UnsafePointer<Int16>, Int) -> OpCounts) -> OpCounts {
+        patches.withUnsafeBufferPointer { pp in
+            let base = SharedInt16(pp.baseAddress!)
+            return split(cols, threads: threads, work: work) { j0, n in
+                switch layout {
+                case .kMajor: body(j0, n, base.pointer + j0, cols)
+                case .columnMajor(let ld): body(j0, n, base.pointer + j0 * ld, ld)
+                }
+            }
+        }
+    }
+}
+
+struct SharedBytes: @unchecked Sendable {
+    let pointer: UnsafePointer<UInt8>
+    init(_ p: UnsafePointer<UInt8>) { pointer = p }
 }
 
 struct SharedInt16: @unchecked Sendable {

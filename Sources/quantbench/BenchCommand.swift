@@ -10,7 +10,7 @@ import QBTensor
 /// it side by side with Pillow.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Throughput benchmarks (run in release builds).", subcommands: [Ingest.self, Gemm.self, Kernels.self, Model.self])
+        commandName: "bench", abstract: "Throughput benchmarks (run in release builds).", subcommands: [Ingest.self, Gemm.self, Kernels.self, Layers.self, Model.self])
 
     struct Ingest: ParsableCommand {
         static let configuration = CommandConfiguration(

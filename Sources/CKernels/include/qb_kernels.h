@@ -70,24 +70,35 @@ void qb_transpose_i16(int K, int N, const int16_t *in, ptrdiff_t ldi, int16_t *o
 /// accumulators are exact while ld * 127 * 255 < 2^31, i.e. ld <= 66,300 (the quantizer checks it).
 void qb_igemm_i16(int M, int N, int ld, const int16_t *w, const int16_t *p, int32_t *acc);
 
-/// Whether the CPU has AVX-512 VNNI (and it is not forced off by qb_kernels_force_portable).
-int qb_kernels_have_vnni(void);
-/// The row stride of the VNNI kernel's int8 weights: depth rounded up to 64.
-int qb_vnni_ld(int depth);
 /// Depthwise int8 convolution on centered codes: acc[c][p] = sum over the window of w[c][i * kw + j] times
 /// x[c][y][x] (padding reads 0, the centered code of 0.0), for `channels` planes (ih x iw); w rows of
 /// stride ldw. Exact int32 sums, the same as the im2row path's.
 void qb_dwconv_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const int16_t *w, int ldw, int32_t *acc);
-/// Bytes of the VNNI kernel's packed weights for M rows of stride ld.
-size_t qb_vnni_packed_size(int M, int ld);
-/// Packs M weight rows (int16 holding int8 values, stride ld) for qb_igemm_vnni: blocks of 16 rows, 4
-/// consecutive k per row (zero-padded); sums[i] = sum_k w[i][k].
-void qb_vnni_pack(int M, int ld, const int16_t *w, int8_t *wp, int32_t *sums);
-/// The same sums as qb_igemm_i16 (acc[i][j] = sum_k w[i][k] p[j][k], exact) with AVX-512 VNNI on weights
-/// packed by qb_vnni_pack: the centered codes p (stride ld) become the unsigned codes p + zp (in [0, 255]),
-/// vpdpbusd accumulates u8 x s8 in int32, and zp sums[i] is subtracted. Returns 0 (computing nothing) when
-/// the CPU has no AVX-512 VNNI.
-int qb_igemm_vnni(int M, int N, int ld, const int8_t *wp, const int32_t *sums, const int16_t *p, int zp, int32_t *acc);
+
+// ---- AVX-512 VNNI (qb_vnni.c): u8 activation codes x s8 weights, exact int32 sums ----------------
+
+/// Whether the CPU has AVX-512 VNNI (and it is not forced off by qb_kernels_force_portable).
+int qb_kernels_have_vnni(void);
+/// The row stride of the VNNI kernel's int8 weights and unsigned codes: depth rounded up to 4.
+int qb_vnni_ld(int depth);
+/// Bytes of the VNNI kernel's packed weights for M rows of `depth` weights.
+size_t qb_vnni_packed_size(int M, int depth);
+/// Packs M weight rows (int16 holding int8 values, row stride ldw) for the VNNI kernels: blocks of 16 rows,
+/// 4 consecutive k per row (zero-padded); sums[i] = sum_k w[i][k]. With taps > 1 the row is a convolution's
+/// (k = c * taps + tap) and is stored tap-major (tap * C + c), the order qb_conv_vnni builds patches in.
+void qb_vnni_pack(int M, int depth, int taps, const int16_t *w, int ldw, int8_t *wp, int32_t *sums);
+/// acc[i][j] = sum_k w[i][k] p[j][k] (exact, = qb_igemm_i16) with AVX-512 VNNI, weights packed with taps = 1:
+/// the centered codes p (column j at p + j * ldp) become the unsigned codes p + zp (in [0, 255]), vpdpbusd
+/// accumulates u8 x s8 in int32, and zp sums[i] is subtracted. Returns 0 (computing nothing) when the CPU has
+/// no AVX-512 VNNI.
+int qb_igemm_vnni(int M, int N, int depth, const int8_t *wp, const int32_t *sums, const int16_t *p, ptrdiff_t ldp, int zp, int32_t *acc);
+/// Unsigned codes in HWC order: out[p * channels + c] = x[c * positions + p] + zp (centered codes in).
+void qb_hwc_u8(const int16_t *x, int channels, int positions, int zp, uint8_t *out);
+/// Output positions [first, first + N) of a convolution on HWC unsigned codes x (ih x iw x channels, padding
+/// reads zp): acc[i][j] = sum over the window of w[i][c, tap] (x - zp), weights packed with taps = kh * kw.
+/// The patches are built in blocks that stay in cache (no patch matrix). Returns 0 without VNNI.
+int qb_conv_vnni(int M, const int8_t *wp, const int32_t *sums, const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp,
+                 int first, int N, int32_t *acc);
 
 /// Fixed-point requantization (Jacob et al. 2018, gemmlowp): for row i, column j,
 /// v = acc + bias[i]; v = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(v << lshift[i], m0[i]), rshift[i]);

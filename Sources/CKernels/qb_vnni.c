@@ -1,0 +1,254 @@
+// int8 GEMM and convolution with AVX-512 VNNI (u8 x s8, exact int32 accumulation). See qb_kernels.h.
+//
+// vpdpbusd multiplies 4 unsigned bytes by 4 signed bytes and adds the 4 products to an int32 lane,
+// without the int16 saturation of vpmaddubsw. The activations enter as unsigned codes q (in [0, 255]);
+// Z * sum_k w[k] is subtracted at the end: sum_k w (q - Z) = sum_k w q - Z sum_k w, every term exact in
+// int32 (the caller bounds depth * 127 * 255). Each output element is computed with the same
+// operations whatever M, N and the caller's column split are.
+#include <stdlib.h>
+#include <string.h>
+#include "qb_kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define QB_X86 1
+#endif
+
+int qb_kernels_have_vnni(void) {
+#ifdef QB_X86
+    if (qb_kernels_have_avx2() == 0) return 0;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
+#else
+    return 0;
+#endif
+}
+
+int qb_vnni_ld(int depth) { return (depth + 3) / 4 * 4; }
+
+// Blocks of 16 rows: wp[((b * K4 + k4) * 16 + r) * 4 + t] = w'[b * 16 + r][k4 * 4 + t], zero-padded to
+// whole blocks and K4 * 4 = ld8 columns, where w' is w with its columns in tap-major order when taps > 1.
+size_t qb_vnni_packed_size(int M, int depth) { return (size_t)((M + 15) / 16) * 16 * (size_t)qb_vnni_ld(depth); }
+
+void qb_vnni_pack(int M, int depth, int taps, const int16_t *w, int ldw, int8_t *wp, int32_t *sums) {
+    int ld8 = qb_vnni_ld(depth), MB = (M + 15) / 16, K4 = ld8 / 4;
+    int channels = taps > 1 ? depth / taps : depth;
+    if (taps < 1 || channels * taps != depth) taps = 1, channels = depth;
+    memset(wp, 0, (size_t)MB * 16 * (size_t)ld8);
+    for (int i = 0; i < M; i++) {
+        const int16_t *row = w + (ptrdiff_t)i * ldw;
+        int b = i / 16, r = i % 16;
+        int32_t s = 0;
+        for (int k = 0; k < depth; k++) {
+            int kp = taps > 1 ? (k % taps) * channels + k / taps : k;  // weight (c, tap) -> column tap * C + c
+            wp[(((ptrdiff_t)b * K4 + kp / 4) * 16 + r) * 4 + kp % 4] = (int8_t)row[k];
+            s += row[k];
+        }
+        sums[i] = s;
+    }
+}
+
+#ifdef QB_X86
+// One 16-row block (the last of an odd count) x 24 columns per tile, 24 accumulators.
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void igemm_vnni_block(int rows, int n, int ld8, const int8_t *w0, const uint8_t *q, int32_t *o, ptrdiff_t ldo) {
+    int K4 = ld8 / 4;
+    if (rows > 16) rows = 16;
+    int j = 0;
+    for (; j + 24 <= n; j += 24) {
+#define QB_Z(c) __m512i c_##c = _mm512_setzero_si512();
+        QB_Z(0) QB_Z(1) QB_Z(2) QB_Z(3) QB_Z(4) QB_Z(5) QB_Z(6) QB_Z(7) QB_Z(8) QB_Z(9) QB_Z(10) QB_Z(11)
+        QB_Z(12) QB_Z(13) QB_Z(14) QB_Z(15) QB_Z(16) QB_Z(17) QB_Z(18) QB_Z(19) QB_Z(20) QB_Z(21) QB_Z(22) QB_Z(23)
+#undef QB_Z
+        const uint8_t *qj = q + (ptrdiff_t)j * ld8;
+        for (int k = 0; k < K4; k++) {
+            __m512i a0 = _mm512_loadu_si512(w0 + (ptrdiff_t)k * 64);
+            const uint8_t *qk = qj + k * 4;
+#define QB_S(c) { int32_t v; memcpy(&v, qk + (ptrdiff_t)(c) * ld8, 4); c_##c = _mm512_dpbusd_epi32(c_##c, _mm512_set1_epi32(v), a0); }
+            QB_S(0) QB_S(1) QB_S(2) QB_S(3) QB_S(4) QB_S(5) QB_S(6) QB_S(7) QB_S(8) QB_S(9) QB_S(10) QB_S(11)
+            QB_S(12) QB_S(13) QB_S(14) QB_S(15) QB_S(16) QB_S(17) QB_S(18) QB_S(19) QB_S(20) QB_S(21) QB_S(22) QB_S(23)
+#undef QB_S
+        }
+        int32_t t[16];
+#define QB_O(c) { _mm512_storeu_si512(t, c_##c); for (int r = 0; r < rows; r++) o[(ptrdiff_t)r * ldo + j + (c)] = t[r]; }
+        QB_O(0) QB_O(1) QB_O(2) QB_O(3) QB_O(4) QB_O(5) QB_O(6) QB_O(7) QB_O(8) QB_O(9) QB_O(10) QB_O(11)
+        QB_O(12) QB_O(13) QB_O(14) QB_O(15) QB_O(16) QB_O(17) QB_O(18) QB_O(19) QB_O(20) QB_O(21) QB_O(22) QB_O(23)
+#undef QB_O
+    }
+    for (; j < n; j++) {
+        __m512i c = _mm512_setzero_si512();
+        const uint8_t *qj = q + (ptrdiff_t)j * ld8;
+        for (int k = 0; k < K4; k++) {
+            int32_t v;
+            memcpy(&v, qj + k * 4, 4);
+            c = _mm512_dpbusd_epi32(c, _mm512_set1_epi32(v), _mm512_loadu_si512(w0 + (ptrdiff_t)k * 64));
+        }
+        int32_t t[16];
+        _mm512_storeu_si512(t, c);
+        for (int r = 0; r < rows; r++) o[(ptrdiff_t)r * ldo + j] = t[r];
+    }
+}
+
+// 32 rows (two 16-row blocks in the lanes) x 12 columns per tile: each step broadcasts 4 unsigned bytes
+// of a column and multiplies them with 16 rows x 4 signed bytes (vpdpbusd), 24 int32 accumulators.
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void igemm_vnni(int M, int MB, int n, int ld8, const int8_t *wp, const uint8_t *q, int32_t *out, ptrdiff_t ldo) {
+    int K4 = ld8 / 4;
+    for (int b = 0; b < MB; b += 2) {
+        if (b + 1 == MB) { igemm_vnni_block(M - b * 16, n, ld8, wp + (ptrdiff_t)b * K4 * 64, q, out + (ptrdiff_t)b * 16 * ldo, ldo); break; }
+        const int8_t *w0 = wp + (ptrdiff_t)b * K4 * 64, *w1 = w0 + (ptrdiff_t)K4 * 64;
+        int32_t *o = out + (ptrdiff_t)b * 16 * ldo;
+        int r0 = M - b * 16 < 16 ? M - b * 16 : 16, r1 = M - b * 16 - 16 < 0 ? 0 : (M - b * 16 - 16 < 16 ? M - b * 16 - 16 : 16);
+        int j = 0;
+        for (; j + 12 <= n; j += 12) {
+            // Twelve named column accumulator pairs (arrays would live on the stack).
+#define QB_Z(c) __m512i c0_##c = _mm512_setzero_si512(), c1_##c = _mm512_setzero_si512();
+            QB_Z(0) QB_Z(1) QB_Z(2) QB_Z(3) QB_Z(4) QB_Z(5) QB_Z(6) QB_Z(7) QB_Z(8) QB_Z(9) QB_Z(10) QB_Z(11)
+#undef QB_Z
+            const uint8_t *qj = q + (ptrdiff_t)j * ld8;
+            for (int k = 0; k < K4; k++) {
+                __m512i a0 = _mm512_loadu_si512(w0 + (ptrdiff_t)k * 64), a1 = _mm512_loadu_si512(w1 + (ptrdiff_t)k * 64);
+                const uint8_t *qk = qj + k * 4;
+#define QB_S(c) { int32_t v; memcpy(&v, qk + (ptrdiff_t)(c) * ld8, 4); __m512i x = _mm512_set1_epi32(v); \
+                  c0_##c = _mm512_dpbusd_epi32(c0_##c, x, a0); c1_##c = _mm512_dpbusd_epi32(c1_##c, x, a1); }
+                QB_S(0) QB_S(1) QB_S(2) QB_S(3) QB_S(4) QB_S(5) QB_S(6) QB_S(7) QB_S(8) QB_S(9) QB_S(10) QB_S(11)
+#undef QB_S
+            }
+            int32_t t0[16], t1[16];
+#define QB_O(c) { _mm512_storeu_si512(t0, c0_##c); _mm512_storeu_si512(t1, c1_##c); \
+                  for (int r = 0; r < r0; r++) o[(ptrdiff_t)r * ldo + j + (c)] = t0[r]; \
+                  for (int r = 0; r < r1; r++) o[(ptrdiff_t)(16 + r) * ldo + j + (c)] = t1[r]; }
+            QB_O(0) QB_O(1) QB_O(2) QB_O(3) QB_O(4) QB_O(5) QB_O(6) QB_O(7) QB_O(8) QB_O(9) QB_O(10) QB_O(11)
+#undef QB_O
+        }
+        for (; j < n; j++) {
+            __m512i c0 = _mm512_setzero_si512(), c1 = _mm512_setzero_si512();
+            const uint8_t *qj = q + (ptrdiff_t)j * ld8;
+            for (int k = 0; k < K4; k++) {
+                int32_t v;
+                memcpy(&v, qj + k * 4, 4);
+                __m512i x = _mm512_set1_epi32(v);
+                c0 = _mm512_dpbusd_epi32(c0, x, _mm512_loadu_si512(w0 + (ptrdiff_t)k * 64));
+                c1 = _mm512_dpbusd_epi32(c1, x, _mm512_loadu_si512(w1 + (ptrdiff_t)k * 64));
+            }
+            int32_t t0[16], t1[16];
+            _mm512_storeu_si512(t0, c0);
+            _mm512_storeu_si512(t1, c1);
+            for (int r = 0; r < r0; r++) o[(ptrdiff_t)r * ldo + j] = t0[r];
+            for (int r = 0; r < r1; r++) o[(ptrdiff_t)(16 + r) * ldo + j] = t1[r];
+        }
+    }
+}
+#endif
+
+
+// Fills n columns of unsigned codes (stride ld8, zero-padded past depth), starting at column j.
+typedef void (*vnni_fill)(const void *ctx, int j, int n, uint8_t *q, int ld8);
+
+// Column blocks of NB: fill the codes, multiply, subtract Z sum w into acc (row stride N).
+static int vnni_drive(int M, int N, int depth, const int8_t *wp, const int32_t *sums, int zp, int32_t *acc,
+                      vnni_fill fill, const void *ctx) {
+#ifdef QB_X86
+    if (!qb_kernels_have_vnni() || M <= 0 || N <= 0 || zp < 0 || zp > 255) return 0;
+    enum { NB = 240 };
+    int ld8 = qb_vnni_ld(depth), MB = (M + 15) / 16;
+    // Per-thread buffers kept between calls (fresh ones would page-fault every call): the unsigned codes
+    // of NB columns, and the tile results, which stay in cache until the corrected copy into acc.
+    static __thread uint8_t *q = NULL;
+    static __thread int32_t *part = NULL;
+    static __thread size_t qcap = 0, pcap = 0;
+    size_t qneed = (size_t)NB * (size_t)ld8, pneed = (size_t)MB * 16 * NB;
+    if (qcap < qneed) {
+        uint8_t *grown = (uint8_t *)realloc(q, qneed);
+        if (!grown) return 0;
+        q = grown;
+        qcap = qneed;
+    }
+    if (pcap < pneed) {
+        int32_t *grown = (int32_t *)realloc(part, pneed * sizeof(int32_t));
+        if (!grown) return 0;
+        part = grown;
+        pcap = pneed;
+    }
+    for (int j0 = 0; j0 < N; j0 += NB) {
+        int n = N - j0 < NB ? N - j0 : NB;
+        fill(ctx, j0, n, q, ld8);
+        igemm_vnni(M, MB, n, ld8, wp, q, part, n);
+        for (int i = 0; i < M; i++) {
+            int32_t corr = (int32_t)zp * sums[i];
+            const int32_t *src = part + (ptrdiff_t)i * n;
+            int32_t *row = acc + (ptrdiff_t)i * N + j0;
+            for (int j = 0; j < n; j++) row[j] = src[j] - corr;
+        }
+    }
+    return 1;
+#else
+    (void)M; (void)N; (void)depth; (void)wp; (void)sums; (void)zp; (void)acc; (void)fill; (void)ctx;
+    return 0;
+#endif
+}
+
+// Linear layers: centered int16 codes p[j * ldp + k] -> unsigned codes.
+typedef struct { const int16_t *p; ptrdiff_t ldp; int depth, zp; } rows_ctx;
+
+static void fill_rows(const void *ctx, int j, int n, uint8_t *q, int ld8) {
+    const rows_ctx *c = (const rows_ctx *)ctx;
+    for (int u = 0; u < n; u++) {
+        const int16_t *src = c->p + (ptrdiff_t)(j + u) * c->ldp;
+        uint8_t *dst = q + (ptrdiff_t)u * ld8;
+        for (int k = 0; k < c->depth; k++) dst[k] = (uint8_t)(src[k] + c->zp);
+        for (int k = c->depth; k < ld8; k++) dst[k] = 0;
+    }
+}
+
+int qb_igemm_vnni(int M, int N, int depth, const int8_t *wp, const int32_t *sums, const int16_t *p, ptrdiff_t ldp, int zp, int32_t *acc) {
+    rows_ctx c = { p, ldp, depth, zp };
+    return vnni_drive(M, N, depth, wp, sums, zp, acc, fill_rows, &c);
+}
+
+void qb_hwc_u8(const int16_t *x, int channels, int positions, int zp, uint8_t *out) {
+    enum { B = 64 };
+    for (int p0 = 0; p0 < positions; p0 += B) {
+        int p1 = p0 + B < positions ? p0 + B : positions;
+        for (int c = 0; c < channels; c++) {
+            const int16_t *src = x + (ptrdiff_t)c * positions;
+            for (int p = p0; p < p1; p++) out[(ptrdiff_t)p * channels + c] = (uint8_t)(src[p] + zp);
+        }
+    }
+}
+
+// Convolutions: the patch of output position j, in tap-major order (ki, kj, c), copied from the HWC
+// planes; positions outside the image read Z, the code of 0.0.
+typedef struct { const uint8_t *x; int channels, ih, iw, zp, first; qb_conv_geo g; } conv_ctx;
+
+static void fill_conv(const void *ctx, int j, int n, uint8_t *q, int ld8) {
+    const conv_ctx *c = (const conv_ctx *)ctx;
+    const qb_conv_geo g = c->g;
+    const int C = c->channels, row = g.kw * C, depth = g.kh * row;
+    int pos = c->first + j, oy = pos / g.ow, ox = pos % g.ow;
+    for (int u = 0; u < n; u++) {
+        uint8_t *dst = q + (ptrdiff_t)u * ld8;
+        int x0 = ox * g.sw - g.pl;
+        int inside = x0 >= 0 && x0 + (g.kw - 1) * g.dw < c->iw;
+        for (int ki = 0; ki < g.kh; ki++) {
+            uint8_t *d = dst + ki * row;
+            int y = oy * g.sh - g.pt + ki * g.dh;
+            if (y < 0 || y >= c->ih) { memset(d, c->zp, (size_t)row); continue; }
+            const uint8_t *src = c->x + (ptrdiff_t)y * c->iw * C;
+            if (inside && g.dw == 1) { memcpy(d, src + (ptrdiff_t)x0 * C, (size_t)row); continue; }
+            for (int kj = 0; kj < g.kw; kj++) {
+                int xx = x0 + kj * g.dw;
+                if (xx < 0 || xx >= c->iw) memset(d + kj * C, c->zp, (size_t)C);
+                else memcpy(d + kj * C, src + (ptrdiff_t)xx * C, (size_t)C);
+            }
+        }
+        memset(dst + depth, 0, (size_t)(ld8 - depth));
+        if (++ox == g.ow) { ox = 0; oy++; }
+    }
+}
+
+int qb_conv_vnni(int M, const int8_t *wp, const int32_t *sums, const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp,
+                 int first, int N, int32_t *acc) {
+    conv_ctx c = { x, channels, ih, iw, zp, first, g };
+    return vnni_drive(M, N, channels * g.kh * g.kw, wp, sums, zp, acc, fill_conv, &c);
+}
