@@ -206,7 +206,51 @@ int qb_igemm_vnni(int M, int N, int depth, const int8_t *wp, const int32_t *sums
     return vnni_drive(M, N, depth, wp, sums, zp, acc, fill_rows, &c);
 }
 
+#ifdef QB_X86
+// 8 channels x 16 positions at a time: each channel's 16 codes + zp narrowed to bytes, then an 8 x 16 byte
+// transpose by unpacking (bytes, pairs, quads), 8 bytes stored per position.
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+static int hwc_u8_avx512(const int16_t *x, int channels, int positions, int zp, uint8_t *out) {
+    const __m256i z = _mm256_set1_epi16((short)zp);
+    int c8 = channels / 8 * 8, p16 = positions / 16 * 16;
+    for (int c0 = 0; c0 < c8; c0 += 8) {
+        for (int p0 = 0; p0 < p16; p0 += 16) {
+            __m128i r[8];
+            for (int u = 0; u < 8; u++)
+                r[u] = _mm256_cvtepi16_epi8(_mm256_add_epi16(_mm256_loadu_si256((const __m256i *)(x + (ptrdiff_t)(c0 + u) * positions + p0)), z));
+            __m128i a0 = _mm_unpacklo_epi8(r[0], r[1]), a1 = _mm_unpackhi_epi8(r[0], r[1]);
+            __m128i a2 = _mm_unpacklo_epi8(r[2], r[3]), a3 = _mm_unpackhi_epi8(r[2], r[3]);
+            __m128i a4 = _mm_unpacklo_epi8(r[4], r[5]), a5 = _mm_unpackhi_epi8(r[4], r[5]);
+            __m128i a6 = _mm_unpacklo_epi8(r[6], r[7]), a7 = _mm_unpackhi_epi8(r[6], r[7]);
+            // b*: channel quads of 4 positions (0-3, 4-7 from lo; 8-11, 12-15 from hi).
+            __m128i b0 = _mm_unpacklo_epi16(a0, a2), b1 = _mm_unpackhi_epi16(a0, a2), b2 = _mm_unpacklo_epi16(a1, a3), b3 = _mm_unpackhi_epi16(a1, a3);
+            __m128i b4 = _mm_unpacklo_epi16(a4, a6), b5 = _mm_unpackhi_epi16(a4, a6), b6 = _mm_unpacklo_epi16(a5, a7), b7 = _mm_unpackhi_epi16(a5, a7);
+            // d*: 8 channels of 2 positions.
+            __m128i d[8] = { _mm_unpacklo_epi32(b0, b4), _mm_unpackhi_epi32(b0, b4), _mm_unpacklo_epi32(b1, b5), _mm_unpackhi_epi32(b1, b5),
+                             _mm_unpacklo_epi32(b2, b6), _mm_unpackhi_epi32(b2, b6), _mm_unpacklo_epi32(b3, b7), _mm_unpackhi_epi32(b3, b7) };
+            for (int u = 0; u < 8; u++) {
+                uint8_t *o = out + (ptrdiff_t)(p0 + 2 * u) * channels + c0;
+                _mm_storel_epi64((__m128i *)o, d[u]);
+                _mm_storel_epi64((__m128i *)(o + channels), _mm_unpackhi_epi64(d[u], d[u]));
+            }
+        }
+    }
+    return 1;
+}
+#endif
+
 void qb_hwc_u8(const int16_t *x, int channels, int positions, int zp, uint8_t *out) {
+#ifdef QB_X86
+    if (qb_kernels_have_vnni() && hwc_u8_avx512(x, channels, positions, zp, out)) {
+        // What the vector loop left: the last channels (all positions), the last positions (its channels).
+        int c8 = channels / 8 * 8, p16 = positions / 16 * 16;
+        for (int c = 0; c < channels; c++) {
+            const int16_t *src = x + (ptrdiff_t)c * positions;
+            for (int p = c < c8 ? p16 : 0; p < positions; p++) out[(ptrdiff_t)p * channels + c] = (uint8_t)(src[p] + zp);
+        }
+        return;
+    }
+#endif
     enum { B = 64 };
     for (int p0 = 0; p0 < positions; p0 += B) {
         int p1 = p0 + B < positions ? p0 + B : positions;
@@ -247,8 +291,32 @@ static void fill_conv(const void *ctx, int j, int n, uint8_t *q, int ld8) {
     }
 }
 
-int qb_conv_vnni(int M, const int8_t *wp, const int32_t *sums, const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp,
-                 int first, int N, int32_t *acc) {
+// The plain twin: the same patches, one column at a time, the packed weights read back element by element.
+static void conv_portable(int M, const int8_t *wp, const int32_t *sums, const conv_ctx *c, int N, int32_t *acc) {
+    int depth = c->channels * c->g.kh * c->g.kw, ld8 = qb_vnni_ld(depth), K4 = ld8 / 4;
+    uint8_t *q = (uint8_t *)malloc((size_t)ld8);
+    uint8_t one[64];
+    if (!q && ld8 > 64) {
+        for (ptrdiff_t e = 0; e < (ptrdiff_t)M * N; e++) acc[e] = 0;
+        return;
+    }
+    if (!q) q = one;
+    for (int j = 0; j < N; j++) {
+        fill_conv(c, j, 1, q, ld8);
+        for (int i = 0; i < M; i++) {
+            const int8_t *wb = wp + (ptrdiff_t)(i / 16) * K4 * 64 + (i % 16) * 4;
+            int32_t s = 0;
+            for (int k = 0; k < depth; k++) s += (int32_t)wb[(ptrdiff_t)(k / 4) * 64 + k % 4] * q[k];
+            acc[(ptrdiff_t)i * N + j] = s - (int32_t)c->zp * sums[i];
+        }
+    }
+    if (q != one) free(q);
+}
+
+int qb_conv_u8(int M, const int8_t *wp, const int32_t *sums, const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp,
+               int first, int N, int32_t *acc) {
     conv_ctx c = { x, channels, ih, iw, zp, first, g };
-    return vnni_drive(M, N, channels * g.kh * g.kw, wp, sums, zp, acc, fill_conv, &c);
+    if (vnni_drive(M, N, channels * g.kh * g.kw, wp, sums, zp, acc, fill_conv, &c)) return 1;
+    conv_portable(M, wp, sums, &c, N, acc);
+    return 0;
 }

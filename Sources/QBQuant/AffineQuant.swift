@@ -1,4 +1,5 @@
 import CKernels
+import QBTensor
 
 /// Per-tensor affine quantization of activations (Jacob et al., CVPR 2018, eq. 1): `r = S (q - Z)` with
 /// unsigned codes `q` in `[0, 2^bits - 1]` and an integer zero point `Z` that represents 0.0 exactly.
@@ -37,13 +38,20 @@ public struct AffineQuant: Sendable, Equatable, Codable {
         return Int(v)
     }
 
-    /// The centered codes of a tensor (the integer kernels' input).
-    public func centered(_ xs: [Float]) -> [Int16] {
+    /// The centered codes of a tensor (the integer kernels' input), in blocks over `threads` (element-wise:
+    /// the same codes whatever the split).
+    public func centered(_ xs: [Float], threads: Int = 1) -> [Int16] {
         var out = [Int16](repeating: 0, count: xs.count)
+        let block = 1 << 16, parts = (xs.count + block - 1) / block
+        let (scale, zp, qmax) = (scale, Int32(zeroPoint), Int32(qmax))
         xs.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 guard let s = src.baseAddress, let d = dst.baseAddress else { return }
-                qb_quantize_i16(s, src.count, scale, Int32(zeroPoint), Int32(qmax), d)  // the same formula in C
+                let (sp, dp) = (SharedFloats(s), SharedPointer16(d))
+                Parallel.forEach(count: parts, workers: threads) { i in
+                    let lo = i * block, n = min(block, xs.count - lo)
+                    qb_quantize_i16(sp.pointer + lo, n, scale, zp, qmax, dp.pointer + lo)  // the same formula in C
+                }
             }
         }
         return out
@@ -53,4 +61,14 @@ public struct AffineQuant: Sendable, Equatable, Codable {
     public func fakeQuant(_ xs: [Float]) -> [Float] {
         xs.map { scale * Float(centered($0)) }
     }
+}
+
+struct SharedFloats: @unchecked Sendable {
+    let pointer: UnsafePointer<Float>
+    init(_ p: UnsafePointer<Float>) { pointer = p }
+}
+
+struct SharedPointer16: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Int16>
+    init(_ p: UnsafeMutablePointer<Int16>) { pointer = p }
 }

@@ -111,9 +111,8 @@ struct Int8Kernel: IntegerKernel {
         packed[g].withUnsafeBufferPointer { wp in packedSums[g].withUnsafeBufferPointer { s in
             for c0 in stride(from: 0, to: cols, by: chunk) {
                 let n = min(chunk, cols - c0)
-                let done = qb_conv_vnni(Int32(m), wp.baseAddress!, s.baseAddress!, hwc, Int32(channels), Int32(ih), Int32(iw), geo,
-                                        Int32(inputZero), Int32(first + c0), Int32(n), acc)
-                precondition(done == 1, "the VNNI convolution kernel declined after its weights were packed")
+                _ = qb_conv_u8(Int32(m), wp.baseAddress!, s.baseAddress!, hwc, Int32(channels), Int32(ih), Int32(iw), geo,
+                               Int32(inputZero), Int32(first + c0), Int32(n), acc)
                 requantize(rows: (g * m)..<((g + 1) * m), acc: acc, cols: n, out: out + c0, rs: rs, cs: 1)
             }
         } }
@@ -126,12 +125,17 @@ struct Int8Kernel: IntegerKernel {
     func depthwise(rows r: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
                    out: UnsafeMutablePointer<Float>) -> OpCounts {
         let cols = Int(geo.oh) * Int(geo.ow), m = r.count
-        let acc = UnsafeMutablePointer<Int32>.allocate(capacity: max(m * cols, 1))
+        // A few channels at a time, so their int32 sums are requantized while still in cache.
+        let chunk = max(1, min(m, (1 << 15) / max(cols, 1)))
+        let acc = UnsafeMutablePointer<Int32>.allocate(capacity: max(chunk * cols, 1))
         defer { acc.deallocate() }
         weights.withUnsafeBufferPointer { w in
-            qb_dwconv_i16(codes, Int32(m), Int32(ih), Int32(iw), geo, w.baseAddress! + r.lowerBound * ld, Int32(ld), acc)
+            for c0 in stride(from: 0, to: m, by: chunk) {
+                let n = min(chunk, m - c0), first = r.lowerBound + c0
+                qb_dwconv_i16(codes + c0 * ih * iw, Int32(n), Int32(ih), Int32(iw), geo, w.baseAddress! + first * ld, Int32(ld), acc)
+                requantize(rows: first..<(first + n), acc: acc, cols: cols, out: out + c0 * cols, rs: cols, cs: 1)
+            }
         }
-        requantize(rows: r, acc: acc, cols: cols, out: out, rs: cols, cs: 1)
         let macs = Int64(m) * Int64(cols) * Int64(depth)
         return OpCounts(macs: macs, multiplies: macs)
     }

@@ -103,25 +103,42 @@ enum PatchRunner {
                 let slots = ResultSlots(n * parts)
                 codes.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
                     let xs = SharedInt16(px.baseAddress!), os = SharedPointer(po.baseAddress!)
-                    for b in 0..<n {
-                        Parallel.forEach(count: parts, workers: parts) { i in
-                            let lo = c * i / parts, hi = c * (i + 1) / parts
-                            guard lo < hi else { return }
-                            slots.set(b * parts + i, kernel.depthwise(rows: lo..<hi, codes: xs.pointer + (b * c + lo) * ih * iw, ih: ih, iw: iw, geo: geo,
-                                                                      inputScale: inputScale, out: os.base + (b * spec.rows + lo) * cols))
-                        }
+                    // Every (item, channel range) is a task; the ranges depend on the thread count, each channel's sums do not.
+                    Parallel.forEach(count: n * parts, workers: threads) { t in
+                        let b = t / parts, i = t % parts
+                        let lo = c * i / parts, hi = c * (i + 1) / parts
+                        guard lo < hi else { return }
+                        slots.set(t, kernel.depthwise(rows: lo..<hi, codes: xs.pointer + (b * c + lo) * ih * iw, ih: ih, iw: iw, geo: geo,
+                                                      inputScale: inputScale, out: os.base + (b * spec.rows + lo) * cols))
                     }
                 } }
                 return (Value(shape: [n, spec.rows] + w.outSize, floats: out), slots.values.reduce(OpCounts(), +))
             }
             // Patches built block by block from HWC unsigned codes inside the kernel, columns split among threads.
             if kernel.convolvesHWC {
+                let hwcZero = Int32(kernel.hwcZeroPoint)
+                // Enough (item, group) planes for every thread: one task each, columns in order.
+                if n * group >= threads {
+                    let slots = ResultSlots(n * group)
+                    codes.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+                        let xs = SharedInt16(px.baseAddress!), os = SharedPointer(po.baseAddress!)
+                        Parallel.forEach(count: n * group, workers: threads) { t in
+                            let b = t / group, g = t % group
+                            let hwc = UnsafeMutablePointer<UInt8>.allocate(capacity: max(cg * ih * iw, 1))
+                            defer { hwc.deallocate() }
+                            qb_hwc_u8(xs.pointer + (b * c + g * cg) * ih * iw, Int32(cg), Int32(ih * iw), hwcZero, hwc)
+                            slots.set(t, kernel.convolve(group: g, hwc: hwc, channels: cg, ih: ih, iw: iw, geo: geo, first: 0, cols: cols,
+                                                         out: os.base + (b * spec.rows + g * mg) * cols, rs: cols))
+                        }
+                    } }
+                    return (Value(shape: [n, spec.rows] + w.outSize, floats: out), slots.values.reduce(OpCounts(), +))
+                }
                 var hwc = [UInt8](repeating: 0, count: cg * ih * iw)
                 codes.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
                     for b in 0..<n {
                         for g in 0..<group {
                             hwc.withUnsafeMutableBufferPointer {
-                                qb_hwc_u8(px.baseAddress! + (b * c + g * cg) * ih * iw, Int32(cg), Int32(ih * iw), Int32(kernel.hwcZeroPoint), $0.baseAddress!)
+                                qb_hwc_u8(px.baseAddress! + (b * c + g * cg) * ih * iw, Int32(cg), Int32(ih * iw), hwcZero, $0.baseAddress!)
                             }
                             let base = SharedPointer(po.baseAddress! + (b * spec.rows + g * mg) * cols)
                             counts = counts + hwc.withUnsafeBufferPointer { hp in

@@ -65,13 +65,16 @@ struct KernelTests {
         #expect(qb_igemm_vnni(1, 1, 16, [Int8](repeating: 1, count: 64 * 32), [16], [Int16](repeating: 0, count: 16), 16, 0, &c) == 0 && c == [5])
     }
 
-    @Test("the VNNI convolution (tap-major patches built from HWC codes, block by block) equals im2row + the int16 kernel, on odd geometries and column ranges")
-    func vnniConvolution() throws {
+    @Test("the HWC convolution (tap-major patches built block by block; VNNI and its portable twin) equals im2row + the int16 kernel, on odd geometries and column ranges",
+          arguments: [false, true])
+    func hwcConvolution(portable: Bool) throws {
         try #require(qb_kernels_have_vnni() == 1, "this machine has no AVX-512 VNNI: the VNNI path cannot be tested here")
+        qb_kernels_force_portable(portable ? 1 : 0)
+        defer { qb_kernels_force_portable(0) }
         // (rows, channels, h, w, kernel h, kernel w, stride, pad, dilation, zero point)
         for (m, c, h, w, kh, kw, s, p, d, zp) in [(1, 1, 5, 7, 3, 3, 1, 1, 1, 0), (16, 1, 28, 28, 3, 3, 1, 1, 1, 128), (3, 5, 9, 6, 3, 3, 2, 1, 1, 255),
                                                   (17, 3, 8, 8, 2, 3, 3, 1, 2, 37), (33, 16, 7, 7, 3, 3, 1, 1, 1, 200), (20, 7, 6, 11, 1, 1, 1, 0, 1, 91),
-                                                  (40, 9, 10, 10, 5, 5, 2, 2, 1, 3), (8, 24, 4, 4, 3, 3, 2, 0, 1, 250)] {
+                                                  (40, 9, 10, 10, 5, 5, 2, 2, 1, 3), (8, 24, 4, 4, 3, 3, 2, 0, 1, 250), (16, 40, 9, 7, 1, 1, 2, 0, 1, 128)] {
             let oh = (h + 2 * p - (kh - 1) * d - 1) / s + 1, ow = (w + 2 * p - (kw - 1) * d - 1) / s + 1
             let geo = qb_conv_geo(kh: Int32(kh), kw: Int32(kw), sh: Int32(s), sw: Int32(s), dh: Int32(d), dw: Int32(d), pt: Int32(p), pl: Int32(p),
                                   oh: Int32(oh), ow: Int32(ow))
@@ -88,10 +91,11 @@ struct KernelTests {
             qb_vnni_pack(Int32(m), Int32(k), Int32(taps), wts, Int32(ld), &wp, &sums)
             var hwc = [UInt8](repeating: 0, count: c * h * w)
             qb_hwc_u8(x, Int32(c), Int32(h * w), Int32(zp), &hwc)
+            #expect(hwc == (0..<(c * h * w)).map { i in UInt8(Int(x[(i % c) * h * w + i / c]) + zp) }, "HWC codes, \(c) channels \(h)x\(w)")
             // The whole range, and a range starting mid-row (as a thread's share does).
             for (first, n) in [(0, cols), (cols / 3, cols - cols / 3)] {
                 var got = [Int32](repeating: 7, count: m * n)
-                #expect(qb_conv_vnni(Int32(m), wp, sums, hwc, Int32(c), Int32(h), Int32(w), geo, Int32(zp), Int32(first), Int32(n), &got) == 1)
+                #expect(qb_conv_u8(Int32(m), wp, sums, hwc, Int32(c), Int32(h), Int32(w), geo, Int32(zp), Int32(first), Int32(n), &got) == (portable ? 0 : 1))
                 var expected = [Int32]()
                 for r in 0..<m { expected += want[(r * cols + first)..<(r * cols + first + n)] }
                 #expect(got == expected, "m=\(m) c=\(c) \(h)x\(w) k=\(kh)x\(kw) s=\(s) p=\(p) d=\(d) zp=\(zp) first=\(first)")
@@ -99,9 +103,13 @@ struct KernelTests {
         }
     }
 
-    @Test("the direct depthwise int8 convolution equals the im2row path channel by channel, on odd geometries")
-    func depthwise() {
-        for (c, h, w, k, s, p, d) in [(1, 5, 7, 3, 1, 1, 1), (3, 9, 6, 3, 2, 1, 1), (2, 8, 8, 2, 3, 1, 2), (5, 4, 11, 1, 1, 0, 1), (4, 7, 7, 5, 2, 2, 1)] {
+    @Test("the direct depthwise int8 convolution (AVX-512 and portable) equals the im2row path channel by channel, on odd geometries",
+          arguments: [false, true])
+    func depthwise(portable: Bool) {
+        qb_kernels_force_portable(portable ? 1 : 0)
+        defer { qb_kernels_force_portable(0) }
+        for (c, h, w, k, s, p, d) in [(1, 5, 7, 3, 1, 1, 1), (3, 9, 6, 3, 2, 1, 1), (2, 8, 8, 2, 3, 1, 2), (5, 4, 11, 1, 1, 0, 1), (4, 7, 7, 5, 2, 2, 1),
+                                      (3, 28, 28, 3, 1, 1, 1), (2, 29, 37, 3, 2, 1, 1), (2, 14, 40, 3, 1, 2, 2), (1, 3, 3, 3, 2, 0, 1)] {
             let oh = (h + 2 * p - (k - 1) * d - 1) / s + 1, ow = (w + 2 * p - (k - 1) * d - 1) / s + 1
             let geo = qb_conv_geo(kh: Int32(k), kw: Int32(k), sh: Int32(s), sw: Int32(s), dh: Int32(d), dw: Int32(d), pt: Int32(p), pl: Int32(p),
                                   oh: Int32(oh), ow: Int32(ow))
@@ -145,6 +153,33 @@ struct KernelTests {
             qb_transpose_i16(Int32(depth), Int32(cols), col, cols, &viaTranspose, ld)
             qb_im2row_i16(x, Int32(c), Int32(h), Int32(w), geo, &row, ld)
             #expect(row == viaTranspose, "c \(c) \(h)x\(w) k \(k) s \(s) p \(p) d \(d)")
+        }
+    }
+
+    @Test("the vectorized requantization equals the Swift formula on extreme sums, biases, multipliers and shifts", arguments: [false, true])
+    func requantizeExtremes(portable: Bool) {
+        qb_kernels_force_portable(portable ? 1 : 0)
+        defer { qb_kernels_force_portable(0) }
+        let extremes: [Int32] = [0, 1, -1, .max, .min, .max - 1, .min + 1, 1 << 30, -(1 << 30), 8_290_000, -8_290_000, 12345, -12345, 127, -128]
+        let acc = extremes + Self.ints(64, seed: 99, lo: -32000, hi: 32000).map { Int32($0) * 4099 } + extremes  // 94: vector and tail
+        let mults: [FixedPointMultiplier] = [0.0000123, 0.00049, 0.0031, 0.25, 0.5, 0.9999, 1.0, 1.7, 37.5, 4000.25].map { FixedPointMultiplier($0) }
+            + [FixedPointMultiplier(m0: .max, leftShift: 0, rightShift: 31), FixedPointMultiplier(m0: 1 << 30, leftShift: 31, rightShift: 0),
+               FixedPointMultiplier(m0: -(1 << 30), leftShift: 3, rightShift: 5), FixedPointMultiplier(m0: 1, leftShift: 0, rightShift: 1)]
+        for bias: Int32 in [0, 7, -7, .max, .min, 1 << 29] {
+            for (zy, qmin, qmax) in [(0, 0, 255), (128, 0, 255), (17, 17, 200), (3, 0, 6)] {
+                let m = mults.count, n = acc.count
+                var out = [Float](repeating: .nan, count: m * n)
+                let rows = [Int32](repeating: 0, count: m).indices.flatMap { _ in acc }
+                qb_requantize(Int32(m), Int32(n), rows, [Int32](repeating: bias, count: m), mults.map(\.m0), mults.map(\.leftShift), mults.map(\.rightShift),
+                              Int32(zy), Int32(qmin), Int32(qmax), 0.37, &out, n, 1)
+                for (i, f) in mults.enumerated() {
+                    for (j, a) in acc.enumerated() {
+                        let v = Int32(clamping: Int64(a) + Int64(bias))
+                        let q = min(max(Int(f.apply(v)) + zy, qmin), qmax)
+                        #expect(out[i * n + j] == 0.37 * Float(q - zy), "acc \(a) bias \(bias) m0 \(f.m0) << \(f.leftShift) >> \(f.rightShift) zy \(zy)")
+                    }
+                }
+            }
         }
     }
 

@@ -96,9 +96,10 @@ int qb_igemm_vnni(int M, int N, int depth, const int8_t *wp, const int32_t *sums
 void qb_hwc_u8(const int16_t *x, int channels, int positions, int zp, uint8_t *out);
 /// Output positions [first, first + N) of a convolution on HWC unsigned codes x (ih x iw x channels, padding
 /// reads zp): acc[i][j] = sum over the window of w[i][c, tap] (x - zp), weights packed with taps = kh * kw.
-/// The patches are built in blocks that stay in cache (no patch matrix). Returns 0 without VNNI.
-int qb_conv_vnni(int M, const int8_t *wp, const int32_t *sums, const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp,
-                 int first, int N, int32_t *acc);
+/// The patches are built in blocks that stay in cache (no patch matrix). Returns 1 with VNNI; without it (or
+/// when forced portable) a plain loop computes the same sums and it returns 0.
+int qb_conv_u8(int M, const int8_t *wp, const int32_t *sums, const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp,
+               int first, int N, int32_t *acc);
 
 /// Fixed-point requantization (Jacob et al. 2018, gemmlowp): for row i, column j,
 /// v = acc + bias[i]; v = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(v << lshift[i], m0[i]), rshift[i]);
