@@ -112,6 +112,18 @@ void qb_transpose_i16(int K, int N, const int16_t *in, ptrdiff_t ldi, int16_t *o
     }
 }
 
+void qb_transpose_f32(int M, int N, const float *in, ptrdiff_t ldi, float *out, ptrdiff_t ldo) {
+    enum { B = 16 };
+    for (int i0 = 0; i0 < M; i0 += B) {
+        int i1 = i0 + B < M ? i0 + B : M;
+        for (int j0 = 0; j0 < N; j0 += B) {
+            int j1 = j0 + B < N ? j0 + B : N;
+            for (int j = j0; j < j1; j++)
+                for (int i = i0; i < i1; i++) out[(ptrdiff_t)j * ldo + i] = in[(ptrdiff_t)i * ldi + j];
+        }
+    }
+}
+
 // ---- int8 GEMM on int16-widened operands --------------------------------------------------------
 
 static int32_t dot_portable(int ld, const int16_t *a, const int16_t *b) {

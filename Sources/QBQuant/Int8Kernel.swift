@@ -67,23 +67,41 @@ struct Int8Kernel: IntegerKernel {
     func compute(rows r: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
                  out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts {
         let m = r.count
-        let acc = UnsafeMutablePointer<Int32>.allocate(capacity: max(m * cols, 1))
+        // Column chunks whose sums and outputs stay in cache (and whose buffers are not fresh pages each call).
+        let chunk = min(cols, max(240, (1 << 16) / max(m, 1) / 240 * 240))
+        let acc = UnsafeMutablePointer<Int32>.allocate(capacity: max(m * chunk, 1))
         defer { acc.deallocate() }
+        let tmp = UnsafeMutablePointer<Float>.allocate(capacity: cs == 1 ? 1 : max(m * chunk, 1))
+        defer { tmp.deallocate() }
         // AVX-512 VNNI where the CPU has it (the same exact sums), else the int16-widened kernel. Convolution
         // weights are packed tap-major for `convolve`, so the patch-matrix path takes the int16 kernel.
-        var vnni: Int32 = 0
-        if !packed.isEmpty, taps == 1, r.count == groupRows, r.lowerBound % groupRows == 0 {
-            let g = r.lowerBound / groupRows
-            vnni = packed[g].withUnsafeBufferPointer { wp in packedSums[g].withUnsafeBufferPointer { s in
-                qb_igemm_vnni(Int32(m), Int32(cols), Int32(depth), wp.baseAddress!, s.baseAddress!, patches, ldp, Int32(inputZero), acc)
-            } }
-        }
-        if vnni == 0 {
-            weights.withUnsafeBufferPointer { w in
-                qb_igemm_i16(Int32(m), Int32(cols), Int32(ld), w.baseAddress! + r.lowerBound * ld, patches, acc)
+        let g = r.lowerBound / groupRows
+        let vnniOK = !packed.isEmpty && taps == 1 && r.count == groupRows && r.lowerBound % groupRows == 0
+        for c0 in stride(from: 0, to: cols, by: max(chunk, 1)) {
+            let n = min(chunk, cols - c0), p = patches + c0 * ldp
+            var vnni: Int32 = 0
+            if vnniOK {
+                vnni = packed[g].withUnsafeBufferPointer { wp in packedSums[g].withUnsafeBufferPointer { s in
+                    qb_igemm_vnni(Int32(m), Int32(n), Int32(depth), wp.baseAddress!, s.baseAddress!, p, ldp, Int32(inputZero), acc)
+                } }
+            }
+            if vnni == 0 {
+                weights.withUnsafeBufferPointer { w in qb_igemm_i16(Int32(m), Int32(n), Int32(ld), w.baseAddress! + r.lowerBound * ld, p, acc) }
+            }
+            if cs == 1 {
+                requantize(rows: r, acc: acc, cols: n, out: out + c0, rs: rs, cs: 1)
+            } else {
+                // Linear layers want the output transposed ([cols][rows]): requantize with unit stride, then
+                // transpose in 16 x 16 tiles (strided stores element by element would dominate).
+                requantize(rows: r, acc: acc, cols: n, out: tmp, rs: n, cs: 1)
+                let o = out + c0 * cs
+                if rs == 1 {
+                    qb_transpose_f32(Int32(m), Int32(n), tmp, n, o, cs)
+                } else {
+                    for i in 0..<m { for j in 0..<n { o[i * rs + j * cs] = tmp[i * n + j] } }
+                }
             }
         }
-        requantize(rows: r, acc: acc, cols: cols, out: out, rs: rs, cs: cs)
         let macs = Int64(m) * Int64(cols) * Int64(depth)
         return OpCounts(macs: macs, multiplies: macs)
     }

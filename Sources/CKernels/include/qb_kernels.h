@@ -64,6 +64,9 @@ void qb_quantize_i16(const float *x, ptrdiff_t n, float scale, int zp, int qmax,
 /// out[j*ldo + k] = in[k*ldi + j] for k < K, j < N; out's padding k in [K, ldo) is zero-filled.
 void qb_transpose_i16(int K, int N, const int16_t *in, ptrdiff_t ldi, int16_t *out, ptrdiff_t ldo);
 
+/// out[j*ldo + i] = in[i*ldi + j] for i < M, j < N (16 x 16 tiles).
+void qb_transpose_f32(int M, int N, const float *in, ptrdiff_t ldi, float *out, ptrdiff_t ldo);
+
 /// Exact int8 x int8-range GEMM: acc[i*N + j] = sum_k w[i*ld + k] * p[j*ld + k] (int32), for int16
 /// weights in [-127, 127] and centered codes in [-255, 255]; both padded with zeros to ld, a multiple
 /// of 16. Each product pair fits vpmaddwd's int32 sums exactly (no int16 saturation); the int32
