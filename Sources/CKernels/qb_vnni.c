@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "qb_kernels.h"
+#include "qb_vnni_internal.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -142,57 +143,73 @@ static void igemm_vnni(int M, int MB, int n, int ld8, const int8_t *wp, const ui
 #endif
 
 
-// Fills n columns of unsigned codes (stride ld8, zero-padded past depth), starting at column j.
-typedef void (*vnni_fill)(const void *ctx, int j, int n, uint8_t *q, int ld8);
+#define QB_VNNI_NB 240
 
-// Column blocks of NB: fill the codes, multiply, subtract Z sum w into acc (row stride N).
-static int vnni_drive(int M, int N, int depth, const int8_t *wp, const int32_t *sums, int zp, int32_t *acc,
-                      vnni_fill fill, const void *ctx) {
+int qb_vnni_columns(int N, int depth, qb_fill_fn fill, const void *fctx, qb_tile_fn tile, void *tctx) {
 #ifdef QB_X86
-    if (!qb_kernels_have_vnni() || M <= 0 || N <= 0 || zp < 0 || zp > 255) return 0;
-    enum { NB = 240 };
-    int ld8 = qb_vnni_ld(depth), MB = (M + 15) / 16;
-    // Per-thread buffers kept between calls (fresh ones would page-fault every call): the unsigned codes
-    // of NB columns, and the tile results, which stay in cache until the corrected copy into acc.
+    if (!qb_kernels_have_vnni() || N <= 0) return 0;
+    int ld8 = qb_vnni_ld(depth);
+    // A per-thread buffer kept between calls (a fresh one would page-fault every call): the unsigned
+    // codes of QB_VNNI_NB columns, which stay in cache while the tile kernel reads them.
     static __thread uint8_t *q = NULL;
-    static __thread int32_t *part = NULL;
-    static __thread size_t qcap = 0, pcap = 0;
-    size_t qneed = (size_t)NB * (size_t)ld8, pneed = (size_t)MB * 16 * NB;
+    static __thread size_t qcap = 0;
+    size_t qneed = (size_t)QB_VNNI_NB * (size_t)ld8;
     if (qcap < qneed) {
         uint8_t *grown = (uint8_t *)realloc(q, qneed);
         if (!grown) return 0;
         q = grown;
         qcap = qneed;
     }
-    if (pcap < pneed) {
-        int32_t *grown = (int32_t *)realloc(part, pneed * sizeof(int32_t));
-        if (!grown) return 0;
-        part = grown;
-        pcap = pneed;
-    }
-    for (int j0 = 0; j0 < N; j0 += NB) {
-        int n = N - j0 < NB ? N - j0 : NB;
-        fill(ctx, j0, n, q, ld8);
-        igemm_vnni(M, MB, n, ld8, wp, q, part, n);
-        for (int i = 0; i < M; i++) {
-            int32_t corr = (int32_t)zp * sums[i];
-            const int32_t *src = part + (ptrdiff_t)i * n;
-            int32_t *row = acc + (ptrdiff_t)i * N + j0;
-            for (int j = 0; j < n; j++) row[j] = src[j] - corr;
-        }
+    for (int j0 = 0; j0 < N; j0 += QB_VNNI_NB) {
+        int n = N - j0 < QB_VNNI_NB ? N - j0 : QB_VNNI_NB;
+        fill(fctx, j0, n, q, ld8);
+        tile(tctx, j0, n, q, ld8);
     }
     return 1;
 #else
-    (void)M; (void)N; (void)depth; (void)wp; (void)sums; (void)zp; (void)acc; (void)fill; (void)ctx;
+    (void)N; (void)depth; (void)fill; (void)fctx; (void)tile; (void)tctx;
     return 0;
 #endif
 }
 
-// Linear layers: centered int16 codes p[j * ldp + k] -> unsigned codes.
-typedef struct { const int16_t *p; ptrdiff_t ldp; int depth, zp; } rows_ctx;
+// The int8 tile: exact sums of M rows, Z sum w subtracted, into acc (row stride N).
+typedef struct { int M, N, zp; const int8_t *wp; const int32_t *sums; int32_t *acc; int failed; } int8_tile_ctx;
 
-static void fill_rows(const void *ctx, int j, int n, uint8_t *q, int ld8) {
-    const rows_ctx *c = (const rows_ctx *)ctx;
+static void int8_tile(void *ctx, int j0, int n, const uint8_t *q, int ld8) {
+#ifdef QB_X86
+    int8_tile_ctx *c = (int8_tile_ctx *)ctx;
+    int MB = (c->M + 15) / 16;
+    static __thread int32_t *part = NULL;
+    static __thread size_t pcap = 0;
+    size_t pneed = (size_t)MB * 16 * QB_VNNI_NB;
+    if (pcap < pneed) {
+        int32_t *grown = (int32_t *)realloc(part, pneed * sizeof(int32_t));
+        if (!grown) { c->failed = 1; return; }
+        part = grown;
+        pcap = pneed;
+    }
+    igemm_vnni(c->M, MB, n, ld8, c->wp, q, part, n);
+    for (int i = 0; i < c->M; i++) {
+        int32_t corr = (int32_t)c->zp * c->sums[i];
+        const int32_t *src = part + (ptrdiff_t)i * n;
+        int32_t *row = c->acc + (ptrdiff_t)i * c->N + j0;
+        for (int j = 0; j < n; j++) row[j] = src[j] - corr;
+    }
+#else
+    (void)ctx; (void)j0; (void)n; (void)q; (void)ld8;
+#endif
+}
+
+static int vnni_drive(int M, int N, int depth, const int8_t *wp, const int32_t *sums, int zp, int32_t *acc,
+                      qb_fill_fn fill, const void *ctx) {
+    if (M <= 0 || zp < 0 || zp > 255) return 0;
+    int8_tile_ctx t = { M, N, zp, wp, sums, acc, 0 };
+    return qb_vnni_columns(N, depth, fill, ctx, int8_tile, &t) && !t.failed;
+}
+
+// Linear layers: centered int16 codes p[j * ldp + k] -> unsigned codes.
+void qb_fill_rows(const void *ctx, int j, int n, uint8_t *q, int ld8) {
+    const qb_rows_ctx *c = (const qb_rows_ctx *)ctx;
     for (int u = 0; u < n; u++) {
         const int16_t *src = c->p + (ptrdiff_t)(j + u) * c->ldp;
         uint8_t *dst = q + (ptrdiff_t)u * ld8;
@@ -202,8 +219,8 @@ static void fill_rows(const void *ctx, int j, int n, uint8_t *q, int ld8) {
 }
 
 int qb_igemm_vnni(int M, int N, int depth, const int8_t *wp, const int32_t *sums, const int16_t *p, ptrdiff_t ldp, int zp, int32_t *acc) {
-    rows_ctx c = { p, ldp, depth, zp };
-    return vnni_drive(M, N, depth, wp, sums, zp, acc, fill_rows, &c);
+    qb_rows_ctx c = { p, ldp, depth, zp };
+    return vnni_drive(M, N, depth, wp, sums, zp, acc, qb_fill_rows, &c);
 }
 
 #ifdef QB_X86
@@ -263,10 +280,8 @@ void qb_hwc_u8(const int16_t *x, int channels, int positions, int zp, uint8_t *o
 
 // Convolutions: the patch of output position j, in tap-major order (ki, kj, c), copied from the HWC
 // planes; positions outside the image read Z, the code of 0.0.
-typedef struct { const uint8_t *x; int channels, ih, iw, zp, first; qb_conv_geo g; } conv_ctx;
-
-static void fill_conv(const void *ctx, int j, int n, uint8_t *q, int ld8) {
-    const conv_ctx *c = (const conv_ctx *)ctx;
+void qb_fill_conv(const void *ctx, int j, int n, uint8_t *q, int ld8) {
+    const qb_conv_ctx *c = (const qb_conv_ctx *)ctx;
     const qb_conv_geo g = c->g;
     const int C = c->channels, row = g.kw * C, depth = g.kh * row;
     int pos = c->first + j, oy = pos / g.ow, ox = pos % g.ow;
@@ -292,7 +307,7 @@ static void fill_conv(const void *ctx, int j, int n, uint8_t *q, int ld8) {
 }
 
 // The plain twin: the same patches, one column at a time, the packed weights read back element by element.
-static void conv_portable(int M, const int8_t *wp, const int32_t *sums, const conv_ctx *c, int N, int32_t *acc) {
+static void conv_portable(int M, const int8_t *wp, const int32_t *sums, const qb_conv_ctx *c, int N, int32_t *acc) {
     int depth = c->channels * c->g.kh * c->g.kw, ld8 = qb_vnni_ld(depth), K4 = ld8 / 4;
     uint8_t *q = (uint8_t *)malloc((size_t)ld8);
     uint8_t one[64];
@@ -302,7 +317,7 @@ static void conv_portable(int M, const int8_t *wp, const int32_t *sums, const co
     }
     if (!q) q = one;
     for (int j = 0; j < N; j++) {
-        fill_conv(c, j, 1, q, ld8);
+        qb_fill_conv(c, j, 1, q, ld8);
         for (int i = 0; i < M; i++) {
             const int8_t *wb = wp + (ptrdiff_t)(i / 16) * K4 * 64 + (i % 16) * 4;
             int32_t s = 0;
@@ -315,8 +330,8 @@ static void conv_portable(int M, const int8_t *wp, const int32_t *sums, const co
 
 int qb_conv_u8(int M, const int8_t *wp, const int32_t *sums, const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp,
                int first, int N, int32_t *acc) {
-    conv_ctx c = { x, channels, ih, iw, zp, first, g };
-    if (vnni_drive(M, N, channels * g.kh * g.kw, wp, sums, zp, acc, fill_conv, &c)) return 1;
+    qb_conv_ctx c = { x, channels, ih, iw, zp, first, g };
+    if (vnni_drive(M, N, channels * g.kh * g.kw, wp, sums, zp, acc, qb_fill_conv, &c)) return 1;
     conv_portable(M, wp, sums, &c, N, acc);
     return 0;
 }

@@ -122,7 +122,7 @@ struct Int8Kernel: IntegerKernel {
     var hwcZeroPoint: Int { inputZero }
 
     func convolve(group g: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
-                  out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts {
+                  inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts {
         let m = groupRows, chunk = 960
         let acc = UnsafeMutablePointer<Int32>.allocate(capacity: m * min(chunk, max(cols, 1)))
         defer { acc.deallocate() }

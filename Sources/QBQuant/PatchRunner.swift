@@ -50,7 +50,7 @@ protocol IntegerKernel: Sendable {
     var hwcZeroPoint: Int { get }
     /// Output positions [first, first + cols) of group `group`'s rows; row i of the group goes to `out + i * rs`.
     func convolve(group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
-                  out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts
+                  inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts
 }
 
 extension IntegerKernel {
@@ -60,7 +60,7 @@ extension IntegerKernel {
     var convolvesHWC: Bool { false }
     var hwcZeroPoint: Int { 0 }
     func convolve(group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
-                  out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts { preconditionFailure("the kernel has no HWC convolution") }
+                  inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts { preconditionFailure("the kernel has no HWC convolution") }
 }
 
 /// Runs an integer kernel over a layer's input: unfolds the centered codes into patches per batch item
@@ -127,7 +127,7 @@ enum PatchRunner {
                             let hwc = UnsafeMutablePointer<UInt8>.allocate(capacity: max(cg * ih * iw, 1))
                             defer { hwc.deallocate() }
                             qb_hwc_u8(xs.pointer + (b * c + g * cg) * ih * iw, Int32(cg), Int32(ih * iw), hwcZero, hwc)
-                            slots.set(t, kernel.convolve(group: g, hwc: hwc, channels: cg, ih: ih, iw: iw, geo: geo, first: 0, cols: cols,
+                            slots.set(t, kernel.convolve(group: g, hwc: hwc, channels: cg, ih: ih, iw: iw, geo: geo, first: 0, cols: cols, inputScale: inputScale,
                                                          out: os.base + (b * spec.rows + g * mg) * cols, rs: cols))
                         }
                     } }
@@ -144,7 +144,7 @@ enum PatchRunner {
                             counts = counts + hwc.withUnsafeBufferPointer { hp in
                                 let xs = SharedBytes(hp.baseAddress!)
                                 return split(cols, threads: threads, work: cols * mg * k) { j0, m in
-                                    kernel.convolve(group: g, hwc: xs.pointer, channels: cg, ih: ih, iw: iw, geo: geo, first: j0, cols: m,
+                                    kernel.convolve(group: g, hwc: xs.pointer, channels: cg, ih: ih, iw: iw, geo: geo, first: j0, cols: m, inputScale: inputScale,
                                                     out: base.base + j0, rs: cols)
                                 }
                             }

@@ -99,11 +99,8 @@ enum TernaryMethod {
             throw QuantError(file: file, layer: spec.name, "\(alphas.count) group scales and \(codes.count) codes do not fit \(groups.count) groups of a \(spec.rows)x\(spec.depth) layer")
         }
         if !integer {
-            var dequantized = [Float](repeating: 0, count: codes.count)
-            for (g, grp) in groups.enumerated() {
-                for k in grp.ks { dequantized[grp.row * spec.depth + k] = alphas[g] * Float(codes[grp.row * spec.depth + k]) }
-            }
-            return QuantLayer(spec: spec, file: file, input: input, path: .simulated(try FloatLayer(spec, weights: dequantized, bias: spec.bias, file: file), output: nil))
+            let layer = try FloatLayer(spec, weights: dequantized(spec, codes: codes, groups: groups, alphas: alphas), bias: spec.bias, file: file)
+            return QuantLayer(spec: spec, file: file, input: input, path: .simulated(layer, output: nil))
         }
         // CSR form for the add/subtract kernel: per row its non-empty groups, each with the +1 indices first.
         var rowStart = [Int32](repeating: 0, count: spec.rows + 1)
@@ -122,37 +119,18 @@ enum TernaryMethod {
         for r in 0..<spec.rows { rowStart[r + 1] += rowStart[r] }
         // (One unused element each so that no buffer is empty.)
         let kernel = TernaryKernel(depth: spec.depth, rowStart: rowStart, groupStart: gs, plusCount: np + [0], indices: idx + [0], alphas: alpha + [0],
-                                   bias: spec.bias, lo: spec.lo, hi: spec.hi)
+                                   bias: spec.bias, lo: spec.lo, hi: spec.hi,
+                                   vnni: TernaryKernel.Packed(spec, codes: codes, groupSize: groupSize, alphas: alphas, zeroPoint: input.zeroPoint),
+                                   depthwiseWeights: spec.group == spec.rows && spec.depth == spec.taps ? dequantized(spec, codes: codes, groups: groups, alphas: alphas) : nil)
         return QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel))
     }
-}
 
-/// The FGQ kernel: per group, additions and subtractions of the input codes, then one multiply by alpha.
-struct TernaryKernel: IntegerKernel {
-    let depth: Int
-    let rowStart: [Int32]
-    let groupStart: [Int32]
-    let plusCount: [Int32]
-    let indices: [Int32]
-    let alphas: [Float]
-    let bias: [Float]?
-    let lo: Float
-    let hi: Float
-
-    var layout: PatchLayout { .kMajor }
-
-    func compute(rows r: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
-                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts {
-        var adds: Int64 = 0, mults: Int64 = 0
-        rowStart.withUnsafeBufferPointer { rsp in groupStart.withUnsafeBufferPointer { g in plusCount.withUnsafeBufferPointer { p in
-            indices.withUnsafeBufferPointer { i in alphas.withUnsafeBufferPointer { a in
-                (bias ?? [0]).withUnsafeBufferPointer { b in
-                    qb_ternary_gemm(Int32(r.count), Int32(cols), rsp.baseAddress! + r.lowerBound, g.baseAddress!, p.baseAddress!, i.baseAddress!,
-                                    a.baseAddress!, patches, ldp, inputScale, bias == nil ? nil : b.baseAddress! + r.lowerBound, lo, hi,
-                                    out, rs, cs, &adds, &mults)
-                }
-            } }
-        } } }
-        return OpCounts(macs: Int64(r.count) * Int64(cols) * Int64(depth), multiplies: mults, adds: adds)
+    /// The weights alpha_g * t (exact products), [rows][depth].
+    static func dequantized(_ spec: LayerSpec, codes: [Int8], groups: [(row: Int, ks: [Int])], alphas: [Float]) -> [Float] {
+        var w = [Float](repeating: 0, count: codes.count)
+        for (g, grp) in groups.enumerated() {
+            for k in grp.ks { w[grp.row * spec.depth + k] = alphas[g] * Float(codes[grp.row * spec.depth + k]) }
+        }
+        return w
     }
 }

@@ -132,6 +132,42 @@ struct KernelTests {
         }
     }
 
+    @Test("the depthwise ternary convolution: AVX-512 and its plain twin give the same bits, within float rounding of a Double evaluation")
+    func depthwiseTernary() {
+        for (c, h, w, k, s, p, d) in [(1, 5, 7, 3, 1, 1, 1), (3, 9, 6, 3, 2, 1, 1), (2, 8, 8, 2, 3, 1, 2), (4, 7, 7, 5, 2, 2, 1), (3, 28, 28, 3, 1, 1, 1),
+                                      (2, 29, 37, 3, 2, 1, 1)] {
+            let oh = (h + 2 * p - (k - 1) * d - 1) / s + 1, ow = (w + 2 * p - (k - 1) * d - 1) / s + 1
+            let geo = qb_conv_geo(kh: Int32(k), kw: Int32(k), sh: Int32(s), sw: Int32(s), dh: Int32(d), dw: Int32(d), pt: Int32(p), pl: Int32(p),
+                                  oh: Int32(oh), ow: Int32(ow))
+            let x = Self.ints(c * h * w, seed: UInt64(c * h + 7), lo: -128, hi: 127), taps = k * k, cols = oh * ow
+            let wts = Self.ints(c * taps, seed: UInt64(c + 13), lo: -1, hi: 1).enumerated().map { Float($0.element) * Float(0.03 + 0.01 * Double($0.offset % 5)) }
+            let bias = (0..<c).map { Float($0) * 0.1 - 0.05 }
+            var fast = [Float](repeating: .nan, count: c * cols), plain = fast
+            qb_dwternary_i16(x, Int32(c), Int32(h), Int32(w), geo, wts, 0.02, bias, 0, .infinity, &fast)
+            qb_kernels_force_portable(1)
+            qb_dwternary_i16(x, Int32(c), Int32(h), Int32(w), geo, wts, 0.02, bias, 0, .infinity, &plain)
+            qb_kernels_force_portable(0)
+            #expect(fast.map(\.bitPattern) == plain.map(\.bitPattern), "c=\(c) \(h)x\(w) k=\(k) s=\(s) p=\(p) d=\(d)")
+            var worst = 0.0
+            for ch in 0..<c {
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var v = 0.0
+                        for i in 0..<k {
+                            for j in 0..<k {
+                                let y = oy * s - p + i * d, xx = ox * s - p + j * d
+                                if y >= 0 && y < h && xx >= 0 && xx < w { v += Double(wts[ch * taps + i * k + j]) * Double(x[ch * h * w + y * w + xx]) }
+                            }
+                        }
+                        let want = max(0, 0.02 * v + Double(bias[ch]))
+                        worst = max(worst, abs(Double(fast[ch * cols + oy * ow + ox]) - want) / max(1, abs(want)))
+                    }
+                }
+            }
+            #expect(worst < 1e-5, "c=\(c) \(h)x\(w) k=\(k): \(worst)")
+        }
+    }
+
     @Test("input quantization in C equals the Swift formula; im2row equals im2col transposed, on odd geometries")
     func quantizeAndIm2row() {
         let q = AffineQuant(scale: 0.25, zeroPoint: 37, bits: 8)
@@ -249,13 +285,18 @@ struct KernelTests {
     func ternaryAndShift(portable: Bool) throws {
         GEMM.forcePortable(portable)
         defer { GEMM.forcePortable(false) }
+        var vnniCases = 0
+        defer { #expect(portable || qb_kernels_have_vnni() == 0 || vnniCases >= 4, "the VNNI ternary path ran \(vnniCases) times") }
         for (i, m) in Self.sizes.enumerated() {
-            let depth = Self.sizes[(i * 3 + 5) % Self.sizes.count] * 3, cols = Self.sizes[(i * 5 + 2) % Self.sizes.count]
+            // Every other depth a multiple of 4 (the VNNI ternary kernel takes groups of whole 4-byte steps, the
+            // CSR kernel the others); centered codes of an input with zero point 128, k-major [depth][cols].
+            let base = Self.sizes[(i * 3 + 5) % Self.sizes.count] * 3, cols = Self.sizes[(i * 5 + 2) % Self.sizes.count]
+            let depth = i % 2 == 0 ? (base + 3) / 4 * 4 : base
             let spec = LayerFixtures.linear(rows: m, depth: depth, seed: UInt64(i))
-            let x = Self.ints(depth * cols, seed: UInt64(i + 50), lo: -255, hi: 255)  // k-major [depth][cols]
+            let x = Self.ints(depth * cols, seed: UInt64(i + 50), lo: -128, hi: 127)
             for method in ["ternary", "shift"] {
                 let layer: QuantLayer
-                let input = AffineQuant(scale: 0.01, zeroPoint: 0, bits: 8)
+                let input = AffineQuant(scale: 0.01, zeroPoint: 128, bits: 8)
                 if method == "ternary" {
                     layer = try TernaryMethod.layer(spec, settings: TernarySettings(groupSize: 4), input: input, integer: true, file: "t").0
                 } else {
@@ -263,9 +304,27 @@ struct KernelTests {
                 }
                 guard case .integer(let kernel) = layer.path else { Issue.record("not integer"); return }
                 var out = [Float](repeating: .nan, count: m * cols)
-                _ = x.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
-                    kernel.compute(rows: 0..<m, patches: px.baseAddress!, ldp: cols, cols: cols, inputScale: 0.01, out: po.baseAddress!, rs: cols, cs: 1)
+                // The patches in the kernel's layout (the VNNI ternary kernel reads each position's codes contiguous).
+                var patches = x, ldp = cols
+                if case .columnMajor(let ld) = kernel.layout {
+                    patches = [Int16](repeating: 0, count: cols * ld)
+                    for k in 0..<depth { for j in 0..<cols { patches[j * ld + k] = x[k * cols + j] } }
+                    ldp = ld
+                }
+                _ = patches.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+                    kernel.compute(rows: 0..<m, patches: px.baseAddress!, ldp: ldp, cols: cols, inputScale: 0.01, out: po.baseAddress!, rs: cols, cs: 1)
                 } }
+                if case .columnMajor = kernel.layout, !portable {
+                    // The VNNI kernel's plain twin (forced portable after packing) gives the same bits.
+                    var twin = [Float](repeating: .nan, count: m * cols)
+                    qb_kernels_force_portable(1)
+                    _ = patches.withUnsafeBufferPointer { px in twin.withUnsafeMutableBufferPointer { po in
+                        kernel.compute(rows: 0..<m, patches: px.baseAddress!, ldp: ldp, cols: cols, inputScale: 0.01, out: po.baseAddress!, rs: cols, cs: 1)
+                    } }
+                    qb_kernels_force_portable(0)
+                    #expect(twin.map(\.bitPattern) == out.map(\.bitPattern), "ternary VNNI twin m=\(m) depth=\(depth) cols=\(cols)")
+                    vnniCases += 1
+                }
                 // The same quantized weights, dequantized, times the same inputs in Double.
                 let simulated = try (method == "ternary"
                     ? TernaryMethod.layer(spec, settings: TernarySettings(groupSize: 4), input: input, integer: false, file: "t").0

@@ -73,10 +73,16 @@ void qb_transpose_f32(int M, int N, const float *in, ptrdiff_t ldi, float *out, 
 /// accumulators are exact while ld * 127 * 255 < 2^31, i.e. ld <= 66,300 (the quantizer checks it).
 void qb_igemm_i16(int M, int N, int ld, const int16_t *w, const int16_t *p, int32_t *acc);
 
-/// Depthwise int8 convolution on centered codes: acc[c][p] = sum over the window of w[c][i * kw + j] times
+/// Depthwise int8 convolution on centered codes (qb_depthwise.c): acc[c][p] = sum over the window of w[c][i * kw + j] times
 /// x[c][y][x] (padding reads 0, the centered code of 0.0), for `channels` planes (ih x iw); w rows of
 /// stride ldw. Exact int32 sums, the same as the im2row path's.
 void qb_dwconv_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const int16_t *w, int ldw, int32_t *acc);
+
+/// Depthwise FGQ ternary convolution (groups of one weight): w[c][tap] = alpha * t (exact), per position
+/// f = fmaf(x, w, f) over every tap in order (absent inputs read 0), out[c][p] = clamp(sx * f + bias[c], lo, hi)
+/// (max, then min). The AVX-512 form and the plain one give the same bits.
+void qb_dwternary_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const float *w, float sx, const float *bias,
+                      float lo, float hi, float *out);
 
 // ---- AVX-512 VNNI (qb_vnni.c): u8 activation codes x s8 weights, exact int32 sums ----------------
 
@@ -103,6 +109,26 @@ void qb_hwc_u8(const int16_t *x, int channels, int positions, int zp, uint8_t *o
 /// when forced portable) a plain loop computes the same sums and it returns 0.
 int qb_conv_u8(int M, const int8_t *wp, const int32_t *sums, const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp,
                int first, int N, int32_t *acc);
+
+// ---- FGQ ternary on AVX-512 VNNI (qb_ternary.c) ---------------------------------------------------
+// Groups are runs of consecutive packed columns (tap-major for convolutions): `groups` per row, each of
+// (depth rounded up to 4) / 4 / groups quads (a group of N channels at one tap = N / 4 quads).
+
+/// Elements of the per-(row block, group) tables: 16 per block and group.
+size_t qb_ternary_table_size(int M, int groups);
+/// Packs codes t (int16 holding -1, 0, +1; row stride ldw; (c, tap) order with `taps`) like qb_vnni_pack,
+/// with alphas[b][g][r] = alpha[(b * 16 + r) * groups + g] and corr[b][g][r] = zp * sum of the group's codes.
+void qb_ternary_pack(int M, int depth, int taps, int groups, const int16_t *codes, int ldw, const float *alpha, int zp,
+                     int8_t *wp, int32_t *sums, float *alphas, int32_t *corr);
+/// out[i * rs + j * cs] = clamp(sx * sum_g alpha_g sum_{k in g} t_k x_k + bias[i], lo, hi) (max, then min) for the
+/// centered int16 codes x of column j at p + j * ldp: per group the exact int32 sum, then fmaf(sum, alpha, f).
+/// Returns 1 on AVX-512 VNNI, 0 when the plain twin computed it (same bits), -1 when the groups do not
+/// divide the quads (nothing computed).
+int qb_ternary_rows(int M, int groups, int depth, const int8_t *wp, const float *alphas, const int32_t *corr, const int16_t *p, ptrdiff_t ldp,
+                    int zp, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs);
+/// The same for output positions [first, first + N) of a convolution on HWC unsigned codes (as qb_conv_u8).
+int qb_ternary_conv(int M, int groups, const int8_t *wp, const float *alphas, const int32_t *corr, const uint8_t *x, int channels, int ih, int iw,
+                    qb_conv_geo g, int zp, int first, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs);
 
 /// Fixed-point requantization (Jacob et al. 2018, gemmlowp): for row i, column j,
 /// v = acc + bias[i]; v = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(v << lshift[i], m0[i]), rshift[i]);

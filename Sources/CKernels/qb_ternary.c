@@ -1,0 +1,176 @@
+// FGQ ternary layers on AVX-512 VNNI. See qb_kernels.h.
+//
+// The codes t in {-1, 0, +1} are packed like int8 weights (16-row blocks, 4 consecutive k per row) and
+// each group of consecutive quads is summed exactly in int32 with vpdpbusd on the unsigned activation
+// codes q = x + Z (a product by -1, 0 or +1 selects the code's sign: the group's additions and
+// subtractions, done 64 at a time); Z sum_{k in g} t_k is subtracted, and the group's one multiply by
+// alpha_g is a fused multiply-add into the row's float sum. The plain twin does the same operations one
+// element at a time (fmaf), so both give the same bits.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "qb_kernels.h"
+#include "qb_vnni_internal.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define QB_X86 1
+#endif
+
+size_t qb_ternary_table_size(int M, int groups) { return (size_t)((M + 15) / 16) * 16 * (size_t)groups; }
+
+void qb_ternary_pack(int M, int depth, int taps, int groups, const int16_t *codes, int ldw, const float *alpha, int zp,
+                     int8_t *wp, int32_t *sums, float *alphas, int32_t *corr) {
+    qb_vnni_pack(M, depth, taps, codes, ldw, wp, sums);
+    int K4 = qb_vnni_ld(depth) / 4, MB = (M + 15) / 16, gq = K4 / groups;
+    memset(alphas, 0, qb_ternary_table_size(M, groups) * sizeof(float));
+    memset(corr, 0, qb_ternary_table_size(M, groups) * sizeof(int32_t));
+    for (int b = 0; b < MB; b++) {
+        for (int r = 0; r < 16 && b * 16 + r < M; r++) {
+            for (int g = 0; g < groups; g++) {
+                int32_t s = 0;
+                for (int k4 = g * gq; k4 < (g + 1) * gq; k4++)
+                    for (int t = 0; t < 4; t++) s += wp[(((ptrdiff_t)b * K4 + k4) * 16 + r) * 4 + t];
+                alphas[((ptrdiff_t)b * groups + g) * 16 + r] = alpha[(ptrdiff_t)(b * 16 + r) * groups + g];
+                corr[((ptrdiff_t)b * groups + g) * 16 + r] = zp * s;
+            }
+        }
+    }
+}
+
+typedef struct {
+    int M, groups;
+    const int8_t *wp;
+    const float *alphas, *bias;
+    const int32_t *corr;
+    float sx, lo, hi;
+    float *out;
+    ptrdiff_t rs, cs;
+    int failed;
+} ternary_ctx;
+
+// sx * f + bias, then x86's max/min (a NaN sum gives lo), in both kernels.
+static inline float ternary_epilogue(float f, float sx, float b, float lo, float hi) {
+    float t = f * sx;
+    float v = t + b;
+    v = v > lo ? v : lo;
+    return v < hi ? v : hi;
+}
+
+#ifdef QB_X86
+// One 16-row block x 8 columns per step: 8 int32 group sums and 8 float row sums.
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+static void ternary_tile(void *vctx, int j0, int n, const uint8_t *q, int ld8) {
+    ternary_ctx *c = (ternary_ctx *)vctx;
+    int K4 = ld8 / 4, G = c->groups, gq = K4 / G, MB = (c->M + 15) / 16;
+    static __thread float *part = NULL;  // [n][16] results of one row block, n <= 240 (the driver's block)
+    if (!part && !(part = (float *)malloc(240 * 16 * sizeof(float)))) { c->failed = 1; return; }
+    if (n > 240) { c->failed = 1; return; }
+    const __m512 vsx = _mm512_set1_ps(c->sx), vlo = _mm512_set1_ps(c->lo), vhi = _mm512_set1_ps(c->hi);
+    for (int b = 0; b < MB; b++) {
+        const int8_t *wb = c->wp + (ptrdiff_t)b * K4 * 64;
+        const float *ab = c->alphas + (ptrdiff_t)b * G * 16;
+        const int32_t *cb = c->corr + (ptrdiff_t)b * G * 16;
+        int rows = c->M - b * 16 < 16 ? c->M - b * 16 : 16;
+        __mmask16 rm = (__mmask16)((1u << rows) - 1);
+        __m512 vb = c->bias ? _mm512_maskz_loadu_ps(rm, c->bias + b * 16) : _mm512_setzero_ps();
+        int j = 0;
+        for (; j + 8 <= n; j += 8) {
+#define QB_F(u) __m512 f##u = _mm512_setzero_ps();
+            QB_F(0) QB_F(1) QB_F(2) QB_F(3) QB_F(4) QB_F(5) QB_F(6) QB_F(7)
+#undef QB_F
+            const uint8_t *qj = q + (ptrdiff_t)j * ld8;
+            for (int g = 0; g < G; g++) {
+#define QB_I(u) __m512i i##u = _mm512_setzero_si512();
+                QB_I(0) QB_I(1) QB_I(2) QB_I(3) QB_I(4) QB_I(5) QB_I(6) QB_I(7)
+#undef QB_I
+                for (int k4 = g * gq; k4 < (g + 1) * gq; k4++) {
+                    __m512i w = _mm512_loadu_si512(wb + (ptrdiff_t)k4 * 64);
+                    const uint8_t *qk = qj + k4 * 4;
+#define QB_S(u) { int32_t v; memcpy(&v, qk + (ptrdiff_t)(u) * ld8, 4); i##u = _mm512_dpbusd_epi32(i##u, _mm512_set1_epi32(v), w); }
+                    QB_S(0) QB_S(1) QB_S(2) QB_S(3) QB_S(4) QB_S(5) QB_S(6) QB_S(7)
+#undef QB_S
+                }
+                __m512 a = _mm512_loadu_ps(ab + g * 16);
+                __m512i cr = _mm512_loadu_si512(cb + g * 16);
+#define QB_A(u) f##u = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(i##u, cr)), a, f##u);
+                QB_A(0) QB_A(1) QB_A(2) QB_A(3) QB_A(4) QB_A(5) QB_A(6) QB_A(7)
+#undef QB_A
+            }
+#define QB_O(u) _mm512_storeu_ps(part + (ptrdiff_t)(j + (u)) * 16, \
+                    _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(_mm512_mul_ps(f##u, vsx), vb), vlo), vhi));
+            QB_O(0) QB_O(1) QB_O(2) QB_O(3) QB_O(4) QB_O(5) QB_O(6) QB_O(7)
+#undef QB_O
+        }
+        for (; j < n; j++) {
+            __m512 f = _mm512_setzero_ps();
+            const uint8_t *qj = q + (ptrdiff_t)j * ld8;
+            for (int g = 0; g < G; g++) {
+                __m512i s = _mm512_setzero_si512();
+                for (int k4 = g * gq; k4 < (g + 1) * gq; k4++) {
+                    int32_t v;
+                    memcpy(&v, qj + k4 * 4, 4);
+                    s = _mm512_dpbusd_epi32(s, _mm512_set1_epi32(v), _mm512_loadu_si512(wb + (ptrdiff_t)k4 * 64));
+                }
+                f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(s, _mm512_loadu_si512(cb + g * 16))), _mm512_loadu_ps(ab + g * 16), f);
+            }
+            _mm512_storeu_ps(part + (ptrdiff_t)j * 16, _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(_mm512_mul_ps(f, vsx), vb), vlo), vhi));
+        }
+        for (int r = 0; r < rows; r++) {
+            float *o = c->out + (ptrdiff_t)(b * 16 + r) * c->rs + (ptrdiff_t)j0 * c->cs;
+            for (int u = 0; u < n; u++) o[(ptrdiff_t)u * c->cs] = part[(ptrdiff_t)u * 16 + r];
+        }
+    }
+}
+#endif
+
+// The plain twin: one column at a time, the packed codes read back element by element.
+static void ternary_portable(const ternary_ctx *c, int depth, qb_fill_fn fill, const void *fctx, int N) {
+    int ld8 = qb_vnni_ld(depth), K4 = ld8 / 4, G = c->groups, gq = K4 / G;
+    uint8_t *q = (uint8_t *)malloc((size_t)ld8);
+    if (!q) {
+        for (int i = 0; i < c->M; i++)
+            for (int j = 0; j < N; j++) c->out[(ptrdiff_t)i * c->rs + (ptrdiff_t)j * c->cs] = NAN;
+        return;
+    }
+    for (int j = 0; j < N; j++) {
+        fill(fctx, j, 1, q, ld8);
+        for (int i = 0; i < c->M; i++) {
+            int b = i / 16, r = i % 16;
+            const int8_t *wb = c->wp + (ptrdiff_t)b * K4 * 64 + r * 4;
+            float f = 0.0f;
+            for (int g = 0; g < G; g++) {
+                int32_t s = 0;
+                for (int k = g * gq * 4; k < (g + 1) * gq * 4; k++) s += (int32_t)wb[(ptrdiff_t)(k / 4) * 64 + k % 4] * q[k];
+                ptrdiff_t t = ((ptrdiff_t)b * G + g) * 16 + r;
+                f = fmaf((float)(s - c->corr[t]), c->alphas[t], f);
+            }
+            c->out[(ptrdiff_t)i * c->rs + (ptrdiff_t)j * c->cs] = ternary_epilogue(f, c->sx, c->bias ? c->bias[i] : 0.0f, c->lo, c->hi);
+        }
+    }
+    free(q);
+}
+
+static int ternary_run(ternary_ctx *c, int depth, qb_fill_fn fill, const void *fctx, int N) {
+    if (c->M <= 0 || N <= 0) return 1;
+    if (c->groups <= 0 || qb_vnni_ld(depth) / 4 % c->groups != 0) return -1;
+#ifdef QB_X86
+    if (qb_vnni_columns(N, depth, fill, fctx, ternary_tile, c) && !c->failed) return 1;
+#endif
+    ternary_portable(c, depth, fill, fctx, N);
+    return 0;
+}
+
+int qb_ternary_rows(int M, int groups, int depth, const int8_t *wp, const float *alphas, const int32_t *corr, const int16_t *p, ptrdiff_t ldp,
+                    int zp, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs) {
+    qb_rows_ctx f = { p, ldp, depth, zp };
+    ternary_ctx c = { M, groups, wp, alphas, bias, corr, sx, lo, hi, out, rs, cs, 0 };
+    return ternary_run(&c, depth, qb_fill_rows, &f, N);
+}
+
+int qb_ternary_conv(int M, int groups, const int8_t *wp, const float *alphas, const int32_t *corr, const uint8_t *x, int channels, int ih, int iw,
+                    qb_conv_geo g, int zp, int first, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs) {
+    qb_conv_ctx f = { x, channels, ih, iw, zp, first, g };
+    ternary_ctx c = { M, groups, wp, alphas, bias, corr, sx, lo, hi, out, rs, 1, 0 };
+    return ternary_run(&c, channels * g.kh * g.kw, qb_fill_conv, &f, N);
+}

@@ -1,0 +1,27 @@
+// Shared by the VNNI kernels (qb_vnni.c, qb_ternary.c): the column driver and the patch fillers.
+#ifndef QB_VNNI_INTERNAL_H
+#define QB_VNNI_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "qb_kernels.h"
+
+/// Fills n columns of unsigned codes (stride ld8, zero-padded past the depth), starting at column j.
+typedef void (*qb_fill_fn)(const void *ctx, int j, int n, uint8_t *q, int ld8);
+/// Computes output columns [j, j + n) from their codes.
+typedef void (*qb_tile_fn)(void *ctx, int j, int n, const uint8_t *q, int ld8);
+
+/// Columns [0, N) in blocks that stay in cache: fill then tile. Returns 0 (doing nothing) without VNNI or
+/// when its buffer cannot be allocated.
+int qb_vnni_columns(int N, int depth, qb_fill_fn fill, const void *fctx, qb_tile_fn tile, void *tctx);
+
+/// Linear layers: centered int16 codes p[j * ldp + k] + zp.
+typedef struct { const int16_t *p; ptrdiff_t ldp; int depth, zp; } qb_rows_ctx;
+void qb_fill_rows(const void *ctx, int j, int n, uint8_t *q, int ld8);
+
+/// Convolutions: tap-major patches (ki, kj, c) of output positions first + j.. from HWC codes; outside the
+/// image, zp.
+typedef struct { const uint8_t *x; int channels, ih, iw, zp, first; qb_conv_geo g; } qb_conv_ctx;
+void qb_fill_conv(const void *ctx, int j, int n, uint8_t *q, int ld8);
+
+#endif

@@ -1,0 +1,136 @@
+import CKernels
+import QBEngine
+
+/// The FGQ kernel: per group, additions and subtractions of the input codes, then one multiply by alpha.
+/// On AVX-512 VNNI the codes are packed as bytes and each group's additions and subtractions run 64 at a
+/// time (`qb_ternary_rows` / `qb_ternary_conv`, a plain twin beside them); elsewhere, and where the groups
+/// do not fall on whole 4-byte steps, the CSR form below (index lists of the +1 and -1 weights per group).
+/// The counts are the method's arithmetic either way: one addition or subtraction per nonzero weight and
+/// one multiply per nonempty group, per output position.
+struct TernaryKernel: IntegerKernel {
+    let depth: Int
+    let rowStart: [Int32]
+    let groupStart: [Int32]
+    let plusCount: [Int32]
+    let indices: [Int32]
+    let alphas: [Float]
+    let bias: [Float]?
+    let lo: Float
+    let hi: Float
+    let vnni: Packed?
+    /// Depthwise layers (groups of one weight at each tap): the weights alpha * t, [channels][taps].
+    let depthwiseWeights: [Float]?
+
+    /// The VNNI form of a layer: codes packed tap-major in 16-row blocks, per (block, group, row) alpha and
+    /// zero-point correction.
+    struct Packed: Sendable {
+        let rows: Int
+        let groups: Int
+        let ld: Int
+        let codes: [Int8]
+        let alphas: [Float]
+        let corrections: [Int32]
+        let zeroPoint: Int
+
+        /// nil without VNNI, for grouped convolutions, and where a group is not a whole number of 4-byte steps.
+        init?(_ spec: LayerSpec, codes: [Int8], groupSize: Int?, alphas: [Float], zeroPoint: Int) {
+            guard qb_kernels_have_vnni() == 1, spec.group == 1, (0...255).contains(zeroPoint) else { return nil }
+            let channels = spec.depth / spec.taps, quads = (spec.depth + 3) / 4
+            let groups: Int
+            var dense: [Float]
+            if let n = groupSize {
+                guard n % 4 == 0, channels % n == 0 else { return nil }
+                groups = spec.taps * channels / n
+                dense = alphas  // TernaryMethod.groups order: row, tap, channel block = tap-major within a row
+            } else {
+                groups = 1
+                dense = Array(alphas.prefix(spec.rows))
+            }
+            guard groups > 0, quads % groups == 0, dense.count == spec.rows * groups else { return nil }
+            let wide = codes.map { Int16($0) }
+            let tables = qb_ternary_table_size(Int32(spec.rows), Int32(groups))
+            var wp = [Int8](repeating: 0, count: qb_vnni_packed_size(Int32(spec.rows), Int32(spec.depth)))
+            var sums = [Int32](repeating: 0, count: spec.rows), a = [Float](repeating: 0, count: tables), c = [Int32](repeating: 0, count: tables)
+            qb_ternary_pack(Int32(spec.rows), Int32(spec.depth), Int32(spec.taps), Int32(groups), wide, Int32(spec.depth), &dense, Int32(zeroPoint),
+                            &wp, &sums, &a, &c)
+            self.rows = spec.rows
+            self.groups = groups
+            self.ld = (spec.depth + 15) / 16 * 16
+            self.codes = wp
+            self.alphas = a
+            self.corrections = c
+            self.zeroPoint = zeroPoint
+        }
+    }
+
+    var layout: PatchLayout { vnni.map { .columnMajor(ld: $0.ld) } ?? .kMajor }
+
+    /// The method's operation counts for rows `r` over `cols` positions.
+    private func counts(rows r: Range<Int>, cols: Int) -> OpCounts {
+        let groups = Int64(rowStart[r.upperBound] - rowStart[r.lowerBound])
+        let adds = Int64(groupStart[Int(rowStart[r.upperBound])] - groupStart[Int(rowStart[r.lowerBound])])
+        return OpCounts(macs: Int64(r.count) * Int64(cols) * Int64(depth), multiplies: groups * Int64(cols), adds: adds * Int64(cols))
+    }
+
+    func compute(rows r: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
+                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts {
+        if let v = vnni {
+            precondition(r == 0..<v.rows, "the VNNI ternary kernel computes whole layers")
+            let done = v.codes.withUnsafeBufferPointer { w in v.alphas.withUnsafeBufferPointer { a in v.corrections.withUnsafeBufferPointer { c in
+                withBias { b in
+                    qb_ternary_rows(Int32(v.rows), Int32(v.groups), Int32(depth), w.baseAddress!, a.baseAddress!, c.baseAddress!, patches, ldp,
+                                    Int32(v.zeroPoint), Int32(cols), inputScale, b, lo, hi, out, rs, cs)
+                }
+            } } }
+            precondition(done >= 0, "ternary tables do not fit the layer")
+            return counts(rows: r, cols: cols)
+        }
+        var adds: Int64 = 0, mults: Int64 = 0
+        rowStart.withUnsafeBufferPointer { rsp in groupStart.withUnsafeBufferPointer { g in plusCount.withUnsafeBufferPointer { p in
+            indices.withUnsafeBufferPointer { i in alphas.withUnsafeBufferPointer { a in
+                (bias ?? [0]).withUnsafeBufferPointer { b in
+                    qb_ternary_gemm(Int32(r.count), Int32(cols), rsp.baseAddress! + r.lowerBound, g.baseAddress!, p.baseAddress!, i.baseAddress!,
+                                    a.baseAddress!, patches, ldp, inputScale, bias == nil ? nil : b.baseAddress! + r.lowerBound, lo, hi,
+                                    out, rs, cs, &adds, &mults)
+                }
+            } }
+        } } }
+        return OpCounts(macs: Int64(r.count) * Int64(cols) * Int64(depth), multiplies: mults, adds: adds)
+    }
+
+    var convolvesHWC: Bool { vnni != nil }
+    var hwcZeroPoint: Int { vnni?.zeroPoint ?? 0 }
+
+    func convolve(group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
+                  inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts {
+        guard let v = vnni, group == 0 else { preconditionFailure("the VNNI ternary kernel computes ungrouped convolutions") }
+        let done = v.codes.withUnsafeBufferPointer { w in v.alphas.withUnsafeBufferPointer { a in v.corrections.withUnsafeBufferPointer { c in
+            withBias { b in
+                qb_ternary_conv(Int32(v.rows), Int32(v.groups), w.baseAddress!, a.baseAddress!, c.baseAddress!, hwc, Int32(channels), Int32(ih), Int32(iw),
+                                geo, Int32(v.zeroPoint), Int32(first), Int32(cols), inputScale, b, lo, hi, out, rs)
+            }
+        } } }
+        precondition(done >= 0, "ternary tables do not fit the layer")
+        return counts(rows: 0..<v.rows, cols: cols)
+    }
+
+    var hasDepthwise: Bool { depthwiseWeights != nil }
+
+    func depthwise(rows r: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
+                   out: UnsafeMutablePointer<Float>) -> OpCounts {
+        guard let w = depthwiseWeights else { preconditionFailure("not a depthwise layer") }
+        let taps = Int(geo.kh) * Int(geo.kw)
+        w.withUnsafeBufferPointer { wp in
+            withBias { b in
+                qb_dwternary_i16(codes, Int32(r.count), Int32(ih), Int32(iw), geo, wp.baseAddress! + r.lowerBound * taps, inputScale,
+                                 b.map { $0 + r.lowerBound }, lo, hi, out)
+            }
+        }
+        return counts(rows: r, cols: Int(geo.oh) * Int(geo.ow))
+    }
+
+    private func withBias<T>(_ body: (UnsafePointer<Float>?) -> T) -> T {
+        guard let bias else { return body(nil) }
+        return bias.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}
