@@ -27,7 +27,7 @@ public enum ModelLoader {
         let model: Onnx_ModelProto
         do {
             var options = BinaryDecodingOptions()
-            options.messageDepthLimit = 64
+            options.messageDepthLimit = limits.maxNestingDepth
             model = try Onnx_ModelProto(serializedBytes: data, options: options)
         } catch {
             throw EngineError(.malformedModel, file: file, "not an ONNX ModelProto (protobuf decoding failed: \(error))")
@@ -52,8 +52,8 @@ public enum ModelLoader {
         for t in g.initializer {
             initializers[t.name] = try decoder.decode(t, what: "initializer")
         }
-        let inputs = try g.input.filter { initializers[$0.name] == nil }.map { try valueInfo($0, file: file) }
-        let outputs = try g.output.map { try valueInfo($0, file: file) }
+        let inputs = try g.input.filter { initializers[$0.name] == nil }.map { try valueInfo($0, file: file, maxElements: limits.maxTensorElements) }
+        let outputs = try g.output.map { try valueInfo($0, file: file, maxElements: limits.maxTensorElements) }
         guard !outputs.isEmpty else { throw EngineError(.malformedModel, file: file, "the graph declares no outputs") }
         var nodes = [Node]()
         nodes.reserveCapacity(g.node.count)
@@ -76,15 +76,25 @@ public enum ModelLoader {
         return Graph(nodes: sorted, initializers: initializers, inputs: inputs, outputs: outputs, opset: opset, file: file)
     }
 
-    static func valueInfo(_ v: Onnx_ValueInfoProto, file: String) throws -> ValueInfo {
+    /// A declared input/output type. A negative dimension, or fixed dimensions whose product exceeds the
+    /// tensor element limit, is refused (a malformed or malicious model), never followed.
+    static func valueInfo(_ v: Onnx_ValueInfoProto, file: String, maxElements: Int = EngineLimits().maxTensorElements) throws -> ValueInfo {
         guard v.hasType, case .tensorType(let t)? = v.type.value else {
             return ValueInfo(name: v.name, type: nil, shape: nil)
         }
         let type = DataType(rawValue: t.elemType)
         guard t.hasShape else { return ValueInfo(name: v.name, type: type, shape: nil) }
-        let dims: [Dim] = t.shape.dim.map { d in
+        var elements = 1
+        let dims: [Dim] = try t.shape.dim.map { d in
             switch d.value {
-            case .dimValue(let v)?: return v >= 0 ? .fixed(Int(v)) : .unknown
+            case .dimValue(let n)?:
+                guard n >= 0 else { throw EngineError(.malformedModel, file: file, "value '\(v.name)' declares a negative dimension \(n)") }
+                let (p, overflow) = elements.multipliedReportingOverflow(by: Int(clamping: n))
+                guard !overflow, p <= maxElements else {
+                    throw EngineError(.limit, file: file, "value '\(v.name)' declares \(t.shape.dim.map { $0.dimValue }) elements, more than the limit of \(maxElements)")
+                }
+                elements = p
+                return .fixed(Int(n))
             case .dimParam(let s)?: return s.isEmpty ? .unknown : .symbol(s)
             case nil: return .unknown
             }

@@ -3,14 +3,15 @@ import Foundation
 /// NumPy `.npy` files (format versions 1, 2 and 3): read little-endian float32, float64, int64,
 /// int32, int8, uint8 and bool arrays in C order; write float32 and int64.
 public enum NPYFile {
-    public static func read(_ path: String) throws -> Value {
+    public static func read(_ path: String, maxElements: Int = EngineLimits().maxTensorElements) throws -> Value {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw EngineError(.missingFile, file: path, "no such file")
         }
-        return try parse([UInt8](data), file: path)
+        return try parse([UInt8](data), file: path, maxElements: maxElements)
     }
 
-    public static func parse(_ b: [UInt8], file: String) throws -> Value {
+    /// Parses a whole file's bytes; an array of more than `maxElements` elements is refused (a limit error).
+    public static func parse(_ b: [UInt8], file: String, maxElements: Int = EngineLimits().maxTensorElements) throws -> Value {
         func bad(_ reason: String) -> EngineError { EngineError(.badInput, file: file, "not a valid .npy file: \(reason)") }
         guard b.count >= 10, b[0] == 0x93, Array(b[1..<6]) == Array("NUMPY".utf8) else { throw bad("missing the \\x93NUMPY magic") }
         let major = b[6]
@@ -30,7 +31,14 @@ public enum NPYFile {
         let shape = try shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() ")).split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             .map { s -> Int in guard let v = Int(s), v >= 0 else { throw bad("bad shape \(shapeText)") }; return v }
-        let count = shape.reduce(1, *)
+        var count = 1
+        for d in shape {
+            let (p, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow, p <= maxElements else {
+                throw EngineError(.limit, file: file, "shape \(shape) has more than \(maxElements) elements (the tensor element limit)")
+            }
+            count = p
+        }
         let type: DataType, width: Int
         switch descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) {
         case "<f4": (type, width) = (.float, 4)
@@ -43,7 +51,7 @@ public enum NPYFile {
         case let other: throw EngineError(.unsupported, file: file, "element type \(other) is not supported (float32, float64, int64, int32, int8, uint8, bool are)")
         }
         let body = start + headerLength
-        guard b.count - body == count * width else {
+        guard b.count - body == count &* width else {
             throw bad("shape \(shape) of \(type) needs \(count * width) bytes of data, the file has \(b.count - body)")
         }
         let storage = TensorDecoder.decodeRaw(Data(b[body...]), type: type, count: count)

@@ -65,15 +65,23 @@ struct TensorDecoder {
             throw EngineError(.missingFile, file: file, "tensor '\(t.name)': external data file \(url.path) cannot be opened")
         }
         defer { try? handle.close() }
-        let offset = UInt64(info["offset"] ?? "0") ?? 0
+        guard let offset = UInt64(info["offset"] ?? "0") else { throw bad("external data offset '\(info["offset"] ?? "")' is not a non-negative integer") }
+        var length: Int? = nil
+        if let lengthText = info["length"] {
+            guard let n = Int(lengthText), n >= 0 else { throw bad("external data length '\(lengthText)' is not a non-negative integer") }
+            length = n
+        }
+        guard (length ?? 0) <= limits.maxModelBytes else { throw EngineError(.limit, file: file, "tensor '\(t.name)': external data of \(length ?? 0) bytes exceeds the model size limit") }
         do {
             try handle.seek(toOffset: offset)
-            if let lengthText = info["length"], let length = Int(lengthText) {
+            if let length {
                 let data = try handle.read(upToCount: length) ?? Data()
                 guard data.count == length else { throw bad("external data file \(url.path) holds fewer than \(length) bytes at offset \(offset)") }
                 return data
             }
-            return try handle.readToEnd() ?? Data()
+            let data = try handle.read(upToCount: limits.maxModelBytes + 1) ?? Data()
+            guard data.count <= limits.maxModelBytes else { throw EngineError(.limit, file: file, "tensor '\(t.name)': external data file \(url.path) exceeds the model size limit") }
+            return data
         } catch let e as EngineError {
             throw e
         } catch {
@@ -119,6 +127,8 @@ public struct EngineLimits: Sendable, Equatable {
     public var maxTensorElements: Int = 1 << 31
     /// Most nodes in a graph.
     public var maxNodes: Int = 1_000_000
+    /// Deepest protobuf message nesting (attributes holding graphs holding attributes ...).
+    public var maxNestingDepth: Int = 64
 
     public init() {}
 }

@@ -41,14 +41,26 @@ public struct BaselineFile: Codable, Sendable {
     /// Reads a baseline file; a hand-edited or corrupted file gives an error naming the problem and where.
     public static func load(_ path: String) throws -> BaselineFile {
         guard let data = FileManager.default.contents(atPath: path) else { throw HarnessError(file: path, "no baseline file") }
+        return try parse(data, file: path)
+    }
+
+    /// Checks a baseline file's bytes (`path` names it in errors).
+    public static func parse(_ data: Data, file path: String) throws -> BaselineFile {
         let file: BaselineFile
         do { file = try JSONDecoder().decode(BaselineFile.self, from: data) } catch {
-            throw HarnessError(file: path, "not a valid baseline file: \(HarnessError.describe(error))")
+            throw HarnessError.decoding(error, file: path, data: data, what: "not a valid baseline file")
         }
+        var seen = Set<String>()
         for (i, e) in file.entries.enumerated() {
-            guard e.value.isFinite else { throw HarnessError(file: path, "entries[\(i)] (\(e.model) \(e.variant) \(e.metric)): value is not a finite number") }
+            let here = [JSONLocator.Step.key("entries"), .index(i)]
+            guard e.value.isFinite else {
+                throw HarnessError.at(here, file: path, data: data, "entries[\(i)] (\(e.model) \(e.variant) \(e.metric)): value is not a finite number")
+            }
             guard (e.tolerance.absolute ?? 0) >= 0, (e.tolerance.relative ?? 0) >= 0 else {
-                throw HarnessError(file: path, "entries[\(i)] (\(e.model) \(e.variant) \(e.metric)): a tolerance cannot be negative")
+                throw HarnessError.at(here, file: path, data: data, "entries[\(i)] (\(e.model) \(e.variant) \(e.metric)): a tolerance cannot be negative")
+            }
+            guard seen.insert("\(e.model)|\(e.variant)|\(e.metric)").inserted else {
+                throw HarnessError.at(here, file: path, data: data, "entries[\(i)] (\(e.model) \(e.variant) \(e.metric)): listed twice")
             }
         }
         return file
@@ -92,12 +104,14 @@ public struct GateReport: Sendable {
 
     public var checks: [Check]
     public var fingerprintChanges: [String]
+    /// The results' own gaps (an incomplete merge): the gate fails on them (exit 2).
+    public var incomplete: [String] = []
 
     /// 0 all within tolerance; 2 a regression (or a baselined figure the run did not produce: the gate
     /// never passes on missing data); 4 a result without a baseline; 3 an improvement beyond tolerance
     /// (strict runs only). The worst applies, in that order: 2, 4, 3.
     public func exitCode(strict: Bool) -> Int32 {
-        if checks.contains(where: { $0.status == .regression || $0.status == .missingResult }) { return 2 }
+        if !incomplete.isEmpty || checks.contains(where: { $0.status == .regression || $0.status == .missingResult }) { return 2 }
         if checks.contains(where: { $0.status == .missingBaseline }) { return 4 }
         if strict && checks.contains(where: { $0.status == .improvement }) { return 3 }
         return 0
@@ -116,6 +130,8 @@ public struct GateReport: Sendable {
                 status = .expectedFailure
             } else if Metric.hostDependent.contains(e.metric) && !baseline.environment.sameHostClass(results.environment) {
                 status = .otherHost
+            } else if let value, !value.isFinite {
+                status = .regression  // a NaN or infinite metric never passes
             } else if let value {
                 let diff = value - e.value
                 let worse = Metric.lowerIsBetter.contains(e.metric) ? diff : -diff
@@ -138,6 +154,6 @@ public struct GateReport: Sendable {
                 changes.append("\(row.model): inputs changed (fingerprint \(f.prefix(12))... vs baseline \(b.prefix(12))...)")
             }
         }
-        return GateReport(checks: checks, fingerprintChanges: Array(Set(changes)).sorted())
+        return GateReport(checks: checks, fingerprintChanges: Array(Set(changes)).sorted(), incomplete: results.incomplete ?? [])
     }
 }

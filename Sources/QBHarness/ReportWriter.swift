@@ -26,6 +26,9 @@ public enum ReportWriter {
                      "Size is the serialized variant (`.qbqm`: codes, scales, tables, sparse index, FP32 remainder, graph); compression = FP32 ONNX bytes / "
                      + "variant bytes; bits/weight = the quantized layers' payload bits per weight. Kernel speedup = FP32 time / quantized time of the "
                      + "quantized layers on one calibration batch, measured in the same run (gated only against a baseline from the same host class).", ""]
+        if let gaps = results.incomplete, !gaps.isEmpty {
+            lines += ["**INCOMPLETE RESULTS** (merged with `--allow-incomplete`; the gate fails on them):", ""] + gaps.map { "- \($0)" } + [""]
+        }
         if let gate {
             let code = gate.exitCode(strict: false)
             lines.append("Gate: **\(code == 0 ? "pass" : code == 2 ? "REGRESSION" : code == 4 ? "baseline missing" : "improvement")** (exit \(code)); "

@@ -73,6 +73,21 @@ public struct SuiteResults: Codable, Sendable {
     public var suite: String
     public var environment: Environment
     public var rows: [ResultRow]
+    /// What a merge with `--allow-incomplete` could not cover (missing samples per row); the report says so
+    /// and the gate never passes such results (exit 2).
+    public var incomplete: [String]? = nil
+
+    /// Reads a results file (`quantbench run` JSON); errors name the file and the problem.
+    public static func load(_ path: String) throws -> SuiteResults {
+        guard let data = FileManager.default.contents(atPath: path) else { throw HarnessError(file: path, "no such results file") }
+        return try parse(data, file: path)
+    }
+
+    public static func parse(_ data: Data, file path: String) throws -> SuiteResults {
+        do { return try JSONDecoder().decode(SuiteResults.self, from: data) } catch {
+            throw HarnessError.decoding(error, file: path, data: data, what: "not a results file")
+        }
+    }
 }
 
 /// What the metrics mean and which direction is better.
@@ -105,21 +120,30 @@ extension SuiteResults {
     public static func merge(_ parts: [SuiteResults], allowIncomplete: Bool = false) throws -> SuiteResults {
         guard let first = parts.first else { throw HarnessError(file: "merge", "no shard results given") }
         guard parts.allSatisfy({ $0.suite == first.suite }) else { throw HarnessError(file: "merge", "the shards come from different suites") }
-        var rows = [ResultRow]()
-        for proto in first.rows {
+        var rows = [ResultRow](), gaps = [String]()
+        // Every (model, variant) any part has, in the order of first appearance: a row only later shards
+        // produced is not dropped.
+        var protos = [ResultRow](), seen = Set<String>()
+        for part in parts { for r in part.rows where seen.insert("\(r.model)|\(r.variant)").inserted { protos.append(r) } }
+        for proto in protos {
             let mine = parts.flatMap { $0.rows.filter { $0.model == proto.model && $0.variant == proto.variant } }
             let ranges = mine.compactMap(\.range).sorted { $0[0] < $1[0] }
             guard ranges.count == mine.count else { throw HarnessError(file: "merge", "\(proto.model) [\(proto.variant)]: a part is not a shard (no sample range)") }
+            func missing(_ what: String) throws {
+                let text = "\(proto.model) [\(proto.variant)]: \(what)"
+                guard allowIncomplete else { throw HarnessError(file: "merge", text) }
+                gaps.append(text)
+            }
             for (a, b) in zip(ranges, ranges.dropFirst()) where a[1] != b[0] {
-                if !allowIncomplete || a[1] > b[0] {
-                    throw HarnessError(file: "merge", "\(proto.model) [\(proto.variant)]: samples \(a[1])..<\(b[0]) are \(a[1] < b[0] ? "missing (a shard failed or was not given)" : "covered twice")")
-                }
+                if a[1] > b[0] { throw HarnessError(file: "merge", "\(proto.model) [\(proto.variant)]: samples \(b[0])..<\(a[1]) are covered twice") }
+                try missing("samples \(a[1])..<\(b[0]) are missing (a shard failed or was not given)")
             }
-            if !allowIncomplete && ranges.first?[0] != 0 {
-                throw HarnessError(file: "merge", "\(proto.model) [\(proto.variant)]: the first shard (from sample 0) is missing")
+            if let f = ranges.first, f[0] != 0 { try missing("samples 0..<\(f[0]) are missing (the first shard was not given)") }
+            if let last = ranges.last, last.count == 3, last[1] != last[2] {
+                try missing("samples \(last[1])..<\(last[2]) are missing (the last shard was not given)")
             }
-            if !allowIncomplete, let last = ranges.last, last.count == 3, last[1] != last[2] {
-                throw HarnessError(file: "merge", "\(proto.model) [\(proto.variant)]: samples \(last[1])..<\(last[2]) are missing (the last shard was not given)")
+            if Set(ranges.compactMap { $0.count == 3 ? $0[2] : nil }).count > 1 {
+                throw HarnessError(file: "merge", "\(proto.model) [\(proto.variant)]: the shards disagree on the number of samples")
             }
             var merged = proto
             merged.counts = [:]
@@ -132,6 +156,8 @@ extension SuiteResults {
             for (k, v) in Counts.metrics(kind: merged.kind, merged.counts) { merged.metrics[k] = v }
             rows.append(merged)
         }
-        return SuiteResults(suite: first.suite, environment: first.environment, rows: rows)
+        // A row some part lacks entirely is missing from the shards that did not run it.
+        let incomplete = gaps + parts.flatMap { $0.incomplete ?? [] }
+        return SuiteResults(suite: first.suite, environment: first.environment, rows: rows, incomplete: incomplete.isEmpty ? nil : incomplete)
     }
 }

@@ -40,9 +40,14 @@ public struct Suite: Codable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw HarnessError(file: path, "no such suite file")
         }
+        return try parse(data, file: path)
+    }
+
+    /// Checks a suite file's bytes (`path` names it in errors).
+    public static func parse(_ data: Data, file path: String) throws -> Suite {
         let suite: Suite
         do { suite = try JSONDecoder().decode(Suite.self, from: data) } catch {
-            throw HarnessError(file: path, "not a valid suite: \(HarnessError.describe(error))")
+            throw HarnessError.decoding(error, file: path, data: data, what: "not a valid suite")
         }
         guard !suite.models.isEmpty else { throw HarnessError(file: path, "the suite lists no models") }
         for e in suite.models {
@@ -61,28 +66,3 @@ public struct Suite: Codable, Sendable {
 }
 
 /// The harness phase's error: the file and the reason.
-public struct HarnessError: Error, CustomStringConvertible, Sendable {
-    public let file: String
-    public let reason: String
-
-    public init(file: String, _ reason: String) {
-        self.file = file
-        self.reason = reason
-    }
-
-    public var description: String { "\(file): \(reason)" }
-
-    /// A decoding error as a short sentence with its JSON path.
-    public static func describe(_ error: Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, let ctx): return "missing \"\(key.stringValue)\" at \(path(ctx))"
-        case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx): return "\(ctx.debugDescription) at \(path(ctx))"
-        case DecodingError.dataCorrupted(let ctx): return ctx.debugDescription
-        default: return "\(error)"
-        }
-    }
-
-    private static func path(_ ctx: DecodingError.Context) -> String {
-        ctx.codingPath.isEmpty ? "the top level" : ctx.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-    }
-}

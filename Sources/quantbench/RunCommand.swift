@@ -101,6 +101,7 @@ struct RunCommand: ParsableCommand {
                     print("\(c.status.rawValue.uppercased()): \(c.model) [\(c.variant)] \(c.metric): \(c.value.map { String($0) } ?? "none") vs baseline \(c.baseline.map { String($0) } ?? "none")")
                 }
                 for f in gate.fingerprintChanges { print("note: \(f)") }
+                for gap in gate.incomplete { print("INCOMPLETE: \(gap)") }
                 print("gate: \(code == 0 ? "pass" : "exit \(code)") against \(baselinePath)")
             } else {
                 code = 4
@@ -116,21 +117,21 @@ struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Merge shard results (quantbench run --shard K/N) into one report and gate it.",
-        discussion: "Refuses incomplete or overlapping shards unless --allow-incomplete (the report then says so). Exit codes as for run.")
+        discussion: "Refuses incomplete or overlapping shards unless --allow-incomplete: the report then lists the gaps and the gate fails (exit 2). Exit codes as for run.")
 
     @Argument(help: "The shards' result files.")
     var files: [String]
 
     @OptionGroup var gate: GateOptions
 
-    @Flag(help: "Merge even when shards are missing; the merged report covers only what was given.")
+    @Flag(help: "Merge even when shards are missing: the report lists the gaps and the gate fails on them (exit 2).")
     var allowIncomplete = false
 
     func run() throws {
         var code: Int32 = 0
         try CLI.guarded {
-            let merged = try SuiteResults.merge(try files.map(GateOptions.loadResults), allowIncomplete: allowIncomplete)
-            if allowIncomplete { print("note: merged with --allow-incomplete; samples may be missing") }
+            let merged = try SuiteResults.merge(try files.map(SuiteResults.load), allowIncomplete: allowIncomplete)
+            for gap in merged.incomplete ?? [] { print("INCOMPLETE: \(gap)") }
             code = try RunCommand.reportAndGate(merged, options: gate)
         }
         if code != 0 { throw ExitCode(code) }
@@ -162,7 +163,7 @@ struct BaselineCommand: ParsableCommand {
             try CLI.guarded {
                 let results: SuiteResults
                 if let file = self.results {
-                    results = try GateOptions.loadResults(file)
+                    results = try SuiteResults.load(file)
                 } else {
                     let s = try Suite.load(GateOptions.resolve(suite, root: root))
                     var runner = SuiteRunner(root: root, options: SessionOptions(threads: threads), progress: { CLI.progressPrinter(label: $0) })
@@ -200,7 +201,7 @@ struct GateCommand: ParsableCommand {
     func run() throws {
         var code: Int32 = 0
         try CLI.guarded {
-            code = try RunCommand.reportAndGate(try GateOptions.loadResults(results), options: gate)
+            code = try RunCommand.reportAndGate(try SuiteResults.load(results), options: gate)
         }
         if code != 0 { throw ExitCode(code) }
     }
@@ -225,11 +226,4 @@ struct GateOptions: ParsableArguments {
 
     static func resolve(_ path: String, root: String) -> String { path.hasPrefix("/") ? path : root + "/" + path }
 
-    /// Reads a results file (a run's, a shard's or a merge's JSON).
-    static func loadResults(_ path: String) throws -> SuiteResults {
-        guard let data = FileManager.default.contents(atPath: path) else { throw HarnessError(file: path, "no such results file") }
-        do { return try JSONDecoder().decode(SuiteResults.self, from: data) } catch {
-            throw HarnessError(file: path, "not a results file: \(HarnessError.describe(error))")
-        }
-    }
 }

@@ -152,6 +152,69 @@ struct EngineTests {
         }
     }
 
+    @Test("malicious declarations are refused with an error, never followed: negative or huge declared shapes, bad external offsets and lengths, huge .npy shapes")
+    func maliciousDeclarations() throws {
+        var negative = ModelBuilder()
+        negative.input("x", [-2])
+        negative.output("y", [2])
+        negative.node("Relu", ["x"], ["y"])
+        do { _ = try negative.graph(); Issue.record("negative dim accepted") } catch let e as EngineError { #expect(e.reason.contains("negative"), "\(e)") }
+        // 2^31 x 2^31 x 2^31 elements overflow any product: refused by the element limit, no arithmetic trap.
+        var huge = ModelBuilder()
+        huge.input("x", [1 << 31, 1 << 31, 1 << 31])
+        huge.output("y", [1])
+        huge.node("Flatten", ["x"], ["f"])
+        huge.node("ReduceSum", ["f"], ["y"])
+        do { _ = try huge.graph(); Issue.record("huge shape accepted") } catch let e as EngineError { #expect(e.kind == .limit, "\(e)") }
+        // Reshape targets whose product overflows: a shape error, not a trap.
+        var reshape = ModelBuilder()
+        reshape.input("x", [4])
+        reshape.output("y", [4])
+        reshape.initializer(ModelBuilder.intTensor("s", [1 << 40, 1 << 40, -1]))
+        reshape.node("Reshape", ["x", "s"], ["y"])
+        #expect(throws: EngineError.self) { try Session(graph: try reshape.graph()).run(["x": Value(shape: [4], floats: [1, 2, 3, 4])]) }
+        // External data with a negative length or a non-numeric offset.
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data(count: 64).write(to: dir.appendingPathComponent("w.bin"))
+        for (key, value) in [("length", "-8"), ("offset", "x12"), ("offset", "-4")] {
+            var m = ModelBuilder()
+            m.input("x", [2])
+            m.output("y", [2])
+            var t = Onnx_TensorProto()
+            t.name = "w"
+            t.dims = [2]
+            t.dataType = 1
+            t.dataLocation = .external
+            var l = Onnx_StringStringEntryProto()
+            l.key = "location"
+            l.value = "w.bin"
+            var e = Onnx_StringStringEntryProto()
+            e.key = key
+            e.value = value
+            t.externalData = [l, e]
+            m.initializer(t)
+            m.node("Add", ["x", "w"], ["y"])
+            let path = dir.appendingPathComponent("m.onnx").path
+            try m.data().write(to: URL(fileURLWithPath: path))
+            do { _ = try ModelLoader.load(path); Issue.record("\(key) \(value) accepted") } catch let err as EngineError {
+                #expect(err.reason.contains(key), "\(err)")
+            }
+        }
+        // A .npy header declaring 2^62 elements, and one over a small limit.
+        func npy(_ shape: String) -> [UInt8] {
+            var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
+            while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+            header += "\n"
+            return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)] + Array(header.utf8)
+        }
+        do { _ = try NPYFile.parse(npy("(2147483648, 2147483648, 4)"), file: "huge.npy"); Issue.record("huge .npy accepted") } catch let e as EngineError {
+            #expect(e.kind == .limit, "\(e)")
+        }
+        #expect(throws: EngineError.self) { try NPYFile.parse(npy("(10, 10)") + [UInt8](repeating: 0, count: 400), file: "small.npy", maxElements: 99) }
+        #expect(try NPYFile.parse(npy("(10, 10)") + [UInt8](repeating: 0, count: 400), file: "ok.npy", maxElements: 100).shape == [10, 10])
+    }
+
     @Test("the hook captures every value and can replace one")
     func hooks() throws {
         let session = try Session(graph: try residualModel().graph(), options: SessionOptions(optimize: false))

@@ -113,6 +113,60 @@ struct GateTests {
         }
     }
 
+    @Test("a hand-edited baseline gives the line of the problem: syntax, wrong type, NaN, duplicate")
+    func baselineLines() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("b.json").path
+        try baseline.write(to: path)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let lines = text.components(separatedBy: "\n")
+        func load(_ edited: String) throws -> HarnessError? {
+            try Data(edited.utf8).write(to: URL(fileURLWithPath: path))
+            do { _ = try BaselineFile.load(path); return nil } catch let e as HarnessError { return e }
+        }
+        // The line of the first "value" key of entries[2], 1-based.
+        let valueLines = lines.indices.filter { lines[$0].contains("\"value\"") }
+        let third = valueLines[2]
+        // A wrong type: the error points at that line.
+        var edited = lines
+        edited[third] = edited[third].replacingOccurrences(of: #"("value" *: *)[-0-9.e+]+"#, with: #"$1"oops""#, options: .regularExpression)
+        let typeError = try #require(try load(edited.joined(separator: "\n")))
+        #expect(typeError.line == third + 1 && typeError.description.contains("\(path):\(third + 1):"), "\(typeError)")
+        // A syntax error (a stray comma): its line.
+        edited = lines
+        edited[third] += ",,"
+        let syntax = try #require(try load(edited.joined(separator: "\n")))
+        #expect(syntax.line == third + 1 && syntax.reason.contains("not JSON"), "\(syntax)")
+        // NaN is not JSON; 1e999 does not fit a Double: refused (by the decoder or the finite check) at its entry.
+        edited = lines
+        edited[third] = edited[third].replacingOccurrences(of: #"("value" *: *)[-0-9.e+]+"#, with: "$11e999", options: .regularExpression)
+        let infinite = try #require(try load(edited.joined(separator: "\n")))
+        #expect(infinite.line == third + 1 && infinite.reason.contains("out of range"), "\(infinite)")
+        // The same entry twice.
+        var twice = baseline
+        twice.entries.append(twice.entries[0])
+        try twice.write(to: path)
+        let duplicate = try #require(try load(try String(contentsOfFile: path, encoding: .utf8)))
+        #expect(duplicate.reason.contains("twice") && duplicate.line != nil, "\(duplicate)")
+        // Deep nesting is a syntax error, not a stack overflow.
+        #expect(JSONLocator.locate([], in: Data((String(repeating: "[", count: 100_000)).utf8)).syntaxError?.contains("nested") == true)
+    }
+
+    @Test("the gate never passes a NaN metric, nor results merged with gaps")
+    func neverPassesMissing() {
+        var nan = syntheticResults()
+        nan.rows[0].metrics["top1"] = .nan
+        let gate = GateReport.compare(nan, with: baseline)
+        #expect(gate.exitCode(strict: false) == 2)
+        #expect(gate.checks.contains { $0.metric == "top1" && $0.status == .regression })
+        var gappy = syntheticResults()
+        gappy.incomplete = ["cnn [fp32]: samples 100..<200 are missing (a shard failed or was not given)"]
+        let g2 = GateReport.compare(gappy, with: baseline)
+        #expect(g2.checks.allSatisfy { $0.status == .pass } && g2.exitCode(strict: false) == 2)
+        #expect(ReportWriter.markdown(gappy, gate: g2).contains("INCOMPLETE"))
+    }
+
     @Test("suite files: unknown variants and empty suites are refused with the file named")
     func suites() throws {
         let dir = try Fixtures.temporaryDirectory()

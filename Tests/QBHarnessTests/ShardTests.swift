@@ -33,5 +33,15 @@ struct ShardTests {
         #expect(throws: HarnessError.self) { try SuiteResults.merge([parts[0], parts[0], parts[1], parts[2]]) }
         let partial = try SuiteResults.merge([parts[0], parts[2]], allowIncomplete: true)
         #expect(partial.rows[0].samples < whole.rows[0].samples)
+        // Allowed, the gaps are named in the results and the gate fails on them.
+        #expect(partial.incomplete?.count == whole.rows.count, "\(partial.incomplete ?? [])")
+        #expect(GateReport.compare(partial, with: BaselineFile.record(whole)).exitCode(strict: false) == 2)
+        // A row only a later shard has is kept (and marked incomplete).
+        var extra = parts[2]
+        extra.rows.append(ResultRow(model: "Models/other", folder: "Models/other", dataset: "d", variant: "fp32", kind: "classification", samples: 5,
+                                    fingerprint: nil, metrics: [:], range: [10, 15, 15], seconds: 0))
+        let kept = try SuiteResults.merge([parts[0], parts[1], extra], allowIncomplete: true)
+        #expect(kept.rows.contains { $0.model == "Models/other" })
+        #expect(kept.incomplete?.contains { $0.contains("Models/other") && $0.contains("0..<10") } == true)
     }
 }

@@ -32,7 +32,7 @@ enum ShapeOps {
             let target: [Dim]?
             if ctx.opset < 5 { target = try ctx.ints("shape")?.map { .fixed($0) } } else { target = t.count > 1 ? t[1]?.elementDims : nil }
             guard let target, let xs = x.shape else { return [TypeInfo(type: x.type, shape: nil)] }
-            let count: Int? = xs.allSatisfy { $0.value != nil } ? xs.reduce(1) { $0 * $1.value! } : nil
+            let count: Int? = xs.allSatisfy { $0.value != nil } ? checkedProduct(xs.map { $0.value! }) : nil
             return [TypeInfo(type: x.type, shape: try reshapeDims(ctx, input: xs, target: target, allowZero: try ctx.int("allowzero", 0) != 0, count: count),
                              elements: x.elements)]
         })
@@ -131,13 +131,28 @@ enum ShapeOps {
         return [TypeInfo(type: x.type, shape: x.shape, elements: x.elements)]
     }
 
+    /// The product of the dims; unknown when one is unknown or the product overflows (a real tensor that
+    /// large cannot exist; the run-time allocation checks refuse it).
     static func product<C: Collection>(_ dims: C) -> Dim where C.Element == Dim {
         var p = 1
         for d in dims {
             guard let v = d.value else { return .unknown }
-            p *= v
+            let (q, overflow) = p.multipliedReportingOverflow(by: v)
+            if overflow { return .unknown }
+            p = q
         }
         return .fixed(p)
+    }
+
+    /// The product of known dims, nil on overflow.
+    static func checkedProduct<C: Collection>(_ values: C) -> Int? where C.Element == Int {
+        var p = 1
+        for v in values {
+            let (q, overflow) = p.multipliedReportingOverflow(by: v)
+            if overflow { return nil }
+            p = q
+        }
+        return p
     }
 
     /// Resolves a Reshape target: 0 copies the input dimension (unless allowzero), -1 takes what is left.
@@ -162,8 +177,7 @@ enum ShapeOps {
         let known = out.enumerated().filter { $0.offset != inferAt }.map(\.element)
         if let at = inferAt {
             if let count, known.allSatisfy({ $0.value != nil }) {
-                let p = known.reduce(1) { $0 * $1.value! }
-                guard p > 0, count % p == 0 else { throw ctx.fail(.shapeMismatch, "cannot reshape \(count) elements to \(target)") }
+                guard let p = checkedProduct(known.map { $0.value! }), p > 0, count % p == 0 else { throw ctx.fail(.shapeMismatch, "cannot reshape \(count) elements to \(target)") }
                 out[at] = .fixed(count / p)
             } else if count == nil {
                 // Symbolic input: the -1 equals the product of the input's dims not matched by the target.
@@ -172,12 +186,11 @@ enum ShapeOps {
                     if let j = rest.firstIndex(of: d) { rest.remove(at: j) }
                 }
                 if rest.count == 1 { out[at] = rest[0] } else if rest.allSatisfy({ $0.value != nil }) && known.count + rest.count == input.count {
-                    out[at] = .fixed(rest.reduce(1) { $0 * $1.value! })
+                    out[at] = checkedProduct(rest.map { $0.value! }).map { .fixed($0) } ?? .unknown
                 }
             }
         } else if let count, out.allSatisfy({ $0.value != nil }) {
-            let p = out.reduce(1) { $0 * $1.value! }
-            guard p == count else { throw ctx.fail(.shapeMismatch, "cannot reshape \(count) elements to \(target.map(\.description))") }
+            guard checkedProduct(out.map { $0.value! }) == count else { throw ctx.fail(.shapeMismatch, "cannot reshape \(count) elements to \(target.map(\.description))") }
         }
         return out
     }
