@@ -64,11 +64,15 @@ let package = Package(
                 "QBIngest", "QBTensor", "QBEngine", "QBMetrics", "QBQuant", "QBHarness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Fuzzing (scripts/fuzz.py; not in CI's default path): the readers of untrusted files as targets, a
+        // seeded mutator, and the `qbfuzz` driver.
+        .target(name: "QBFuzz", dependencies: ["QBIngest", "QBEngine", "QBHarness"]),
+        .executableTarget(name: "qbfuzz", dependencies: ["QBFuzz"]),
         .target(name: "QBTestSupport", path: "Tests/QBTestSupport"),
         .testTarget(name: "QBIngestTests", dependencies: ["QBIngest", "QBTestSupport"]),
         .testTarget(name: "QBEngineTests", dependencies: ["QBEngine", "ONNXProto", "QBTestSupport"]),
         .testTarget(name: "QBQuantTests", dependencies: ["QBQuant", "QBEngine", "QBMetrics", "CKernels", "QBTestSupport"]),
         .testTarget(name: "QBMetricsTests", dependencies: ["QBMetrics", "QBEngine", "QBIngest", "QBTestSupport"]),
-        .testTarget(name: "QBHarnessTests", dependencies: ["QBHarness", "QBMetrics", "QBQuant", "QBTestSupport"]),
+        .testTarget(name: "QBHarnessTests", dependencies: ["QBHarness", "QBMetrics", "QBQuant", "QBFuzz", "QBTestSupport"]),
     ]
 )

@@ -36,7 +36,13 @@ public struct IDXFile: Sendable {
             let v = Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
             dims.append(v)
         }
-        let expected = dims.reduce(1, *)
+        // Four 32-bit dimensions can multiply past Int.max: an overflowing product is more data than any file has.
+        var expected = 1
+        for d in dims {
+            let (p, overflow) = expected.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw IngestError(.corrupt, file: file, "IDX header declares \(dims) elements, more than any file can hold") }
+            expected = p
+        }
         let have = bytes.count - 4 - 4 * rank
         if have < expected {
             throw IngestError(.truncated, file: file, "IDX header declares \(dims) = \(expected) bytes of data, the file has \(have)")
