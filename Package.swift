@@ -47,7 +47,7 @@ let package = Package(
         // the serialized weight formats.
         .target(name: "QBQuant", dependencies: ["QBEngine", "QBTensor", "CKernels"], swiftSettings: optimizedInDebug),
         // Metrics: model evaluation with the engine (accuracy, perplexity), model cards.
-        .target(name: "QBMetrics", dependencies: ["QBEngine", "QBIngest"], swiftSettings: optimizedInDebug),
+        .target(name: "QBMetrics", dependencies: ["QBEngine", "QBIngest", "QBTensor"], swiftSettings: optimizedInDebug),
         // The harness: suites, the variant table, results, baselines and gating, reports.
         .target(name: "QBHarness", dependencies: ["QBMetrics", "QBQuant", "QBEngine", "QBIngest"]),
         // Evaluation-set ingestion: image/IDX/text decoding, preprocessing, datasets, tokenizers, fingerprints.

@@ -1,5 +1,6 @@
 import Foundation
 import ONNXProto
+import QBTensor
 import SwiftProtobuf
 
 /// Reads ONNX ModelProto files (any IR version with a default-domain opset) into a `Graph`.
@@ -51,6 +52,13 @@ public enum ModelLoader {
         var initializers = [String: Value]()
         for t in g.initializer {
             initializers[t.name] = try decoder.decode(t, what: "initializer")
+        }
+        if FaultInjection.isActive("weights") {
+            for (name, v) in initializers where v.type == .float && v.count >= 64 {
+                var f = v.floats
+                for i in stride(from: 0, to: f.count, by: 7) { f[i] = -f[i] }
+                initializers[name] = Value(shape: v.shape, floats: f)
+            }
         }
         let inputs = try g.input.filter { initializers[$0.name] == nil }.map { try valueInfo($0, file: file, maxElements: limits.maxTensorElements) }
         let outputs = try g.output.map { try valueInfo($0, file: file, maxElements: limits.maxTensorElements) }

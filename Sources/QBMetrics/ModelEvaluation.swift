@@ -1,6 +1,7 @@
 import Foundation
 import QBEngine
 import QBIngest
+import QBTensor
 
 /// Runs a model over an evaluation set with the reference engine and collects its predictions:
 /// image and text classification (top-1 by the first largest logit, as NumPy's argmax), and language-model
@@ -74,7 +75,8 @@ public enum ModelEvaluation {
             logits += y.floats
             classes = y.shape.last ?? 0
         }
-        return Classification(predictions: predictions, labels: labels, logits: logits, classes: classes, fingerprint: summary.fingerprint)
+        return Classification(predictions: predictions, labels: FaultInjection.shifted(labels, classes: classes), logits: logits, classes: classes,
+                              fingerprint: summary.fingerprint)
     }
 
     /// Top-1 predictions of a text classifier, one text per run at its own length (no padding). `head`
@@ -99,7 +101,7 @@ public enum ModelEvaluation {
             classes = y.shape.last ?? 0
             if (i + 1) % 100 == 0 || i + 1 == samples.count { progress?(i + 1, samples.count) }
         }
-        return Classification(predictions: predictions, labels: samples.map(\.label), logits: logits, classes: classes)
+        return Classification(predictions: predictions, labels: FaultInjection.shifted(samples.map(\.label), classes: classes), logits: logits, classes: classes)
     }
 
     /// Perplexity of a causal language model over consecutive, non-overlapping windows of `window`

@@ -1,4 +1,5 @@
 import QBEngine
+import QBTensor
 
 /// int8 after Jacob et al., CVPR 2018 ("Quantization and Training of Neural Networks for Efficient
 /// Integer-Arithmetic-Only Inference"): weights symmetric int8 in [-127, 127] (`w = S_w q`), per output
@@ -34,9 +35,10 @@ enum Int8Method {
             scales[r] = m > 0 ? m / top : 1
         }
         var codes = [Int8](repeating: 0, count: w.count)
+        let rule: FloatingPointRoundingRule = FaultInjection.isActive("rounding") ? .towardZero : .toNearestOrAwayFromZero
         for r in 0..<rows {
             for k in 0..<depth {
-                codes[r * depth + k] = Int8(min(max((w[r * depth + k] / scales[r]).rounded(), -top), top))
+                codes[r * depth + k] = Int8(min(max((w[r * depth + k] / scales[r]).rounded(rule), -top), top))
             }
         }
         return (codes, scales)
