@@ -3,7 +3,7 @@ import QBTestSupport
 import Testing
 
 /// Runs the built `quantbench` binary (it sits next to the test bundle in the build folder).
-func runQuantbench(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+func runQuantbench(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
     let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("quantbench")
     let candidates = [binary, Fixtures.packageRoot.appendingPathComponent(".build/debug/quantbench")]
     guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
@@ -14,6 +14,7 @@ func runQuantbench(_ arguments: [String]) throws -> (status: Int32, stdout: Stri
     process.executableURL = found
     process.arguments = arguments
     process.currentDirectoryURL = Fixtures.packageRoot
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
