@@ -45,7 +45,7 @@ enum GraphOptimizer {
             return try fold(producer, scale: scale, beta: beta, mean: mean, initializers: &initializers, file: g.file)
         }
         // 3. Activation fusion.
-        nodes = try fuseIntoProducer(nodes, graphOutputs: outputs, consumers: ["Relu", "Clip"]) { producer, act in
+        nodes = fuseIntoProducer(nodes, graphOutputs: outputs, consumers: ["Relu", "Clip"]) { producer, act in
             guard ["Conv", "Gemm", "MatMul"].contains(producer.opType), producer.attributes["qb_lo"] == nil,
                   let (lo, hi) = bounds(act, initializers: initializers, opset: g.opset, file: g.file) else { return nil }
             var new = producer

@@ -28,6 +28,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Where a shard's partial results go (default Reports/<suite>.shard-K-of-N.json).")
     var output: String?
 
+    @Option(help: "The cache folder for measured sensitivities (default .cache/quantbench in the project folder).")
+    var cache: String?
+
     func validate() throws {
         if let shard { _ = try Self.parseShard(shard) }
     }
@@ -51,12 +54,14 @@ struct RunCommand: ParsableCommand {
             let shardSuffix = try shard.map { text -> String in let (k, n) = try Self.parseShard(text); return ".shard-\(k + 1)-of-\(n)" } ?? ""
             let parts = gate.resolve(gate.reports) + "/.\(s.name)\(shardSuffix).parts"
             runner.partsFolder = parts
-            runner.cacheFolder = root + "/.cache/quantbench"
+            runner.cacheFolder = cache.map(gate.resolve) ?? root + "/.cache/quantbench"
             let start = Date()
             if let shard {
                 let (k, n) = try Self.parseShard(shard)
-                let results = try runner.run(s, shard: (k, n))
                 let path = output ?? gate.resolve(gate.reports) + "/\(s.name).shard-\(k + 1)-of-\(n).json"
+                // A stale file from an earlier run must not be merged in place of this shard if it fails.
+                try? FileManager.default.removeItem(atPath: path)
+                let results = try runner.run(s, shard: (k, n))
                 try AtomicFile.write(try ReportWriter.json(results), to: path)
                 try? FileManager.default.removeItem(atPath: parts)   // finished: nothing to resume
                 print(String(format: "shard %d/%d of suite %@: %d partial results in %.1f s, written to %@", k + 1, n, s.name, results.rows.count,

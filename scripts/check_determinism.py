@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Determinism of the whole default suite: run it with 1 thread, with 2 threads, and with 2 threads again,
+and compare the JSON results byte for byte once the timing fields are removed (wall-clock seconds,
+calibration and sensitivity seconds, kernel GOP/s and speedups, whether a cache was hit). Every metric,
+count, size, SQNR, R^2 and mixed-precision choice must be identical.
+
+Run from the project folder after `swift build -c release` (about 3 x 6 minutes on 2 cores):
+    python3 scripts/check_determinism.py [--suite Suites/default.json]
+Writes Reports/determinism.md and .json; exits 1 when the runs differ.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import write_report  # noqa: E402
+
+TIMING = {"seconds", "calibration_seconds", "kernel_gops", "kernel_speedup", "cached"}
+
+
+def strip(o):
+    if isinstance(o, dict):
+        return {k: strip(v) for k, v in o.items() if k not in TIMING and not k.lower().endswith("seconds")}
+    if isinstance(o, list):
+        return [strip(v) for v in o]
+    return o
+
+
+def run(suite, threads, folder, cache):
+    start = time.time()
+    p = subprocess.run([".build/release/quantbench", "run", suite, "--threads", str(threads), "--reports", folder, "--cache", cache],
+                       capture_output=True, text=True)
+    if p.returncode not in (0, 2, 3, 4):
+        raise SystemExit(f"run failed ({p.returncode}): {p.stderr[-2000:]}")
+    name = json.load(open(suite))["name"]
+    data = json.load(open(os.path.join(folder, f"{name}.json")))
+    return json.dumps(strip(data), sort_keys=True, indent=1), time.time() - start
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--suite", default="Suites/default.json")
+    ap.add_argument("--out", default="Reports/determinism")
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="qb-determinism-")
+    runs = []
+    for label, threads in [("1 thread", 1), ("2 threads", 2), ("2 threads again", 2)]:
+        # A fresh cache each time: a cached sensitivity must give the same bytes as a computed one, but here
+        # every run computes everything.
+        text, seconds = run(args.suite, threads, os.path.join(tmp, label.replace(" ", "-")), os.path.join(tmp, "cache-" + label.replace(" ", "-")))
+        runs.append((label, text, seconds))
+        print(f"{label}: {seconds:.0f} s", flush=True)
+    same = all(r[1] == runs[0][1] for r in runs)
+    diffs = []
+    if not same:
+        a = runs[0][1].splitlines()
+        for label, text, _ in runs[1:]:
+            b = text.splitlines()
+            diffs += [f"{label}: line {i + 1}: {x.strip()} != {y.strip()}" for i, (x, y) in enumerate(zip(a, b)) if x != y][:10]
+    lines = ["# Determinism of the default suite", "", f"{time.strftime('%Y-%m-%d %H:%M')}; `{args.suite}` run three times; the JSON results "
+             "compared byte for byte without the timing fields (" + ", ".join(sorted(TIMING)) + ", *Seconds).", "",
+             "| run | seconds | bytes compared | identical to the first |", "| --- | --- | --- | --- |"]
+    for label, text, seconds in runs:
+        lines.append(f"| {label} | {seconds:.0f} | {len(text)} | {'yes' if text == runs[0][1] else 'NO'} |")
+    lines += ["", "Result: " + ("identical." if same else "DIFFERENT:")] + [f"- {d}" for d in diffs]
+    write_report(args.out, "\n".join(lines) + "\n", {"identical": same, "runs": [{"label": l, "seconds": s, "bytes": len(t)} for l, t, s in runs],
+                                                    "diffs": diffs})
+    shutil.rmtree(tmp, ignore_errors=True)
+    print("\n".join(lines))
+    sys.exit(0 if same else 1)
+
+
+if __name__ == "__main__":
+    main()
