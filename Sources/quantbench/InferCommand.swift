@@ -29,12 +29,14 @@ struct InferCommand: ParsableCommand {
     @Option(help: "Kernel threads (results are identical for any value).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @OptionGroup var limitOptions: LimitOptions
+
     func run() throws {
         try CLI.guarded {
             // A .qbqm file (from `quantbench quantize`) runs as written: its graph is already optimized.
             let session = model.hasSuffix(".qbqm")
-                ? try Session(graph: try ModelFile.load([UInt8](try FileReader.read(model)), file: model), options: SessionOptions(optimize: false, threads: threads))
-                : try Session(modelPath: model, options: SessionOptions(optimize: !noOptimize, threads: threads))
+                ? try Session(graph: try ModelFile.load([UInt8](try FileReader.read(model)), file: model), options: limitOptions.session(optimize: false, threads: threads))
+                : try Session(modelPath: model, options: limitOptions.session(optimize: !noOptimize, threads: threads))
             var feeds = [String: Value]()
             var next = session.inputs.makeIterator()
             for spec in inputs {

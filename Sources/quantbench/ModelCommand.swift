@@ -23,6 +23,8 @@ struct ModelCommand: ParsableCommand {
         @Option(help: "Threads (results are identical for any value).")
         var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+        @OptionGroup var limitOptions: LimitOptions
+
         @Option(help: "Evaluate only the first N samples (perplexity: windows).")
         var limit: Int?
 
@@ -35,7 +37,7 @@ struct ModelCommand: ParsableCommand {
             try CLI.guarded {
                 let card = try ModelCard.load(folder)
                 let start = Date()
-                let outcome = try CardEvaluation.run(folder: folder, root: root, options: SessionOptions(threads: threads), limit: limit,
+                let outcome = try CardEvaluation.run(folder: folder, root: root, options: limitOptions.session(threads: threads), limit: limit,
                                                      progress: CLI.progressPrinter(label: card.name))
                 let seconds = Date().timeIntervalSince(start)
                 let json = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/card.json")))) as? [String: Any]

@@ -31,6 +31,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The cache folder for measured sensitivities (default .cache/quantbench in the project folder).")
     var cache: String?
 
+    @OptionGroup var limitOptions: LimitOptions
+
     func validate() throws {
         if let shard { _ = try Self.parseShard(shard) }
     }
@@ -48,7 +50,7 @@ struct RunCommand: ParsableCommand {
         try CLI.guarded {
             let root = gate.root
             let s = try Suite.load(gate.resolve(suite))
-            var runner = SuiteRunner(root: root, options: SessionOptions(threads: threads),
+            var runner = SuiteRunner(root: root, options: limitOptions.session(threads: threads),
                                      log: { FileHandle.standardError.write(Data("  \($0)\n".utf8)) },
                                      progress: { CLI.progressPrinter(label: $0) })
             let shardSuffix = try shard.map { text -> String in let (k, n) = try Self.parseShard(text); return ".shard-\(k + 1)-of-\(n)" } ?? ""
