@@ -34,7 +34,7 @@ from _common import write_report  # noqa: E402
 def build(asan):
     cmd = ["swift", "build", "-c", "release", "--product", "qbfuzz"]
     if asan:
-        cmd += ["--scratch-path", ".build-asan-fuzz", "-Xswiftc", "-sanitize=address", "-Xcc", "-fsanitize=address", "-Xlinker", "-fsanitize=address"]
+        cmd += ["--scratch-path", ".build-asan-fuzz", "-Xswiftc", "-sanitize=address", "-Xcc", "-fsanitize=address"]
     subprocess.run(cmd, check=True)
     return (".build-asan-fuzz" if asan else ".build") + "/release/qbfuzz"
 

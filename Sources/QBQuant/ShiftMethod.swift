@@ -160,40 +160,8 @@ enum ShiftMethod {
         }
         let kernel = ShiftKernel(depth: spec.depth, rowStart: rowStart, indices: idx + [0], codes: code + [0], unit: [Float](repeating: Float(codes.unit), count: spec.rows),
                                  mu0: [Float](repeating: Float(codes.mu.0), count: spec.rows), mu1: [Float](repeating: Float(codes.mu.1), count: spec.rows),
-                                 bias: spec.bias, lo: spec.lo, hi: spec.hi)
+                                 bias: spec.bias, lo: spec.lo, hi: spec.hi,
+                                 vnni: ShiftKernel.Packed(spec, codes: codes, zeroPoint: input.zeroPoint))
         return QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel))
-    }
-}
-
-/// The shift kernel: per nonzero weight a sign and a left shift of the input code (int64 sums), plus the
-/// per-component sums the recentralized offsets need.
-struct ShiftKernel: IntegerKernel {
-    let depth: Int
-    let rowStart: [Int32]
-    let indices: [Int32]
-    let codes: [UInt8]
-    let unit: [Float]
-    let mu0: [Float]
-    let mu1: [Float]
-    let bias: [Float]?
-    let lo: Float
-    let hi: Float
-
-    var layout: PatchLayout { .kMajor }
-
-    func compute(rows r: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
-                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts {
-        var shifts: Int64 = 0
-        let o = r.lowerBound
-        rowStart.withUnsafeBufferPointer { rsp in indices.withUnsafeBufferPointer { i in codes.withUnsafeBufferPointer { c in
-            unit.withUnsafeBufferPointer { u in mu0.withUnsafeBufferPointer { m0 in mu1.withUnsafeBufferPointer { m1 in
-                (bias ?? [0]).withUnsafeBufferPointer { b in
-                    qb_shift_gemm(Int32(r.count), Int32(cols), rsp.baseAddress! + o, i.baseAddress!, c.baseAddress!, u.baseAddress! + o,
-                                  m0.baseAddress! + o, m1.baseAddress! + o, patches, ldp, inputScale, bias == nil ? nil : b.baseAddress! + o,
-                                  lo, hi, out, rs, cs, &shifts)
-                }
-            } } }
-        } } }
-        return OpCounts(macs: Int64(r.count) * Int64(cols) * Int64(depth), shifts: shifts)
     }
 }

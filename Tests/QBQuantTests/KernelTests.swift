@@ -286,7 +286,7 @@ struct KernelTests {
         GEMM.forcePortable(portable)
         defer { GEMM.forcePortable(false) }
         var vnniCases = 0
-        defer { #expect(portable || qb_kernels_have_vnni() == 0 || vnniCases >= 4, "the VNNI ternary path ran \(vnniCases) times") }
+        defer { #expect(portable || qb_kernels_have_vnni() == 0 || vnniCases >= 8, "the VNNI ternary and shift paths ran \(vnniCases) times") }
         for (i, m) in Self.sizes.enumerated() {
             // Every other depth a multiple of 4 (the VNNI ternary kernel takes groups of whole 4-byte steps, the
             // CSR kernel the others); centered codes of an input with zero point 128, k-major [depth][cols].
@@ -294,13 +294,13 @@ struct KernelTests {
             let depth = i % 2 == 0 ? (base + 3) / 4 * 4 : base
             let spec = LayerFixtures.linear(rows: m, depth: depth, seed: UInt64(i))
             let x = Self.ints(depth * cols, seed: UInt64(i + 50), lo: -128, hi: 127)
-            for method in ["ternary", "shift"] {
+            for method in ["ternary", "shift", "shift5"] {
                 let layer: QuantLayer
                 let input = AffineQuant(scale: 0.01, zeroPoint: 128, bits: 8)
                 if method == "ternary" {
                     layer = try TernaryMethod.layer(spec, settings: TernarySettings(groupSize: 4), input: input, integer: true, file: "t").0
                 } else {
-                    layer = try ShiftMethod.layer(spec, settings: ShiftSettings(bits: 7, sparsity: 0.3), input: input, integer: true, file: "t").0
+                    layer = try ShiftMethod.layer(spec, settings: ShiftSettings(bits: method == "shift" ? 7 : 5, sparsity: 0.3), input: input, integer: true, file: "t").0
                 }
                 guard case .integer(let kernel) = layer.path else { Issue.record("not integer"); return }
                 var out = [Float](repeating: .nan, count: m * cols)
@@ -322,13 +322,13 @@ struct KernelTests {
                         kernel.compute(rows: 0..<m, patches: px.baseAddress!, ldp: ldp, cols: cols, inputScale: 0.01, out: po.baseAddress!, rs: cols, cs: 1)
                     } }
                     qb_kernels_force_portable(0)
-                    #expect(twin.map(\.bitPattern) == out.map(\.bitPattern), "ternary VNNI twin m=\(m) depth=\(depth) cols=\(cols)")
+                    #expect(twin.map(\.bitPattern) == out.map(\.bitPattern), "\(method) VNNI twin m=\(m) depth=\(depth) cols=\(cols)")
                     vnniCases += 1
                 }
                 // The same quantized weights, dequantized, times the same inputs in Double.
                 let simulated = try (method == "ternary"
                     ? TernaryMethod.layer(spec, settings: TernarySettings(groupSize: 4), input: input, integer: false, file: "t").0
-                    : ShiftMethod.layer(spec, settings: ShiftSettings(bits: 7, sparsity: 0.3), input: input, integer: false, file: "t").0)
+                    : ShiftMethod.layer(spec, settings: ShiftSettings(bits: method == "shift" ? 7 : 5, sparsity: 0.3), input: input, integer: false, file: "t").0)
                 guard case .simulated(let fl, _) = simulated.path else { Issue.record("not simulated"); return }
                 let w = fl.session.graph.initializers[spec.node.inputs[1]]!.floats  // [M][K] (Gemm, transB = 1)
                 var worst = 0.0

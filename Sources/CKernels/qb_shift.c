@@ -1,0 +1,249 @@
+// Power-of-two (shift) layers on AVX-512 VNNI. See qb_kernels.h.
+//
+// A weight is unit * (sign 2^e) + mu_c (c its mixture component; mu = 0 when not recentralized), so a row's
+// output needs three exact integer sums of the activation codes: s = sum sign 2^e x, c1 = sum of x over
+// component 1, cnz = sum of x over all nonzero weights (c0 = cnz - c1). The signed powers of two are stored
+// as int16 (2^e for e <= 14) and summed two at a time with vpdpwssd; the component and nonzero indicators
+// are bytes summed four at a time with vpdpbusd, all on the unsigned codes q = x + Z with Z times each sum
+// of weights subtracted at the end (exact in int32: the caller checks 255 sum |w| < 2^31). Then, per output,
+// in double: unit s + mu0 c0 + mu1 c1, rounded to float, times the input scale, plus the bias, clamped.
+// The plain twin does the same operations element by element, so both give the same bits.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "qb_kernels.h"
+#include "qb_vnni_internal.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define QB_X86 1
+#endif
+
+// Layout per 16-row block b and quad k4: 64 int16 of powers (rows 0-7 then 8-15, each row's 4 weights as two
+// int16 pairs in consecutive int32 lanes), then 64 bytes of component-1 indicators and 64 bytes of nonzero
+// indicators (row r's 4 bytes at r * 4). 256 bytes per block and quad.
+enum { SHIFT_STEP = 256 };
+
+size_t qb_shift_packed_size(int M, int depth) { return (size_t)((M + 15) / 16) * (size_t)(qb_vnni_ld(depth) / 4) * SHIFT_STEP; }
+
+void qb_shift_pack(int M, int depth, int taps, const int16_t *power, const uint8_t *component, int zp, int8_t *wp, int32_t *corr) {
+    int ld8 = qb_vnni_ld(depth), K4 = ld8 / 4, MB = (M + 15) / 16;
+    int channels = taps > 1 ? depth / taps : depth;
+    if (taps < 1 || channels * taps != depth) taps = 1, channels = depth;
+    memset(wp, 0, qb_shift_packed_size(M, depth));
+    memset(corr, 0, (size_t)MB * 48 * sizeof(int32_t));
+    for (int i = 0; i < M; i++) {
+        int b = i / 16, r = i % 16;
+        int32_t sa = 0, sb = 0, sc = 0;
+        for (int k = 0; k < depth; k++) {
+            int kp = taps > 1 ? (k % taps) * channels + k / taps : k;  // (c, tap) -> tap * C + c, as qb_vnni_pack
+            int16_t p = power[(ptrdiff_t)i * depth + k];
+            int8_t *step = wp + ((ptrdiff_t)b * K4 + kp / 4) * SHIFT_STEP;
+            int16_t *pw = (int16_t *)step;
+            pw[(r / 8) * 32 + (r % 8) * 4 + kp % 4] = p;
+            uint8_t nz = p != 0, c1 = nz && component[(ptrdiff_t)i * depth + k];
+            step[128 + r * 4 + kp % 4] = (int8_t)c1;
+            step[192 + r * 4 + kp % 4] = (int8_t)nz;
+            sa += p;
+            sb += c1;
+            sc += nz;
+        }
+        corr[b * 48 + r] = zp * sa;
+        corr[b * 48 + 16 + r] = zp * sb;
+        corr[b * 48 + 32 + r] = zp * sc;
+    }
+}
+
+typedef struct {
+    int M, recentralized;
+    const int8_t *wp;
+    const int32_t *corr;
+    const double *unit, *mu0, *mu1;
+    const float *bias;
+    float sx, lo, hi;
+    float *out;
+    ptrdiff_t rs, cs;
+    int failed;
+} shift_ctx;
+
+// unit s + mu0 c0 + mu1 c1 in double (no contraction: one operation per statement), then the float epilogue.
+static inline float shift_epilogue(int32_t s, int32_t c1, int32_t cnz, double u, double m0, double m1, float sx, float b, float lo, float hi) {
+    double t = u * (double)s;
+    double a0 = m0 * (double)(cnz - c1);
+    t = t + a0;
+    double a1 = m1 * (double)c1;
+    t = t + a1;
+    float f = (float)t;
+    float v = f * sx;
+    v = v + b;
+    v = v > lo ? v : lo;
+    return v < hi ? v : hi;
+}
+
+#ifdef QB_X86
+__attribute__((target("avx512f,avx512bw,avx512vnni,avx512dq")))
+static inline __m512i pair_sums(__m512i lo8, __m512i hi8) {
+    // Row m of each half: int32 lanes 2m and 2m + 1 added, then the even lanes gathered.
+    __m256i a = _mm512_cvtepi64_epi32(_mm512_add_epi32(lo8, _mm512_srli_epi64(lo8, 32)));
+    __m256i b = _mm512_cvtepi64_epi32(_mm512_add_epi32(hi8, _mm512_srli_epi64(hi8, 32)));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni,avx512dq")))
+static inline __m512 shift_vec(__m512i s, __m512i c1, __m512i cnz, const double *u, const double *m0, const double *m1, __m512 sx, __m512 b, __m512 lo,
+                               __m512 hi) {
+    __m512i c0 = _mm512_sub_epi32(cnz, c1);
+    __m256 half[2];
+    for (int h = 0; h < 2; h++) {
+        __m256i sh = h ? _mm512_extracti64x4_epi64(s, 1) : _mm512_castsi512_si256(s);
+        __m256i c0h = h ? _mm512_extracti64x4_epi64(c0, 1) : _mm512_castsi512_si256(c0);
+        __m256i c1h = h ? _mm512_extracti64x4_epi64(c1, 1) : _mm512_castsi512_si256(c1);
+        __m512d t = _mm512_mul_pd(_mm512_loadu_pd(u + 8 * h), _mm512_cvtepi32_pd(sh));
+        t = _mm512_add_pd(t, _mm512_mul_pd(_mm512_loadu_pd(m0 + 8 * h), _mm512_cvtepi32_pd(c0h)));
+        t = _mm512_add_pd(t, _mm512_mul_pd(_mm512_loadu_pd(m1 + 8 * h), _mm512_cvtepi32_pd(c1h)));
+        half[h] = _mm512_cvtpd_ps(t);
+    }
+    __m512 f = _mm512_insertf32x8(_mm512_castps256_ps512(half[0]), half[1], 1);
+    return _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(_mm512_mul_ps(f, sx), b), lo), hi);
+}
+
+// One 16-row block x 6 columns per step: 4 accumulators per column (powers of rows 0-7 and 8-15 in int16
+// pairs, component 1, nonzero).
+__attribute__((target("avx512f,avx512bw,avx512vnni,avx512dq")))
+static void shift_tile(void *vctx, int j0, int n, const uint8_t *q, int ld8) {
+    shift_ctx *c = (shift_ctx *)vctx;
+    int K4 = ld8 / 4, MB = (c->M + 15) / 16;
+    static __thread float *part = NULL;
+    static __thread int16_t *q16 = NULL;
+    static __thread size_t cap16 = 0;
+    if (!part && !(part = (float *)malloc(240 * 16 * sizeof(float)))) { c->failed = 1; return; }
+    size_t need = (size_t)n * ld8;
+    if (n > 240) { c->failed = 1; return; }
+    if (cap16 < need) {
+        int16_t *grown = (int16_t *)realloc(q16, need * sizeof(int16_t));
+        if (!grown) { c->failed = 1; return; }
+        q16 = grown;
+        cap16 = need;
+    }
+    // The codes widened once per block of columns (the int16 pairs vpdpwssd multiplies).
+    for (size_t e = 0; e < need; e++) q16[e] = q[e];
+    const __m512 vsx = _mm512_set1_ps(c->sx), vlo = _mm512_set1_ps(c->lo), vhi = _mm512_set1_ps(c->hi);
+    for (int b = 0; b < MB; b++) {
+        const int8_t *wb = c->wp + (ptrdiff_t)b * K4 * SHIFT_STEP;
+        const int32_t *cr = c->corr + b * 48;
+        // Without a mixture the indicator sums are not computed: no correction either (both 0, as the twin's).
+        const __m512i za = _mm512_loadu_si512(cr);
+        const __m512i zb = c->recentralized ? _mm512_loadu_si512(cr + 16) : _mm512_setzero_si512();
+        const __m512i zc = c->recentralized ? _mm512_loadu_si512(cr + 32) : _mm512_setzero_si512();
+        int rows = c->M - b * 16 < 16 ? c->M - b * 16 : 16;
+        __mmask16 rm = (__mmask16)((1u << rows) - 1);
+        __m512 vb = c->bias ? _mm512_maskz_loadu_ps(rm, c->bias + b * 16) : _mm512_setzero_ps();
+        double u[16], m0[16], m1[16];
+        for (int r = 0; r < 16; r++) {
+            int i = b * 16 + r < c->M ? b * 16 + r : c->M - 1;
+            u[r] = c->unit[i], m0[r] = c->mu0[i], m1[r] = c->mu1[i];
+        }
+        int j = 0;
+        for (; j + 6 <= n; j += 6) {
+#define QB_Z(x) __m512i al##x = _mm512_setzero_si512(), ah##x = al##x, bc##x = al##x, nz##x = al##x;
+            QB_Z(0) QB_Z(1) QB_Z(2) QB_Z(3) QB_Z(4) QB_Z(5)
+#undef QB_Z
+            for (int k4 = 0; k4 < K4; k4++) {
+                const int8_t *step = wb + (ptrdiff_t)k4 * SHIFT_STEP;
+                __m512i pl = _mm512_loadu_si512(step), ph = _mm512_loadu_si512(step + 64);
+                __m512i w1 = _mm512_loadu_si512(step + 128), wn = _mm512_loadu_si512(step + 192);
+#define QB_S(x) { int64_t v16; memcpy(&v16, q16 + (ptrdiff_t)(j + (x)) * ld8 + k4 * 4, 8); __m512i p = _mm512_set1_epi64(v16); \
+                  al##x = _mm512_dpwssd_epi32(al##x, p, pl); ah##x = _mm512_dpwssd_epi32(ah##x, p, ph); \
+                  if (c->recentralized) { int32_t v8; memcpy(&v8, q + (ptrdiff_t)(j + (x)) * ld8 + k4 * 4, 4); __m512i d = _mm512_set1_epi32(v8); \
+                                          bc##x = _mm512_dpbusd_epi32(bc##x, d, w1); nz##x = _mm512_dpbusd_epi32(nz##x, d, wn); } }
+                QB_S(0) QB_S(1) QB_S(2) QB_S(3) QB_S(4) QB_S(5)
+#undef QB_S
+            }
+#define QB_O(x) _mm512_storeu_ps(part + (ptrdiff_t)(j + (x)) * 16, shift_vec(_mm512_sub_epi32(pair_sums(al##x, ah##x), za), \
+                    _mm512_sub_epi32(bc##x, zb), _mm512_sub_epi32(nz##x, zc), u, m0, m1, vsx, vb, vlo, vhi));
+            QB_O(0) QB_O(1) QB_O(2) QB_O(3) QB_O(4) QB_O(5)
+#undef QB_O
+        }
+        for (; j < n; j++) {
+            __m512i al = _mm512_setzero_si512(), ah = al, bc = al, nz = al;
+            for (int k4 = 0; k4 < K4; k4++) {
+                const int8_t *step = wb + (ptrdiff_t)k4 * SHIFT_STEP;
+                int64_t v16;
+                memcpy(&v16, q16 + (ptrdiff_t)j * ld8 + k4 * 4, 8);
+                __m512i p = _mm512_set1_epi64(v16);
+                al = _mm512_dpwssd_epi32(al, p, _mm512_loadu_si512(step));
+                ah = _mm512_dpwssd_epi32(ah, p, _mm512_loadu_si512(step + 64));
+                if (c->recentralized) {
+                    int32_t v8;
+                    memcpy(&v8, q + (ptrdiff_t)j * ld8 + k4 * 4, 4);
+                    __m512i d = _mm512_set1_epi32(v8);
+                    bc = _mm512_dpbusd_epi32(bc, d, _mm512_loadu_si512(step + 128));
+                    nz = _mm512_dpbusd_epi32(nz, d, _mm512_loadu_si512(step + 192));
+                }
+            }
+            _mm512_storeu_ps(part + (ptrdiff_t)j * 16, shift_vec(_mm512_sub_epi32(pair_sums(al, ah), za), _mm512_sub_epi32(bc, zb),
+                                                                 _mm512_sub_epi32(nz, zc), u, m0, m1, vsx, vb, vlo, vhi));
+        }
+        for (int r = 0; r < rows; r++) {
+            float *o = c->out + (ptrdiff_t)(b * 16 + r) * c->rs + (ptrdiff_t)j0 * c->cs;
+            for (int x = 0; x < n; x++) o[(ptrdiff_t)x * c->cs] = part[(ptrdiff_t)x * 16 + r];
+        }
+    }
+}
+#endif
+
+// The plain twin: one column at a time, the packed weights read back element by element.
+static void shift_portable(const shift_ctx *c, int depth, qb_fill_fn fill, const void *fctx, int N) {
+    int ld8 = qb_vnni_ld(depth), K4 = ld8 / 4;
+    uint8_t *q = (uint8_t *)malloc((size_t)ld8);
+    if (!q) {
+        for (int i = 0; i < c->M; i++)
+            for (int j = 0; j < N; j++) c->out[(ptrdiff_t)i * c->rs + (ptrdiff_t)j * c->cs] = NAN;
+        return;
+    }
+    for (int j = 0; j < N; j++) {
+        fill(fctx, j, 1, q, ld8);
+        for (int i = 0; i < c->M; i++) {
+            int b = i / 16, r = i % 16;
+            int32_t s = 0, c1 = 0, cnz = 0;
+            for (int k = 0; k < K4 * 4; k++) {
+                const int8_t *step = c->wp + ((ptrdiff_t)b * K4 + k / 4) * SHIFT_STEP;
+                s += (int32_t)((const int16_t *)step)[(r / 8) * 32 + (r % 8) * 4 + k % 4] * q[k];
+                if (c->recentralized) {
+                    c1 += step[128 + r * 4 + k % 4] * q[k];
+                    cnz += step[192 + r * 4 + k % 4] * q[k];
+                }
+            }
+            const int32_t *cr = c->corr + b * 48;
+            c->out[(ptrdiff_t)i * c->rs + (ptrdiff_t)j * c->cs] =
+                shift_epilogue(s - cr[r], c1 - (c->recentralized ? cr[16 + r] : 0), cnz - (c->recentralized ? cr[32 + r] : 0), c->unit[i], c->mu0[i],
+                               c->mu1[i], c->sx, c->bias ? c->bias[i] : 0.0f, c->lo, c->hi);
+        }
+    }
+    free(q);
+}
+
+static int shift_run(shift_ctx *c, int depth, qb_fill_fn fill, const void *fctx, int N) {
+    if (c->M <= 0 || N <= 0) return 1;
+#ifdef QB_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512dq") && qb_vnni_columns(N, depth, fill, fctx, shift_tile, c) && !c->failed) return 1;
+#endif
+    shift_portable(c, depth, fill, fctx, N);
+    return 0;
+}
+
+int qb_shift_rows(int M, int recentralized, int depth, const int8_t *wp, const int32_t *corr, const double *unit, const double *mu0, const double *mu1,
+                  const int16_t *p, ptrdiff_t ldp, int zp, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs) {
+    qb_rows_ctx f = { p, ldp, depth, zp };
+    shift_ctx c = { M, recentralized, wp, corr, unit, mu0, mu1, bias, sx, lo, hi, out, rs, cs, 0 };
+    return shift_run(&c, depth, qb_fill_rows, &f, N);
+}
+
+int qb_shift_conv(int M, int recentralized, const int8_t *wp, const int32_t *corr, const double *unit, const double *mu0, const double *mu1,
+                  const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp, int first, int N, float sx, const float *bias, float lo,
+                  float hi, float *out, ptrdiff_t rs) {
+    qb_conv_ctx f = { x, channels, ih, iw, zp, first, g };
+    shift_ctx c = { M, recentralized, wp, corr, unit, mu0, mu1, bias, sx, lo, hi, out, rs, 1, 0 };
+    return shift_run(&c, channels * g.kh * g.kw, qb_fill_conv, &f, N);
+}

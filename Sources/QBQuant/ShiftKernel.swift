@@ -1,0 +1,119 @@
+import CKernels
+import QBEngine
+
+/// The shift kernel: per nonzero weight a sign and a left shift of the input code (int64 sums), plus the
+/// per-component sums the recentralized offsets need. On AVX-512 VNNI, where every power fits int16
+/// (exponent span <= 14) and `255 sum |2^e| < 2^31` per row, the three sums are exact int32 dot products
+/// (`qb_shift_rows` / `qb_shift_conv`, with a plain twin); elsewhere the index-list form (`qb_shift_gemm`).
+/// The counts are the method's: one shift-add per nonzero weight per output position.
+struct ShiftKernel: IntegerKernel {
+    let depth: Int
+    let rowStart: [Int32]
+    let indices: [Int32]
+    let codes: [UInt8]
+    let unit: [Float]
+    let mu0: [Float]
+    let mu1: [Float]
+    let bias: [Float]?
+    let lo: Float
+    let hi: Float
+    let vnni: Packed?
+
+    struct Packed: Sendable {
+        let rows: Int
+        let ld: Int
+        let recentralized: Bool
+        let weights: [Int8]
+        let corrections: [Int32]
+        let unit: [Double]
+        let mu0: [Double]
+        let mu1: [Double]
+        let zeroPoint: Int
+
+        /// nil without VNNI, for grouped convolutions, and where the powers or their sums do not fit int16 / int32.
+        init?(_ spec: LayerSpec, codes: ShiftCodes, zeroPoint: Int) {
+            guard qb_kernels_have_vnni() == 1, spec.group == 1, (0...255).contains(zeroPoint), (codes.exponent.max() ?? 0) <= 14 else { return nil }
+            var power = [Int16](repeating: 0, count: spec.rows * spec.depth)
+            for r in 0..<spec.rows {
+                var total = 0
+                for k in 0..<spec.depth where codes.nonzero[r * spec.depth + k] {
+                    let i = r * spec.depth + k, p = 1 << Int(codes.exponent[i])
+                    power[i] = Int16(codes.negative[i] ? -p : p)
+                    total += p
+                }
+                guard 255 * total < Int(Int32.max) else { return nil }
+            }
+            let component = codes.component.map { $0 == 0 ? UInt8(0) : 1 }
+            var wp = [Int8](repeating: 0, count: qb_shift_packed_size(Int32(spec.rows), Int32(spec.depth)))
+            var corr = [Int32](repeating: 0, count: (spec.rows + 15) / 16 * 48)
+            qb_shift_pack(Int32(spec.rows), Int32(spec.depth), Int32(spec.taps), power, component, Int32(zeroPoint), &wp, &corr)
+            rows = spec.rows
+            ld = (spec.depth + 15) / 16 * 16
+            recentralized = codes.recentralized
+            weights = wp
+            corrections = corr
+            // The same float values the index-list form uses, widened.
+            unit = [Double](repeating: Double(Float(codes.unit)), count: spec.rows)
+            mu0 = [Double](repeating: Double(Float(codes.mu.0)), count: spec.rows)
+            mu1 = [Double](repeating: Double(Float(codes.mu.1)), count: spec.rows)
+            self.zeroPoint = zeroPoint
+        }
+    }
+
+    var layout: PatchLayout { vnni.map { .columnMajor(ld: $0.ld) } ?? .kMajor }
+
+    private func counts(rows r: Range<Int>, cols: Int) -> OpCounts {
+        OpCounts(macs: Int64(r.count) * Int64(cols) * Int64(depth), shifts: Int64(rowStart[r.upperBound] - rowStart[r.lowerBound]) * Int64(cols))
+    }
+
+    func compute(rows r: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
+                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts {
+        if let v = vnni {
+            precondition(r == 0..<v.rows, "the VNNI shift kernel computes whole layers")
+            v.weights.withUnsafeBufferPointer { w in v.corrections.withUnsafeBufferPointer { c in
+                v.unit.withUnsafeBufferPointer { u in v.mu0.withUnsafeBufferPointer { m0 in v.mu1.withUnsafeBufferPointer { m1 in
+                    withBias { b in
+                        _ = qb_shift_rows(Int32(v.rows), v.recentralized ? 1 : 0, Int32(depth), w.baseAddress!, c.baseAddress!, u.baseAddress!, m0.baseAddress!,
+                                          m1.baseAddress!, patches, ldp, Int32(v.zeroPoint), Int32(cols), inputScale, b, lo, hi, out, rs, cs)
+                    }
+                } } }
+            } }
+            return counts(rows: r, cols: cols)
+        }
+        var shifts: Int64 = 0
+        let o = r.lowerBound
+        rowStart.withUnsafeBufferPointer { rsp in indices.withUnsafeBufferPointer { i in codes.withUnsafeBufferPointer { c in
+            unit.withUnsafeBufferPointer { u in mu0.withUnsafeBufferPointer { m0 in mu1.withUnsafeBufferPointer { m1 in
+                (bias ?? [0]).withUnsafeBufferPointer { b in
+                    qb_shift_gemm(Int32(r.count), Int32(cols), rsp.baseAddress! + o, i.baseAddress!, c.baseAddress!, u.baseAddress! + o,
+                                  m0.baseAddress! + o, m1.baseAddress! + o, patches, ldp, inputScale, bias == nil ? nil : b.baseAddress! + o,
+                                  lo, hi, out, rs, cs, &shifts)
+                }
+            } } }
+        } } }
+        return OpCounts(macs: Int64(r.count) * Int64(cols) * Int64(depth), shifts: shifts)
+    }
+
+    var convolvesHWC: Bool { vnni != nil }
+    var hwcZeroPoint: Int { vnni?.zeroPoint ?? 0 }
+
+    func convolve(group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
+                  inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts {
+        guard let v = vnni, group == 0 else { preconditionFailure("the VNNI shift kernel computes ungrouped convolutions") }
+        v.weights.withUnsafeBufferPointer { w in v.corrections.withUnsafeBufferPointer { c in
+            v.unit.withUnsafeBufferPointer { u in v.mu0.withUnsafeBufferPointer { m0 in v.mu1.withUnsafeBufferPointer { m1 in
+                withBias { b in
+                    _ = qb_shift_conv(Int32(v.rows), v.recentralized ? 1 : 0, w.baseAddress!, c.baseAddress!, u.baseAddress!, m0.baseAddress!,
+                                      m1.baseAddress!, hwc, Int32(channels), Int32(ih), Int32(iw), geo, Int32(v.zeroPoint), Int32(first), Int32(cols),
+                                      inputScale, b, lo, hi, out, rs)
+                }
+            } } }
+        } }
+        return counts(rows: 0..<v.rows, cols: cols)
+    }
+
+    private func withBias<T>(_ body: (UnsafePointer<Float>?) -> T) -> T {
+        guard let bias else { return body(nil) }
+        return bias.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}
