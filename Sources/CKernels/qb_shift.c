@@ -4,7 +4,8 @@
 // output needs three exact integer sums of the activation codes: s = sum sign 2^e x, c1 = sum of x over
 // component 1, cnz = sum of x over all nonzero weights (c0 = cnz - c1). The signed powers of two are stored
 // as int16 (2^e for e <= 14) and summed two at a time with vpdpwssd; the component and nonzero indicators
-// are bytes summed four at a time with vpdpbusd, all on the unsigned codes q = x + Z with Z times each sum
+// are bytes summed four at a time with vpdpbusd (mode 1, recentralized; mode 0 has no mixture; mode 2, plain
+// with a top level 2^15, sums that level's signs as bytes and adds them shifted by 15), all on the unsigned codes q = x + Z with Z times each sum
 // of weights subtracted at the end (exact in int32: the caller checks 255 sum |w| < 2^31). Then, per output,
 // in double: unit s + mu0 c0 + mu1 c1, rounded to float, times the input scale, plus the bias, clamped.
 // The plain twin does the same operations element by element, so both give the same bits.
@@ -26,7 +27,7 @@ enum { SHIFT_STEP = 256 };
 
 size_t qb_shift_packed_size(int M, int depth) { return (size_t)((M + 15) / 16) * (size_t)(qb_vnni_ld(depth) / 4) * SHIFT_STEP; }
 
-void qb_shift_pack(int M, int depth, int taps, const int16_t *power, const uint8_t *component, int zp, int8_t *wp, int32_t *corr) {
+void qb_shift_pack(int M, int depth, int taps, int mode, const int32_t *power, const uint8_t *component, int zp, int8_t *wp, int32_t *corr) {
     int ld8 = qb_vnni_ld(depth), K4 = ld8 / 4, MB = (M + 15) / 16;
     int channels = taps > 1 ? depth / taps : depth;
     if (taps < 1 || channels * taps != depth) taps = 1, channels = depth;
@@ -37,14 +38,17 @@ void qb_shift_pack(int M, int depth, int taps, const int16_t *power, const uint8
         int32_t sa = 0, sb = 0, sc = 0;
         for (int k = 0; k < depth; k++) {
             int kp = taps > 1 ? (k % taps) * channels + k / taps : k;  // (c, tap) -> tap * C + c, as qb_vnni_pack
-            int16_t p = power[(ptrdiff_t)i * depth + k];
+            int32_t p = power[(ptrdiff_t)i * depth + k];
             int8_t *step = wp + ((ptrdiff_t)b * K4 + kp / 4) * SHIFT_STEP;
             int16_t *pw = (int16_t *)step;
-            pw[(r / 8) * 32 + (r % 8) * 4 + kp % 4] = p;
-            uint8_t nz = p != 0, c1 = nz && component[(ptrdiff_t)i * depth + k];
-            step[128 + r * 4 + kp % 4] = (int8_t)c1;
-            step[192 + r * 4 + kp % 4] = (int8_t)nz;
-            sa += p;
+            // Mode 2 (plain, top level 2^15): +-2^15 goes to the byte slot as +-1 (summed, then shifted by 15).
+            int top = mode == 2 && (p == 32768 || p == -32768);
+            pw[(r / 8) * 32 + (r % 8) * 4 + kp % 4] = (int16_t)(top ? 0 : p);
+            int8_t c1 = mode == 2 ? (int8_t)(top ? (p > 0 ? 1 : -1) : 0) : (int8_t)(p != 0 && component[(ptrdiff_t)i * depth + k]);
+            int8_t nz = mode == 1 ? (int8_t)(p != 0) : 0;
+            step[128 + r * 4 + kp % 4] = c1;
+            step[192 + r * 4 + kp % 4] = nz;
+            sa += top ? 0 : p;
             sb += c1;
             sc += nz;
         }
@@ -55,7 +59,7 @@ void qb_shift_pack(int M, int depth, int taps, const int16_t *power, const uint8
 }
 
 typedef struct {
-    int M, recentralized;
+    int M, mode;
     const int8_t *wp;
     const int32_t *corr;
     const double *unit, *mu0, *mu1;
@@ -107,6 +111,15 @@ static inline __m512 shift_vec(__m512i s, __m512i c1, __m512i cnz, const double 
     return _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(_mm512_mul_ps(f, sx), b), lo), hi);
 }
 
+// The corrected sums of one column: s (plus 2^15 times the top-level sum in mode 2), c1 and cnz (mode 1).
+__attribute__((target("avx512f,avx512bw,avx512vnni,avx512dq")))
+static inline __m512 shift_out(int mode, __m512i al, __m512i ah, __m512i bc, __m512i nz, __m512i za, __m512i zb, __m512i zc, const double *u,
+                               const double *m0, const double *m1, __m512 sx, __m512 b, __m512 lo, __m512 hi) {
+    __m512i s = _mm512_sub_epi32(pair_sums(al, ah), za), top = _mm512_sub_epi32(bc, zb);
+    if (mode == 2) return shift_vec(_mm512_add_epi32(s, _mm512_slli_epi32(top, 15)), _mm512_setzero_si512(), _mm512_setzero_si512(), u, m0, m1, sx, b, lo, hi);
+    return shift_vec(s, top, _mm512_sub_epi32(nz, zc), u, m0, m1, sx, b, lo, hi);
+}
+
 // One 16-row block x 6 columns per step: 4 accumulators per column (powers of rows 0-7 and 8-15 in int16
 // pairs, component 1, nonzero).
 __attribute__((target("avx512f,avx512bw,avx512vnni,avx512dq")))
@@ -131,10 +144,11 @@ static void shift_tile(void *vctx, int j0, int n, const uint8_t *q, int ld8) {
     for (int b = 0; b < MB; b++) {
         const int8_t *wb = c->wp + (ptrdiff_t)b * K4 * SHIFT_STEP;
         const int32_t *cr = c->corr + b * 48;
-        // Without a mixture the indicator sums are not computed: no correction either (both 0, as the twin's).
+        // Sums a mode does not compute get no correction either (0, as the twin's).
         const __m512i za = _mm512_loadu_si512(cr);
-        const __m512i zb = c->recentralized ? _mm512_loadu_si512(cr + 16) : _mm512_setzero_si512();
-        const __m512i zc = c->recentralized ? _mm512_loadu_si512(cr + 32) : _mm512_setzero_si512();
+        const __m512i zb = c->mode != 0 ? _mm512_loadu_si512(cr + 16) : _mm512_setzero_si512();
+        const __m512i zc = c->mode == 1 ? _mm512_loadu_si512(cr + 32) : _mm512_setzero_si512();
+        const int useB = c->mode != 0, useC = c->mode == 1;
         int rows = c->M - b * 16 < 16 ? c->M - b * 16 : 16;
         __mmask16 rm = (__mmask16)((1u << rows) - 1);
         __m512 vb = c->bias ? _mm512_maskz_loadu_ps(rm, c->bias + b * 16) : _mm512_setzero_ps();
@@ -154,13 +168,12 @@ static void shift_tile(void *vctx, int j0, int n, const uint8_t *q, int ld8) {
                 __m512i w1 = _mm512_loadu_si512(step + 128), wn = _mm512_loadu_si512(step + 192);
 #define QB_S(x) { int64_t v16; memcpy(&v16, q16 + (ptrdiff_t)(j + (x)) * ld8 + k4 * 4, 8); __m512i p = _mm512_set1_epi64(v16); \
                   al##x = _mm512_dpwssd_epi32(al##x, p, pl); ah##x = _mm512_dpwssd_epi32(ah##x, p, ph); \
-                  if (c->recentralized) { int32_t v8; memcpy(&v8, q + (ptrdiff_t)(j + (x)) * ld8 + k4 * 4, 4); __m512i d = _mm512_set1_epi32(v8); \
-                                          bc##x = _mm512_dpbusd_epi32(bc##x, d, w1); nz##x = _mm512_dpbusd_epi32(nz##x, d, wn); } }
+                  if (useB) { int32_t v8; memcpy(&v8, q + (ptrdiff_t)(j + (x)) * ld8 + k4 * 4, 4); __m512i d = _mm512_set1_epi32(v8); \
+                              bc##x = _mm512_dpbusd_epi32(bc##x, d, w1); if (useC) nz##x = _mm512_dpbusd_epi32(nz##x, d, wn); } }
                 QB_S(0) QB_S(1) QB_S(2) QB_S(3) QB_S(4) QB_S(5)
 #undef QB_S
             }
-#define QB_O(x) _mm512_storeu_ps(part + (ptrdiff_t)(j + (x)) * 16, shift_vec(_mm512_sub_epi32(pair_sums(al##x, ah##x), za), \
-                    _mm512_sub_epi32(bc##x, zb), _mm512_sub_epi32(nz##x, zc), u, m0, m1, vsx, vb, vlo, vhi));
+#define QB_O(x) _mm512_storeu_ps(part + (ptrdiff_t)(j + (x)) * 16, shift_out(c->mode, al##x, ah##x, bc##x, nz##x, za, zb, zc, u, m0, m1, vsx, vb, vlo, vhi));
             QB_O(0) QB_O(1) QB_O(2) QB_O(3) QB_O(4) QB_O(5)
 #undef QB_O
         }
@@ -173,16 +186,15 @@ static void shift_tile(void *vctx, int j0, int n, const uint8_t *q, int ld8) {
                 __m512i p = _mm512_set1_epi64(v16);
                 al = _mm512_dpwssd_epi32(al, p, _mm512_loadu_si512(step));
                 ah = _mm512_dpwssd_epi32(ah, p, _mm512_loadu_si512(step + 64));
-                if (c->recentralized) {
+                if (useB) {
                     int32_t v8;
                     memcpy(&v8, q + (ptrdiff_t)j * ld8 + k4 * 4, 4);
                     __m512i d = _mm512_set1_epi32(v8);
                     bc = _mm512_dpbusd_epi32(bc, d, _mm512_loadu_si512(step + 128));
-                    nz = _mm512_dpbusd_epi32(nz, d, _mm512_loadu_si512(step + 192));
+                    if (useC) nz = _mm512_dpbusd_epi32(nz, d, _mm512_loadu_si512(step + 192));
                 }
             }
-            _mm512_storeu_ps(part + (ptrdiff_t)j * 16, shift_vec(_mm512_sub_epi32(pair_sums(al, ah), za), _mm512_sub_epi32(bc, zb),
-                                                                 _mm512_sub_epi32(nz, zc), u, m0, m1, vsx, vb, vlo, vhi));
+            _mm512_storeu_ps(part + (ptrdiff_t)j * 16, shift_out(c->mode, al, ah, bc, nz, za, zb, zc, u, m0, m1, vsx, vb, vlo, vhi));
         }
         for (int r = 0; r < rows; r++) {
             float *o = c->out + (ptrdiff_t)(b * 16 + r) * c->rs + (ptrdiff_t)j0 * c->cs;
@@ -209,15 +221,16 @@ static void shift_portable(const shift_ctx *c, int depth, qb_fill_fn fill, const
             for (int k = 0; k < K4 * 4; k++) {
                 const int8_t *step = c->wp + ((ptrdiff_t)b * K4 + k / 4) * SHIFT_STEP;
                 s += (int32_t)((const int16_t *)step)[(r / 8) * 32 + (r % 8) * 4 + k % 4] * q[k];
-                if (c->recentralized) {
-                    c1 += step[128 + r * 4 + k % 4] * q[k];
-                    cnz += step[192 + r * 4 + k % 4] * q[k];
-                }
+                if (c->mode != 0) c1 += step[128 + r * 4 + k % 4] * q[k];
+                if (c->mode == 1) cnz += step[192 + r * 4 + k % 4] * q[k];
             }
             const int32_t *cr = c->corr + b * 48;
+            s -= cr[r];
+            if (c->mode != 0) c1 -= cr[16 + r];
+            if (c->mode == 1) cnz -= cr[32 + r];
+            if (c->mode == 2) { s += (int32_t)((uint32_t)c1 << 15); c1 = 0; }
             c->out[(ptrdiff_t)i * c->rs + (ptrdiff_t)j * c->cs] =
-                shift_epilogue(s - cr[r], c1 - (c->recentralized ? cr[16 + r] : 0), cnz - (c->recentralized ? cr[32 + r] : 0), c->unit[i], c->mu0[i],
-                               c->mu1[i], c->sx, c->bias ? c->bias[i] : 0.0f, c->lo, c->hi);
+                shift_epilogue(s, c1, cnz, c->unit[i], c->mu0[i], c->mu1[i], c->sx, c->bias ? c->bias[i] : 0.0f, c->lo, c->hi);
         }
     }
     free(q);
@@ -233,17 +246,17 @@ static int shift_run(shift_ctx *c, int depth, qb_fill_fn fill, const void *fctx,
     return 0;
 }
 
-int qb_shift_rows(int M, int recentralized, int depth, const int8_t *wp, const int32_t *corr, const double *unit, const double *mu0, const double *mu1,
+int qb_shift_rows(int M, int mode, int depth, const int8_t *wp, const int32_t *corr, const double *unit, const double *mu0, const double *mu1,
                   const int16_t *p, ptrdiff_t ldp, int zp, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs) {
     qb_rows_ctx f = { p, ldp, depth, zp };
-    shift_ctx c = { M, recentralized, wp, corr, unit, mu0, mu1, bias, sx, lo, hi, out, rs, cs, 0 };
+    shift_ctx c = { M, mode, wp, corr, unit, mu0, mu1, bias, sx, lo, hi, out, rs, cs, 0 };
     return shift_run(&c, depth, qb_fill_rows, &f, N);
 }
 
-int qb_shift_conv(int M, int recentralized, const int8_t *wp, const int32_t *corr, const double *unit, const double *mu0, const double *mu1,
+int qb_shift_conv(int M, int mode, const int8_t *wp, const int32_t *corr, const double *unit, const double *mu0, const double *mu1,
                   const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp, int first, int N, float sx, const float *bias, float lo,
                   float hi, float *out, ptrdiff_t rs) {
     qb_conv_ctx f = { x, channels, ih, iw, zp, first, g };
-    shift_ctx c = { M, recentralized, wp, corr, unit, mu0, mu1, bias, sx, lo, hi, out, rs, 1, 0 };
+    shift_ctx c = { M, mode, wp, corr, unit, mu0, mu1, bias, sx, lo, hi, out, rs, 1, 0 };
     return shift_run(&c, channels * g.kh * g.kw, qb_fill_conv, &f, N);
 }

@@ -3,7 +3,7 @@ import QBEngine
 
 /// The shift kernel: per nonzero weight a sign and a left shift of the input code (int64 sums), plus the
 /// per-component sums the recentralized offsets need. On AVX-512 VNNI, where every power fits int16
-/// (exponent span <= 14) and `255 sum |2^e| < 2^31` per row, the three sums are exact int32 dot products
+/// (exponent span <= 14; a plain layer's top level 2^15 is summed apart) and `255 sum |2^e| < 2^31` per row, the three sums are exact int32 dot products
 /// (`qb_shift_rows` / `qb_shift_conv`, with a plain twin); elsewhere the index-list form (`qb_shift_gemm`).
 /// The counts are the method's: one shift-add per nonzero weight per output position.
 struct ShiftKernel: IntegerKernel {
@@ -22,7 +22,8 @@ struct ShiftKernel: IntegerKernel {
     struct Packed: Sendable {
         let rows: Int
         let ld: Int
-        let recentralized: Bool
+        /// 0 plain, 1 recentralized, 2 plain with a top level 2^15 (qb_shift_pack).
+        let mode: Int32
         let weights: [Int8]
         let corrections: [Int32]
         let unit: [Double]
@@ -32,13 +33,15 @@ struct ShiftKernel: IntegerKernel {
 
         /// nil without VNNI, for grouped convolutions, and where the powers or their sums do not fit int16 / int32.
         init?(_ spec: LayerSpec, codes: ShiftCodes, zeroPoint: Int) {
-            guard qb_kernels_have_vnni() == 1, spec.group == 1, (0...255).contains(zeroPoint), (codes.exponent.max() ?? 0) <= 14 else { return nil }
-            var power = [Int16](repeating: 0, count: spec.rows * spec.depth)
+            let span = Int(codes.exponent.max() ?? 0)
+            guard qb_kernels_have_vnni() == 1, spec.group == 1, (0...255).contains(zeroPoint), span <= (codes.recentralized ? 14 : 15) else { return nil }
+            let mode: Int32 = codes.recentralized ? 1 : (span == 15 ? 2 : 0)
+            var power = [Int32](repeating: 0, count: spec.rows * spec.depth)
             for r in 0..<spec.rows {
                 var total = 0
                 for k in 0..<spec.depth where codes.nonzero[r * spec.depth + k] {
                     let i = r * spec.depth + k, p = 1 << Int(codes.exponent[i])
-                    power[i] = Int16(codes.negative[i] ? -p : p)
+                    power[i] = Int32(codes.negative[i] ? -p : p)
                     total += p
                 }
                 guard 255 * total < Int(Int32.max) else { return nil }
@@ -46,10 +49,10 @@ struct ShiftKernel: IntegerKernel {
             let component = codes.component.map { $0 == 0 ? UInt8(0) : 1 }
             var wp = [Int8](repeating: 0, count: qb_shift_packed_size(Int32(spec.rows), Int32(spec.depth)))
             var corr = [Int32](repeating: 0, count: (spec.rows + 15) / 16 * 48)
-            qb_shift_pack(Int32(spec.rows), Int32(spec.depth), Int32(spec.taps), power, component, Int32(zeroPoint), &wp, &corr)
+            qb_shift_pack(Int32(spec.rows), Int32(spec.depth), Int32(spec.taps), mode, power, component, Int32(zeroPoint), &wp, &corr)
             rows = spec.rows
             ld = (spec.depth + 15) / 16 * 16
-            recentralized = codes.recentralized
+            self.mode = mode
             weights = wp
             corrections = corr
             // The same float values the index-list form uses, widened.
@@ -73,7 +76,7 @@ struct ShiftKernel: IntegerKernel {
             v.weights.withUnsafeBufferPointer { w in v.corrections.withUnsafeBufferPointer { c in
                 v.unit.withUnsafeBufferPointer { u in v.mu0.withUnsafeBufferPointer { m0 in v.mu1.withUnsafeBufferPointer { m1 in
                     withBias { b in
-                        _ = qb_shift_rows(Int32(v.rows), v.recentralized ? 1 : 0, Int32(depth), w.baseAddress!, c.baseAddress!, u.baseAddress!, m0.baseAddress!,
+                        _ = qb_shift_rows(Int32(v.rows), v.mode, Int32(depth), w.baseAddress!, c.baseAddress!, u.baseAddress!, m0.baseAddress!,
                                           m1.baseAddress!, patches, ldp, Int32(v.zeroPoint), Int32(cols), inputScale, b, lo, hi, out, rs, cs)
                     }
                 } } }
@@ -103,7 +106,7 @@ struct ShiftKernel: IntegerKernel {
         v.weights.withUnsafeBufferPointer { w in v.corrections.withUnsafeBufferPointer { c in
             v.unit.withUnsafeBufferPointer { u in v.mu0.withUnsafeBufferPointer { m0 in v.mu1.withUnsafeBufferPointer { m1 in
                 withBias { b in
-                    _ = qb_shift_conv(Int32(v.rows), v.recentralized ? 1 : 0, w.baseAddress!, c.baseAddress!, u.baseAddress!, m0.baseAddress!,
+                    _ = qb_shift_conv(Int32(v.rows), v.mode, w.baseAddress!, c.baseAddress!, u.baseAddress!, m0.baseAddress!,
                                       m1.baseAddress!, hwc, Int32(channels), Int32(ih), Int32(iw), geo, Int32(v.zeroPoint), Int32(first), Int32(cols),
                                       inputScale, b, lo, hi, out, rs)
                 }

@@ -168,6 +168,44 @@ struct KernelTests {
         }
     }
 
+    @Test("the VNNI shift kernel in its three modes (plain, recentralized, plain with a 2^15 level): its twin's bits, and the exact sums",
+          arguments: [0, 1, 2])
+    func shiftModes(mode: Int32) throws {
+        try #require(qb_kernels_have_vnni() == 1, "this machine has no AVX-512 VNNI: the VNNI path cannot be tested here")
+        for (m, k, n, zp) in [(1, 1, 1, 0), (5, 9, 7, 128), (17, 33, 30, 255), (40, 144, 13, 3), (16, 64, 241, 77)] {
+            let e = Self.ints(m * k, seed: UInt64(m * 31 + k), lo: -1, hi: mode == 2 ? 15 : 14)  // -1: a zero weight
+            let sign = Self.ints(m * k, seed: UInt64(k + 5), lo: 0, hi: 1)
+            let comp = Self.ints(m * k, seed: UInt64(m + 9), lo: 0, hi: 1).map { UInt8($0) }
+            let power: [Int32] = (0..<(m * k)).map { i in e[i] < 0 ? 0 : (sign[i] == 1 ? -1 : 1) * (Int32(1) << Int32(e[i])) }
+            let ld = (k + 15) / 16 * 16
+            var p = [Int16](repeating: 0, count: n * ld)
+            let q = Self.ints(n * k, seed: UInt64(n + 2), lo: 0, hi: 255)
+            for j in 0..<n { for c in 0..<k { p[j * ld + c] = q[j * k + c] - Int16(zp) } }
+            var wp = [Int8](repeating: 0, count: qb_shift_packed_size(Int32(m), Int32(k))), corr = [Int32](repeating: 0, count: (m + 15) / 16 * 48)
+            qb_shift_pack(Int32(m), Int32(k), 1, mode, power, comp, Int32(zp), &wp, &corr)
+            let unit = [Double](repeating: 0.001, count: m), mu0 = [Double](repeating: mode == 1 ? -0.02 : 0, count: m)
+            let mu1 = [Double](repeating: mode == 1 ? 0.03 : 0, count: m), bias = (0..<m).map { Float($0) * 0.1 }
+            var fast = [Float](repeating: .nan, count: m * n), plain = fast
+            #expect(qb_shift_rows(Int32(m), mode, Int32(k), wp, corr, unit, mu0, mu1, p, ld, Int32(zp), Int32(n), 0.5, bias, -.infinity, .infinity, &fast, n, 1) == 1)
+            qb_kernels_force_portable(1)
+            _ = qb_shift_rows(Int32(m), mode, Int32(k), wp, corr, unit, mu0, mu1, p, ld, Int32(zp), Int32(n), 0.5, bias, -.infinity, .infinity, &plain, n, 1)
+            qb_kernels_force_portable(0)
+            #expect(fast.map(\.bitPattern) == plain.map(\.bitPattern), "mode \(mode) m=\(m) k=\(k) n=\(n)")
+            for i in 0..<m {
+                for j in 0..<n {
+                    var sv = 0.0, c0 = 0.0, c1 = 0.0
+                    for c in 0..<k where power[i * k + c] != 0 {
+                        let x = Double(p[j * ld + c])
+                        sv += Double(power[i * k + c]) * x
+                        if comp[i * k + c] == 1 { c1 += x } else { c0 += x }
+                    }
+                    let want = 0.5 * (0.001 * sv + mu0[i] * c0 + mu1[i] * c1) + Double(bias[i])
+                    #expect(abs(Double(fast[i * n + j]) - want) <= 1e-5 * max(1, abs(want)), "mode \(mode) (\(i), \(j)): \(fast[i * n + j]) vs \(want)")
+                }
+            }
+        }
+    }
+
     @Test("input quantization in C equals the Swift formula; im2row equals im2col transposed, on odd geometries")
     func quantizeAndIm2row() {
         let q = AffineQuant(scale: 0.25, zeroPoint: 37, bits: 8)

@@ -134,18 +134,19 @@ int qb_ternary_conv(int M, int groups, const int8_t *wp, const float *alphas, co
 
 /// Bytes of the packed shift weights of M rows of `depth`.
 size_t qb_shift_packed_size(int M, int depth);
-/// Packs a shift layer: power[i][k] = sign 2^e (0 for a zero weight; |power| <= 2^14), component[i][k] = 1 for
-/// mixture component 1; (c, tap) order with `taps` (stored tap-major for convolutions). corr (48 per 16-row
-/// block) = zp times the row sums of the powers, of the component-1 and of the nonzero indicators.
-void qb_shift_pack(int M, int depth, int taps, const int16_t *power, const uint8_t *component, int zp, int8_t *wp, int32_t *corr);
+/// Packs a shift layer: power[i][k] = sign 2^e (0 for a zero weight; |power| <= 2^14, or 2^15 in mode 2),
+/// component[i][k] = 1 for mixture component 1; (c, tap) order with `taps` (stored tap-major for convolutions).
+/// Modes: 0 plain, 1 recentralized (component sums), 2 plain with the top level 2^15 summed apart. corr (48
+/// per 16-row block) = zp times the row sums of the int16 powers and of the two byte indicators.
+void qb_shift_pack(int M, int depth, int taps, int mode, const int32_t *power, const uint8_t *component, int zp, int8_t *wp, int32_t *corr);
 /// out[i * rs + j * cs] = clamp(sx * (float)(unit s + mu0 c0 + mu1 c1) + bias[i], lo, hi) (double inside, max then
 /// min) with the exact sums s = sum power x, c1 / c0 = sums of x over components 1 / 0 (nonzero weights), for
-/// the centered int16 codes x of column j at p + j * ldp. Without `recentralized` c0 = c1 = 0. Returns 1 on
-/// AVX-512 VNNI, 0 when the plain twin computed it (same bits).
-int qb_shift_rows(int M, int recentralized, int depth, const int8_t *wp, const int32_t *corr, const double *unit, const double *mu0, const double *mu1,
+/// the centered int16 codes x of column j at p + j * ldp, `mode` as packed (c0 = c1 = 0 unless mode 1). Returns
+/// 1 on AVX-512 VNNI, 0 when the plain twin computed it (same bits).
+int qb_shift_rows(int M, int mode, int depth, const int8_t *wp, const int32_t *corr, const double *unit, const double *mu0, const double *mu1,
                   const int16_t *p, ptrdiff_t ldp, int zp, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs);
 /// The same for output positions [first, first + N) of a convolution on HWC unsigned codes (as qb_conv_u8).
-int qb_shift_conv(int M, int recentralized, const int8_t *wp, const int32_t *corr, const double *unit, const double *mu0, const double *mu1,
+int qb_shift_conv(int M, int mode, const int8_t *wp, const int32_t *corr, const double *unit, const double *mu0, const double *mu1,
                   const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp, int first, int N, float sx, const float *bias, float lo,
                   float hi, float *out, ptrdiff_t rs);
 
