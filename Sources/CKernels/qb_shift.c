@@ -260,3 +260,15 @@ int qb_shift_conv(int M, int mode, const int8_t *wp, const int32_t *corr, const 
     shift_ctx c = { M, mode, wp, corr, unit, mu0, mu1, bias, sx, lo, hi, out, rs, 1, 0 };
     return shift_run(&c, channels * g.kh * g.kw, qb_fill_conv, &f, N);
 }
+
+void qb_shift_combine(int M, int N, int mode, const int32_t *s, const int32_t *c1, const int32_t *cnz, const double *unit, const double *mu0,
+                      const double *mu1, float sx, const float *bias, float lo, float hi, float *out) {
+    for (int i = 0; i < M; i++) {
+        for (int j = 0; j < N; j++) {
+            ptrdiff_t e = (ptrdiff_t)i * N + j;
+            int32_t sv = s[e], a = mode != 0 ? c1[e] : 0, z = mode == 1 ? cnz[e] : 0;
+            if (mode == 2) { sv += (int32_t)((uint32_t)a << 15); a = 0; }
+            out[e] = shift_epilogue(sv, a, z, unit[i], mu0[i], mu1[i], sx, bias ? bias[i] : 0.0f, lo, hi);
+        }
+    }
+}

@@ -63,6 +63,66 @@ struct ShiftKernel: IntegerKernel {
         }
     }
 
+    /// Depthwise layers: per channel and tap the int16 power (2^15 apart, in `top`), the component-1 and
+    /// nonzero indicators, each run through the vectorized depthwise kernel (exact int32 sums), then combined.
+    struct Depthwise: Sendable {
+        let taps: Int
+        let mode: Int32
+        let power: [Int16]
+        let top: [Int16]
+        let component: [Int16]
+        let nonzero: [Int16]
+        let unit: [Double]
+        let mu0: [Double]
+        let mu1: [Double]
+
+        init?(_ spec: LayerSpec, codes: ShiftCodes) {
+            let span = Int(codes.exponent.max() ?? 0)
+            guard spec.group == spec.rows, spec.depth == spec.taps, span <= (codes.recentralized ? 14 : 15) else { return nil }
+            taps = spec.taps
+            mode = codes.recentralized ? 1 : (span == 15 ? 2 : 0)
+            var power = [Int16](repeating: 0, count: spec.rows * taps), top = power, component = power, nonzero = power
+            for i in 0..<(spec.rows * taps) where codes.nonzero[i] {
+                let p = 1 << Int(codes.exponent[i]), sign = codes.negative[i] ? -1 : 1
+                if p == 1 << 15 { top[i] = Int16(sign) } else { power[i] = Int16(sign * p) }
+                component[i] = codes.component[i] == 0 ? 0 : 1
+                nonzero[i] = 1
+            }
+            self.power = power
+            self.top = top
+            self.component = component
+            self.nonzero = nonzero
+            unit = [Double](repeating: Double(Float(codes.unit)), count: spec.rows)
+            mu0 = [Double](repeating: Double(Float(codes.mu.0)), count: spec.rows)
+            mu1 = [Double](repeating: Double(Float(codes.mu.1)), count: spec.rows)
+        }
+    }
+
+    let depthwiseForm: Depthwise?
+
+    var hasDepthwise: Bool { depthwiseForm != nil }
+
+    func depthwise(rows r: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
+                   out: UnsafeMutablePointer<Float>) -> OpCounts {
+        guard let d = depthwiseForm else { preconditionFailure("not a depthwise layer") }
+        let cols = Int(geo.oh) * Int(geo.ow), m = r.count, o = r.lowerBound
+        let sums = (0..<3).map { _ in [Int32](repeating: 0, count: max(m * cols, 1)) }
+        var s = sums[0], a = sums[1], z = sums[2]
+        func pass(_ w: [Int16], into acc: inout [Int32]) {
+            w.withUnsafeBufferPointer { wp in qb_dwconv_i16(codes, Int32(m), Int32(ih), Int32(iw), geo, wp.baseAddress! + o * d.taps, Int32(d.taps), &acc) }
+        }
+        pass(d.power, into: &s)
+        if d.mode == 1 { pass(d.component, into: &a); pass(d.nonzero, into: &z) }
+        if d.mode == 2 { pass(d.top, into: &a) }
+        d.unit.withUnsafeBufferPointer { u in d.mu0.withUnsafeBufferPointer { m0 in d.mu1.withUnsafeBufferPointer { m1 in
+            withBias { b in
+                qb_shift_combine(Int32(m), Int32(cols), d.mode, s, a, z, u.baseAddress! + o, m0.baseAddress! + o, m1.baseAddress! + o, inputScale,
+                                 b.map { $0 + o }, lo, hi, out)
+            }
+        } } }
+        return counts(rows: r, cols: cols)
+    }
+
     var layout: PatchLayout { vnni.map { .columnMajor(ld: $0.ld) } ?? .kMajor }
 
     private func counts(rows r: Range<Int>, cols: Int) -> OpCounts {

@@ -150,6 +150,11 @@ int qb_shift_conv(int M, int mode, const int8_t *wp, const int32_t *corr, const 
                   const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp, int first, int N, float sx, const float *bias, float lo,
                   float hi, float *out, ptrdiff_t rs);
 
+/// The shift epilogue over precomputed exact sums ([M][N] each; e.g. three depthwise passes): in mode 2, c1 holds
+/// the top level's sum (added shifted by 15); out[i][j] as qb_shift_rows computes it.
+void qb_shift_combine(int M, int N, int mode, const int32_t *s, const int32_t *c1, const int32_t *cnz, const double *unit, const double *mu0,
+                      const double *mu1, float sx, const float *bias, float lo, float hi, float *out);
+
 /// Fixed-point requantization (Jacob et al. 2018, gemmlowp): for row i, column j,
 /// v = acc + bias[i]; v = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(v << lshift[i], m0[i]), rshift[i]);
 /// q = clamp(v + zy, qmin, qmax); out[i*rs + j*cs] = sy * (q - zy).
