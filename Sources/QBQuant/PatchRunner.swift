@@ -246,3 +246,15 @@ final class ResultSlots: @unchecked Sendable {
     func set(_ i: Int, _ v: OpCounts) { slots[i] = v }
     var values: [OpCounts] { Array(slots) }
 }
+
+/// Runs `body(out, rs, cs)` so that it writes rows with unit column stride: a linear layer's transposed
+/// output ([cols][rows], rs = 1) goes through a [rows][cols] buffer and a tiled transpose (element-by-element
+/// strided stores would dominate); any other layout is passed through.
+func withUnitColumnStride(rows: Int, cols: Int, out: UnsafeMutablePointer<Float>, rs: Int, cs: Int,
+                          _ body: (UnsafeMutablePointer<Float>, Int, Int) -> Void) {
+    guard cs != 1, rs == 1, rows > 0, cols > 0 else { return body(out, rs, cs) }
+    let tmp = UnsafeMutablePointer<Float>.allocate(capacity: rows * cols)
+    defer { tmp.deallocate() }
+    body(tmp, cols, 1)
+    qb_transpose_f32(Int32(rows), Int32(cols), tmp, cols, out, cs)
+}

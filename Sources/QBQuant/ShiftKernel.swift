@@ -133,14 +133,16 @@ struct ShiftKernel: IntegerKernel {
                  out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts {
         if let v = vnni {
             precondition(r == 0..<v.rows, "the VNNI shift kernel computes whole layers")
-            v.weights.withUnsafeBufferPointer { w in v.corrections.withUnsafeBufferPointer { c in
-                v.unit.withUnsafeBufferPointer { u in v.mu0.withUnsafeBufferPointer { m0 in v.mu1.withUnsafeBufferPointer { m1 in
-                    withBias { b in
-                        _ = qb_shift_rows(Int32(v.rows), v.mode, Int32(depth), w.baseAddress!, c.baseAddress!, u.baseAddress!, m0.baseAddress!,
-                                          m1.baseAddress!, patches, ldp, Int32(v.zeroPoint), Int32(cols), inputScale, b, lo, hi, out, rs, cs)
-                    }
-                } } }
-            } }
+            withUnitColumnStride(rows: v.rows, cols: cols, out: out, rs: rs, cs: cs) { o, ors, ocs in
+                v.weights.withUnsafeBufferPointer { w in v.corrections.withUnsafeBufferPointer { c in
+                    v.unit.withUnsafeBufferPointer { u in v.mu0.withUnsafeBufferPointer { m0 in v.mu1.withUnsafeBufferPointer { m1 in
+                        withBias { b in
+                            _ = qb_shift_rows(Int32(v.rows), v.mode, Int32(depth), w.baseAddress!, c.baseAddress!, u.baseAddress!, m0.baseAddress!,
+                                              m1.baseAddress!, patches, ldp, Int32(v.zeroPoint), Int32(cols), inputScale, b, lo, hi, o, ors, ocs)
+                        }
+                    } } }
+                } }
+            }
             return counts(rows: r, cols: cols)
         }
         var shifts: Int64 = 0

@@ -76,12 +76,15 @@ struct TernaryKernel: IntegerKernel {
                  out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts {
         if let v = vnni {
             precondition(r == 0..<v.rows, "the VNNI ternary kernel computes whole layers")
-            let done = v.codes.withUnsafeBufferPointer { w in v.alphas.withUnsafeBufferPointer { a in v.corrections.withUnsafeBufferPointer { c in
-                withBias { b in
-                    qb_ternary_rows(Int32(v.rows), Int32(v.groups), Int32(depth), w.baseAddress!, a.baseAddress!, c.baseAddress!, patches, ldp,
-                                    Int32(v.zeroPoint), Int32(cols), inputScale, b, lo, hi, out, rs, cs)
-                }
-            } } }
+            var done: Int32 = 0
+            withUnitColumnStride(rows: v.rows, cols: cols, out: out, rs: rs, cs: cs) { o, ors, ocs in
+                done = v.codes.withUnsafeBufferPointer { w in v.alphas.withUnsafeBufferPointer { a in v.corrections.withUnsafeBufferPointer { c in
+                    withBias { b in
+                        qb_ternary_rows(Int32(v.rows), Int32(v.groups), Int32(depth), w.baseAddress!, a.baseAddress!, c.baseAddress!, patches, ldp,
+                                        Int32(v.zeroPoint), Int32(cols), inputScale, b, lo, hi, o, ors, ocs)
+                    }
+                } } }
+            }
             precondition(done >= 0, "ternary tables do not fit the layer")
             return counts(rows: r, cols: cols)
         }
