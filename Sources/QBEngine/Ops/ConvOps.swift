@@ -59,6 +59,29 @@ enum ConvOps {
             return out
         }
         let pointwise = geo.kh == 1 && geo.kw == 1 && geo.sh == 1 && geo.sw == 1 && geo.pt == 0 && geo.pl == 0 && geo.oh == ih && geo.ow == iw
+        // Enough (item, group) planes for every thread: one task each, a single-threaded GEMM per task (each
+        // element computed the same way as by the split GEMM below, so the bytes do not depend on the schedule).
+        if threads > 1 && n * group >= threads {
+            x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
+                let xs = SharedPointer(UnsafeMutablePointer(mutating: px.baseAddress!)), ws = SharedPointer(UnsafeMutablePointer(mutating: pw.baseAddress!))
+                let os = SharedPointer(po.baseAddress!)
+                Parallel.forEach(count: n * group, workers: threads) { t in
+                    let b = t / group, gi = t % group
+                    let xg = UnsafePointer(xs.base) + (b * c + gi * cg) * ih * iw
+                    let col = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 1 : kdim * ohw)
+                    defer { col.deallocate() }
+                    if !pointwise { im2col(xg, channels: cg, ih: ih, iw: iw, geo: geo, into: col) }
+                    let biasSlice = bias.map { Array($0[(gi * mg)..<((gi + 1) * mg)]) }
+                    func run(_ bp: UnsafePointer<Float>?) {
+                        GEMM.multiply(m: mg, n: ohw, k: kdim, a: UnsafePointer(ws.base) + gi * mg * kdim, aRow: kdim, aCol: 1,
+                                      b: pointwise ? xg : UnsafePointer(col), bRow: ohw, bCol: 1, c: os.base + (b * m + gi * mg) * ohw, ldc: ohw,
+                                      bias: bp, biasPerRow: true, lo: lo, hi: hi, threads: 1)
+                    }
+                    if let biasSlice { biasSlice.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
+                }
+            } } }
+            return out
+        }
         let col = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 1 : kdim * ohw)
         defer { col.deallocate() }
         x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
