@@ -207,12 +207,8 @@ static void shift_tile(void *vctx, int j0, int n, const uint8_t *q, int ld8) {
 // The plain twin: one column at a time, the packed weights read back element by element.
 static void shift_portable(const shift_ctx *c, int depth, qb_fill_fn fill, const void *fctx, int N) {
     int ld8 = qb_vnni_ld(depth), K4 = ld8 / 4;
-    uint8_t *q = (uint8_t *)malloc((size_t)ld8);
-    if (!q) {
-        for (int i = 0; i < c->M; i++)
-            for (int j = 0; j < N; j++) c->out[(ptrdiff_t)i * c->rs + (ptrdiff_t)j * c->cs] = NAN;
-        return;
-    }
+    uint8_t *q = qb_twin_column(depth, c->M, N, c->out, c->rs, c->cs);
+    if (!q) return;
     for (int j = 0; j < N; j++) {
         fill(fctx, j, 1, q, ld8);
         for (int i = 0; i < c->M; i++) {

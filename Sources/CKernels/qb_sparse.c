@@ -127,29 +127,11 @@ static void shift_avx2(int M, int N, const int32_t *row_start, const int32_t *id
 }
 #endif
 
-#ifdef QB_X86
-__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
-static void shift_avx512(int M, int N, const int32_t *row_start, const int32_t *idx, const uint8_t *code, const float *unit,
-                         const float *mu0, const float *mu1, const int16_t *pt, ptrdiff_t ldp, float sx, const float *bias,
-                         float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs, int64_t *shifts) {
-    shift_body(M, N, row_start, idx, code, unit, mu0, mu1, pt, ldp, sx, bias, lo, hi, out, rs, cs, shifts);
-}
-
-static int shift_have_avx512(void) {
-    __builtin_cpu_init();
-    return qb_kernels_have_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512vl");
-}
-#endif
 
 void qb_shift_gemm(int M, int N, const int32_t *row_start, const int32_t *idx, const uint8_t *code, const float *unit,
                    const float *mu0, const float *mu1, const int16_t *pt, ptrdiff_t ldp, float sx, const float *bias,
                    float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs, int64_t *shifts) {
 #ifdef QB_X86
-    if (shift_have_avx512()) {
-        shift_avx512(M, N, row_start, idx, code, unit, mu0, mu1, pt, ldp, sx, bias, lo, hi, out, rs, cs, shifts);
-        return;
-    }
     if (qb_kernels_have_avx2()) {
         shift_avx2(M, N, row_start, idx, code, unit, mu0, mu1, pt, ldp, sx, bias, lo, hi, out, rs, cs, shifts);
         return;

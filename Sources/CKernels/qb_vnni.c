@@ -5,6 +5,7 @@
 // Z * sum_k w[k] is subtracted at the end: sum_k w (q - Z) = sum_k w q - Z sum_k w, every term exact in
 // int32 (the caller bounds depth * 127 * 255). Each output element is computed with the same
 // operations whatever M, N and the caller's column split are.
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "qb_kernels.h"
@@ -170,6 +171,14 @@ int qb_vnni_columns(int N, int depth, qb_fill_fn fill, const void *fctx, qb_tile
     (void)N; (void)depth; (void)fill; (void)fctx; (void)tile; (void)tctx;
     return 0;
 #endif
+}
+
+uint8_t *qb_twin_column(int depth, int M, int N, float *out, ptrdiff_t rs, ptrdiff_t cs) {
+    uint8_t *q = (uint8_t *)malloc((size_t)qb_vnni_ld(depth));
+    if (!q)
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) out[(ptrdiff_t)i * rs + (ptrdiff_t)j * cs] = NAN;
+    return q;
 }
 
 // The int8 tile: exact sums of M rows, Z sum w subtracted, into acc (row stride N).

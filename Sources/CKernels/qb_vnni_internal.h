@@ -24,4 +24,7 @@ void qb_fill_rows(const void *ctx, int j, int n, uint8_t *q, int ld8);
 typedef struct { const uint8_t *x; int channels, ih, iw, zp, first; qb_conv_geo g; } qb_conv_ctx;
 void qb_fill_conv(const void *ctx, int j, int n, uint8_t *q, int ld8);
 
+/// The plain twins' one-column code buffer (free it); NULL after filling out with NaN when it cannot be allocated.
+uint8_t *qb_twin_column(int depth, int M, int N, float *out, ptrdiff_t rs, ptrdiff_t cs);
+
 #endif

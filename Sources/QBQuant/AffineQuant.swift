@@ -47,10 +47,10 @@ public struct AffineQuant: Sendable, Equatable, Codable {
         xs.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 guard let s = src.baseAddress, let d = dst.baseAddress else { return }
-                let (sp, dp) = (SharedFloats(s), SharedPointer16(d))
+                let (sp, dp) = (SharedConstPointer(s), SharedPointer(d))
                 Parallel.forEach(count: parts, workers: threads) { i in
                     let lo = i * block, n = min(block, xs.count - lo)
-                    qb_quantize_i16(sp.pointer + lo, n, scale, zp, qmax, dp.pointer + lo)  // the same formula in C
+                    qb_quantize_i16(sp.pointer + lo, n, scale, zp, qmax, dp.base + lo)  // the same formula in C
                 }
             }
         }
@@ -61,14 +61,4 @@ public struct AffineQuant: Sendable, Equatable, Codable {
     public func fakeQuant(_ xs: [Float]) -> [Float] {
         xs.map { scale * Float(centered($0)) }
     }
-}
-
-struct SharedFloats: @unchecked Sendable {
-    let pointer: UnsafePointer<Float>
-    init(_ p: UnsafePointer<Float>) { pointer = p }
-}
-
-struct SharedPointer16: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Int16>
-    init(_ p: UnsafeMutablePointer<Int16>) { pointer = p }
 }

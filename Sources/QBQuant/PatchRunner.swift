@@ -102,7 +102,7 @@ enum PatchRunner {
                 let parts = max(1, min(threads, (c * cols * k) >> 16, c))
                 let slots = ResultSlots(n * parts)
                 codes.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
-                    let xs = SharedInt16(px.baseAddress!), os = SharedPointer(po.baseAddress!)
+                    let xs = SharedConstPointer(px.baseAddress!), os = SharedPointer(po.baseAddress!)
                     // Every (item, channel range) is a task; the ranges depend on the thread count, each channel's sums do not.
                     Parallel.forEach(count: n * parts, workers: threads) { t in
                         let b = t / parts, i = t % parts
@@ -121,7 +121,7 @@ enum PatchRunner {
                 if n * group >= threads {
                     let slots = ResultSlots(n * group)
                     codes.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
-                        let xs = SharedInt16(px.baseAddress!), os = SharedPointer(po.baseAddress!)
+                        let xs = SharedConstPointer(px.baseAddress!), os = SharedPointer(po.baseAddress!)
                         Parallel.forEach(count: n * group, workers: threads) { t in
                             let b = t / group, g = t % group
                             let hwc = UnsafeMutablePointer<UInt8>.allocate(capacity: max(cg * ih * iw, 1))
@@ -142,7 +142,7 @@ enum PatchRunner {
                             }
                             let base = SharedPointer(po.baseAddress! + (b * spec.rows + g * mg) * cols)
                             counts = counts + hwc.withUnsafeBufferPointer { hp in
-                                let xs = SharedBytes(hp.baseAddress!)
+                                let xs = SharedConstPointer(hp.baseAddress!)
                                 return split(cols, threads: threads, work: cols * mg * k) { j0, m in
                                     kernel.convolve(group: g, hwc: xs.pointer, channels: cg, ih: ih, iw: iw, geo: geo, first: j0, cols: m, inputScale: inputScale,
                                                     out: base.base + j0, rs: cols)
@@ -214,7 +214,7 @@ enum PatchRunner {
     static func columns(_ cols: Int, patches: [Int16], layout: PatchLayout, threads: Int, work: Int,
                         _ body: @Sendable (Int, Int, UnsafePointer<Int16>, Int) -> OpCounts) -> OpCounts {
         patches.withUnsafeBufferPointer { pp in
-            let base = SharedInt16(pp.baseAddress!)
+            let base = SharedConstPointer(pp.baseAddress!)
             return split(cols, threads: threads, work: work) { j0, n in
                 switch layout {
                 case .kMajor: body(j0, n, base.pointer + j0, cols)
@@ -225,15 +225,6 @@ enum PatchRunner {
     }
 }
 
-struct SharedBytes: @unchecked Sendable {
-    let pointer: UnsafePointer<UInt8>
-    init(_ p: UnsafePointer<UInt8>) { pointer = p }
-}
-
-struct SharedInt16: @unchecked Sendable {
-    let pointer: UnsafePointer<Int16>
-    init(_ p: UnsafePointer<Int16>) { pointer = p }
-}
 
 /// One slot per parallel part (each written by one worker).
 final class ResultSlots: @unchecked Sendable {

@@ -37,6 +37,13 @@ public enum Parallel {
     }
 }
 
+/// A read-only pointer handed to parallel workers.
+public struct SharedConstPointer<Element>: @unchecked Sendable {
+    public let pointer: UnsafePointer<Element>
+
+    public init(_ pointer: UnsafePointer<Element>) { self.pointer = pointer }
+}
+
 /// A mutable pointer handed to parallel workers that write disjoint elements.
 public struct SharedPointer<Element>: @unchecked Sendable {
     public let base: UnsafeMutablePointer<Element>

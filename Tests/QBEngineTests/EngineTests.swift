@@ -122,23 +122,7 @@ struct EngineTests {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         func model(location: String) throws -> String {
-            var m = ModelBuilder()
-            m.input("x", [2])
-            m.output("y", [2])
-            var t = Onnx_TensorProto()
-            t.name = "w"
-            t.dims = [2]
-            t.dataType = 1
-            t.dataLocation = .external
-            var e = Onnx_StringStringEntryProto()
-            e.key = "location"
-            e.value = location
-            t.externalData = [e]
-            m.initializer(t)
-            m.node("Add", ["x", "w"], ["y"])
-            let path = dir.appendingPathComponent("m-\(abs(location.hashValue)).onnx").path
-            try m.data().write(to: URL(fileURLWithPath: path))
-            return path
+            try externalDataModel(["location": location], in: dir, name: "m-\(abs(location.hashValue)).onnx")
         }
         var bytes = Data()
         for f: Float in [10, 20] { withUnsafeBytes(of: f.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
@@ -178,25 +162,7 @@ struct EngineTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         try Data(count: 64).write(to: dir.appendingPathComponent("w.bin"))
         for (key, value) in [("length", "-8"), ("offset", "x12"), ("offset", "-4")] {
-            var m = ModelBuilder()
-            m.input("x", [2])
-            m.output("y", [2])
-            var t = Onnx_TensorProto()
-            t.name = "w"
-            t.dims = [2]
-            t.dataType = 1
-            t.dataLocation = .external
-            var l = Onnx_StringStringEntryProto()
-            l.key = "location"
-            l.value = "w.bin"
-            var e = Onnx_StringStringEntryProto()
-            e.key = key
-            e.value = value
-            t.externalData = [l, e]
-            m.initializer(t)
-            m.node("Add", ["x", "w"], ["y"])
-            let path = dir.appendingPathComponent("m.onnx").path
-            try m.data().write(to: URL(fileURLWithPath: path))
+            let path = try externalDataModel(["location": "w.bin", key: value], in: dir, name: "m.onnx")
             do { _ = try ModelLoader.load(path); Issue.record("\(key) \(value) accepted") } catch let err as EngineError {
                 #expect(err.reason.contains(key), "\(err)")
             }
@@ -288,4 +254,28 @@ struct HostileShapeTests {
         #expect(throws: EngineError.self) { try run("Range", [Value(shape: [], ints: [0]), Value(shape: [], ints: [Int64.max]), Value(shape: [], ints: [1])]) }
         #expect(throws: EngineError.self) { try run("Gather", [Value(shape: [3], floats: [1, 2, 3]), Value(shape: [1], ints: [7])]) }
     }
+}
+
+/// y = x + w with w (2 floats) in external data described by `entries` (location, offset, length), written to
+/// `dir/name`; returns its path.
+func externalDataModel(_ entries: [String: String], in dir: URL, name: String) throws -> String {
+    var m = ModelBuilder()
+    m.input("x", [2])
+    m.output("y", [2])
+    var t = Onnx_TensorProto()
+    t.name = "w"
+    t.dims = [2]
+    t.dataType = 1
+    t.dataLocation = .external
+    t.externalData = entries.sorted { $0.key < $1.key }.map { k, v in
+        var e = Onnx_StringStringEntryProto()
+        e.key = k
+        e.value = v
+        return e
+    }
+    m.initializer(t)
+    m.node("Add", ["x", "w"], ["y"])
+    let path = dir.appendingPathComponent(name).path
+    try m.data().write(to: URL(fileURLWithPath: path))
+    return path
 }
