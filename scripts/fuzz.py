@@ -8,7 +8,7 @@ qbfuzz process: this script keeps the input it was running (qbfuzz writes it to 
 execution) as Tests/Fixtures/fuzz/<target>/crash-<sha>.bin (or hang-), which the regression test
 (Tests/QBHarnessTests/FuzzRegressionTests.swift) replays, and continues with the next seed.
 With --asan the driver is built with AddressSanitizer (Swift and the C shim), so memory errors that do not
-trap are findings too. The mutator has no coverage feedback (libFuzzer's driver does not link with
+trap are findings too (leak detection off in the driver: Foundation keeps a buffer alive at exit). The mutator has no coverage feedback (libFuzzer's driver does not link with
 SwiftPM's executable main on Linux); it is the seeded mutation harness the issue allows.
 
 Sanitizers: --sanitize runs `swift test` under AddressSanitizer and UndefinedBehaviorSanitizer (separate
@@ -49,8 +49,11 @@ def fuzz_target(binary, target, seconds, seed):
         if left < 1:
             break
         cmd = [binary, "run", target, "--seconds", f"{left:.1f}", "--seed", str(seed), "--current", current]
+        # Leak detection off in the driver: Foundation's Data(contentsOf:) keeps a buffer alive at exit, which
+        # LeakSanitizer would report as a finding of every run (memory errors are still fatal).
+        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0")
         try:
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=left + 60)
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=left + 60, env=env)
             code, out, err, hang = p.returncode, p.stdout, p.stderr, False
         except subprocess.TimeoutExpired as e:
             code, out, err, hang = None, e.stdout or "", e.stderr or "", True
@@ -79,13 +82,25 @@ def fuzz_target(binary, target, seconds, seed):
 
 
 def sanitize(kind):
-    scratch = f".build-{'asan' if kind == 'address' else 'ubsan'}"
+    """`swift test` under AddressSanitizer (Swift and C, with LeakSanitizer; the runtime's own allocations
+    suppressed by scripts/lsan.supp) or UndefinedBehaviorSanitizer (the C targets: Swift on Linux has no
+    -sanitize=undefined; Swift's own checks trap on overflow and bounds anyway)."""
     start = time.time()
-    p = subprocess.run(["swift", "test", f"--sanitize={kind}", "--scratch-path", scratch], capture_output=True, text=True)
+    if kind == "address":
+        cmd = ["swift", "test", "--sanitize=address", "--scratch-path", ".build-asan"]
+        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1", LSAN_OPTIONS=f"suppressions={os.path.abspath('scripts/lsan.supp')}:print_suppressions=0")
+    else:
+        cmd = ["swift", "test", "--scratch-path", ".build-ubsan", "-Xcc", "-fsanitize=undefined", "-Xswiftc", "-Xclang-linker",
+               "-Xswiftc", "-fsanitize=undefined"]
+        env = dict(os.environ, UBSAN_OPTIONS="print_stacktrace=1")
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     text = p.stdout + p.stderr
-    reports = [l for l in text.splitlines() if "ERROR: AddressSanitizer" in l or "runtime error:" in l]
-    return {"sanitizer": kind, "exit": p.returncode, "seconds": round(time.time() - start, 1), "reports": len(reports), "first": reports[:3],
-            "tests": next((l.strip() for l in reversed(text.splitlines()) if "Test run with" in l), "no summary line")}
+    lines = text.splitlines()
+    reports = [l for l in lines if "ERROR: AddressSanitizer" in l or "ERROR: LeakSanitizer" in l or "runtime error:" in l]
+    # The first frames in QuantBench's own sources, to say where a report points.
+    ours = [l.strip() for l in lines if "/work/" in l and ("Sources/" in l) and " in " in l][:5]
+    return {"sanitizer": kind, "exit": p.returncode, "seconds": round(time.time() - start, 1), "reports": len(reports), "first": reports[:3] + ours,
+            "tests": next((l.strip() for l in reversed(lines) if "Test run with" in l), "no summary line: " + " / ".join(lines[-3:])[:300])}
 
 
 def main():
@@ -95,10 +110,12 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--asan", action="store_true", help="build the fuzz driver with AddressSanitizer")
     ap.add_argument("--sanitize", action="store_true", help="also run swift test under ASan and UBSan")
+    ap.add_argument("--no-fuzz", action="store_true", help="only the sanitizers")
     ap.add_argument("--out", default="Reports/fuzz-summary")
     args = ap.parse_args()
-    binary = build(args.asan)
-    targets = args.targets.split(",") if args.targets else subprocess.run([binary, "list"], check=True, capture_output=True, text=True).stdout.split()
+    binary = None if args.no_fuzz else build(args.asan)
+    targets = [] if args.no_fuzz else (args.targets.split(",") if args.targets else
+                                        subprocess.run([binary, "list"], check=True, capture_output=True, text=True).stdout.split())
     started = time.strftime("%Y-%m-%d %H:%M")
     results = []
     for t in targets:
