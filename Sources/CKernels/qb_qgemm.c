@@ -219,7 +219,7 @@ int32_t qb_rdbypot(int32_t x, int exponent) {
 static int32_t saturating_shift_left(int32_t v, int s) {
     if (s <= 0) return v;
     if (s > 31) s = 31;
-    int64_t r = (int64_t)v << s;
+    int64_t r = (int64_t)v * ((int64_t)1 << s);  // a multiply: shifting a negative value left is undefined in C (UBSan found it)
     return r > INT32_MAX ? INT32_MAX : r < INT32_MIN ? INT32_MIN : (int32_t)r;
 }
 
