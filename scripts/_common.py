@@ -94,6 +94,33 @@ def write_report(prefix: str, markdown: str, data) -> None:
     write_text(Path(prefix + ".json"), json.dumps(data, indent=1))
 
 
+def median_seconds(fn, reps: int) -> float:
+    """Median wall-clock seconds of `reps` calls of `fn` after one warm-up call (the benchmark scripts' timer)."""
+    import statistics
+    import time
+
+    fn()
+    ts = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+
+def ort_seconds(model, x, threads: int, reps: int) -> float:
+    """Median seconds of one onnxruntime CPU run (`threads` intra-op threads, one inter-op) of `model` (path or
+    serialized bytes) on its single input `x`."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    s = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+    name = s.get_inputs()[0].name
+    return median_seconds(lambda: s.run(None, {name: x}), reps)
+
+
 def rel(path: Path) -> str:
     """Path relative to the repository root, POSIX style."""
     return Path(os.path.relpath(path, REPO)).as_posix()

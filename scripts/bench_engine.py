@@ -21,7 +21,7 @@ import onnxruntime as ort
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import write_report  # noqa: E402
+from _common import median_seconds, ort_seconds, write_report  # noqa: E402
 
 BIN = ".build/release/quantbench"
 FIX = "Tests/Fixtures/onnx"
@@ -31,13 +31,7 @@ def numpy_gemm(n, threads, reps=7):
     a = np.random.default_rng(0).random((n, n), dtype=np.float32)
     b = np.random.default_rng(1).random((n, n), dtype=np.float32)
     with threadpool_limits(limits=threads, user_api="blas"):
-        a @ b
-        ts = []
-        for _ in range(reps):
-            t = time.perf_counter()
-            a @ b
-            ts.append(time.perf_counter() - t)
-    return 2 * n ** 3 / statistics.median(ts) / 1e9
+        return 2 * n ** 3 / median_seconds(lambda: a @ b, reps) / 1e9
 
 
 def qb_gemm(threads):
@@ -46,18 +40,7 @@ def qb_gemm(threads):
 
 
 def ort_latency(model, x, threads, runs=20):
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    s = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
-    name = s.get_inputs()[0].name
-    s.run(None, {name: x})
-    ts = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        s.run(None, {name: x})
-        ts.append((time.perf_counter() - t) * 1e3)
-    return statistics.median(ts)
+    return ort_seconds(model, x, threads, runs) * 1e3
 
 
 def qb_latency(model, inp, threads):

@@ -24,7 +24,7 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import write_report  # noqa: E402
+from _common import ort_seconds, write_report  # noqa: E402
 
 BIN = ".build/release/quantbench"
 MODELS = ["Models/fmnist-resnet", "Models/fmnist-mobilenet"]
@@ -65,19 +65,9 @@ def ort_model(kind, rows, cols, depth):
 
 
 def ort_gops(kind, rows, cols, depth, threads, reps=5):
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    s = ort.InferenceSession(ort_model(kind, rows, cols, depth).SerializeToString(), opts, providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(1)
     x = rng.standard_normal((cols, depth)).astype(np.float32) if kind == "fp32" else rng.integers(0, 256, (cols, depth)).astype(np.uint8)
-    s.run(None, {"X": x})
-    ts = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        s.run(None, {"X": x})
-        ts.append(time.perf_counter() - t)
-    return 2 * rows * cols * depth / statistics.median(ts) / 1e9
+    return 2 * rows * cols * depth / ort_seconds(ort_model(kind, rows, cols, depth).SerializeToString(), x, threads, reps) / 1e9
 
 
 def main():

@@ -30,7 +30,7 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import write_report  # noqa: E402
+from _common import ort_seconds, write_report  # noqa: E402
 
 BIN = ".build/release/quantbench"
 MODELS = ["Models/fmnist-resnet", "Models/fmnist-mobilenet", "Models/finefoods-transformer", "Models/austen-lm"]
@@ -92,21 +92,11 @@ def ort_model(layer, kind):
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), xt
 
 
-def ort_seconds(layer, kind, threads, reps):
+def ort_layer_seconds(layer, kind, threads, reps):
     model, xt = ort_model(layer, kind)
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    s = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(1)
     x = (rng.random(layer["input"], dtype=np.float32) * 4 - 1) if xt == TensorProto.FLOAT else rng.integers(0, 256, layer["input"]).astype(np.uint8)
-    s.run(None, {"X": x})
-    ts = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        s.run(None, {"X": x})
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
+    return ort_seconds(model.SerializeToString(), x, threads, reps)
 
 
 def main():
@@ -134,7 +124,7 @@ def main():
                     d.setdefault("qb-fp32", []).append(layer["fp32Seconds"])
                     d.setdefault("qb-int8", []).append(layer["quantizedSeconds"])
                     for kind in ("fp32", "qdq", "bare"):
-                        d.setdefault("ort-" + kind, []).append(ort_seconds(layer, kind, t, args.reps))
+                        d.setdefault("ort-" + kind, []).append(ort_layer_seconds(layer, kind, t, args.reps))
         print(f"round {r} done", flush=True)
     load.append(os.getloadavg()[0])
     med = statistics.median

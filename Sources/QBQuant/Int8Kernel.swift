@@ -71,8 +71,8 @@ struct Int8Kernel: IntegerKernel {
         let chunk = min(cols, max(240, (1 << 16) / max(m, 1) / 240 * 240))
         let acc = UnsafeMutablePointer<Int32>.allocate(capacity: max(m * chunk, 1))
         defer { acc.deallocate() }
-        let tmp = UnsafeMutablePointer<Float>.allocate(capacity: cs == 1 ? 1 : max(m * chunk, 1))
-        defer { tmp.deallocate() }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: cs == 1 ? 1 : max(m * chunk, 1))
+        defer { scratch.deallocate() }
         // AVX-512 VNNI where the CPU has it (the same exact sums), else the int16-widened kernel. Convolution
         // weights are packed tap-major for `convolve`, so the patch-matrix path takes the int16 kernel.
         let g = r.lowerBound / groupRows
@@ -88,18 +88,9 @@ struct Int8Kernel: IntegerKernel {
             if vnni == 0 {
                 weights.withUnsafeBufferPointer { w in qb_igemm_i16(Int32(m), Int32(n), Int32(ld), w.baseAddress! + r.lowerBound * ld, p, acc) }
             }
-            if cs == 1 {
-                requantize(rows: r, acc: acc, cols: n, out: out + c0, rs: rs, cs: 1)
-            } else {
-                // Linear layers want the output transposed ([cols][rows]): requantize with unit stride, then
-                // transpose in 16 x 16 tiles (strided stores element by element would dominate).
-                requantize(rows: r, acc: acc, cols: n, out: tmp, rs: n, cs: 1)
-                let o = out + c0 * cs
-                if rs == 1 {
-                    qb_transpose_f32(Int32(m), Int32(n), tmp, n, o, cs)
-                } else {
-                    for i in 0..<m { for j in 0..<n { o[i * rs + j * cs] = tmp[i * n + j] } }
-                }
+            // Linear layers want the output transposed: unit stride into a buffer, then tiled (withUnitColumnStride).
+            withUnitColumnStride(rows: m, cols: n, out: out + c0 * cs, rs: rs, cs: cs, scratch: cs == 1 ? nil : scratch) { o, ors, ocs in
+                requantize(rows: r, acc: acc, cols: n, out: o, rs: ors, cs: ocs)
             }
         }
         let macs = Int64(m) * Int64(cols) * Int64(depth)

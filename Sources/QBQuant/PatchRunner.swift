@@ -116,42 +116,26 @@ enum PatchRunner {
             }
             // Patches built block by block from HWC unsigned codes inside the kernel, columns split among threads.
             if kernel.convolvesHWC {
-                let hwcZero = Int32(kernel.hwcZeroPoint)
-                // Enough (item, group) planes for every thread: one task each, columns in order.
-                if n * group >= threads {
-                    let slots = ResultSlots(n * group)
-                    codes.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
-                        let xs = SharedConstPointer(px.baseAddress!), os = SharedPointer(po.baseAddress!)
-                        Parallel.forEach(count: n * group, workers: threads) { t in
-                            let b = t / group, g = t % group
-                            let hwc = UnsafeMutablePointer<UInt8>.allocate(capacity: max(cg * ih * iw, 1))
-                            defer { hwc.deallocate() }
-                            qb_hwc_u8(xs.pointer + (b * c + g * cg) * ih * iw, Int32(cg), Int32(ih * iw), hwcZero, hwc)
-                            slots.set(t, kernel.convolve(group: g, hwc: hwc, channels: cg, ih: ih, iw: iw, geo: geo, first: 0, cols: cols, inputScale: inputScale,
-                                                         out: os.base + (b * spec.rows + g * mg) * cols, rs: cols))
-                        }
-                    } }
-                    return (Value(shape: [n, spec.rows] + w.outSize, floats: out), slots.values.reduce(OpCounts(), +))
-                }
-                var hwc = [UInt8](repeating: 0, count: cg * ih * iw)
+                let hwcZero = Int32(kernel.hwcZeroPoint), tasks = n * group
+                // (item, group) planes over the threads when there are enough for all of them, else each plane's
+                // columns over the threads (each element is computed the same way either way).
+                let outer = tasks >= threads ? threads : 1, inner = outer > 1 ? 1 : threads
+                let slots = ResultSlots(tasks)
                 codes.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
-                    for b in 0..<n {
-                        for g in 0..<group {
-                            hwc.withUnsafeMutableBufferPointer {
-                                qb_hwc_u8(px.baseAddress! + (b * c + g * cg) * ih * iw, Int32(cg), Int32(ih * iw), hwcZero, $0.baseAddress!)
-                            }
-                            let base = SharedPointer(po.baseAddress! + (b * spec.rows + g * mg) * cols)
-                            counts = counts + hwc.withUnsafeBufferPointer { hp in
-                                let xs = SharedConstPointer(hp.baseAddress!)
-                                return split(cols, threads: threads, work: cols * mg * k) { j0, m in
-                                    kernel.convolve(group: g, hwc: xs.pointer, channels: cg, ih: ih, iw: iw, geo: geo, first: j0, cols: m, inputScale: inputScale,
-                                                    out: base.base + j0, rs: cols)
-                                }
-                            }
-                        }
+                    let xs = SharedConstPointer(px.baseAddress!), os = SharedPointer(po.baseAddress!)
+                    Parallel.forEach(count: tasks, workers: outer) { t in
+                        let b = t / group, g = t % group
+                        let hwc = UnsafeMutablePointer<UInt8>.allocate(capacity: max(cg * ih * iw, 1))
+                        defer { hwc.deallocate() }
+                        qb_hwc_u8(xs.pointer + (b * c + g * cg) * ih * iw, Int32(cg), Int32(ih * iw), hwcZero, hwc)
+                        let plane = SharedConstPointer(hwc), base = SharedPointer(os.base + (b * spec.rows + g * mg) * cols)
+                        slots.set(t, split(cols, threads: inner, work: cols * mg * k) { j0, m in
+                            kernel.convolve(group: g, hwc: plane.pointer, channels: cg, ih: ih, iw: iw, geo: geo, first: j0, cols: m,
+                                            inputScale: inputScale, out: base.base + j0, rs: cols)
+                        })
                     }
                 } }
-                return (Value(shape: [n, spec.rows] + w.outSize, floats: out), counts)
+                return (Value(shape: [n, spec.rows] + w.outSize, floats: out), slots.values.reduce(OpCounts(), +))
             }
             var pt = [Int16](), pc = [Int16]()
             if kernel.layout == .kMajor { pt = [Int16](repeating: 0, count: k * cols) }
@@ -241,11 +225,18 @@ final class ResultSlots: @unchecked Sendable {
 /// Runs `body(out, rs, cs)` so that it writes rows with unit column stride: a linear layer's transposed
 /// output ([cols][rows], rs = 1) goes through a [rows][cols] buffer and a tiled transpose (element-by-element
 /// strided stores would dominate); any other layout is passed through.
-func withUnitColumnStride(rows: Int, cols: Int, out: UnsafeMutablePointer<Float>, rs: Int, cs: Int,
+/// `scratch` (rows * cols floats), when given, is the buffer: callers in a loop allocate it once.
+func withUnitColumnStride(rows: Int, cols: Int, out: UnsafeMutablePointer<Float>, rs: Int, cs: Int, scratch: UnsafeMutablePointer<Float>? = nil,
                           _ body: (UnsafeMutablePointer<Float>, Int, Int) -> Void) {
     guard cs != 1, rs == 1, rows > 0, cols > 0 else { return body(out, rs, cs) }
-    let tmp = UnsafeMutablePointer<Float>.allocate(capacity: rows * cols)
-    defer { tmp.deallocate() }
+    let tmp = scratch ?? UnsafeMutablePointer<Float>.allocate(capacity: rows * cols)
+    defer { if scratch == nil { tmp.deallocate() } }
     body(tmp, cols, 1)
     qb_transpose_f32(Int32(rows), Int32(cols), tmp, cols, out, cs)
+}
+
+/// Runs `body` with a pointer to `values`' elements, or with nil when there are none (a layer without bias).
+func withOptionalPointer<T>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) -> T) -> T {
+    guard let values else { return body(nil) }
+    return values.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

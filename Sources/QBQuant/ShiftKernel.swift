@@ -115,7 +115,7 @@ struct ShiftKernel: IntegerKernel {
         if d.mode == 1 { pass(d.component, into: &a); pass(d.nonzero, into: &z) }
         if d.mode == 2 { pass(d.top, into: &a) }
         d.unit.withUnsafeBufferPointer { u in d.mu0.withUnsafeBufferPointer { m0 in d.mu1.withUnsafeBufferPointer { m1 in
-            withBias { b in
+            withOptionalPointer(bias) { b in
                 qb_shift_combine(Int32(m), Int32(cols), d.mode, s, a, z, u.baseAddress! + o, m0.baseAddress! + o, m1.baseAddress! + o, inputScale,
                                  b.map { $0 + o }, lo, hi, out)
             }
@@ -136,7 +136,7 @@ struct ShiftKernel: IntegerKernel {
             withUnitColumnStride(rows: v.rows, cols: cols, out: out, rs: rs, cs: cs) { o, ors, ocs in
                 v.weights.withUnsafeBufferPointer { w in v.corrections.withUnsafeBufferPointer { c in
                     v.unit.withUnsafeBufferPointer { u in v.mu0.withUnsafeBufferPointer { m0 in v.mu1.withUnsafeBufferPointer { m1 in
-                        withBias { b in
+                        withOptionalPointer(bias) { b in
                             _ = qb_shift_rows(Int32(v.rows), v.mode, Int32(depth), w.baseAddress!, c.baseAddress!, u.baseAddress!, m0.baseAddress!,
                                               m1.baseAddress!, patches, ldp, Int32(v.zeroPoint), Int32(cols), inputScale, b, lo, hi, o, ors, ocs)
                         }
@@ -149,9 +149,9 @@ struct ShiftKernel: IntegerKernel {
         let o = r.lowerBound
         rowStart.withUnsafeBufferPointer { rsp in indices.withUnsafeBufferPointer { i in codes.withUnsafeBufferPointer { c in
             unit.withUnsafeBufferPointer { u in mu0.withUnsafeBufferPointer { m0 in mu1.withUnsafeBufferPointer { m1 in
-                (bias ?? [0]).withUnsafeBufferPointer { b in
+                withOptionalPointer(bias) { b in
                     qb_shift_gemm(Int32(r.count), Int32(cols), rsp.baseAddress! + o, i.baseAddress!, c.baseAddress!, u.baseAddress! + o,
-                                  m0.baseAddress! + o, m1.baseAddress! + o, patches, ldp, inputScale, bias == nil ? nil : b.baseAddress! + o,
+                                  m0.baseAddress! + o, m1.baseAddress! + o, patches, ldp, inputScale, b.map { $0 + o },
                                   lo, hi, out, rs, cs, &shifts)
                 }
             } } }
@@ -167,7 +167,7 @@ struct ShiftKernel: IntegerKernel {
         guard let v = vnni, group == 0 else { preconditionFailure("the VNNI shift kernel computes ungrouped convolutions") }
         v.weights.withUnsafeBufferPointer { w in v.corrections.withUnsafeBufferPointer { c in
             v.unit.withUnsafeBufferPointer { u in v.mu0.withUnsafeBufferPointer { m0 in v.mu1.withUnsafeBufferPointer { m1 in
-                withBias { b in
+                withOptionalPointer(bias) { b in
                     _ = qb_shift_conv(Int32(v.rows), v.mode, w.baseAddress!, c.baseAddress!, u.baseAddress!, m0.baseAddress!,
                                       m1.baseAddress!, hwc, Int32(channels), Int32(ih), Int32(iw), geo, Int32(v.zeroPoint), Int32(first), Int32(cols),
                                       inputScale, b, lo, hi, out, rs)
@@ -177,8 +177,4 @@ struct ShiftKernel: IntegerKernel {
         return counts(rows: 0..<v.rows, cols: cols)
     }
 
-    private func withBias<T>(_ body: (UnsafePointer<Float>?) -> T) -> T {
-        guard let bias else { return body(nil) }
-        return bias.withUnsafeBufferPointer { body($0.baseAddress!) }
-    }
 }

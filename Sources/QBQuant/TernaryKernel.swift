@@ -79,7 +79,7 @@ struct TernaryKernel: IntegerKernel {
             var done: Int32 = 0
             withUnitColumnStride(rows: v.rows, cols: cols, out: out, rs: rs, cs: cs) { o, ors, ocs in
                 done = v.codes.withUnsafeBufferPointer { w in v.alphas.withUnsafeBufferPointer { a in v.corrections.withUnsafeBufferPointer { c in
-                    withBias { b in
+                    withOptionalPointer(bias) { b in
                         qb_ternary_rows(Int32(v.rows), Int32(v.groups), Int32(depth), w.baseAddress!, a.baseAddress!, c.baseAddress!, patches, ldp,
                                         Int32(v.zeroPoint), Int32(cols), inputScale, b, lo, hi, o, ors, ocs)
                     }
@@ -91,9 +91,9 @@ struct TernaryKernel: IntegerKernel {
         var adds: Int64 = 0, mults: Int64 = 0
         rowStart.withUnsafeBufferPointer { rsp in groupStart.withUnsafeBufferPointer { g in plusCount.withUnsafeBufferPointer { p in
             indices.withUnsafeBufferPointer { i in alphas.withUnsafeBufferPointer { a in
-                (bias ?? [0]).withUnsafeBufferPointer { b in
+                withOptionalPointer(bias) { b in
                     qb_ternary_gemm(Int32(r.count), Int32(cols), rsp.baseAddress! + r.lowerBound, g.baseAddress!, p.baseAddress!, i.baseAddress!,
-                                    a.baseAddress!, patches, ldp, inputScale, bias == nil ? nil : b.baseAddress! + r.lowerBound, lo, hi,
+                                    a.baseAddress!, patches, ldp, inputScale, b.map { $0 + r.lowerBound }, lo, hi,
                                     out, rs, cs, &adds, &mults)
                 }
             } }
@@ -108,7 +108,7 @@ struct TernaryKernel: IntegerKernel {
                   inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts {
         guard let v = vnni, group == 0 else { preconditionFailure("the VNNI ternary kernel computes ungrouped convolutions") }
         let done = v.codes.withUnsafeBufferPointer { w in v.alphas.withUnsafeBufferPointer { a in v.corrections.withUnsafeBufferPointer { c in
-            withBias { b in
+            withOptionalPointer(bias) { b in
                 qb_ternary_conv(Int32(v.rows), Int32(v.groups), w.baseAddress!, a.baseAddress!, c.baseAddress!, hwc, Int32(channels), Int32(ih), Int32(iw),
                                 geo, Int32(v.zeroPoint), Int32(first), Int32(cols), inputScale, b, lo, hi, out, rs)
             }
@@ -124,7 +124,7 @@ struct TernaryKernel: IntegerKernel {
         guard let w = depthwiseWeights else { preconditionFailure("not a depthwise layer") }
         let taps = Int(geo.kh) * Int(geo.kw)
         w.withUnsafeBufferPointer { wp in
-            withBias { b in
+            withOptionalPointer(bias) { b in
                 qb_dwternary_i16(codes, Int32(r.count), Int32(ih), Int32(iw), geo, wp.baseAddress! + r.lowerBound * taps, inputScale,
                                  b.map { $0 + r.lowerBound }, lo, hi, out)
             }
@@ -132,8 +132,4 @@ struct TernaryKernel: IntegerKernel {
         return counts(rows: r, cols: Int(geo.oh) * Int(geo.ow))
     }
 
-    private func withBias<T>(_ body: (UnsafePointer<Float>?) -> T) -> T {
-        guard let bias else { return body(nil) }
-        return bias.withUnsafeBufferPointer { body($0.baseAddress!) }
-    }
 }
