@@ -33,10 +33,11 @@ let package = Package(
         // The C shim: setjmp/longjmp error handling stays inside C, macros become functions.
         .target(name: "CImageShim", dependencies: ["CJPEG", "CPNG", "CZlib"], path: "Sources/CImageShim"),
         // Tensors (shape + Float32 storage); the engine and kernels build on it.
-        .target(name: "QBTensor"),
+        .target(name: "QBTensor", dependencies: ["CKernels"]),
         // FP32 kernels in C: AVX2/FMA micro-kernels chosen at run time, portable fallbacks.
         // Optimized in debug builds too: the tests run whole models through these kernels.
-        .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        // -ffp-contract=off: no implicit fused multiply-adds, so every path computes the same bits (qb_epilogue.h).
+        .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
         // Swift code generated from onnx.proto (scripts/gen_onnx_proto.sh).
         .target(
             name: "ONNXProto",
@@ -49,7 +50,7 @@ let package = Package(
         // Metrics: model evaluation with the engine (accuracy, perplexity), model cards.
         .target(name: "QBMetrics", dependencies: ["QBEngine", "QBIngest", "QBTensor"], swiftSettings: optimizedInDebug),
         // The harness: suites, the variant table, results, baselines and gating, reports.
-        .target(name: "QBHarness", dependencies: ["QBMetrics", "QBQuant", "QBEngine", "QBIngest"]),
+        .target(name: "QBHarness", dependencies: ["QBMetrics", "QBQuant", "QBEngine", "QBIngest", "QBTensor"]),
         // Evaluation-set ingestion: image/IDX/text decoding, preprocessing, datasets, tokenizers, fingerprints.
         .target(
             name: "QBIngest",
@@ -70,8 +71,8 @@ let package = Package(
         .executableTarget(name: "qbfuzz", dependencies: ["QBFuzz"]),
         .target(name: "QBTestSupport", path: "Tests/QBTestSupport"),
         .testTarget(name: "QBIngestTests", dependencies: ["QBIngest", "QBTestSupport"]),
-        .testTarget(name: "QBEngineTests", dependencies: ["QBEngine", "ONNXProto", "QBTestSupport"]),
-        .testTarget(name: "QBQuantTests", dependencies: ["QBQuant", "QBEngine", "QBMetrics", "CKernels", "QBTestSupport"]),
+        .testTarget(name: "QBEngineTests", dependencies: ["QBEngine", "QBTensor", "ONNXProto", "QBTestSupport"]),
+        .testTarget(name: "QBQuantTests", dependencies: ["QBQuant", "QBEngine", "QBMetrics", "QBTensor", "CKernels", "QBTestSupport"]),
         .testTarget(name: "QBMetricsTests", dependencies: ["QBMetrics", "QBEngine", "QBIngest", "QBTestSupport"]),
         .testTarget(name: "QBHarnessTests", dependencies: ["QBHarness", "QBMetrics", "QBQuant", "QBFuzz", "QBTestSupport"]),
     ]

@@ -157,11 +157,7 @@ static int dwternary_avx512(const int16_t *x, int channels, int ih, int iw, qb_c
     return 1;
 }
 
-static int have_avx512bw(void) {
-    if (qb_kernels_have_avx2() == 0) return 0;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-}
+static int have_avx512bw(void) { return qb_isa() >= QB_ISA_AVX512; }
 #endif
 
 void qb_dwconv_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const int16_t *w, int ldw, int32_t *acc) {

@@ -12,11 +12,7 @@
 #endif
 
 #ifdef QB_X86
-static int have_avx512f(void) {
-    if (qb_kernels_have_avx2() == 0) return 0;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-}
+static int have_avx512f(void) { return qb_isa() >= QB_ISA_AVX512; }
 #endif
 
 void qb_im2col_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, int16_t *col, ptrdiff_t ldc) {

@@ -13,9 +13,9 @@ enum { MR = 6, NR = 16, KC = 256, MC = 120, NC = 2048 };
 
 typedef void (*micro_fn)(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc, int load_c);
 
-// Portable micro-kernel: the same per-element order as the AVX2 one (k ascending, one rounding per
-// multiply-add step). Without FMA the products round separately, so results differ from AVX2 in the
-// last bits; within one CPU they never depend on the blocking or the thread split.
+// Portable micro-kernel: the same per-element operations as the AVX2 one (k ascending, one fused
+// multiply-add per step, fmaf), so both give the same bits; they never depend on the blocking or the
+// thread split either.
 static void micro_portable(int kc, const float *ap, const float *bp, float *c, ptrdiff_t ldc, int load_c) {
     float acc[MR][NR];
     for (int i = 0; i < MR; i++)
@@ -64,8 +64,6 @@ static void micro_avx2(int kc, const float *ap, const float *bp, float *c, ptrdi
 }
 #endif
 
-static int force_portable = 0;
-
 static _Thread_local float *a_buf = NULL, *b_buf = NULL;
 static _Thread_local size_t a_cap = 0, b_cap = 0;
 
@@ -80,18 +78,6 @@ static float *thread_buffer(float **buf, size_t *cap, size_t floats) {
     }
     return *buf;
 }
-
-int qb_kernels_have_avx2(void) {
-#ifdef QB_X86
-    if (force_portable) return 0;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
-#endif
-}
-
-void qb_kernels_force_portable(int on) { force_portable = on; }
 
 static micro_fn choose_micro(void) {
 #ifdef QB_X86

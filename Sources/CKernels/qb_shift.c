@@ -14,6 +14,7 @@
 #include <string.h>
 #include "qb_kernels.h"
 #include "qb_vnni_internal.h"
+#include "qb_epilogue.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -70,18 +71,9 @@ typedef struct {
     int failed;
 } shift_ctx;
 
-// unit s + mu0 c0 + mu1 c1 in double (no contraction: one operation per statement), then the float epilogue.
+// The corrected sums -> qb_shift_value (c0 = cnz - c1, exact in int32).
 static inline float shift_epilogue(int32_t s, int32_t c1, int32_t cnz, double u, double m0, double m1, float sx, float b, float lo, float hi) {
-    double t = u * (double)s;
-    double a0 = m0 * (double)(cnz - c1);
-    t = t + a0;
-    double a1 = m1 * (double)c1;
-    t = t + a1;
-    float f = (float)t;
-    float v = f * sx;
-    v = v + b;
-    v = v > lo ? v : lo;
-    return v < hi ? v : hi;
+    return qb_shift_value(s, (int64_t)(cnz - c1), c1, u, m0, m1, sx, b, lo, hi);
 }
 
 #ifdef QB_X86
@@ -235,8 +227,7 @@ static void shift_portable(const shift_ctx *c, int depth, qb_fill_fn fill, const
 static int shift_run(shift_ctx *c, int depth, qb_fill_fn fill, const void *fctx, int N) {
     if (c->M <= 0 || N <= 0) return 1;
 #ifdef QB_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512dq") && qb_vnni_columns(N, depth, fill, fctx, shift_tile, c) && !c->failed) return 1;
+    if (qb_vnni_columns(N, depth, fill, fctx, shift_tile, c) && !c->failed) return 1;
 #endif
     shift_portable(c, depth, fill, fctx, N);
     return 0;

@@ -2,6 +2,7 @@
 // portable forms; the ternary variant's AVX-512 VNNI form is in qb_ternary.c). See qb_kernels.h.
 #include <stdint.h>
 #include "qb_kernels.h"
+#include "qb_epilogue.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #define QB_X86 1
@@ -34,16 +35,12 @@ void ternary_body(int M, int N, const int32_t *row_start, const int32_t *gs, con
                     for (int j = 0; j < nb; j++) s[j] -= x[j];
                 }
                 float a = alpha[g];
-                for (int j = 0; j < nb; j++) facc[j] += a * (float)s[j];
+                for (int j = 0; j < nb; j++) facc[j] = qb_ternary_group(facc[j], s[j], a);
                 na += (int64_t)(end - gs[g]) * nb;
                 nm += nb;
             }
             float b = bias ? bias[i] : 0.0f;
-            for (int j = 0; j < nb; j++) {
-                float v = sx * facc[j] + b;
-                v = v < lo ? lo : v;
-                out[i * rs + (ptrdiff_t)(j0 + j) * cs] = v > hi ? hi : v;
-            }
+            for (int j = 0; j < nb; j++) out[i * rs + (ptrdiff_t)(j0 + j) * cs] = qb_scale_bias_clamp(facc[j], sx, b, lo, hi);
         }
     }
     *adds = na;
@@ -102,11 +99,8 @@ void shift_body(int M, int N, const int32_t *row_start, const int32_t *idx, cons
             ns += (int64_t)(row_start[i + 1] - row_start[i]) * nb;
             float b = bias ? bias[i] : 0.0f;
             double u = unit[i], m0 = mu0[i], m1 = mu1[i];
-            for (int j = 0; j < nb; j++) {
-                float v = sx * (float)(u * (double)s[j] + m0 * c0[j] + m1 * c1[j]) + b;
-                v = v < lo ? lo : v;
-                out[i * rs + (ptrdiff_t)(j0 + j) * cs] = v > hi ? hi : v;
-            }
+            for (int j = 0; j < nb; j++)
+                out[i * rs + (ptrdiff_t)(j0 + j) * cs] = qb_shift_value(s[j], c0[j], c1[j], u, m0, m1, sx, b, lo, hi);
         }
     }
     *shifts = ns;

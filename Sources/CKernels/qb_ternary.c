@@ -11,6 +11,7 @@
 #include <string.h>
 #include "qb_kernels.h"
 #include "qb_vnni_internal.h"
+#include "qb_epilogue.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -48,14 +49,6 @@ typedef struct {
     ptrdiff_t rs, cs;
     int failed;
 } ternary_ctx;
-
-// sx * f + bias, then x86's max/min (a NaN sum gives lo), in both kernels.
-static inline float ternary_epilogue(float f, float sx, float b, float lo, float hi) {
-    float t = f * sx;
-    float v = t + b;
-    v = v > lo ? v : lo;
-    return v < hi ? v : hi;
-}
 
 #ifdef QB_X86
 // One 16-row block x 8 columns per step: 8 int32 group sums and 8 float row sums.
@@ -139,9 +132,9 @@ static void ternary_portable(const ternary_ctx *c, int depth, qb_fill_fn fill, c
                 int32_t s = 0;
                 for (int k = g * gq * 4; k < (g + 1) * gq * 4; k++) s += (int32_t)wb[(ptrdiff_t)(k / 4) * 64 + k % 4] * q[k];
                 ptrdiff_t t = ((ptrdiff_t)b * G + g) * 16 + r;
-                f = fmaf((float)(s - c->corr[t]), c->alphas[t], f);
+                f = qb_ternary_group(f, s - c->corr[t], c->alphas[t]);
             }
-            c->out[(ptrdiff_t)i * c->rs + (ptrdiff_t)j * c->cs] = ternary_epilogue(f, c->sx, c->bias ? c->bias[i] : 0.0f, c->lo, c->hi);
+            c->out[(ptrdiff_t)i * c->rs + (ptrdiff_t)j * c->cs] = qb_scale_bias_clamp(f, c->sx, c->bias ? c->bias[i] : 0.0f, c->lo, c->hi);
         }
     }
     free(q);

@@ -16,16 +16,6 @@
 #define QB_X86 1
 #endif
 
-int qb_kernels_have_vnni(void) {
-#ifdef QB_X86
-    if (qb_kernels_have_avx2() == 0) return 0;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
-#else
-    return 0;
-#endif
-}
-
 int qb_vnni_ld(int depth) { return (depth + 3) / 4 * 4; }
 
 // Blocks of 16 rows: wp[((b * K4 + k4) * 16 + r) * 4 + t] = w'[b * 16 + r][k4 * 4 + t], zero-padded to
@@ -267,7 +257,7 @@ static int hwc_u8_avx512(const int16_t *x, int channels, int positions, int zp, 
 
 void qb_hwc_u8(const int16_t *x, int channels, int positions, int zp, uint8_t *out) {
 #ifdef QB_X86
-    if (qb_kernels_have_vnni() && hwc_u8_avx512(x, channels, positions, zp, out)) {
+    if (qb_isa() >= QB_ISA_AVX512 && hwc_u8_avx512(x, channels, positions, zp, out)) {
         // What the vector loop left: the last channels (all positions), the last positions (its channels).
         int c8 = channels / 8 * 8, p16 = positions / 16 * 16;
         for (int c = 0; c < channels; c++) {

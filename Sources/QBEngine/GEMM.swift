@@ -60,11 +60,8 @@ public enum GEMM {
         return c
     }
 
-    /// Whether the AVX2/FMA kernels run on this machine.
+    /// Whether the AVX2/FMA kernels run on this thread (`KernelISA.active`).
     public static var usesAVX2: Bool { qb_kernels_have_avx2() != 0 }
-
-    /// Forces the portable C kernels (tests compare both paths).
-    public static func forcePortable(_ on: Bool) { qb_kernels_force_portable(on ? 1 : 0) }
 }
 
 /// A read-only pointer handed to parallel workers.

@@ -22,7 +22,7 @@ public enum ReportWriter {
         }
         let e = results.environment
         var lines = ["# QuantBench: suite `\(results.suite)`", "",
-                     "Environment: \(e.cpu) (\(e.features ?? "features unknown")), \(e.cores) cores, Swift \(e.swift), \(e.build) build, AVX2 kernels \(e.avx2 ? "on" : "off").", "",
+                     "Environment: \(e.cpu) (\(e.features ?? "features unknown")), \(e.cores) cores, Swift \(e.swift), \(e.build) build, kernels \(e.kernelLevel)\(e.cpuKernels.map { $0 == e.kernelLevel ? "" : " (CPU \($0), capped by QB_MAX_ISA/--max-isa)" } ?? "").", "",
                      "Size is the serialized variant (`.qbqm`: codes, scales, tables, sparse index, FP32 remainder, graph); compression = FP32 ONNX bytes / "
                      + "variant bytes; bits/weight = the quantized layers' payload bits per weight. Kernel speedup = FP32 time / quantized time of the "
                      + "quantized layers on one calibration batch, measured in the same run (gated only against a baseline from the same host class).", ""]

@@ -1,9 +1,11 @@
+import CKernels
 import Dispatch
 import Foundation
 
 /// Parallel loops whose results never depend on the thread count: each work item writes only its own
 /// output, so any schedule gives the same bytes. Items are claimed dynamically (a shared counter), so
-/// uneven items (a large photo beside small ones) keep every worker busy.
+/// uneven items (a large photo beside small ones) keep every worker busy. Workers run with the caller's
+/// kernel ISA cap (`KernelISA.capped`).
 public enum Parallel {
     /// Runs `body(i)` for `i` in `0..<count` on up to `workers` threads.
     public static func forEach(count: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
@@ -13,7 +15,10 @@ public enum Parallel {
             return
         }
         let next = Counter()
+        let cap = qb_isa_thread_cap()
         DispatchQueue.concurrentPerform(iterations: w) { _ in
+            let previous = qb_isa_set_thread_cap(cap)
+            defer { _ = qb_isa_set_thread_cap(previous) }
             while true {
                 let i = next.take()
                 if i >= count { break }

@@ -72,7 +72,10 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Timed repetitions per size.")
         var reps: Int = 7
 
+        @OptionGroup var isaOptions: ISAOptions
+
         func run() throws {
+            isaOptions.apply()
             for size in sizes.split(separator: ",").compactMap({ Int($0) }) {
                 let a = (0..<(size * size)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
                 let b = (0..<(size * size)).map { Float(($0 * 5) % 11) / 11 - 0.5 }
@@ -114,7 +117,10 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "The project folder (for the models' calibration sets).")
         var root: String = "."
 
+        @OptionGroup var isaOptions: ISAOptions
+
         func run() throws {
+            isaOptions.apply()
             try CLI.guarded {
                 var list = [(name: String, rows: Int, cols: Int, depth: Int)]()
                 for s in shapes.split(separator: ",") {
@@ -158,7 +164,10 @@ struct BenchCommand: ParsableCommand {
         @Flag(help: "Also print the time per operator type (from the executor's hook).")
         var profile = false
 
+        @OptionGroup var isaOptions: ISAOptions
+
         func run() throws {
+            isaOptions.apply()
             try CLI.guarded {
                 let session = try Session(modelPath: model, options: SessionOptions(optimize: true, threads: threads))
                 let x = try NPYFile.read(input)

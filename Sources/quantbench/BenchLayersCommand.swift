@@ -32,7 +32,10 @@ extension BenchCommand {
         @Option(help: "The project folder (the card's paths are relative to it).")
         var root: String = "."
 
+        @OptionGroup var isaOptions: ISAOptions
+
         func run() throws {
+            isaOptions.apply()
             try CLI.guarded {
                 guard let def = Variants.named(variant), def.isQuantized else {
                     throw ValidationError("unknown or unquantized variant \(variant) (known: \(Variants.names))")

@@ -29,7 +29,10 @@ struct ConformanceCommand: ParsableCommand {
         return text.replacingOccurrences(of: #"\(1 node: [^)]*\)"#, with: "", options: .regularExpression)
     }
 
+    @OptionGroup var isaOptions: ISAOptions
+
     func run() throws {
+        isaOptions.apply()
         try CLI.guarded {
             guard FileManager.default.fileExists(atPath: root) else {
                 throw IngestError(.missingFile, file: root, "no test folder: apt-get install libonnx-testdata")

@@ -31,7 +31,10 @@ struct InferCommand: ParsableCommand {
 
     @OptionGroup var limitOptions: LimitOptions
 
+    @OptionGroup var isaOptions: ISAOptions
+
     func run() throws {
+        isaOptions.apply()
         try CLI.guarded {
             // A .qbqm file (from `quantbench quantize`) runs as written: its graph is already optimized.
             let session = model.hasSuffix(".qbqm")

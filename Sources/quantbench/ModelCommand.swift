@@ -31,7 +31,10 @@ struct ModelCommand: ParsableCommand {
         @Flag(help: "Record the engine's figure in the card (beside PyTorch's and onnxruntime's), written atomically.")
         var record = false
 
+        @OptionGroup var isaOptions: ISAOptions
+
         func run() throws {
+            isaOptions.apply()
             var mismatch = false
             var recorded: (key: String, fields: [String: Any])? = nil
             try CLI.guarded {

@@ -32,7 +32,10 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Threads.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @OptionGroup var isaOptions: ISAOptions
+
     func run() throws {
+        isaOptions.apply()
         try CLI.guarded {
             guard let def = Variants.named(variant) else {
                 throw ValidationError("unknown variant \(variant) (known: \(Variants.names))")

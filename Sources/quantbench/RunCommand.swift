@@ -45,7 +45,10 @@ struct RunCommand: ParsableCommand {
         return (parts[0] - 1, parts[1])
     }
 
+    @OptionGroup var isaOptions: ISAOptions
+
     func run() throws {
+        isaOptions.apply()
         var code: Int32 = 0
         try CLI.guarded {
             let root = gate.root
@@ -166,7 +169,10 @@ struct BaselineCommand: ParsableCommand {
         @Option(help: "Kernel threads.")
         var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+        @OptionGroup var isaOptions: ISAOptions
+
         func run() throws {
+            isaOptions.apply()
             try CLI.guarded {
                 let results: SuiteResults
                 if let file = self.results {

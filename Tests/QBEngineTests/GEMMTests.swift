@@ -1,5 +1,6 @@
 import QBTestSupport
 import QBEngine
+import QBTensor
 import Testing
 
 @Suite("SGEMM kernel against the plain reference", .serialized)
@@ -26,7 +27,7 @@ struct GEMMTests {
             }
         } } }
         var worst: Float = 0
-        for i in 0..<(m * n) { worst = max(worst, abs(c[i] - ref[i]) / max(1, abs(ref[i]))) }
+        for i in 0..<(m * n) { worst = Tolerance.worse(worst, abs(c[i] - ref[i]) / max(1, abs(ref[i]))) }
         return worst
     }
 
@@ -38,11 +39,22 @@ struct GEMMTests {
         }
     }
 
-    @Test("the portable kernel agrees too")
-    func portable() {
-        GEMM.forcePortable(true)
-        defer { GEMM.forcePortable(false) }
-        for s in Self.sizes { #expect(check(m: s.0, n: s.1, k: s.2, transA: false, transB: true, bias: true, clamp: false, threads: 1) < 1e-4) }
+    @Test("every ISA level this machine has agrees with the reference, and all give the same bits", arguments: KernelISA.available)
+    func everyLevel(isa: KernelISA) {
+        KernelISA.capped(at: isa) {
+            for s in Self.sizes { #expect(check(m: s.0, n: s.1, k: s.2, transA: false, transB: true, bias: true, clamp: false, threads: 1) < 1e-4) }
+        }
+        let m = 37, n = 45, k = 129
+        let a = randomFloats(m * k, seed: 8), b = randomFloats(k * n, seed: 9)
+        func run() -> [UInt32] {
+            var c = [Float](repeating: .nan, count: m * n)
+            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                GEMM.multiply(m: m, n: n, k: k, a: pa.baseAddress!, aRow: k, aCol: 1, b: pb.baseAddress!, bRow: n, bCol: 1,
+                              c: pc.baseAddress!, ldc: n, threads: 2)
+            } } }
+            return c.map(\.bitPattern)
+        }
+        #expect(KernelISA.capped(at: isa, run) == KernelISA.capped(at: .portable, run), "\(isa) vs portable")
     }
 
     @Test("results are bit-identical for 1, 2 and 3 threads")

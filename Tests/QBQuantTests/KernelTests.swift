@@ -2,11 +2,13 @@ import CKernels
 import Foundation
 @testable import QBEngine
 @testable import QBQuant
+import QBTensor
 import QBTestSupport
 import Testing
 
 /// Reference-against-optimized tests of the integer kernels on odd sizes (in the style of ggml's
-/// test-quantize-fns), on the AVX2 path and the portable one.
+/// test-quantize-fns), at every ISA level this machine has (`KernelISA.capped`, a per-thread cap: suites running
+/// in parallel do not change each other's paths). A test of a path the CPU lacks is skipped, never failed.
 @Suite("Integer kernels against their plain references", .serialized)
 struct KernelTests {
     static let sizes = [1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 33, 63, 127, 129]
@@ -16,10 +18,12 @@ struct KernelTests {
         randomFloats(n, seed: seed).map { Int16(lo + Int((($0 + 1) / 2 * Float(hi - lo + 1)).rounded(.down)).clamped(0, hi - lo)) }
     }
 
-    @Test("int8 GEMM (int16-widened, vpmaddwd) equals the int32 reference, extremes included", arguments: [false, true])
-    func igemm(portable: Bool) {
-        GEMM.forcePortable(portable)
-        defer { GEMM.forcePortable(false) }
+    static let hasVNNI = KernelISA.detected >= .vnni
+
+    @Test("int8 GEMM (int16-widened, vpmaddwd) equals the int32 reference, extremes included", arguments: KernelISA.available)
+    func igemm(isa: KernelISA) {
+        let previous = qb_isa_set_thread_cap(isa.rawValue)
+        defer { _ = qb_isa_set_thread_cap(previous) }
         for (i, m) in Self.sizes.enumerated() {
             let n = Self.sizes[(i * 5 + 3) % Self.sizes.count], k = Self.sizes[(i * 7 + 1) % Self.sizes.count]
             let ld = (k + 15) / 16 * 16
@@ -39,9 +43,9 @@ struct KernelTests {
         }
     }
 
-    @Test("the AVX-512 VNNI int8 GEMM (u8 x s8 with the zero-point correction) equals the int16 kernel on odd sizes and extremes")
+    @Test("the AVX-512 VNNI int8 GEMM (u8 x s8 with the zero-point correction) equals the int16 kernel on odd sizes and extremes",
+          .enabled(if: hasVNNI, "this machine has no AVX-512 VNNI: the VNNI path cannot be tested here"))
     func vnniEqualsInt16() throws {
-        try #require(qb_kernels_have_vnni() == 1, "this machine has no AVX-512 VNNI: the VNNI path cannot be tested here")
         for (m, n, k, zp) in [(1, 1, 1, 0), (3, 5, 7, 255), (4, 4, 64, 128), (5, 9, 65, 37), (17, 33, 129, 200), (8, 300, 576, 3), (64, 7, 1000, 91),
                               (33, 13, 48, 5), (32, 24, 16, 250), (47, 251, 100, 77)] {
             let ld = (k + 15) / 16 * 16
@@ -58,19 +62,18 @@ struct KernelTests {
             #expect(qb_igemm_vnni(Int32(m), Int32(n), Int32(k), wp, sums, p, ld, Int32(zp), &b) == 1)
             #expect(a == b, "m=\(m) n=\(n) k=\(k) zp=\(zp)")
         }
-        // Forced portable, the VNNI entry declines and computes nothing.
-        qb_kernels_force_portable(1)
-        defer { qb_kernels_force_portable(0) }
+        // Capped below VNNI, the VNNI entry declines and computes nothing.
+        let previous = qb_isa_set_thread_cap(KernelISA.avx512.rawValue)
+        defer { _ = qb_isa_set_thread_cap(previous) }
         var c = [Int32](repeating: 5, count: 1)
         #expect(qb_igemm_vnni(1, 1, 16, [Int8](repeating: 1, count: 64 * 32), [16], [Int16](repeating: 0, count: 16), 16, 0, &c) == 0 && c == [5])
     }
 
     @Test("the HWC convolution (tap-major patches built block by block; VNNI and its portable twin) equals im2row + the int16 kernel, on odd geometries and column ranges",
-          arguments: [false, true])
-    func hwcConvolution(portable: Bool) throws {
-        try #require(qb_kernels_have_vnni() == 1, "this machine has no AVX-512 VNNI: the VNNI path cannot be tested here")
-        qb_kernels_force_portable(portable ? 1 : 0)
-        defer { qb_kernels_force_portable(0) }
+          arguments: KernelISA.available)
+    func hwcConvolution(isa: KernelISA) throws {
+        let previous = qb_isa_set_thread_cap(isa.rawValue)
+        defer { _ = qb_isa_set_thread_cap(previous) }
         // (rows, channels, h, w, kernel h, kernel w, stride, pad, dilation, zero point)
         for (m, c, h, w, kh, kw, s, p, d, zp) in [(1, 1, 5, 7, 3, 3, 1, 1, 1, 0), (16, 1, 28, 28, 3, 3, 1, 1, 1, 128), (3, 5, 9, 6, 3, 3, 2, 1, 1, 255),
                                                   (17, 3, 8, 8, 2, 3, 3, 1, 2, 37), (33, 16, 7, 7, 3, 3, 1, 1, 1, 200), (20, 7, 6, 11, 1, 1, 1, 0, 1, 91),
@@ -95,7 +98,7 @@ struct KernelTests {
             // The whole range, and a range starting mid-row (as a thread's share does).
             for (first, n) in [(0, cols), (cols / 3, cols - cols / 3)] {
                 var got = [Int32](repeating: 7, count: m * n)
-                #expect(qb_conv_u8(Int32(m), wp, sums, hwc, Int32(c), Int32(h), Int32(w), geo, Int32(zp), Int32(first), Int32(n), &got) == (portable ? 0 : 1))
+                #expect(qb_conv_u8(Int32(m), wp, sums, hwc, Int32(c), Int32(h), Int32(w), geo, Int32(zp), Int32(first), Int32(n), &got) == (isa >= .vnni ? 1 : 0))
                 var expected = [Int32]()
                 for r in 0..<m { expected += want[(r * cols + first)..<(r * cols + first + n)] }
                 #expect(got == expected, "m=\(m) c=\(c) \(h)x\(w) k=\(kh)x\(kw) s=\(s) p=\(p) d=\(d) zp=\(zp) first=\(first)")
@@ -104,10 +107,10 @@ struct KernelTests {
     }
 
     @Test("the direct depthwise int8 convolution (AVX-512 and portable) equals the im2row path channel by channel, on odd geometries",
-          arguments: [false, true])
-    func depthwise(portable: Bool) {
-        qb_kernels_force_portable(portable ? 1 : 0)
-        defer { qb_kernels_force_portable(0) }
+          arguments: KernelISA.available)
+    func depthwise(isa: KernelISA) {
+        let previous = qb_isa_set_thread_cap(isa.rawValue)
+        defer { _ = qb_isa_set_thread_cap(previous) }
         for (c, h, w, k, s, p, d) in [(1, 5, 7, 3, 1, 1, 1), (3, 9, 6, 3, 2, 1, 1), (2, 8, 8, 2, 3, 1, 2), (5, 4, 11, 1, 1, 0, 1), (4, 7, 7, 5, 2, 2, 1),
                                       (3, 28, 28, 3, 1, 1, 1), (2, 29, 37, 3, 2, 1, 1), (2, 14, 40, 3, 1, 2, 2), (1, 3, 3, 3, 2, 0, 1)] {
             let oh = (h + 2 * p - (k - 1) * d - 1) / s + 1, ow = (w + 2 * p - (k - 1) * d - 1) / s + 1
@@ -132,8 +135,9 @@ struct KernelTests {
         }
     }
 
-    @Test("the depthwise ternary convolution: AVX-512 and its plain twin give the same bits, within float rounding of a Double evaluation")
-    func depthwiseTernary() {
+    @Test("the depthwise ternary convolution: every level gives its plain twin's bits, within float rounding of a Double evaluation",
+          arguments: KernelISA.available)
+    func depthwiseTernary(isa: KernelISA) {
         for (c, h, w, k, s, p, d) in [(1, 5, 7, 3, 1, 1, 1), (3, 9, 6, 3, 2, 1, 1), (2, 8, 8, 2, 3, 1, 2), (4, 7, 7, 5, 2, 2, 1), (3, 28, 28, 3, 1, 1, 1),
                                       (2, 29, 37, 3, 2, 1, 1)] {
             let oh = (h + 2 * p - (k - 1) * d - 1) / s + 1, ow = (w + 2 * p - (k - 1) * d - 1) / s + 1
@@ -143,10 +147,8 @@ struct KernelTests {
             let wts = Self.ints(c * taps, seed: UInt64(c + 13), lo: -1, hi: 1).enumerated().map { Float($0.element) * Float(0.03 + 0.01 * Double($0.offset % 5)) }
             let bias = (0..<c).map { Float($0) * 0.1 - 0.05 }
             var fast = [Float](repeating: .nan, count: c * cols), plain = fast
-            qb_dwternary_i16(x, Int32(c), Int32(h), Int32(w), geo, wts, 0.02, bias, 0, .infinity, &fast)
-            qb_kernels_force_portable(1)
-            qb_dwternary_i16(x, Int32(c), Int32(h), Int32(w), geo, wts, 0.02, bias, 0, .infinity, &plain)
-            qb_kernels_force_portable(0)
+            KernelISA.capped(at: isa) { qb_dwternary_i16(x, Int32(c), Int32(h), Int32(w), geo, wts, 0.02, bias, 0, .infinity, &fast) }
+            KernelISA.capped(at: .portable) { qb_dwternary_i16(x, Int32(c), Int32(h), Int32(w), geo, wts, 0.02, bias, 0, .infinity, &plain) }
             #expect(fast.map(\.bitPattern) == plain.map(\.bitPattern), "c=\(c) \(h)x\(w) k=\(k) s=\(s) p=\(p) d=\(d)")
             var worst = 0.0
             for ch in 0..<c {
@@ -160,7 +162,7 @@ struct KernelTests {
                             }
                         }
                         let want = max(0, 0.02 * v + Double(bias[ch]))
-                        worst = max(worst, abs(Double(fast[ch * cols + oy * ow + ox]) - want) / max(1, abs(want)))
+                        worst = Tolerance.worse(worst, abs(Double(fast[ch * cols + oy * ow + ox]) - want) / max(1, abs(want)))
                     }
                 }
             }
@@ -169,9 +171,8 @@ struct KernelTests {
     }
 
     @Test("the VNNI shift kernel in its three modes (plain, recentralized, plain with a 2^15 level): its twin's bits, and the exact sums",
-          arguments: [0, 1, 2])
-    func shiftModes(mode: Int32) throws {
-        try #require(qb_kernels_have_vnni() == 1, "this machine has no AVX-512 VNNI: the VNNI path cannot be tested here")
+          arguments: [0, 1, 2], KernelISA.available)
+    func shiftModes(mode: Int32, isa: KernelISA) throws {
         for (m, k, n, zp) in [(1, 1, 1, 0), (5, 9, 7, 128), (17, 33, 30, 255), (40, 144, 13, 3), (16, 64, 241, 77)] {
             let e = Self.ints(m * k, seed: UInt64(m * 31 + k), lo: -1, hi: mode == 2 ? 15 : 14)  // -1: a zero weight
             let sign = Self.ints(m * k, seed: UInt64(k + 5), lo: 0, hi: 1)
@@ -186,10 +187,13 @@ struct KernelTests {
             let unit = [Double](repeating: 0.001, count: m), mu0 = [Double](repeating: mode == 1 ? -0.02 : 0, count: m)
             let mu1 = [Double](repeating: mode == 1 ? 0.03 : 0, count: m), bias = (0..<m).map { Float($0) * 0.1 }
             var fast = [Float](repeating: .nan, count: m * n), plain = fast
-            #expect(qb_shift_rows(Int32(m), mode, Int32(k), wp, corr, unit, mu0, mu1, p, ld, Int32(zp), Int32(n), 0.5, bias, -.infinity, .infinity, &fast, n, 1) == 1)
-            qb_kernels_force_portable(1)
-            _ = qb_shift_rows(Int32(m), mode, Int32(k), wp, corr, unit, mu0, mu1, p, ld, Int32(zp), Int32(n), 0.5, bias, -.infinity, .infinity, &plain, n, 1)
-            qb_kernels_force_portable(0)
+            let ran = KernelISA.capped(at: isa) {
+                qb_shift_rows(Int32(m), mode, Int32(k), wp, corr, unit, mu0, mu1, p, ld, Int32(zp), Int32(n), 0.5, bias, -.infinity, .infinity, &fast, n, 1)
+            }
+            #expect(ran == (isa >= .vnni ? 1 : 0), "the path that ran at \(isa)")
+            _ = KernelISA.capped(at: .portable) {
+                qb_shift_rows(Int32(m), mode, Int32(k), wp, corr, unit, mu0, mu1, p, ld, Int32(zp), Int32(n), 0.5, bias, -.infinity, .infinity, &plain, n, 1)
+            }
             #expect(fast.map(\.bitPattern) == plain.map(\.bitPattern), "mode \(mode) m=\(m) k=\(k) n=\(n)")
             for i in 0..<m {
                 for j in 0..<n {
@@ -230,10 +234,10 @@ struct KernelTests {
         }
     }
 
-    @Test("the vectorized requantization equals the Swift formula on extreme sums, biases, multipliers and shifts", arguments: [false, true])
-    func requantizeExtremes(portable: Bool) {
-        qb_kernels_force_portable(portable ? 1 : 0)
-        defer { qb_kernels_force_portable(0) }
+    @Test("the vectorized requantization equals the Swift formula on extreme sums, biases, multipliers and shifts", arguments: KernelISA.available)
+    func requantizeExtremes(isa: KernelISA) {
+        let previous = qb_isa_set_thread_cap(isa.rawValue)
+        defer { _ = qb_isa_set_thread_cap(previous) }
         let extremes: [Int32] = [0, 1, -1, .max, .min, .max - 1, .min + 1, 1 << 30, -(1 << 30), 8_290_000, -8_290_000, 12345, -12345, 127, -128]
         let acc = extremes + Self.ints(64, seed: 99, lo: -32000, hi: 32000).map { Int32($0) * 4099 } + extremes  // 94: vector and tail
         let mults: [FixedPointMultiplier] = [0.0000123, 0.00049, 0.0031, 0.25, 0.5, 0.9999, 1.0, 1.7, 37.5, 4000.25].map { FixedPointMultiplier($0) }
@@ -319,12 +323,12 @@ struct KernelTests {
         }
     }
 
-    @Test("ternary and shift kernels equal a plain evaluation of the same arithmetic", arguments: [false, true])
-    func ternaryAndShift(portable: Bool) throws {
-        GEMM.forcePortable(portable)
-        defer { GEMM.forcePortable(false) }
-        var vnniCases = 0
-        defer { #expect(portable || qb_kernels_have_vnni() == 0 || vnniCases >= 8, "the VNNI ternary and shift paths ran \(vnniCases) times") }
+    @Test("ternary and shift kernels equal a plain evaluation of the same arithmetic", arguments: KernelISA.available)
+    func ternaryAndShift(isa: KernelISA) throws {
+        let previous = qb_isa_set_thread_cap(isa.rawValue)
+        defer { _ = qb_isa_set_thread_cap(previous) }
+        var packedCases = 0
+        defer { #expect(isa < .vnni || packedCases >= 8, "the packed ternary and shift paths ran \(packedCases) times at \(isa)") }
         for (i, m) in Self.sizes.enumerated() {
             // Every other depth a multiple of 4 (the VNNI ternary kernel takes groups of whole 4-byte steps, the
             // CSR kernel the others); centered codes of an input with zero point 128, k-major [depth][cols].
@@ -352,16 +356,16 @@ struct KernelTests {
                 _ = patches.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
                     kernel.compute(rows: 0..<m, patches: px.baseAddress!, ldp: ldp, cols: cols, inputScale: 0.01, out: po.baseAddress!, rs: cols, cs: 1)
                 } }
-                if case .columnMajor = kernel.layout, !portable {
-                    // The VNNI kernel's plain twin (forced portable after packing) gives the same bits.
+                if case .columnMajor = kernel.layout, isa > .portable {
+                    // The packed kernel's plain twin (capped to portable after packing) gives the same bits.
                     var twin = [Float](repeating: .nan, count: m * cols)
-                    qb_kernels_force_portable(1)
-                    _ = patches.withUnsafeBufferPointer { px in twin.withUnsafeMutableBufferPointer { po in
-                        kernel.compute(rows: 0..<m, patches: px.baseAddress!, ldp: ldp, cols: cols, inputScale: 0.01, out: po.baseAddress!, rs: cols, cs: 1)
-                    } }
-                    qb_kernels_force_portable(0)
-                    #expect(twin.map(\.bitPattern) == out.map(\.bitPattern), "\(method) VNNI twin m=\(m) depth=\(depth) cols=\(cols)")
-                    vnniCases += 1
+                    KernelISA.capped(at: .portable) {
+                        _ = patches.withUnsafeBufferPointer { px in twin.withUnsafeMutableBufferPointer { po in
+                            kernel.compute(rows: 0..<m, patches: px.baseAddress!, ldp: ldp, cols: cols, inputScale: 0.01, out: po.baseAddress!, rs: cols, cs: 1)
+                        } }
+                    }
+                    #expect(twin.map(\.bitPattern) == out.map(\.bitPattern), "\(method) packed twin at \(isa) m=\(m) depth=\(depth) cols=\(cols)")
+                    packedCases += 1
                 }
                 // The same quantized weights, dequantized, times the same inputs in Double.
                 let simulated = try (method == "ternary"
@@ -374,7 +378,7 @@ struct KernelTests {
                     for j in 0..<cols {
                         var s = Double(spec.bias![r])
                         for k in 0..<depth { s += Double(w[r * depth + k]) * 0.01 * Double(x[k * cols + j]) }
-                        worst = max(worst, abs(Double(out[r * cols + j]) - s) / max(1, abs(s)))
+                        worst = Tolerance.worse(worst, abs(Double(out[r * cols + j]) - s) / max(1, abs(s)))
                     }
                 }
                 #expect(worst < 1e-5, "\(method) m=\(m) depth=\(depth) cols=\(cols): \(worst)")

@@ -38,8 +38,8 @@ struct QwTTests {
                 let s = try fit.fits[g].solve(lambda: c.lambda)
                 #expect(!s.fallback && s.lambda == c.lambda)
                 for m in 0..<co {
-                    for j in 0..<ci { worstW = max(worstW, abs(s.beta[j * co + m] - c.weights[(g * co + m) * ci + j])) }
-                    worstB = max(worstB, abs(s.beta[ci * co + m] - c.bias[g * co + m]))
+                    for j in 0..<ci { worstW = Tolerance.worse(worstW, abs(s.beta[j * co + m] - c.weights[(g * co + m) * ci + j])) }
+                    worstB = Tolerance.worse(worstB, abs(s.beta[ci * co + m] - c.bias[g * co + m]))
                 }
                 let st = fit.fits[g].statistics(s.beta)
                 residual += st.residual

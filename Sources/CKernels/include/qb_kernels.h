@@ -4,6 +4,7 @@
 #define QB_KERNELS_H
 
 #include <stddef.h>
+#include "qb_cpu.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -22,11 +23,6 @@ int qb_sgemm(int M, int N, int K,
              float *c, ptrdiff_t ldc,
              const float *bias, int bias_per_row, float lo, float hi, int accumulate);
 
-/// 1 if the AVX2/FMA kernels are in use on this CPU.
-int qb_kernels_have_avx2(void);
-
-/// Forces the portable kernels (for tests); 0 restores the automatic choice.
-void qb_kernels_force_portable(int on);
 
 /// Convolution geometry (2-D; a 1-D convolution has kh = 1, sh = 1, dh = 1, pt = 0, oh = 1).
 typedef struct qb_conv_geo {
@@ -86,8 +82,6 @@ void qb_dwternary_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_ge
 
 // ---- AVX-512 VNNI (qb_vnni.c): u8 activation codes x s8 weights, exact int32 sums ----------------
 
-/// Whether the CPU has AVX-512 VNNI (and it is not forced off by qb_kernels_force_portable).
-int qb_kernels_have_vnni(void);
 /// The row stride of the VNNI kernel's int8 weights and unsigned codes: depth rounded up to 4.
 int qb_vnni_ld(int depth);
 /// Bytes of the VNNI kernel's packed weights for M rows of `depth` weights.
