@@ -74,6 +74,6 @@ let package = Package(
         .testTarget(name: "QBEngineTests", dependencies: ["QBEngine", "QBTensor", "ONNXProto", "QBTestSupport"]),
         .testTarget(name: "QBQuantTests", dependencies: ["QBQuant", "QBEngine", "QBMetrics", "QBTensor", "CKernels", "QBTestSupport"]),
         .testTarget(name: "QBMetricsTests", dependencies: ["QBMetrics", "QBEngine", "QBIngest", "QBTestSupport"]),
-        .testTarget(name: "QBHarnessTests", dependencies: ["QBHarness", "QBMetrics", "QBQuant", "QBFuzz", "QBTestSupport"]),
+        .testTarget(name: "QBHarnessTests", dependencies: ["QBHarness", "QBMetrics", "QBQuant", "QBTensor", "QBFuzz", "QBTestSupport"]),
     ]
 )

@@ -1,4 +1,4 @@
-// Power-of-two (shift) layers on AVX-512 VNNI. See qb_kernels.h.
+// Power-of-two (shift) layers on AVX-512 VNNI and AVX2 (the same packing and bits). See qb_kernels.h.
 //
 // A weight is unit * (sign 2^e) + mu_c (c its mixture component; mu = 0 when not recentralized), so a row's
 // output needs three exact integer sums of the activation codes: s = sum sign 2^e x, c1 = sum of x over
@@ -194,6 +194,105 @@ static void shift_tile(void *vctx, int j0, int n, const uint8_t *q, int ld8) {
         }
     }
 }
+
+// AVX2: the epilogue of 8 rows (qb_shift_value, 4 doubles at a time).
+__attribute__((target("avx2,fma")))
+static inline __m256 shift_vec_avx2(__m256i s, __m256i c1, __m256i cnz, const double *u, const double *m0, const double *m1, __m256 sx, __m256 b,
+                                    __m256 lo, __m256 hi) {
+    __m256i c0 = _mm256_sub_epi32(cnz, c1);
+    __m128 half[2];
+    for (int h = 0; h < 2; h++) {
+        __m128i sh = h ? _mm256_extracti128_si256(s, 1) : _mm256_castsi256_si128(s);
+        __m128i c0h = h ? _mm256_extracti128_si256(c0, 1) : _mm256_castsi256_si128(c0);
+        __m128i c1h = h ? _mm256_extracti128_si256(c1, 1) : _mm256_castsi256_si128(c1);
+        __m256d t = _mm256_mul_pd(_mm256_loadu_pd(u + 4 * h), _mm256_cvtepi32_pd(sh));
+        t = _mm256_add_pd(t, _mm256_mul_pd(_mm256_loadu_pd(m0 + 4 * h), _mm256_cvtepi32_pd(c0h)));
+        t = _mm256_add_pd(t, _mm256_mul_pd(_mm256_loadu_pd(m1 + 4 * h), _mm256_cvtepi32_pd(c1h)));
+        half[h] = _mm256_cvtpd_ps(t);
+    }
+    __m256 f = _mm256_insertf128_ps(_mm256_castps128_ps256(half[0]), half[1], 1);
+    return _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(_mm256_mul_ps(f, sx), b), lo), hi);
+}
+
+// AVX2: one half block (8 rows) x 3 columns per step. Powers: int16 x the widened codes by vpmaddwd (rows in
+// (pair, pair) lanes, added at the end); indicators: vpmaddubsw on the byte codes then vpmaddwd by ones. The
+// sums are the VNNI tile's, exact, and the epilogue is the same (qb_epilogue.h).
+__attribute__((target("avx2,fma")))
+static void shift_half_avx2(const shift_ctx *c, int b, int h, int n, const uint8_t *q, const int16_t *q16, int ld8, float *part) {
+    int K4 = ld8 / 4, first = b * 16 + h * 8, rows = c->M - first < 8 ? c->M - first : 8;
+    const int8_t *wb = c->wp + (ptrdiff_t)b * K4 * SHIFT_STEP;
+    const int32_t *cr = c->corr + b * 48 + h * 8;
+    const int useB = c->mode != 0, useC = c->mode == 1;
+    const __m256i za = _mm256_loadu_si256((const __m256i *)cr);
+    const __m256i zb = useB ? _mm256_loadu_si256((const __m256i *)(cr + 16)) : _mm256_setzero_si256();
+    const __m256i zc = useC ? _mm256_loadu_si256((const __m256i *)(cr + 32)) : _mm256_setzero_si256();
+    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256 vsx = _mm256_set1_ps(c->sx), vlo = _mm256_set1_ps(c->lo), vhi = _mm256_set1_ps(c->hi);
+    float bias[8] = { 0 };
+    double u[8], m0[8], m1[8];
+    for (int r = 0; r < 8; r++) {
+        int i = first + r < c->M ? first + r : c->M - 1;
+        bias[r] = c->bias && first + r < c->M ? c->bias[i] : 0.0f;
+        u[r] = c->unit[i], m0[r] = c->mu0[i], m1[r] = c->mu1[i];
+    }
+    const __m256 vb = _mm256_loadu_ps(bias);
+    int j = 0;
+    for (; j < n; j += 3) {
+        int cols = n - j < 3 ? n - j : 3;
+        __m256i l[3], hh[3], bc[3], nz[3];
+        for (int x = 0; x < 3; x++) l[x] = hh[x] = bc[x] = nz[x] = _mm256_setzero_si256();
+        for (int k4 = 0; k4 < K4; k4++) {
+            const int8_t *step = wb + (ptrdiff_t)k4 * SHIFT_STEP;
+            __m256i p0 = _mm256_loadu_si256((const __m256i *)(step + h * 64)), p1 = _mm256_loadu_si256((const __m256i *)(step + h * 64 + 32));
+            __m256i w1 = _mm256_loadu_si256((const __m256i *)(step + 128 + h * 32)), wn = _mm256_loadu_si256((const __m256i *)(step + 192 + h * 32));
+            for (int x = 0; x < cols; x++) {
+                int64_t v16;
+                memcpy(&v16, q16 + (ptrdiff_t)(j + x) * ld8 + k4 * 4, 8);
+                __m256i p = _mm256_set1_epi64x(v16);
+                l[x] = _mm256_add_epi32(l[x], _mm256_madd_epi16(p0, p));
+                hh[x] = _mm256_add_epi32(hh[x], _mm256_madd_epi16(p1, p));
+                if (useB) {
+                    int32_t v8;
+                    memcpy(&v8, q + (ptrdiff_t)(j + x) * ld8 + k4 * 4, 4);
+                    __m256i d = _mm256_set1_epi32(v8);
+                    bc[x] = _mm256_add_epi32(bc[x], _mm256_madd_epi16(_mm256_maddubs_epi16(d, w1), ones));
+                    if (useC) nz[x] = _mm256_add_epi32(nz[x], _mm256_madd_epi16(_mm256_maddubs_epi16(d, wn), ones));
+                }
+            }
+        }
+        for (int x = 0; x < cols; x++) {
+            __m256i sv = _mm256_sub_epi32(_mm256_permute4x64_epi64(_mm256_hadd_epi32(l[x], hh[x]), 0xD8), za);
+            __m256i top = _mm256_sub_epi32(bc[x], zb), v;
+            __m256 out;
+            if (c->mode == 2) {
+                v = _mm256_add_epi32(sv, _mm256_slli_epi32(top, 15));
+                out = shift_vec_avx2(v, _mm256_setzero_si256(), _mm256_setzero_si256(), u, m0, m1, vsx, vb, vlo, vhi);
+            } else {
+                out = shift_vec_avx2(sv, top, _mm256_sub_epi32(nz[x], zc), u, m0, m1, vsx, vb, vlo, vhi);
+            }
+            _mm256_storeu_ps(part + (ptrdiff_t)(j + x) * 16 + h * 8, out);
+        }
+    }
+    (void)rows;
+}
+
+static void shift_tile_avx2(void *vctx, int j0, int n, const uint8_t *q, int ld8) {
+    shift_ctx *c = (shift_ctx *)vctx;
+    static __thread float *part = NULL;
+    if (!part && !(part = (float *)malloc(240 * 16 * sizeof(float)))) { c->failed = 1; return; }
+    if (n > 240) { c->failed = 1; return; }
+    const int16_t *q16 = qb_widen_codes(q, (size_t)n * (size_t)ld8);
+    if (!q16) { c->failed = 1; return; }
+    for (int b = 0; b < (c->M + 15) / 16; b++) {
+        int rows = c->M - b * 16 < 16 ? c->M - b * 16 : 16;
+        shift_half_avx2(c, b, 0, n, q, q16, ld8, part);
+        if (rows > 8) shift_half_avx2(c, b, 1, n, q, q16, ld8, part);
+        for (int r = 0; r < rows; r++) {
+            float *o = c->out + (ptrdiff_t)(b * 16 + r) * c->rs + (ptrdiff_t)j0 * c->cs;
+            for (int x = 0; x < n; x++) o[(ptrdiff_t)x * c->cs] = part[(ptrdiff_t)x * 16 + r];
+        }
+    }
+}
 #endif
 
 // The plain twin: one column at a time, the packed weights read back element by element.
@@ -227,7 +326,7 @@ static void shift_portable(const shift_ctx *c, int depth, qb_fill_fn fill, const
 static int shift_run(shift_ctx *c, int depth, qb_fill_fn fill, const void *fctx, int N) {
     if (c->M <= 0 || N <= 0) return 1;
 #ifdef QB_X86
-    if (qb_vnni_columns(N, depth, fill, fctx, shift_tile, c) && !c->failed) return 1;
+    if (qb_vnni_columns(N, depth, fill, fctx, qb_kernels_have_vnni() ? shift_tile : shift_tile_avx2, c) && !c->failed) return 1;
 #endif
     shift_portable(c, depth, fill, fctx, N);
     return 0;

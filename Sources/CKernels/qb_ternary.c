@@ -1,4 +1,4 @@
-// FGQ ternary layers on AVX-512 VNNI. See qb_kernels.h.
+// FGQ ternary layers on AVX-512 VNNI and AVX2 (the same packing and bits). See qb_kernels.h.
 //
 // The codes t in {-1, 0, +1} are packed like int8 weights (16-row blocks, 4 consecutive k per row) and
 // each group of consecutive quads is summed exactly in int32 with vpdpbusd on the unsigned activation
@@ -115,6 +115,80 @@ static void ternary_tile(void *vctx, int j0, int n, const uint8_t *q, int ld8) {
         }
     }
 }
+
+// AVX2: one half block (8 rows of 4 bytes) x 4 columns per step. A quad's 4 codes times 4 ternary bytes is
+// vpmaddubsw (u8 x s8; a pair sums to at most 2 * 255, no saturation) then vpmaddwd by ones: the exact int32
+// that vpdpbusd gives; the group's float work is the VNNI tile's (qb_epilogue.h).
+__attribute__((target("avx2,fma")))
+static void ternary_half_avx2(const ternary_ctx *c, int b, int h, int j0, int n, const uint8_t *q, int ld8, float *part) {
+    int K4 = ld8 / 4, G = c->groups, gq = K4 / G, first = b * 16 + h * 8, rows = c->M - first < 8 ? c->M - first : 8;
+    const int8_t *wb = c->wp + (ptrdiff_t)b * K4 * 64 + h * 32;
+    const float *ab = c->alphas + (ptrdiff_t)b * G * 16 + h * 8;
+    const int32_t *cb = c->corr + (ptrdiff_t)b * G * 16 + h * 8;
+    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256 vsx = _mm256_set1_ps(c->sx), vlo = _mm256_set1_ps(c->lo), vhi = _mm256_set1_ps(c->hi);
+    float bias[8] = { 0 };
+    for (int r = 0; r < rows && c->bias; r++) bias[r] = c->bias[first + r];
+    const __m256 vb = _mm256_loadu_ps(bias);
+    (void)j0;
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        __m256 f0 = _mm256_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
+        const uint8_t *qj = q + (ptrdiff_t)j * ld8;
+        for (int g = 0; g < G; g++) {
+            __m256i i0 = _mm256_setzero_si256(), i1 = i0, i2 = i0, i3 = i0;
+            for (int k4 = g * gq; k4 < (g + 1) * gq; k4++) {
+                __m256i w = _mm256_loadu_si256((const __m256i *)(wb + (ptrdiff_t)k4 * 64));
+#define QB_S(u) { int32_t v; memcpy(&v, qj + (ptrdiff_t)(u) * ld8 + k4 * 4, 4); \
+                  i##u = _mm256_add_epi32(i##u, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(v), w), ones)); }
+                QB_S(0) QB_S(1) QB_S(2) QB_S(3)
+#undef QB_S
+            }
+            __m256 a = _mm256_loadu_ps(ab + g * 16);
+            __m256i cr = _mm256_loadu_si256((const __m256i *)(cb + g * 16));
+            f0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(i0, cr)), a, f0);
+            f1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(i1, cr)), a, f1);
+            f2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(i2, cr)), a, f2);
+            f3 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(i3, cr)), a, f3);
+        }
+#define QB_O(u) _mm256_storeu_ps(part + (ptrdiff_t)(j + (u)) * 16 + h * 8, \
+                    _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(_mm256_mul_ps(f##u, vsx), vb), vlo), vhi));
+        QB_O(0) QB_O(1) QB_O(2) QB_O(3)
+#undef QB_O
+    }
+    for (; j < n; j++) {
+        __m256 f = _mm256_setzero_ps();
+        const uint8_t *qj = q + (ptrdiff_t)j * ld8;
+        for (int g = 0; g < G; g++) {
+            __m256i s = _mm256_setzero_si256();
+            for (int k4 = g * gq; k4 < (g + 1) * gq; k4++) {
+                int32_t v;
+                memcpy(&v, qj + k4 * 4, 4);
+                __m256i w = _mm256_loadu_si256((const __m256i *)(wb + (ptrdiff_t)k4 * 64));
+                s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(v), w), ones));
+            }
+            __m256i cr = _mm256_loadu_si256((const __m256i *)(cb + g * 16));
+            f = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(s, cr)), _mm256_loadu_ps(ab + g * 16), f);
+        }
+        _mm256_storeu_ps(part + (ptrdiff_t)j * 16 + h * 8, _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(_mm256_mul_ps(f, vsx), vb), vlo), vhi));
+    }
+}
+
+static void ternary_tile_avx2(void *vctx, int j0, int n, const uint8_t *q, int ld8) {
+    ternary_ctx *c = (ternary_ctx *)vctx;
+    static __thread float *part = NULL;  // [n][16] results of one row block, n <= 240 (the driver's block)
+    if (!part && !(part = (float *)malloc(240 * 16 * sizeof(float)))) { c->failed = 1; return; }
+    if (n > 240) { c->failed = 1; return; }
+    for (int b = 0; b < (c->M + 15) / 16; b++) {
+        int rows = c->M - b * 16 < 16 ? c->M - b * 16 : 16;
+        ternary_half_avx2(c, b, 0, j0, n, q, ld8, part);
+        if (rows > 8) ternary_half_avx2(c, b, 1, j0, n, q, ld8, part);
+        for (int r = 0; r < rows; r++) {
+            float *o = c->out + (ptrdiff_t)(b * 16 + r) * c->rs + (ptrdiff_t)j0 * c->cs;
+            for (int u = 0; u < n; u++) o[(ptrdiff_t)u * c->cs] = part[(ptrdiff_t)u * 16 + r];
+        }
+    }
+}
 #endif
 
 // The plain twin: one column at a time, the packed codes read back element by element.
@@ -144,7 +218,7 @@ static int ternary_run(ternary_ctx *c, int depth, qb_fill_fn fill, const void *f
     if (c->M <= 0 || N <= 0) return 1;
     if (c->groups <= 0 || qb_vnni_ld(depth) / 4 % c->groups != 0) return -1;
 #ifdef QB_X86
-    if (qb_vnni_columns(N, depth, fill, fctx, ternary_tile, c) && !c->failed) return 1;
+    if (qb_vnni_columns(N, depth, fill, fctx, qb_kernels_have_vnni() ? ternary_tile : ternary_tile_avx2, c) && !c->failed) return 1;
 #endif
     ternary_portable(c, depth, fill, fctx, N);
     return 0;

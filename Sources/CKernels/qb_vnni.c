@@ -138,7 +138,7 @@ static void igemm_vnni(int M, int MB, int n, int ld8, const int8_t *wp, const ui
 
 int qb_vnni_columns(int N, int depth, qb_fill_fn fill, const void *fctx, qb_tile_fn tile, void *tctx) {
 #ifdef QB_X86
-    if (!qb_kernels_have_vnni() || N <= 0) return 0;
+    if (!qb_kernels_have_avx2() || N <= 0) return 0;
     int ld8 = qb_vnni_ld(depth);
     // A per-thread buffer kept between calls (a fresh one would page-fault every call): the unsigned
     // codes of QB_VNNI_NB columns, which stay in cache while the tile kernel reads them.
@@ -187,7 +187,8 @@ static void int8_tile(void *ctx, int j0, int n, const uint8_t *q, int ld8) {
         part = grown;
         pcap = pneed;
     }
-    igemm_vnni(c->M, MB, n, ld8, c->wp, q, part, n);
+    if (qb_kernels_have_vnni()) igemm_vnni(c->M, MB, n, ld8, c->wp, q, part, n);
+    else if (!qb_igemm_packed_avx2(c->M, n, ld8, c->wp, q, part, n)) { c->failed = 1; return; }
     for (int i = 0; i < c->M; i++) {
         int32_t corr = (int32_t)c->zp * c->sums[i];
         const int32_t *src = part + (ptrdiff_t)i * n;

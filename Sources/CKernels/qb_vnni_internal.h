@@ -1,4 +1,6 @@
-// Shared by the VNNI kernels (qb_vnni.c, qb_ternary.c): the column driver and the patch fillers.
+// Shared by the packed kernels (qb_vnni.c, qb_ternary.c, qb_shift.c, qb_packed_avx2.c): the column driver, the
+// patch fillers and the AVX2 tiles. The packed forms run on AVX-512 VNNI and, with the same packing and the same
+// bits, on AVX2.
 #ifndef QB_VNNI_INTERNAL_H
 #define QB_VNNI_INTERNAL_H
 
@@ -11,7 +13,7 @@ typedef void (*qb_fill_fn)(const void *ctx, int j, int n, uint8_t *q, int ld8);
 /// Computes output columns [j, j + n) from their codes.
 typedef void (*qb_tile_fn)(void *ctx, int j, int n, const uint8_t *q, int ld8);
 
-/// Columns [0, N) in blocks that stay in cache: fill then tile. Returns 0 (doing nothing) without VNNI or
+/// Columns [0, N) in blocks that stay in cache: fill then tile. Returns 0 (doing nothing) below AVX2 or
 /// when its buffer cannot be allocated.
 int qb_vnni_columns(int N, int depth, qb_fill_fn fill, const void *fctx, qb_tile_fn tile, void *tctx);
 
@@ -26,5 +28,12 @@ void qb_fill_conv(const void *ctx, int j, int n, uint8_t *q, int ld8);
 
 /// The plain twins' one-column code buffer (free it); NULL after filling out with NaN when it cannot be allocated.
 uint8_t *qb_twin_column(int depth, int M, int N, float *out, ptrdiff_t rs, ptrdiff_t cs);
+
+/// The unsigned codes of a column block widened to int16 (a per-thread buffer; NULL when it cannot grow).
+int16_t *qb_widen_codes(const uint8_t *q, size_t count);
+
+/// AVX2: out[r * ldo + j] = sum_k w[r][k] q[j][k] for M rows of the VNNI packing and n columns of unsigned codes
+/// (stride ld8), exact int32, no zero-point correction (igemm_vnni's sums). Returns 0 when its buffer fails.
+int qb_igemm_packed_avx2(int M, int n, int ld8, const int8_t *wp, const uint8_t *q, int32_t *out, ptrdiff_t ldo);
 
 #endif

@@ -23,8 +23,8 @@ struct Int8Kernel: IntegerKernel {
     let groupRows: Int
     /// Taps per input channel (kh kw of a convolution, 1 for a linear layer): weight k is channel k / taps, tap k % taps.
     let taps: Int
-    /// Per group, the weights packed for the AVX-512 VNNI kernels (tap-major when taps > 1) and their row sums;
-    /// empty without VNNI and for depthwise layers (one row per group), which have their own kernel.
+    /// Per group, the weights packed for the packed kernels (AVX-512 VNNI, or AVX2 on the same bytes; tap-major when
+    /// taps > 1) and their row sums; empty below AVX2 and for depthwise layers (one row per group), which have their own kernel.
     let packed: [[Int8]]
     let packedSums: [[Int32]]
 
@@ -47,7 +47,7 @@ struct Int8Kernel: IntegerKernel {
         let t = taps >= 1 && depth % taps == 0 ? taps : 1
         self.taps = t
         var packed = [[Int8]](), sums = [[Int32]]()
-        if qb_kernels_have_vnni() == 1 && mg >= 2 && rows % mg == 0 {
+        if qb_kernels_have_avx2() == 1 && mg >= 2 && rows % mg == 0 {
             for g in 0..<(rows / mg) {
                 var wp = [Int8](repeating: 0, count: qb_vnni_packed_size(Int32(mg), Int32(depth)))
                 var s = [Int32](repeating: 0, count: mg)
@@ -73,19 +73,19 @@ struct Int8Kernel: IntegerKernel {
         defer { acc.deallocate() }
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: cs == 1 ? 1 : max(m * chunk, 1))
         defer { scratch.deallocate() }
-        // AVX-512 VNNI where the CPU has it (the same exact sums), else the int16-widened kernel. Convolution
+        // The packed kernel (AVX-512 VNNI or AVX2, the same exact sums), else the int16-widened one. Convolution
         // weights are packed tap-major for `convolve`, so the patch-matrix path takes the int16 kernel.
         let g = r.lowerBound / groupRows
-        let vnniOK = !packed.isEmpty && taps == 1 && r.count == groupRows && r.lowerBound % groupRows == 0
+        let packedOK = !packed.isEmpty && taps == 1 && r.count == groupRows && r.lowerBound % groupRows == 0
         for c0 in stride(from: 0, to: cols, by: max(chunk, 1)) {
             let n = min(chunk, cols - c0), p = patches + c0 * ldp
-            var vnni: Int32 = 0
-            if vnniOK {
-                vnni = packed[g].withUnsafeBufferPointer { wp in packedSums[g].withUnsafeBufferPointer { s in
+            var packedRan: Int32 = 0
+            if packedOK {
+                packedRan = packed[g].withUnsafeBufferPointer { wp in packedSums[g].withUnsafeBufferPointer { s in
                     qb_igemm_vnni(Int32(m), Int32(n), Int32(depth), wp.baseAddress!, s.baseAddress!, p, ldp, Int32(inputZero), acc)
                 } }
             }
-            if vnni == 0 {
+            if packedRan == 0 {
                 weights.withUnsafeBufferPointer { w in qb_igemm_i16(Int32(m), Int32(n), Int32(ld), w.baseAddress! + r.lowerBound * ld, p, acc) }
             }
             // Linear layers want the output transposed: unit stride into a buffer, then tiled (withUnitColumnStride).

@@ -59,8 +59,7 @@ public enum LayerTiming {
             guard let layer = model.graph.kernels[n.name] as? QuantLayer, let spec = specs[n.outputs[0]],
                   let x = inputs[spec.input], let shape = outputs[spec.output] else { continue }
             let float = try FloatLayer(spec, weights: spec.weights, bias: spec.bias, file: reference.file)
-            let q = try median(reps: reps) { _ = try layer.run(x, threads: threads) }
-            let f = try median(reps: reps) { _ = try float.run(x, threads: threads) }
+            let (q, f) = try interleavedMedians(reps: reps, { _ = try layer.run(x, threads: threads) }, { _ = try float.run(x, threads: threads) })
             let weight = reference.initializers[spec.node.inputs[1]]?.shape ?? [spec.rows, spec.depth]
             rows.append(Layer(name: spec.name, op: spec.node.opType, input: x.shape, output: shape, weight: weight, strides: ints(spec.node, "strides"),
                               pads: ints(spec.node, "pads"), dilations: ints(spec.node, "dilations"), group: spec.group, fp32Seconds: f,
@@ -83,6 +82,23 @@ public enum LayerTiming {
                               fp32Seconds: 0, quantizedSeconds: q, ops: 2 * Double(w.count) * Double(y.count / max(outChannels, 1))))
         }
         return rows
+    }
+
+    /// Median seconds of `reps` runs of `a` and of `b`, alternated (a, b, a, b, ...) after one warm-up run of each, so
+    /// that a slow phase of the machine (another process, frequency changes) hits both alike.
+    static func interleavedMedians(reps: Int, _ a: () throws -> Void, _ b: () throws -> Void) rethrows -> (Double, Double) {
+        try a()
+        try b()
+        var ta = [Double](), tb = [Double]()
+        for _ in 0..<max(reps, 1) {
+            var start = DispatchTime.now().uptimeNanoseconds
+            try a()
+            ta.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            start = DispatchTime.now().uptimeNanoseconds
+            try b()
+            tb.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return (ta.sorted()[ta.count / 2], tb.sorted()[tb.count / 2])
     }
 
     /// Median seconds of `reps` runs of `body` after one warm-up run.

@@ -2,7 +2,7 @@ import CKernels
 import QBEngine
 
 /// The shift kernel: per nonzero weight a sign and a left shift of the input code (int64 sums), plus the
-/// per-component sums the recentralized offsets need. On AVX-512 VNNI, where every power fits int16
+/// per-component sums the recentralized offsets need. On AVX2 and AVX-512 VNNI, where every power fits int16
 /// (exponent span <= 14; a plain layer's top level 2^15 is summed apart) and `255 sum |2^e| < 2^31` per row, the three sums are exact int32 dot products
 /// (`qb_shift_rows` / `qb_shift_conv`, with a plain twin); elsewhere the index-list form (`qb_shift_gemm`).
 /// The counts are the method's: one shift-add per nonzero weight per output position.
@@ -17,7 +17,7 @@ struct ShiftKernel: IntegerKernel {
     let bias: [Float]?
     let lo: Float
     let hi: Float
-    let vnni: Packed?
+    let packed: Packed?
 
     struct Packed: Sendable {
         let rows: Int
@@ -31,10 +31,10 @@ struct ShiftKernel: IntegerKernel {
         let mu1: [Double]
         let zeroPoint: Int
 
-        /// nil without VNNI, for grouped convolutions, and where the powers or their sums do not fit int16 / int32.
+        /// nil below AVX2, for grouped convolutions, and where the powers or their sums do not fit int16 / int32.
         init?(_ spec: LayerSpec, codes: ShiftCodes, zeroPoint: Int) {
             let span = Int(codes.exponent.max() ?? 0)
-            guard qb_kernels_have_vnni() == 1, spec.group == 1, (0...255).contains(zeroPoint), span <= (codes.recentralized ? 14 : 15) else { return nil }
+            guard qb_kernels_have_avx2() == 1, spec.group == 1, (0...255).contains(zeroPoint), span <= (codes.recentralized ? 14 : 15) else { return nil }
             let mode: Int32 = codes.recentralized ? 1 : (span == 15 ? 2 : 0)
             var power = [Int32](repeating: 0, count: spec.rows * spec.depth)
             for r in 0..<spec.rows {
@@ -123,7 +123,7 @@ struct ShiftKernel: IntegerKernel {
         return counts(rows: r, cols: cols)
     }
 
-    var layout: PatchLayout { vnni.map { .columnMajor(ld: $0.ld) } ?? .kMajor }
+    var layout: PatchLayout { packed.map { .columnMajor(ld: $0.ld) } ?? .kMajor }
 
     private func counts(rows r: Range<Int>, cols: Int) -> OpCounts {
         OpCounts(macs: Int64(r.count) * Int64(cols) * Int64(depth), shifts: Int64(rowStart[r.upperBound] - rowStart[r.lowerBound]) * Int64(cols))
@@ -131,8 +131,8 @@ struct ShiftKernel: IntegerKernel {
 
     func compute(rows r: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
                  out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts {
-        if let v = vnni {
-            precondition(r == 0..<v.rows, "the VNNI shift kernel computes whole layers")
+        if let v = packed {
+            precondition(r == 0..<v.rows, "the packed shift kernel computes whole layers")
             withUnitColumnStride(rows: v.rows, cols: cols, out: out, rs: rs, cs: cs) { o, ors, ocs in
                 v.weights.withUnsafeBufferPointer { w in v.corrections.withUnsafeBufferPointer { c in
                     v.unit.withUnsafeBufferPointer { u in v.mu0.withUnsafeBufferPointer { m0 in v.mu1.withUnsafeBufferPointer { m1 in
@@ -159,12 +159,12 @@ struct ShiftKernel: IntegerKernel {
         return OpCounts(macs: Int64(r.count) * Int64(cols) * Int64(depth), shifts: shifts)
     }
 
-    var convolvesHWC: Bool { vnni != nil }
-    var hwcZeroPoint: Int { vnni?.zeroPoint ?? 0 }
+    var convolvesHWC: Bool { packed != nil }
+    var hwcZeroPoint: Int { packed?.zeroPoint ?? 0 }
 
     func convolve(group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
                   inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts {
-        guard let v = vnni, group == 0 else { preconditionFailure("the VNNI shift kernel computes ungrouped convolutions") }
+        guard let v = packed, group == 0 else { preconditionFailure("the packed shift kernel computes ungrouped convolutions") }
         v.weights.withUnsafeBufferPointer { w in v.corrections.withUnsafeBufferPointer { c in
             v.unit.withUnsafeBufferPointer { u in v.mu0.withUnsafeBufferPointer { m0 in v.mu1.withUnsafeBufferPointer { m1 in
                 withOptionalPointer(bias) { b in

@@ -161,7 +161,7 @@ enum ShiftMethod {
         let kernel = ShiftKernel(depth: spec.depth, rowStart: rowStart, indices: idx + [0], codes: code + [0], unit: [Float](repeating: Float(codes.unit), count: spec.rows),
                                  mu0: [Float](repeating: Float(codes.mu.0), count: spec.rows), mu1: [Float](repeating: Float(codes.mu.1), count: spec.rows),
                                  bias: spec.bias, lo: spec.lo, hi: spec.hi,
-                                 vnni: ShiftKernel.Packed(spec, codes: codes, zeroPoint: input.zeroPoint),
+                                 packed: ShiftKernel.Packed(spec, codes: codes, zeroPoint: input.zeroPoint),
                                  depthwiseForm: ShiftKernel.Depthwise(spec, codes: codes))
         return QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel))
     }

@@ -2,9 +2,10 @@ import CKernels
 import QBEngine
 
 /// The FGQ kernel: per group, additions and subtractions of the input codes, then one multiply by alpha.
-/// On AVX-512 VNNI the codes are packed as bytes and each group's additions and subtractions run 64 at a
-/// time (`qb_ternary_rows` / `qb_ternary_conv`, a plain twin beside them); elsewhere, and where the groups
-/// do not fall on whole 4-byte steps, the CSR form below (index lists of the +1 and -1 weights per group).
+/// On AVX2 and AVX-512 VNNI the codes are packed as bytes and each group's additions and subtractions run 32
+/// (AVX2: vpmaddubsw) or 64 (vpdpbusd) at a time (`qb_ternary_rows` / `qb_ternary_conv`, a plain twin beside them);
+/// below AVX2, and where the groups do not fall on whole 4-byte steps, the CSR form below (index lists of the +1
+/// and -1 weights per group). Every form gives the same bits.
 /// The counts are the method's arithmetic either way: one addition or subtraction per nonzero weight and
 /// one multiply per nonempty group, per output position.
 struct TernaryKernel: IntegerKernel {
@@ -17,7 +18,7 @@ struct TernaryKernel: IntegerKernel {
     let bias: [Float]?
     let lo: Float
     let hi: Float
-    let vnni: Packed?
+    let packed: Packed?
     /// Depthwise layers (groups of one weight at each tap): the weights alpha * t, [channels][taps].
     let depthwiseWeights: [Float]?
 
@@ -32,9 +33,9 @@ struct TernaryKernel: IntegerKernel {
         let corrections: [Int32]
         let zeroPoint: Int
 
-        /// nil without VNNI, for grouped convolutions, and where a group is not a whole number of 4-byte steps.
+        /// nil below AVX2, for grouped convolutions, and where a group is not a whole number of 4-byte steps.
         init?(_ spec: LayerSpec, codes: [Int8], groupSize: Int?, alphas: [Float], zeroPoint: Int) {
-            guard qb_kernels_have_vnni() == 1, spec.group == 1, (0...255).contains(zeroPoint) else { return nil }
+            guard qb_kernels_have_avx2() == 1, spec.group == 1, (0...255).contains(zeroPoint) else { return nil }
             let channels = spec.depth / spec.taps, quads = (spec.depth + 3) / 4
             let groups: Int
             var dense: [Float]
@@ -63,7 +64,7 @@ struct TernaryKernel: IntegerKernel {
         }
     }
 
-    var layout: PatchLayout { vnni.map { .columnMajor(ld: $0.ld) } ?? .kMajor }
+    var layout: PatchLayout { packed.map { .columnMajor(ld: $0.ld) } ?? .kMajor }
 
     /// The method's operation counts for rows `r` over `cols` positions.
     private func counts(rows r: Range<Int>, cols: Int) -> OpCounts {
@@ -74,8 +75,8 @@ struct TernaryKernel: IntegerKernel {
 
     func compute(rows r: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
                  out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts {
-        if let v = vnni {
-            precondition(r == 0..<v.rows, "the VNNI ternary kernel computes whole layers")
+        if let v = packed {
+            precondition(r == 0..<v.rows, "the packed ternary kernel computes whole layers")
             var done: Int32 = 0
             withUnitColumnStride(rows: v.rows, cols: cols, out: out, rs: rs, cs: cs) { o, ors, ocs in
                 done = v.codes.withUnsafeBufferPointer { w in v.alphas.withUnsafeBufferPointer { a in v.corrections.withUnsafeBufferPointer { c in
@@ -101,12 +102,12 @@ struct TernaryKernel: IntegerKernel {
         return OpCounts(macs: Int64(r.count) * Int64(cols) * Int64(depth), multiplies: mults, adds: adds)
     }
 
-    var convolvesHWC: Bool { vnni != nil }
-    var hwcZeroPoint: Int { vnni?.zeroPoint ?? 0 }
+    var convolvesHWC: Bool { packed != nil }
+    var hwcZeroPoint: Int { packed?.zeroPoint ?? 0 }
 
     func convolve(group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
                   inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts {
-        guard let v = vnni, group == 0 else { preconditionFailure("the VNNI ternary kernel computes ungrouped convolutions") }
+        guard let v = packed, group == 0 else { preconditionFailure("the packed ternary kernel computes ungrouped convolutions") }
         let done = v.codes.withUnsafeBufferPointer { w in v.alphas.withUnsafeBufferPointer { a in v.corrections.withUnsafeBufferPointer { c in
             withOptionalPointer(bias) { b in
                 qb_ternary_conv(Int32(v.rows), Int32(v.groups), w.baseAddress!, a.baseAddress!, c.baseAddress!, hwc, Int32(channels), Int32(ih), Int32(iw),

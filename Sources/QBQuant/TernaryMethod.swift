@@ -120,7 +120,7 @@ enum TernaryMethod {
         // (One unused element each so that no buffer is empty.)
         let kernel = TernaryKernel(depth: spec.depth, rowStart: rowStart, groupStart: gs, plusCount: np + [0], indices: idx + [0], alphas: alpha + [0],
                                    bias: spec.bias, lo: spec.lo, hi: spec.hi,
-                                   vnni: TernaryKernel.Packed(spec, codes: codes, groupSize: groupSize, alphas: alphas, zeroPoint: input.zeroPoint),
+                                   packed: TernaryKernel.Packed(spec, codes: codes, groupSize: groupSize, alphas: alphas, zeroPoint: input.zeroPoint),
                                    depthwiseWeights: spec.group == spec.rows && spec.depth == spec.taps ? dequantized(spec, codes: codes, groups: groups, alphas: alphas) : nil)
         return QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel))
     }

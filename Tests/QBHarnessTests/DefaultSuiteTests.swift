@@ -1,6 +1,7 @@
 import Foundation
 import QBEngine
 @testable import QBHarness
+import QBTensor
 import QBTestSupport
 import Testing
 
@@ -12,7 +13,7 @@ struct DefaultSuiteTests {
     /// On the quickest model also QwT and mixed precision.
     static let resnetExtra: Set<String> = ["w4a4+qwt", "mp-b5"]
 
-    @Test("runs from the committed files and passes the committed baselines (FP32, int8, FGQ, power-of-two; QwT and mixed precision on fmnist-resnet); 1 and 2 threads give identical results")
+    @Test("runs from the committed files and passes the committed baselines (FP32, int8, FGQ, power-of-two; QwT and mixed precision on fmnist-resnet); 1 and 2 threads, and the kernels one ISA level lower, give identical results")
     func endToEnd() throws {
         let root = Fixtures.packageRoot.path
         var suite = try Suite.load(root + "/Suites/default.json")
@@ -45,6 +46,26 @@ struct DefaultSuiteTests {
             mb["calibration_seconds"] = nil
             #expect(ma == mb, "\(a.variant)")
             #expect(a.fingerprint == b.fingerprint)
+        }
+        // One answer on every CPU path: the quickest model's variants again with the kernels capped one level
+        // lower (AVX2, the level of GitHub's x86-64 runners, on a machine with AVX-512; portable on an AVX2 one):
+        // every figure and every layer's SQNR identical to the bit.
+        let levels = KernelISA.available
+        let lower: KernelISA = levels.last! > .avx2 ? .avx2 : .portable
+        var resnet = suite
+        resnet.models = [suite.models[0]]
+        var cappedRunner = SuiteRunner(root: root, options: SessionOptions(threads: 2))
+        cappedRunner.measureKernels = false
+        let capped = try KernelISA.capped(at: lower) { try cappedRunner.run(resnet) }
+        #expect(capped.rows.count == resnet.models[0].variants.count)
+        #expect(capped.environment.kernels == lower.description)
+        for (a, b) in zip(capped.rows, results.rows) {
+            var ma = a.metrics, mb = b.metrics
+            ma["calibration_seconds"] = nil
+            mb["calibration_seconds"] = nil
+            #expect(a.variant == b.variant)
+            #expect(ma == mb, "\(a.variant) at \(lower) vs \(KernelISA.active)")
+            #expect(a.layers?.map(\.sqnr) == b.layers?.map(\.sqnr), "\(a.variant) layer SQNR at \(lower)")
         }
     }
 }

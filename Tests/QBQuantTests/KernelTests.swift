@@ -18,8 +18,6 @@ struct KernelTests {
         randomFloats(n, seed: seed).map { Int16(lo + Int((($0 + 1) / 2 * Float(hi - lo + 1)).rounded(.down)).clamped(0, hi - lo)) }
     }
 
-    static let hasVNNI = KernelISA.detected >= .vnni
-
     @Test("int8 GEMM (int16-widened, vpmaddwd) equals the int32 reference, extremes included", arguments: KernelISA.available)
     func igemm(isa: KernelISA) {
         let previous = qb_isa_set_thread_cap(isa.rawValue)
@@ -43,9 +41,11 @@ struct KernelTests {
         }
     }
 
-    @Test("the AVX-512 VNNI int8 GEMM (u8 x s8 with the zero-point correction) equals the int16 kernel on odd sizes and extremes",
-          .enabled(if: hasVNNI, "this machine has no AVX-512 VNNI: the VNNI path cannot be tested here"))
-    func vnniEqualsInt16() throws {
+    @Test("the packed int8 GEMM (VNNI u8 x s8, or AVX2 on the same bytes, with the zero-point correction) equals the int16 kernel on odd sizes and extremes",
+          arguments: KernelISA.available.filter { $0 >= .avx2 })
+    func packedEqualsInt16(isa: KernelISA) throws {
+        let previous = qb_isa_set_thread_cap(isa.rawValue)
+        defer { _ = qb_isa_set_thread_cap(previous) }
         for (m, n, k, zp) in [(1, 1, 1, 0), (3, 5, 7, 255), (4, 4, 64, 128), (5, 9, 65, 37), (17, 33, 129, 200), (8, 300, 576, 3), (64, 7, 1000, 91),
                               (33, 13, 48, 5), (32, 24, 16, 250), (47, 251, 100, 77)] {
             let ld = (k + 15) / 16 * 16
@@ -62,10 +62,9 @@ struct KernelTests {
             #expect(qb_igemm_vnni(Int32(m), Int32(n), Int32(k), wp, sums, p, ld, Int32(zp), &b) == 1)
             #expect(a == b, "m=\(m) n=\(n) k=\(k) zp=\(zp)")
         }
-        // Capped below VNNI, the VNNI entry declines and computes nothing.
-        let previous = qb_isa_set_thread_cap(KernelISA.avx512.rawValue)
-        defer { _ = qb_isa_set_thread_cap(previous) }
+        // Capped below AVX2, the packed entry declines and computes nothing.
         var c = [Int32](repeating: 5, count: 1)
+        _ = qb_isa_set_thread_cap(KernelISA.portable.rawValue)
         #expect(qb_igemm_vnni(1, 1, 16, [Int8](repeating: 1, count: 64 * 32), [16], [Int16](repeating: 0, count: 16), 16, 0, &c) == 0 && c == [5])
     }
 
@@ -98,7 +97,7 @@ struct KernelTests {
             // The whole range, and a range starting mid-row (as a thread's share does).
             for (first, n) in [(0, cols), (cols / 3, cols - cols / 3)] {
                 var got = [Int32](repeating: 7, count: m * n)
-                #expect(qb_conv_u8(Int32(m), wp, sums, hwc, Int32(c), Int32(h), Int32(w), geo, Int32(zp), Int32(first), Int32(n), &got) == (isa >= .vnni ? 1 : 0))
+                #expect(qb_conv_u8(Int32(m), wp, sums, hwc, Int32(c), Int32(h), Int32(w), geo, Int32(zp), Int32(first), Int32(n), &got) == (isa >= .avx2 ? 1 : 0))
                 var expected = [Int32]()
                 for r in 0..<m { expected += want[(r * cols + first)..<(r * cols + first + n)] }
                 #expect(got == expected, "m=\(m) c=\(c) \(h)x\(w) k=\(kh)x\(kw) s=\(s) p=\(p) d=\(d) zp=\(zp) first=\(first)")
@@ -170,7 +169,7 @@ struct KernelTests {
         }
     }
 
-    @Test("the VNNI shift kernel in its three modes (plain, recentralized, plain with a 2^15 level): its twin's bits, and the exact sums",
+    @Test("the packed shift kernel (VNNI, AVX2) in its three modes (plain, recentralized, plain with a 2^15 level): its twin's bits, and the exact sums",
           arguments: [0, 1, 2], KernelISA.available)
     func shiftModes(mode: Int32, isa: KernelISA) throws {
         for (m, k, n, zp) in [(1, 1, 1, 0), (5, 9, 7, 128), (17, 33, 30, 255), (40, 144, 13, 3), (16, 64, 241, 77)] {
@@ -190,7 +189,7 @@ struct KernelTests {
             let ran = KernelISA.capped(at: isa) {
                 qb_shift_rows(Int32(m), mode, Int32(k), wp, corr, unit, mu0, mu1, p, ld, Int32(zp), Int32(n), 0.5, bias, -.infinity, .infinity, &fast, n, 1)
             }
-            #expect(ran == (isa >= .vnni ? 1 : 0), "the path that ran at \(isa)")
+            #expect(ran == (isa >= .avx2 ? 1 : 0), "the path that ran at \(isa)")
             _ = KernelISA.capped(at: .portable) {
                 qb_shift_rows(Int32(m), mode, Int32(k), wp, corr, unit, mu0, mu1, p, ld, Int32(zp), Int32(n), 0.5, bias, -.infinity, .infinity, &plain, n, 1)
             }
@@ -210,8 +209,11 @@ struct KernelTests {
         }
     }
 
-    @Test("input quantization in C equals the Swift formula; im2row equals im2col transposed, on odd geometries")
-    func quantizeAndIm2row() {
+    @Test("input quantization in C equals the Swift formula; im2row equals im2col transposed, on odd geometries",
+          arguments: KernelISA.available)
+    func quantizeAndIm2row(isa: KernelISA) {
+        let previous = qb_isa_set_thread_cap(isa.rawValue)
+        defer { _ = qb_isa_set_thread_cap(previous) }
         let q = AffineQuant(scale: 0.25, zeroPoint: 37, bits: 8)
         let xs: [Float] = randomFloats(301, seed: 5).map { $0 * 100 } + [0.125, -0.125, 0.375, -9.125, 1e30, -1e30, .infinity, -.infinity, .nan, 0, -0]
         #expect(q.centered(xs) == xs.map { Int16(q.centered($0)) })
@@ -308,7 +310,7 @@ struct KernelTests {
         let kernel = Int8Kernel(rows: m, depth: k, ld: ld, weights: w, bias: (0..<m).map { Int32($0 * 1000 - 3000) },
                                 m0: mults.map(\.m0), leftShift: mults.map(\.leftShift), rightShift: mults.map(\.rightShift),
                                 output: AffineQuant(scale: 0.05, zeroPoint: 17, bits: 8), qmin: 17, qmax: 200, inputZero: 40, groupRows: groupRows)
-        #expect(kernel.packed.count == (qb_kernels_have_vnni() == 1 && groupRows >= 2 ? m / groupRows : 0))
+        #expect(kernel.packed.count == (qb_kernels_have_avx2() == 1 && groupRows >= 2 ? m / groupRows : 0))
         var out = [Float](repeating: .nan, count: m * n)
         for g in 0..<(m / groupRows) {
             _ = p.withUnsafeBufferPointer { pp in out.withUnsafeMutableBufferPointer { po in
@@ -328,7 +330,7 @@ struct KernelTests {
         let previous = qb_isa_set_thread_cap(isa.rawValue)
         defer { _ = qb_isa_set_thread_cap(previous) }
         var packedCases = 0
-        defer { #expect(isa < .vnni || packedCases >= 8, "the packed ternary and shift paths ran \(packedCases) times at \(isa)") }
+        defer { #expect(isa < .avx2 || packedCases >= 8, "the packed ternary and shift paths ran \(packedCases) times at \(isa)") }
         for (i, m) in Self.sizes.enumerated() {
             // Every other depth a multiple of 4 (the VNNI ternary kernel takes groups of whole 4-byte steps, the
             // CSR kernel the others); centered codes of an input with zero point 128, k-major [depth][cols].

@@ -80,7 +80,7 @@ void qb_dwconv_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g
 void qb_dwternary_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const float *w, float sx, const float *bias,
                       float lo, float hi, float *out);
 
-// ---- AVX-512 VNNI (qb_vnni.c): u8 activation codes x s8 weights, exact int32 sums ----------------
+// ---- Packed int8 (qb_vnni.c; AVX-512 VNNI, AVX2 in qb_packed_avx2.c): u8 codes x s8 weights, exact int32 ----
 
 /// The row stride of the VNNI kernel's int8 weights and unsigned codes: depth rounded up to 4.
 int qb_vnni_ld(int depth);
@@ -92,19 +92,19 @@ size_t qb_vnni_packed_size(int M, int depth);
 void qb_vnni_pack(int M, int depth, int taps, const int16_t *w, int ldw, int8_t *wp, int32_t *sums);
 /// acc[i][j] = sum_k w[i][k] p[j][k] (exact, = qb_igemm_i16) with AVX-512 VNNI, weights packed with taps = 1:
 /// the centered codes p (column j at p + j * ldp) become the unsigned codes p + zp (in [0, 255]), vpdpbusd
-/// accumulates u8 x s8 in int32, and zp sums[i] is subtracted. Returns 0 (computing nothing) when the CPU has
-/// no AVX-512 VNNI.
+/// accumulates u8 x s8 in int32, and zp sums[i] is subtracted (on AVX2 the same sums by int16 vpmaddwd). Returns 0
+/// (computing nothing) below AVX2.
 int qb_igemm_vnni(int M, int N, int depth, const int8_t *wp, const int32_t *sums, const int16_t *p, ptrdiff_t ldp, int zp, int32_t *acc);
 /// Unsigned codes in HWC order: out[p * channels + c] = x[c * positions + p] + zp (centered codes in).
 void qb_hwc_u8(const int16_t *x, int channels, int positions, int zp, uint8_t *out);
 /// Output positions [first, first + N) of a convolution on HWC unsigned codes x (ih x iw x channels, padding
 /// reads zp): acc[i][j] = sum over the window of w[i][c, tap] (x - zp), weights packed with taps = kh * kw.
-/// The patches are built in blocks that stay in cache (no patch matrix). Returns 1 with VNNI; without it (or
-/// when forced portable) a plain loop computes the same sums and it returns 0.
+/// The patches are built in blocks that stay in cache (no patch matrix). Returns 1 on AVX2 or VNNI; below AVX2 a
+/// plain loop computes the same sums and it returns 0.
 int qb_conv_u8(int M, const int8_t *wp, const int32_t *sums, const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp,
                int first, int N, int32_t *acc);
 
-// ---- FGQ ternary on AVX-512 VNNI (qb_ternary.c) ---------------------------------------------------
+// ---- FGQ ternary, packed: AVX-512 VNNI and AVX2 (qb_ternary.c) -------------------------------------
 // Groups are runs of consecutive packed columns (tap-major for convolutions): `groups` per row, each of
 // (depth rounded up to 4) / 4 / groups quads (a group of N channels at one tap = N / 4 quads).
 
@@ -116,7 +116,7 @@ void qb_ternary_pack(int M, int depth, int taps, int groups, const int16_t *code
                      int8_t *wp, int32_t *sums, float *alphas, int32_t *corr);
 /// out[i * rs + j * cs] = clamp(sx * sum_g alpha_g sum_{k in g} t_k x_k + bias[i], lo, hi) (max, then min) for the
 /// centered int16 codes x of column j at p + j * ldp: per group the exact int32 sum, then fmaf(sum, alpha, f).
-/// Returns 1 on AVX-512 VNNI, 0 when the plain twin computed it (same bits), -1 when the groups do not
+/// Returns 1 on AVX2 / AVX-512 VNNI, 0 when the plain twin computed it (same bits), -1 when the groups do not
 /// divide the quads (nothing computed).
 int qb_ternary_rows(int M, int groups, int depth, const int8_t *wp, const float *alphas, const int32_t *corr, const int16_t *p, ptrdiff_t ldp,
                     int zp, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs);
@@ -124,7 +124,7 @@ int qb_ternary_rows(int M, int groups, int depth, const int8_t *wp, const float 
 int qb_ternary_conv(int M, int groups, const int8_t *wp, const float *alphas, const int32_t *corr, const uint8_t *x, int channels, int ih, int iw,
                     qb_conv_geo g, int zp, int first, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs);
 
-// ---- Power-of-two layers on AVX-512 VNNI (qb_shift.c) -----------------------------------------------
+// ---- Power-of-two layers, packed: AVX-512 VNNI and AVX2 (qb_shift.c) ---------------------------------
 
 /// Bytes of the packed shift weights of M rows of `depth`.
 size_t qb_shift_packed_size(int M, int depth);
@@ -136,7 +136,7 @@ void qb_shift_pack(int M, int depth, int taps, int mode, const int32_t *power, c
 /// out[i * rs + j * cs] = clamp(sx * (float)(unit s + mu0 c0 + mu1 c1) + bias[i], lo, hi) (double inside, max then
 /// min) with the exact sums s = sum power x, c1 / c0 = sums of x over components 1 / 0 (nonzero weights), for
 /// the centered int16 codes x of column j at p + j * ldp, `mode` as packed (c0 = c1 = 0 unless mode 1). Returns
-/// 1 on AVX-512 VNNI, 0 when the plain twin computed it (same bits).
+/// 1 on AVX2 / AVX-512 VNNI, 0 when the plain twin computed it (same bits).
 int qb_shift_rows(int M, int mode, int depth, const int8_t *wp, const int32_t *corr, const double *unit, const double *mu0, const double *mu1,
                   const int16_t *p, ptrdiff_t ldp, int zp, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs);
 /// The same for output positions [first, first + N) of a convolution on HWC unsigned codes (as qb_conv_u8).
