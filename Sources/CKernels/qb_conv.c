@@ -34,8 +34,11 @@ void qb_im2col(const float *x, int channels, int ih, int iw, qb_conv_geo g, floa
     }
 }
 
-void qb_depthwise(const float *x, int c, int first, int count, int ih, int iw, const float *w,
-                  const float *bias, qb_conv_geo g, float lo, float hi, float *out) {
+// The FP32 depthwise body: a multiply then an add per tap (no contraction: -ffp-contract=off), so the SSE2 and
+// AVX2 builds below vectorize it to the same bits.
+static inline __attribute__((always_inline))
+void depthwise_body(const float *x, int c, int first, int count, int ih, int iw, const float *w,
+                    const float *bias, qb_conv_geo g, float lo, float hi, float *out) {
     const int ohw = g.oh * g.ow, ks = g.kh * g.kw;
     for (int p = first; p < first + count; p++) {
         const int ch = p % c;
@@ -71,4 +74,28 @@ void qb_depthwise(const float *x, int c, int first, int count, int ih, int iw, c
             dst[i] = v;
         }
     }
+}
+
+static void depthwise_default(const float *x, int c, int first, int count, int ih, int iw, const float *w,
+                              const float *bias, qb_conv_geo g, float lo, float hi, float *out) {
+    depthwise_body(x, c, first, count, ih, iw, w, bias, g, lo, hi, out);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2,fma")))
+static void depthwise_avx2(const float *x, int c, int first, int count, int ih, int iw, const float *w,
+                           const float *bias, qb_conv_geo g, float lo, float hi, float *out) {
+    depthwise_body(x, c, first, count, ih, iw, w, bias, g, lo, hi, out);
+}
+#endif
+
+void qb_depthwise(const float *x, int c, int first, int count, int ih, int iw, const float *w,
+                  const float *bias, qb_conv_geo g, float lo, float hi, float *out) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (qb_kernels_have_avx2()) {
+        depthwise_avx2(x, c, first, count, ih, iw, w, bias, g, lo, hi, out);
+        return;
+    }
+#endif
+    depthwise_default(x, c, first, count, ih, iw, w, bias, g, lo, hi, out);
 }
