@@ -241,23 +241,34 @@ static void shift_half_avx2(const shift_ctx *c, int b, int h, int n, const uint8
         int cols = n - j < 3 ? n - j : 3;
         __m256i l[3], hh[3], bc[3], nz[3];
         for (int x = 0; x < 3; x++) l[x] = hh[x] = bc[x] = nz[x] = _mm256_setzero_si256();
-        for (int k4 = 0; k4 < K4; k4++) {
-            const int8_t *step = wb + (ptrdiff_t)k4 * SHIFT_STEP;
-            __m256i p0 = _mm256_loadu_si256((const __m256i *)(step + h * 64)), p1 = _mm256_loadu_si256((const __m256i *)(step + h * 64 + 32));
-            __m256i w1 = _mm256_loadu_si256((const __m256i *)(step + 128 + h * 32)), wn = _mm256_loadu_si256((const __m256i *)(step + 192 + h * 32));
-            for (int x = 0; x < cols; x++) {
-                int64_t v16;
-                memcpy(&v16, q16 + (ptrdiff_t)(j + x) * ld8 + k4 * 4, 8);
-                __m256i p = _mm256_set1_epi64x(v16);
-                l[x] = _mm256_add_epi32(l[x], _mm256_madd_epi16(p0, p));
-                hh[x] = _mm256_add_epi32(hh[x], _mm256_madd_epi16(p1, p));
-                if (useB) {
-                    int32_t v8;
-                    memcpy(&v8, q + (ptrdiff_t)(j + x) * ld8 + k4 * 4, 4);
-                    __m256i d = _mm256_set1_epi32(v8);
-                    bc[x] = _mm256_add_epi32(bc[x], _mm256_madd_epi16(_mm256_maddubs_epi16(d, w1), ones));
-                    if (useC) nz[x] = _mm256_add_epi32(nz[x], _mm256_madd_epi16(_mm256_maddubs_epi16(d, wn), ones));
+        // The indicator sums in int16 for up to 64 quads (a quad's pair sums are at most 2 * 255: 64 * 510 < 2^15),
+        // then widened: exact, one vpmaddwd per 64 quads instead of one per quad.
+        for (int k0 = 0; k0 < K4; k0 += 64) {
+            int k1 = K4 - k0 < 64 ? K4 : k0 + 64;
+            __m256i b16[3], n16[3];
+            for (int x = 0; x < 3; x++) b16[x] = n16[x] = _mm256_setzero_si256();
+            for (int k4 = k0; k4 < k1; k4++) {
+                const int8_t *step = wb + (ptrdiff_t)k4 * SHIFT_STEP;
+                __m256i p0 = _mm256_loadu_si256((const __m256i *)(step + h * 64)), p1 = _mm256_loadu_si256((const __m256i *)(step + h * 64 + 32));
+                __m256i w1 = _mm256_loadu_si256((const __m256i *)(step + 128 + h * 32)), wn = _mm256_loadu_si256((const __m256i *)(step + 192 + h * 32));
+                for (int x = 0; x < cols; x++) {
+                    int64_t v16;
+                    memcpy(&v16, q16 + (ptrdiff_t)(j + x) * ld8 + k4 * 4, 8);
+                    __m256i p = _mm256_set1_epi64x(v16);
+                    l[x] = _mm256_add_epi32(l[x], _mm256_madd_epi16(p0, p));
+                    hh[x] = _mm256_add_epi32(hh[x], _mm256_madd_epi16(p1, p));
+                    if (useB) {
+                        int32_t v8;
+                        memcpy(&v8, q + (ptrdiff_t)(j + x) * ld8 + k4 * 4, 4);
+                        __m256i d = _mm256_set1_epi32(v8);
+                        b16[x] = _mm256_add_epi16(b16[x], _mm256_maddubs_epi16(d, w1));
+                        if (useC) n16[x] = _mm256_add_epi16(n16[x], _mm256_maddubs_epi16(d, wn));
+                    }
                 }
+            }
+            for (int x = 0; x < cols && useB; x++) {
+                bc[x] = _mm256_add_epi32(bc[x], _mm256_madd_epi16(b16[x], ones));
+                if (useC) nz[x] = _mm256_add_epi32(nz[x], _mm256_madd_epi16(n16[x], ones));
             }
         }
         for (int x = 0; x < cols; x++) {

@@ -137,12 +137,21 @@ static void ternary_half_avx2(const ternary_ctx *c, int b, int h, int j0, int n,
         const uint8_t *qj = q + (ptrdiff_t)j * ld8;
         for (int g = 0; g < G; g++) {
             __m256i i0 = _mm256_setzero_si256(), i1 = i0, i2 = i0, i3 = i0;
-            for (int k4 = g * gq; k4 < (g + 1) * gq; k4++) {
-                __m256i w = _mm256_loadu_si256((const __m256i *)(wb + (ptrdiff_t)k4 * 64));
+            // int16 pair sums (at most 2 * 255 per quad) added for up to 64 quads, then widened: exact.
+            for (int k0 = g * gq; k0 < (g + 1) * gq; k0 += 64) {
+                int k1 = (g + 1) * gq - k0 < 64 ? (g + 1) * gq : k0 + 64;
+                __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+                for (int k4 = k0; k4 < k1; k4++) {
+                    __m256i w = _mm256_loadu_si256((const __m256i *)(wb + (ptrdiff_t)k4 * 64));
 #define QB_S(u) { int32_t v; memcpy(&v, qj + (ptrdiff_t)(u) * ld8 + k4 * 4, 4); \
-                  i##u = _mm256_add_epi32(i##u, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(v), w), ones)); }
-                QB_S(0) QB_S(1) QB_S(2) QB_S(3)
+                  s##u = _mm256_add_epi16(s##u, _mm256_maddubs_epi16(_mm256_set1_epi32(v), w)); }
+                    QB_S(0) QB_S(1) QB_S(2) QB_S(3)
 #undef QB_S
+                }
+                i0 = _mm256_add_epi32(i0, _mm256_madd_epi16(s0, ones));
+                i1 = _mm256_add_epi32(i1, _mm256_madd_epi16(s1, ones));
+                i2 = _mm256_add_epi32(i2, _mm256_madd_epi16(s2, ones));
+                i3 = _mm256_add_epi32(i3, _mm256_madd_epi16(s3, ones));
             }
             __m256 a = _mm256_loadu_ps(ab + g * 16);
             __m256i cr = _mm256_loadu_si256((const __m256i *)(cb + g * 16));

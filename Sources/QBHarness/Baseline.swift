@@ -37,6 +37,8 @@ public struct BaselineFile: Codable, Sendable {
     public var environment: Environment
     public var fingerprints: [String: String]
     public var entries: [BaselineEntry]
+    /// Speed figures of other host classes (`SpeedBaseline`); nil when only the top-level host's were recorded.
+    public var speed: [SpeedBaseline]? = nil
 
     /// Reads a baseline file; a hand-edited or corrupted file gives an error naming the problem and where.
     public static func load(_ path: String) throws -> BaselineFile {
@@ -50,20 +52,29 @@ public struct BaselineFile: Codable, Sendable {
         do { file = try JSONDecoder().decode(BaselineFile.self, from: data) } catch {
             throw HarnessError.decoding(error, file: path, data: data, what: "not a valid baseline file")
         }
-        var seen = Set<String>()
-        for (i, e) in file.entries.enumerated() {
-            let here = [JSONLocator.Step.key("entries"), .index(i)]
-            guard e.value.isFinite else {
-                throw HarnessError.at(here, file: path, data: data, "entries[\(i)] (\(e.model) \(e.variant) \(e.metric)): value is not a finite number")
-            }
-            guard (e.tolerance.absolute ?? 0) >= 0, (e.tolerance.relative ?? 0) >= 0 else {
-                throw HarnessError.at(here, file: path, data: data, "entries[\(i)] (\(e.model) \(e.variant) \(e.metric)): a tolerance cannot be negative")
-            }
-            guard seen.insert("\(e.model)|\(e.variant)|\(e.metric)").inserted else {
-                throw HarnessError.at(here, file: path, data: data, "entries[\(i)] (\(e.model) \(e.variant) \(e.metric)): listed twice")
-            }
+        try check(file.entries, at: [.key("entries")], file: path, data: data)
+        for (c, cls) in (file.speed ?? []).enumerated() {
+            try check(cls.entries, at: [.key("speed"), .index(c), .key("entries")], file: path, data: data)
         }
         return file
+    }
+
+    /// Finite values, non-negative tolerances, no entry twice.
+    private static func check(_ entries: [BaselineEntry], at path: [JSONLocator.Step], file: String, data: Data) throws {
+        var seen = Set<String>()
+        let label = path.compactMap { if case .key(let k) = $0 { return k }; return nil }.last ?? "entries"
+        for (i, e) in entries.enumerated() {
+            let here = path + [.index(i)], name = "\(label)[\(i)] (\(e.model) \(e.variant) \(e.metric))"
+            guard e.value.isFinite else {
+                throw HarnessError.at(here, file: file, data: data, "\(name): value is not a finite number")
+            }
+            guard (e.tolerance.absolute ?? 0) >= 0, (e.tolerance.relative ?? 0) >= 0 else {
+                throw HarnessError.at(here, file: file, data: data, "\(name): a tolerance cannot be negative")
+            }
+            guard seen.insert("\(e.model)|\(e.variant)|\(e.metric)").inserted else {
+                throw HarnessError.at(here, file: file, data: data, "\(name): listed twice")
+            }
+        }
     }
 
     /// A baseline recorded from a run: every gated-by-default metric of every row.
@@ -106,6 +117,8 @@ public struct GateReport: Sendable {
     public var fingerprintChanges: [String]
     /// The results' own gaps (an incomplete merge): the gate fails on them (exit 2).
     public var incomplete: [String] = []
+    /// How the speed figures were gated (which host class), for the report.
+    public var speedNote: String = ""
 
     /// 0 all within tolerance; 2 a regression (or a baselined figure the run did not produce: the gate
     /// never passes on missing data); 4 a result without a baseline; 3 an improvement beyond tolerance
@@ -121,15 +134,23 @@ public struct GateReport: Sendable {
     public static func compare(_ results: SuiteResults, with baseline: BaselineFile) -> GateReport {
         var checks = [Check]()
         var covered = Set<String>()
-        for e in baseline.entries {
+        let speed = baseline.speedBaseline(for: results.environment)
+        let gated = baseline.entries.filter { !Metric.hostDependent.contains($0.metric) } + (speed?.baseline.entries ?? [])
+        if speed == nil {
+            for e in baseline.entries where Metric.hostDependent.contains(e.metric) {
+                covered.insert("\(e.model)|\(e.variant)|\(e.metric)")
+                let value = results.rows.first { $0.model == e.model && $0.variant == e.variant }?.metrics[e.metric]
+                checks.append(Check(model: e.model, variant: e.variant, metric: e.metric, baseline: e.value, value: value,
+                                    allowance: e.tolerance.allowance(for: e.value), status: .otherHost))
+            }
+        }
+        for e in gated {
             covered.insert("\(e.model)|\(e.variant)|\(e.metric)")
             let value = results.rows.first { $0.model == e.model && $0.variant == e.variant }?.metrics[e.metric]
             let allowance = e.tolerance.allowance(for: e.value)
             var status: Status
             if e.expectedFailure != nil {
                 status = .expectedFailure
-            } else if Metric.hostDependent.contains(e.metric) && !baseline.environment.sameHostClass(results.environment) {
-                status = .otherHost
             } else if let value, !value.isFinite {
                 status = .regression  // a NaN or infinite metric never passes
             } else if let value {
@@ -143,7 +164,7 @@ public struct GateReport: Sendable {
         }
         for row in results.rows {
             for metric in Metric.gatedByDefault.keys.sorted() where row.metrics[metric] != nil && !covered.contains("\(row.model)|\(row.variant)|\(metric)")
-                && !(Metric.hostDependent.contains(metric) && !baseline.environment.sameHostClass(results.environment)) {
+                && !(Metric.hostDependent.contains(metric) && speed == nil) {
                 checks.append(Check(model: row.model, variant: row.variant, metric: metric, baseline: nil, value: row.metrics[metric], allowance: nil, status: .missingBaseline))
             }
         }
@@ -154,6 +175,7 @@ public struct GateReport: Sendable {
                 changes.append("\(row.model): inputs changed (fingerprint \(f.prefix(12))... vs baseline \(b.prefix(12))...)")
             }
         }
-        return GateReport(checks: checks, fingerprintChanges: Array(Set(changes)).sorted(), incomplete: results.incomplete ?? [])
+        return GateReport(checks: checks, fingerprintChanges: Array(Set(changes)).sorted(), incomplete: results.incomplete ?? [],
+                          speedNote: speedNote(speed, host: results.environment))
     }
 }

@@ -32,7 +32,8 @@ public enum ReportWriter {
         if let gate {
             let code = gate.exitCode(strict: false)
             lines.append("Gate: **\(code == 0 ? "pass" : code == 2 ? "REGRESSION" : code == 4 ? "baseline missing" : "improvement")** (exit \(code)); "
-                         + "\(gate.checks.filter { $0.status == .pass }.count) of \(gate.checks.count) checks within tolerance.")
+                         + "\(gate.checks.filter { $0.status == .pass }.count) of \(gate.checks.count) checks within tolerance."
+                         + (gate.speedNote.isEmpty ? "" : " " + gate.speedNote))
             for c in gate.fingerprintChanges { lines.append("- \(c)") }
             lines.append("")
         }

@@ -169,6 +169,9 @@ struct BaselineCommand: ParsableCommand {
         @Option(help: "Kernel threads.")
         var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+        @Flag(help: "Record only this host class's speed figures (kernel speedup, GOP/s) into the existing file, beside the other classes'.")
+        var hostOnly = false
+
         @OptionGroup var isaOptions: ISAOptions
 
         func run() throws {
@@ -185,16 +188,25 @@ struct BaselineCommand: ParsableCommand {
                 }
                 let path = root + "/Baselines/\(results.suite).json"
                 let old = try? BaselineFile.load(path)
-                let new = BaselineFile.record(results)
-                for e in new.entries {
-                    let before = old?.entries.first { $0.model == e.model && $0.variant == e.variant && $0.metric == e.metric }
+                let new: BaselineFile
+                if hostOnly {
+                    guard let old else { throw HarnessError(file: path, "--host-only adds to an existing baseline file; record the whole suite first") }
+                    new = old.recordingSpeed(of: results)
+                } else {
+                    new = BaselineFile.record(results).keepingSpeedClasses(of: old)
+                }
+                let oldEntries = (old?.entries ?? []) + (old?.speed ?? []).filter { $0.environment.sameHostClass(results.environment) }.flatMap(\.entries)
+                let newEntries = new.entries + (new.speed ?? []).filter { $0.environment.sameHostClass(results.environment) }.flatMap(\.entries)
+                for e in newEntries where !hostOnly || Metric.hostDependent.contains(e.metric) {
+                    let before = oldEntries.first { $0.model == e.model && $0.variant == e.variant && $0.metric == e.metric }
                     if before?.value != e.value {
                         print("\(e.model) [\(e.variant)] \(e.metric): \(before.map { String($0.value) } ?? "new") -> \(e.value)")
                     }
                 }
                 try FileManager.default.createDirectory(atPath: root + "/Baselines", withIntermediateDirectories: true)
                 try new.write(to: path)
-                print("wrote \(path) (\(new.entries.count) entries)")
+                let classes = new.speedBaselines.map(\.environment.speedClass).joined(separator: ", ")
+                print("wrote \(path) (\(new.entries.count) entries; speed figures for \(new.speedBaselines.count) host classes: \(classes))")
             }
         }
     }

@@ -44,11 +44,12 @@ struct GateTests {
         #expect(better.exitCode(strict: false) == 0 && better.exitCode(strict: true) == 3)
     }
 
-    @Test("kernel speedup is gated on the same host class only: a slowdown beyond 35% regresses there, elsewhere it is not gated")
+    @Test("kernel speedup is gated per host class: a slowdown beyond 35% regresses on the class it was recorded on and on another CPU of the same kernel level; another level is not gated")
     func hostClass() {
-        func withSpeed(_ speedup: Double, cpu: String = "test CPU") -> SuiteResults {
+        func withSpeed(_ speedup: Double, cpu: String = "test CPU", features: String = "avx2 fma") -> SuiteResults {
             var r = syntheticResults()
             r.environment.cpu = cpu
+            r.environment.features = features
             var q = r.rows[0]
             q.variant = "int8"
             q.metrics["kernel_speedup"] = speedup
@@ -61,13 +62,37 @@ struct GateTests {
         let slow = GateReport.compare(withSpeed(1.2), with: b)
         #expect(slow.exitCode(strict: false) == 2)
         #expect(slow.checks.contains { $0.metric == "kernel_speedup" && $0.status == .regression })
-        let elsewhere = GateReport.compare(withSpeed(0.5, cpu: "another CPU"), with: b)
+        #expect(slow.speedNote.contains("this host class"))
+        // Another CPU at the same kernel level (an AVX2 runner): gated against that level's figures, and said so.
+        let runner = GateReport.compare(withSpeed(0.5, cpu: "another CPU"), with: b)
+        #expect(runner.exitCode(strict: false) == 2)
+        #expect(runner.speedNote.contains("avx2 debug class"))
+        #expect(GateReport.compare(withSpeed(1.6, cpu: "another CPU"), with: b).exitCode(strict: true) == 0)
+        // Another kernel level: not gated until that class is recorded.
+        let vnni = "avx2 fma avx512f avx512bw avx512_vnni"
+        let elsewhere = GateReport.compare(withSpeed(0.5, cpu: "another CPU", features: vnni), with: b)
         #expect(elsewhere.exitCode(strict: true) == 0)
         #expect(elsewhere.checks.contains { $0.metric == "kernel_speedup" && $0.status == .otherHost })
+        #expect(elsewhere.speedNote.contains("not gated"))
         // A run on another host with no baseline entry for the speed is not asked for one either.
         var noSpeed = b
         noSpeed.entries.removeAll { $0.metric == "kernel_speedup" }
-        #expect(GateReport.compare(withSpeed(0.5, cpu: "another CPU"), with: noSpeed).exitCode(strict: false) == 0)
+        #expect(GateReport.compare(withSpeed(0.5, cpu: "another CPU", features: vnni), with: noSpeed).exitCode(strict: false) == 0)
+        // `baseline record --host-only` on the VNNI host adds its class beside the AVX2 one; each host is gated
+        // against its own, and the file reads back.
+        let both = b.recordingSpeed(of: withSpeed(3.0, cpu: "another CPU", features: vnni))
+        #expect(both.speedBaselines.count == 2 && both.entries == b.entries)
+        #expect(GateReport.compare(withSpeed(2.5, cpu: "another CPU", features: vnni), with: both).exitCode(strict: true) == 0)
+        #expect(GateReport.compare(withSpeed(1.5, cpu: "another CPU", features: vnni), with: both).exitCode(strict: false) == 2)
+        #expect(GateReport.compare(withSpeed(1.5), with: both).exitCode(strict: false) == 0)
+        let encoder = JSONEncoder()
+        let data = try! encoder.encode(both)
+        let back = try! BaselineFile.parse(data, file: "both.json")
+        #expect(back.speedBaselines.count == 2)
+        // A full recording on the AVX2 host keeps the VNNI class; recording the VNNI class again replaces it.
+        let again = BaselineFile.record(withSpeed(2.1)).keepingSpeedClasses(of: both)
+        #expect(again.speedBaselines.count == 2)
+        #expect(both.recordingSpeed(of: withSpeed(3.3, cpu: "another CPU", features: vnni)).speedBaselines.count == 2)
     }
 
     @Test("a figure without a baseline exits 4; a baselined figure missing from the run exits 2")
