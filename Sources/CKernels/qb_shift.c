@@ -118,20 +118,10 @@ __attribute__((target("avx512f,avx512bw,avx512vnni,avx512dq")))
 static void shift_tile(void *vctx, int j0, int n, const uint8_t *q, int ld8) {
     shift_ctx *c = (shift_ctx *)vctx;
     int K4 = ld8 / 4, MB = (c->M + 15) / 16;
-    static __thread float *part = NULL;
-    static __thread int16_t *q16 = NULL;
-    static __thread size_t cap16 = 0;
-    if (!part && !(part = (float *)malloc(240 * 16 * sizeof(float)))) { c->failed = 1; return; }
-    size_t need = (size_t)n * ld8;
-    if (n > 240) { c->failed = 1; return; }
-    if (cap16 < need) {
-        int16_t *grown = (int16_t *)realloc(q16, need * sizeof(int16_t));
-        if (!grown) { c->failed = 1; return; }
-        q16 = grown;
-        cap16 = need;
-    }
-    // The codes widened once per block of columns (the int16 pairs vpdpwssd multiplies).
-    for (size_t e = 0; e < need; e++) q16[e] = q[e];
+    // The results of one row block, and the codes widened once per block of columns (the int16 pairs vpdpwssd multiplies).
+    float *part = qb_block_results(n);
+    const int16_t *q16 = qb_widen_codes(q, (size_t)n * (size_t)ld8);
+    if (!part || !q16) { c->failed = 1; return; }
     const __m512 vsx = _mm512_set1_ps(c->sx), vlo = _mm512_set1_ps(c->lo), vhi = _mm512_set1_ps(c->hi);
     for (int b = 0; b < MB; b++) {
         const int8_t *wb = c->wp + (ptrdiff_t)b * K4 * SHIFT_STEP;
@@ -188,10 +178,7 @@ static void shift_tile(void *vctx, int j0, int n, const uint8_t *q, int ld8) {
             }
             _mm512_storeu_ps(part + (ptrdiff_t)j * 16, shift_out(c->mode, al, ah, bc, nz, za, zb, zc, u, m0, m1, vsx, vb, vlo, vhi));
         }
-        for (int r = 0; r < rows; r++) {
-            float *o = c->out + (ptrdiff_t)(b * 16 + r) * c->rs + (ptrdiff_t)j0 * c->cs;
-            for (int x = 0; x < n; x++) o[(ptrdiff_t)x * c->cs] = part[(ptrdiff_t)x * 16 + r];
-        }
+        qb_scatter_block(part, rows, n, c->out + (ptrdiff_t)b * 16 * c->rs + (ptrdiff_t)j0 * c->cs, c->rs, c->cs);
     }
 }
 
@@ -289,19 +276,15 @@ static void shift_half_avx2(const shift_ctx *c, int b, int h, int n, const uint8
 
 static void shift_tile_avx2(void *vctx, int j0, int n, const uint8_t *q, int ld8) {
     shift_ctx *c = (shift_ctx *)vctx;
-    static __thread float *part = NULL;
-    if (!part && !(part = (float *)malloc(240 * 16 * sizeof(float)))) { c->failed = 1; return; }
-    if (n > 240) { c->failed = 1; return; }
+    float *part = qb_block_results(n);
+    if (!part) { c->failed = 1; return; }
     const int16_t *q16 = qb_widen_codes(q, (size_t)n * (size_t)ld8);
     if (!q16) { c->failed = 1; return; }
     for (int b = 0; b < (c->M + 15) / 16; b++) {
         int rows = c->M - b * 16 < 16 ? c->M - b * 16 : 16;
         shift_half_avx2(c, b, 0, n, q, q16, ld8, part);
         if (rows > 8) shift_half_avx2(c, b, 1, n, q, q16, ld8, part);
-        for (int r = 0; r < rows; r++) {
-            float *o = c->out + (ptrdiff_t)(b * 16 + r) * c->rs + (ptrdiff_t)j0 * c->cs;
-            for (int x = 0; x < n; x++) o[(ptrdiff_t)x * c->cs] = part[(ptrdiff_t)x * 16 + r];
-        }
+        qb_scatter_block(part, rows, n, c->out + (ptrdiff_t)b * 16 * c->rs + (ptrdiff_t)j0 * c->cs, c->rs, c->cs);
     }
 }
 #endif

@@ -56,9 +56,8 @@ __attribute__((target("avx512f,avx512bw,avx512vnni")))
 static void ternary_tile(void *vctx, int j0, int n, const uint8_t *q, int ld8) {
     ternary_ctx *c = (ternary_ctx *)vctx;
     int K4 = ld8 / 4, G = c->groups, gq = K4 / G, MB = (c->M + 15) / 16;
-    static __thread float *part = NULL;  // [n][16] results of one row block, n <= 240 (the driver's block)
-    if (!part && !(part = (float *)malloc(240 * 16 * sizeof(float)))) { c->failed = 1; return; }
-    if (n > 240) { c->failed = 1; return; }
+    float *part = qb_block_results(n);
+    if (!part) { c->failed = 1; return; }
     const __m512 vsx = _mm512_set1_ps(c->sx), vlo = _mm512_set1_ps(c->lo), vhi = _mm512_set1_ps(c->hi);
     for (int b = 0; b < MB; b++) {
         const int8_t *wb = c->wp + (ptrdiff_t)b * K4 * 64;
@@ -109,10 +108,7 @@ static void ternary_tile(void *vctx, int j0, int n, const uint8_t *q, int ld8) {
             }
             _mm512_storeu_ps(part + (ptrdiff_t)j * 16, _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(_mm512_mul_ps(f, vsx), vb), vlo), vhi));
         }
-        for (int r = 0; r < rows; r++) {
-            float *o = c->out + (ptrdiff_t)(b * 16 + r) * c->rs + (ptrdiff_t)j0 * c->cs;
-            for (int u = 0; u < n; u++) o[(ptrdiff_t)u * c->cs] = part[(ptrdiff_t)u * 16 + r];
-        }
+        qb_scatter_block(part, rows, n, c->out + (ptrdiff_t)b * 16 * c->rs + (ptrdiff_t)j0 * c->cs, c->rs, c->cs);
     }
 }
 
@@ -137,6 +133,13 @@ static void ternary_half_avx2(const ternary_ctx *c, int b, int h, int j0, int n,
         const uint8_t *qj = q + (ptrdiff_t)j * ld8;
         for (int g = 0; g < G; g++) {
             __m256i i0 = _mm256_setzero_si256(), i1 = i0, i2 = i0, i3 = i0;
+            if (gq == 1) {  // groups of N = 4 at a tap: one quad, no int16 sum to carry
+                __m256i w = _mm256_loadu_si256((const __m256i *)(wb + (ptrdiff_t)g * 64));
+#define QB_S(u) { int32_t v; memcpy(&v, qj + (ptrdiff_t)(u) * ld8 + g * 4, 4); \
+                  i##u = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(v), w), ones); }
+                QB_S(0) QB_S(1) QB_S(2) QB_S(3)
+#undef QB_S
+            } else
             // int16 pair sums (at most 2 * 255 per quad) added for up to 64 quads, then widened: exact.
             for (int k0 = g * gq; k0 < (g + 1) * gq; k0 += 64) {
                 int k1 = (g + 1) * gq - k0 < 64 ? (g + 1) * gq : k0 + 64;
@@ -185,17 +188,13 @@ static void ternary_half_avx2(const ternary_ctx *c, int b, int h, int j0, int n,
 
 static void ternary_tile_avx2(void *vctx, int j0, int n, const uint8_t *q, int ld8) {
     ternary_ctx *c = (ternary_ctx *)vctx;
-    static __thread float *part = NULL;  // [n][16] results of one row block, n <= 240 (the driver's block)
-    if (!part && !(part = (float *)malloc(240 * 16 * sizeof(float)))) { c->failed = 1; return; }
-    if (n > 240) { c->failed = 1; return; }
+    float *part = qb_block_results(n);
+    if (!part) { c->failed = 1; return; }
     for (int b = 0; b < (c->M + 15) / 16; b++) {
         int rows = c->M - b * 16 < 16 ? c->M - b * 16 : 16;
         ternary_half_avx2(c, b, 0, j0, n, q, ld8, part);
         if (rows > 8) ternary_half_avx2(c, b, 1, j0, n, q, ld8, part);
-        for (int r = 0; r < rows; r++) {
-            float *o = c->out + (ptrdiff_t)(b * 16 + r) * c->rs + (ptrdiff_t)j0 * c->cs;
-            for (int u = 0; u < n; u++) o[(ptrdiff_t)u * c->cs] = part[(ptrdiff_t)u * 16 + r];
-        }
+        qb_scatter_block(part, rows, n, c->out + (ptrdiff_t)b * 16 * c->rs + (ptrdiff_t)j0 * c->cs, c->rs, c->cs);
     }
 }
 #endif

@@ -163,6 +163,20 @@ int qb_vnni_columns(int N, int depth, qb_fill_fn fill, const void *fctx, qb_tile
 #endif
 }
 
+float *qb_block_results(int n) {
+    static __thread float *part = NULL;
+    if (n > QB_VNNI_NB) return NULL;
+    if (!part) part = (float *)malloc(QB_VNNI_NB * 16 * sizeof(float));
+    return part;
+}
+
+void qb_scatter_block(const float *part, int rows, int n, float *out, ptrdiff_t rs, ptrdiff_t cs) {
+    for (int r = 0; r < rows; r++) {
+        float *o = out + (ptrdiff_t)r * rs;
+        for (int u = 0; u < n; u++) o[(ptrdiff_t)u * cs] = part[(ptrdiff_t)u * 16 + r];
+    }
+}
+
 uint8_t *qb_twin_column(int depth, int M, int N, float *out, ptrdiff_t rs, ptrdiff_t cs) {
     uint8_t *q = (uint8_t *)malloc((size_t)qb_vnni_ld(depth));
     if (!q)

@@ -29,6 +29,12 @@ void qb_fill_conv(const void *ctx, int j, int n, uint8_t *q, int ld8);
 /// The plain twins' one-column code buffer (free it); NULL after filling out with NaN when it cannot be allocated.
 uint8_t *qb_twin_column(int depth, int M, int N, float *out, ptrdiff_t rs, ptrdiff_t cs);
 
+/// The float results of one 16-row block for n <= 240 columns ([n][16]; a per-thread buffer), NULL when n is larger
+/// or it cannot be allocated.
+float *qb_block_results(int n);
+/// Writes a block's results out: row r of `rows`, column u to out[r * rs + u * cs].
+void qb_scatter_block(const float *part, int rows, int n, float *out, ptrdiff_t rs, ptrdiff_t cs);
+
 /// The unsigned codes of a column block widened to int16 (a per-thread buffer; NULL when it cannot grow).
 int16_t *qb_widen_codes(const uint8_t *q, size_t count);
 
