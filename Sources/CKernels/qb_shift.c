@@ -341,10 +341,39 @@ int qb_shift_conv(int M, int mode, const int8_t *wp, const int32_t *corr, const 
     return shift_run(&c, channels * g.kh * g.kw, qb_fill_conv, &f, N);
 }
 
+#ifdef QB_X86
+// AVX2: one row's columns [0, return value) 8 at a time through shift_vec_avx2 (the same operations).
+__attribute__((target("avx2,fma")))
+static int combine_row_avx2(int N, int mode, const int32_t *s, const int32_t *c1, const int32_t *cnz, double u, double m0, double m1, float sx,
+                            float b, float lo, float hi, float *out) {
+    double uv[8], m0v[8], m1v[8];
+    for (int r = 0; r < 8; r++) uv[r] = u, m0v[r] = m0, m1v[r] = m1;
+    const __m256 vsx = _mm256_set1_ps(sx), vb = _mm256_set1_ps(b), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    const __m256i zero = _mm256_setzero_si256();
+    int j = 0;
+    for (; j + 8 <= N; j += 8) {
+        __m256i sv = _mm256_loadu_si256((const __m256i *)(s + j));
+        __m256i a = mode != 0 ? _mm256_loadu_si256((const __m256i *)(c1 + j)) : zero;
+        __m256i z = mode == 1 ? _mm256_loadu_si256((const __m256i *)(cnz + j)) : zero;
+        if (mode == 2) { sv = _mm256_add_epi32(sv, _mm256_slli_epi32(a, 15)); a = zero; }
+        _mm256_storeu_ps(out + j, shift_vec_avx2(sv, a, z, uv, m0v, m1v, vsx, vb, vlo, vhi));
+    }
+    return j;
+}
+#endif
+
 void qb_shift_combine(int M, int N, int mode, const int32_t *s, const int32_t *c1, const int32_t *cnz, const double *unit, const double *mu0,
                       const double *mu1, float sx, const float *bias, float lo, float hi, float *out) {
     for (int i = 0; i < M; i++) {
-        for (int j = 0; j < N; j++) {
+        int first = 0;
+#ifdef QB_X86
+        if (qb_kernels_have_avx2()) {
+            ptrdiff_t e = (ptrdiff_t)i * N;
+            first = combine_row_avx2(N, mode, s + e, mode != 0 ? c1 + e : NULL, mode == 1 ? cnz + e : NULL, unit[i], mu0[i], mu1[i], sx,
+                                     bias ? bias[i] : 0.0f, lo, hi, out + e);
+        }
+#endif
+        for (int j = first; j < N; j++) {
             ptrdiff_t e = (ptrdiff_t)i * N + j;
             int32_t sv = s[e], a = mode != 0 ? c1[e] : 0, z = mode == 1 ? cnz[e] : 0;
             if (mode == 2) { sv += (int32_t)((uint32_t)a << 15); a = 0; }
