@@ -124,3 +124,21 @@ def ort_seconds(model, x, threads: int, reps: int) -> float:
 def rel(path: Path) -> str:
     """Path relative to the repository root, POSIX style."""
     return Path(os.path.relpath(path, REPO)).as_posix()
+
+
+def isa_note():
+    """One sentence for a benchmark report: the QuantBench kernel level (QB_MAX_ISA, which the quantbench child
+    processes inherit) and the CPU's vector features; onnxruntime has no such cap and uses its own dispatch."""
+    level = os.environ.get("QB_MAX_ISA", "native")
+    flags = set()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    features = " ".join(f for f in ("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni") if f in flags) or "unknown"
+    return (f"QuantBench kernels: QB_MAX_ISA={level} (CPU features: {features}); onnxruntime is not capped and uses its own "
+            "dispatch (its AVX-512 VNNI kernels where the CPU has them), so with QB_MAX_ISA=avx2 the ratios understate ours against "
+            "onnxruntime on an AVX2-only runner.")

@@ -21,7 +21,7 @@ import onnxruntime as ort
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import median_seconds, ort_seconds, write_report  # noqa: E402
+from _common import isa_note, median_seconds, ort_seconds, write_report  # noqa: E402
 
 BIN = ".build/release/quantbench"
 FIX = "Tests/Fixtures/onnx"
@@ -94,7 +94,7 @@ def main():
         print(f"round {r} done", flush=True)
     load.append(os.getloadavg()[0])
     med = statistics.median
-    lines = ["# Engine FP32 speed: QuantBench vs OpenBLAS (NumPy) and onnxruntime", "",
+    lines = ["# Engine FP32 speed: QuantBench vs OpenBLAS (NumPy) and onnxruntime", "", isa_note(), "",
              f"Interleaved in one run, medians of {args.rounds} rounds, {time.strftime('%Y-%m-%d %H:%M')}; NumPy {np.__version__}, "
              f"onnxruntime {ort.__version__}; load average {load[0]:.2f} -> {load[1]:.2f}.", "",
              "## GEMM (square, GFLOP/s)", "", "| size | threads | QuantBench | NumPy/OpenBLAS | ratio |", "| --- | --- | --- | --- | --- |"]

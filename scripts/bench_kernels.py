@@ -24,7 +24,7 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import ort_seconds, write_report  # noqa: E402
+from _common import isa_note, ort_seconds, write_report  # noqa: E402
 
 BIN = ".build/release/quantbench"
 MODELS = ["Models/fmnist-resnet", "Models/fmnist-mobilenet"]
@@ -94,7 +94,7 @@ def main():
         print(f"round {r} done", flush=True)
     load.append(os.getloadavg()[0])
     med = lambda v: statistics.median(v)
-    lines = ["# Quantized kernels: QuantBench vs onnxruntime", "",
+    lines = ["# Quantized kernels: QuantBench vs onnxruntime", "", isa_note(), "",
              f"Interleaved in one run, medians of {args.rounds} rounds, {time.strftime('%Y-%m-%d %H:%M')}; onnxruntime {ort.__version__}; "
              f"load average {load[0]:.2f} -> {load[1]:.2f}. GOP/s count 2 operations per multiply-accumulate of the dense layer "
              "(ternary and shift kernels do fewer multiplications; the figure is dense-equivalent). A grouped convolution is shown as one "

@@ -30,7 +30,7 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import ort_seconds, write_report  # noqa: E402
+from _common import isa_note, ort_seconds, write_report  # noqa: E402
 
 BIN = ".build/release/quantbench"
 MODELS = ["Models/fmnist-resnet", "Models/fmnist-mobilenet", "Models/finefoods-transformer", "Models/austen-lm"]
@@ -128,7 +128,7 @@ def main():
         print(f"round {r} done", flush=True)
     load.append(os.getloadavg()[0])
     med = statistics.median
-    lines = ["# Quantized layers: QuantBench vs onnxruntime, layer by layer", "",
+    lines = ["# Quantized layers: QuantBench vs onnxruntime, layer by layer", "", isa_note(), "",
              f"Interleaved in one run, medians of {args.rounds} rounds of {args.reps} repetitions, {time.strftime('%Y-%m-%d %H:%M')}; "
              f"onnxruntime {ort.__version__}; load average {load[0]:.2f} -> {load[1]:.2f}. Each layer on its real input shape (one calibration "
              "batch: 64 images, one review, 16 windows of 128 tokens). Our int8 layer = input quantization + integer kernel + requantization "
