@@ -54,12 +54,18 @@ struct DefaultSuiteTests {
         let lower: KernelISA = levels.last! > .avx2 ? .avx2 : .portable
         var resnet = suite
         resnet.models = [suite.models[0]]
+        // The portable level's plain loops are slow in a debug build: there, FP32 and int8 only.
+        if lower == .portable { resnet.models[0].variants = resnet.models[0].variants.filter { ["fp32", "int8"].contains($0) } }
         var cappedRunner = SuiteRunner(root: root, options: SessionOptions(threads: 2))
         cappedRunner.measureKernels = false
         let capped = try KernelISA.capped(at: lower) { try cappedRunner.run(resnet) }
         #expect(capped.rows.count == resnet.models[0].variants.count)
         #expect(capped.environment.kernels == lower.description)
-        for (a, b) in zip(capped.rows, results.rows) {
+        for a in capped.rows {
+            guard let b = results.rows.first(where: { $0.model == a.model && $0.variant == a.variant }) else {
+                Issue.record("\(a.variant): not in the native run")
+                continue
+            }
             var ma = a.metrics, mb = b.metrics
             ma["calibration_seconds"] = nil
             mb["calibration_seconds"] = nil
