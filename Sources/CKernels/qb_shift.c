@@ -206,7 +206,7 @@ static inline __m256 shift_vec_avx2(__m256i s, __m256i c1, __m256i cnz, const do
 // sums are the VNNI tile's, exact, and the epilogue is the same (qb_epilogue.h).
 __attribute__((target("avx2,fma")))
 static void shift_half_avx2(const shift_ctx *c, int b, int h, int n, const uint8_t *q, const int16_t *q16, int ld8, float *part) {
-    int K4 = ld8 / 4, first = b * 16 + h * 8, rows = c->M - first < 8 ? c->M - first : 8;
+    int K4 = ld8 / 4, first = b * 16 + h * 8;
     const int8_t *wb = c->wp + (ptrdiff_t)b * K4 * SHIFT_STEP;
     const int32_t *cr = c->corr + b * 48 + h * 8;
     const int useB = c->mode != 0, useC = c->mode == 1;
@@ -271,7 +271,6 @@ static void shift_half_avx2(const shift_ctx *c, int b, int h, int n, const uint8
             _mm256_storeu_ps(part + (ptrdiff_t)(j + x) * 16 + h * 8, out);
         }
     }
-    (void)rows;
 }
 
 static void shift_tile_avx2(void *vctx, int j0, int n, const uint8_t *q, int ld8) {

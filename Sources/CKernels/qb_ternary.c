@@ -116,7 +116,7 @@ static void ternary_tile(void *vctx, int j0, int n, const uint8_t *q, int ld8) {
 // vpmaddubsw (u8 x s8; a pair sums to at most 2 * 255, no saturation) then vpmaddwd by ones: the exact int32
 // that vpdpbusd gives; the group's float work is the VNNI tile's (qb_epilogue.h).
 __attribute__((target("avx2,fma")))
-static void ternary_half_avx2(const ternary_ctx *c, int b, int h, int j0, int n, const uint8_t *q, int ld8, float *part) {
+static void ternary_half_avx2(const ternary_ctx *c, int b, int h, int n, const uint8_t *q, int ld8, float *part) {
     int K4 = ld8 / 4, G = c->groups, gq = K4 / G, first = b * 16 + h * 8, rows = c->M - first < 8 ? c->M - first : 8;
     const int8_t *wb = c->wp + (ptrdiff_t)b * K4 * 64 + h * 32;
     const float *ab = c->alphas + (ptrdiff_t)b * G * 16 + h * 8;
@@ -126,7 +126,6 @@ static void ternary_half_avx2(const ternary_ctx *c, int b, int h, int j0, int n,
     float bias[8] = { 0 };
     for (int r = 0; r < rows && c->bias; r++) bias[r] = c->bias[first + r];
     const __m256 vb = _mm256_loadu_ps(bias);
-    (void)j0;
     int j = 0;
     for (; j + 4 <= n; j += 4) {
         __m256 f0 = _mm256_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
@@ -192,8 +191,8 @@ static void ternary_tile_avx2(void *vctx, int j0, int n, const uint8_t *q, int l
     if (!part) { c->failed = 1; return; }
     for (int b = 0; b < (c->M + 15) / 16; b++) {
         int rows = c->M - b * 16 < 16 ? c->M - b * 16 : 16;
-        ternary_half_avx2(c, b, 0, j0, n, q, ld8, part);
-        if (rows > 8) ternary_half_avx2(c, b, 1, j0, n, q, ld8, part);
+        ternary_half_avx2(c, b, 0, n, q, ld8, part);
+        if (rows > 8) ternary_half_avx2(c, b, 1, n, q, ld8, part);
         qb_scatter_block(part, rows, n, c->out + (ptrdiff_t)b * 16 * c->rs + (ptrdiff_t)j0 * c->cs, c->rs, c->cs);
     }
 }

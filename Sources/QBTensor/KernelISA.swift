@@ -30,9 +30,6 @@ public enum KernelISA: Int32, CaseIterable, Comparable, Sendable, CustomStringCo
     /// The level the kernels use on this thread (detected, capped by the process and thread caps).
     public static var active: KernelISA { KernelISA(rawValue: qb_isa()) ?? .portable }
 
-    /// The process cap (`QB_MAX_ISA` or `setProcessCap`).
-    public static var processCap: KernelISA { KernelISA(rawValue: qb_isa_process_cap()) ?? .vnni }
-
     /// Every level this machine can run, lowest first.
     public static var available: [KernelISA] { allCases.filter { $0 <= detected } }
 
@@ -51,11 +48,5 @@ public enum KernelISA: Int32, CaseIterable, Comparable, Sendable, CustomStringCo
         let previous = qb_isa_set_thread_cap(cap.rawValue)
         defer { _ = qb_isa_set_thread_cap(previous) }
         return try body()
-    }
-
-    /// One line for reports: the level in use, what the CPU has and the cap when it lowers it.
-    public static var summary: String {
-        let level = active, cpu = detected
-        return level == cpu ? "kernels \(level)" : "kernels \(level) (CPU \(cpu), capped by \(environmentVariable)/--max-isa)"
     }
 }
