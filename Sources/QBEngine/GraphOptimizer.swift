@@ -2,9 +2,10 @@
 /// 1. constant folding: nodes computed from constants only become initializers;
 /// 2. BatchNormalization folded into the Conv (or Gemm with a constant B) that feeds it:
 ///    `W' = W * g / sqrt(v + eps)`, `b' = (b - mean) * g / sqrt(v + eps) + beta`, per output channel;
-/// 3. Relu and Clip (constant bounds) fused into the Conv, Gemm or MatMul that feeds them, as the
+/// 3. a constant bias Add after a MatMul fused into its epilogue; Relu and Clip (constant bounds) fused into the Conv, Gemm or MatMul that feeds them, as the
 ///    clamp of the GEMM epilogue (`qb_lo`, `qb_hi`);
-/// 4. Identity and Dropout removed.
+/// 4. Identity and Dropout removed;
+/// 5. torch's erf form of GELU fused into one Gelu node, bit-identical (GeluFusion.swift).
 /// A rewrite only applies when the intermediate value has no other consumer and is not a graph output.
 enum GraphOptimizer {
     static func optimize(_ graph: Graph, info: [String: TypeInfo]) throws -> Graph {
@@ -44,6 +45,18 @@ enum GraphOptimizer {
             let scale = (0..<gamma.count).map { gamma[$0] / (variance[$0] + eps).squareRoot() }
             return try fold(producer, scale: scale, beta: beta, mean: mean, initializers: &initializers, file: g.file)
         }
+        // 3a. A constant bias Add after a MatMul goes into the GEMM epilogue (the same single rounding).
+        nodes = fuseIntoProducer(nodes, graphOutputs: outputs, consumers: ["Add"]) { producer, add in
+            guard producer.opType == "MatMul", producer.inputs.count == 2, producer.attributes["qb_lo"] == nil,
+                  add.inputs.count == 2, let w = initializers[producer.inputs[1]], w.rank >= 2 else { return nil }
+            let other = add.inputs[0] == producer.outputs[0] ? add.inputs[1] : add.inputs[0]
+            guard let bias = initializers[other], bias.type == .float, bias.count == w.shape[w.rank - 1],
+                  bias.shape.dropLast().allSatisfy({ $0 == 1 }), bias.rank <= max(1, info[producer.outputs[0]]?.shape?.count ?? 0)
+            else { return nil }
+            var new = producer
+            new.inputs.append(other)
+            return new
+        }
         // 3. Activation fusion.
         nodes = fuseIntoProducer(nodes, graphOutputs: outputs, consumers: ["Relu", "Clip"]) { producer, act in
             guard ["Conv", "Gemm", "MatMul"].contains(producer.opType), producer.attributes["qb_lo"] == nil,
@@ -53,6 +66,8 @@ enum GraphOptimizer {
             new.attributes["qb_hi"] = .float(hi)
             return new
         }
+        // 5. GELU.
+        nodes = fuseGelu(nodes, initializers: initializers, graphOutputs: outputs)
         // Keep only the initializers something still reads (or that are outputs).
         let use = consumers(nodes)
         initializers = initializers.filter { use[$0.key] != nil || outputs.contains($0.key) }
@@ -68,7 +83,7 @@ enum GraphOptimizer {
         return c
     }
 
-    /// The shared mechanism of the fusions: for each node of a `consumers` type whose first input is the
+    /// The shared mechanism of the fusions: for each node of a `consumers` type whose first computed input is the
     /// single output of another node, read by nothing else and not a graph output, `rewrite(producer,
     /// consumer)` may return the producer's replacement, which takes over the consumer's outputs; the
     /// consumer is then removed.
@@ -80,7 +95,8 @@ enum GraphOptimizer {
         for (i, n) in nodes.enumerated() { for o in n.outputs { index[o] = i } }
         var removed = Set<Int>()
         for (i, consumer) in nodes.enumerated() where types.contains(consumer.opType) {
-            guard let p = index[consumer.inputs[0]], !removed.contains(p) else { continue }
+            // The first input that another node computes (the data input; parameters are initializers).
+            guard let p = consumer.inputs.lazy.compactMap({ index[$0] }).first, !removed.contains(p) else { continue }
             let producer = nodes[p]
             guard producer.outputs.count == 1, use[producer.outputs[0]] == 1, !graphOutputs.contains(producer.outputs[0]),
                   var new = try rewrite(producer, consumer) else { continue }

@@ -183,16 +183,23 @@ struct BenchCommand: ParsableCommand {
                 print("{\"tool\":\"quantbench\",\"model\":\"\(model)\",\"threads\":\(threads),\"ms\":\(median)}")
                 if profile {
                     var perOp = [String: Double]()
+                    var perNode = [String: (ms: Double, what: String)]()
                     for _ in 0..<runs {
                         var last = DispatchTime.now().uptimeNanoseconds
-                        _ = try session.run(feeds) { _, node, _ in
+                        _ = try session.run(feeds) { name, node, value in
                             let now = DispatchTime.now().uptimeNanoseconds
-                            perOp[node.opType, default: 0] += Double(now - last) / 1e6 / Double(runs)
+                            let ms = Double(now - last) / 1e6 / Double(runs)
+                            perOp[node.opType, default: 0] += ms
+                            perNode[node.label, default: (0, "\(node.opType) -> \(value.signature)")].ms += ms
                             last = now
                             return nil
                         }
                     }
                     for (op, ms) in perOp.sorted(by: { $0.value > $1.value }) { print(String(format: "  %-20@ %8.3f ms", op, ms)) }
+                    print("  slowest nodes:")
+                    for (label, entry) in perNode.sorted(by: { $0.value.ms > $1.value.ms }).prefix(40) {
+                        print(String(format: "  %8.3f ms  %@  %@", entry.ms, label, entry.what))
+                    }
                 }
             }
         }

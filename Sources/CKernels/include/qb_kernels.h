@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include "qb_cpu.h"
+#include "qb_vecmath.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Unary and binary elementwise operators, Clip, Where and Cast.
@@ -10,17 +11,24 @@ enum ElementwiseOps {
                 return [Value(type: x.type, shape: x.shape, storage: .float(x.floats.map(g)))]
             }, infer: sameAsInput)
         }
+        // The vectorized functions (qb_vecmath.c: the same bits on every CPU path and platform).
+        func vectorUnary(_ name: String, _ op: VectorMath.Unary) {
+            r[name] = OperatorDef(run: { ctx, inputs in
+                let x = try ctx.floatInput(inputs, 0)
+                return [Value(type: x.type, shape: x.shape, storage: .float(VectorMath.map(op, x.floats, threads: ctx.threads)))]
+            }, infer: sameAsInput)
+        }
         unary("Relu") { _ in { max($0, 0) } }
         unary("Sqrt") { _ in { $0.squareRoot() } }
-        unary("Exp") { _ in { Foundation.exp($0) } }
-        unary("Log") { _ in { Foundation.log($0) } }
-        unary("Erf") { _ in { Foundation.erf($0) } }
-        unary("Tanh") { _ in { Foundation.tanh($0) } }
+        vectorUnary("Exp", .exp)
+        unary("Log") { _ in { qb_logf($0) } }
+        vectorUnary("Erf", .erf)
+        vectorUnary("Tanh", .tanh)
         unary("Reciprocal") { _ in { 1 / $0 } }
-        unary("Sigmoid") { _ in { sigmoid($0) } }
+        vectorUnary("Sigmoid", .sigmoid)
         unary("Floor") { _ in { $0.rounded(.down) } }
         unary("Ceil") { _ in { $0.rounded(.up) } }
-        unary("Softplus") { _ in { Foundation.log(1 + Foundation.exp($0)) } }
+        unary("Softplus") { _ in { qb_logf(1 + qb_expf($0)) } }
         unary("HardSigmoid") { ctx in
             let alpha = try ctx.float("alpha", 0.2), beta = try ctx.float("beta", 0.5)
             return { min(max(alpha * $0 + beta, 0), 1) }
@@ -32,19 +40,25 @@ enum ElementwiseOps {
         }
         unary("Elu") { ctx in
             let alpha = try ctx.float("alpha", 1)
-            return { $0 >= 0 ? $0 : alpha * (Foundation.exp($0) - 1) }
+            return { $0 >= 0 ? $0 : alpha * (qb_expf($0) - 1) }
         }
         unary("Selu") { ctx in
             let alpha = try ctx.float("alpha", 1.67326319217681884765625), gamma = try ctx.float("gamma", 1.05070102214813232421875)
-            return { $0 > 0 ? gamma * $0 : gamma * (alpha * Foundation.exp($0) - alpha) }
+            return { $0 > 0 ? gamma * $0 : gamma * (alpha * qb_expf($0) - alpha) }
         }
-        unary("Gelu") { ctx in
+        r["Gelu"] = OperatorDef(run: { ctx, inputs in
+            let x = try ctx.floatInput(inputs, 0)
+            let out: [Float]
             switch try ctx.string("approximate", "none") {
-            case "none": return { 0.5 * $0 * (1 + Foundation.erf($0 / Float(2).squareRoot())) }
-            case "tanh": return { x in 0.5 * x * (1 + Foundation.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))) }
+            case "none":
+                // qb_divisor: the constant of a fused torch export (GeluFusion.swift); else sqrt(2).
+                let divisor = try ctx.float("qb_divisor", Float(2).squareRoot())
+                out = VectorMath.map(.geluErf, x.floats, param: divisor, threads: ctx.threads)
+            case "tanh": out = VectorMath.map(.geluTanh, x.floats, threads: ctx.threads)
             case let other: throw ctx.fail(.badAttribute, "approximate must be none or tanh, not \(other)")
             }
-        }
+            return [Value(type: x.type, shape: x.shape, storage: .float(out))]
+        }, infer: sameAsInput)
         // Abs and Neg keep integer types.
         for (name, ff, fi) in [("Abs", { (x: Float) in abs(x) }, { (x: Int64) in x == .min ? x : abs(x) }),
                                ("Neg", { (x: Float) in -x }, { (x: Int64) in 0 &- x })] {
@@ -72,7 +86,7 @@ enum ElementwiseOps {
                         throw ctx.fail(.typeMismatch, "operands \(a.signature) and \(b.signature) must have the same type")
                     }
                     let out = fast != nil && a.type.isFloat && b.type.isFloat
-                        ? FloatArithmetic.apply(fast!, a.floats, a.shape, b.floats, b.shape, shape)
+                        ? FloatArithmetic.apply(fast!, a.floats, a.shape, b.floats, b.shape, shape, threads: ctx.threads)
                         : Broadcast.map(a.floats, a.shape, b.floats, b.shape, shape, ff)
                     return [Value(type: a.type.isFloat ? a.type : .float, shape: shape, storage: .float(out))]
                 }
@@ -227,10 +241,6 @@ enum ElementwiseOps {
         case .float(let f): ints = f.map { $0.isNaN ? 0 : Int64(exactly: $0.rounded(.towardZero)) ?? ($0 < 0 ? Int64.min : Int64.max) }
         }
         return Value(type: to, shape: x.shape, ints: ints.map(to.wrap))
-    }
-
-    static func sigmoid(_ x: Float) -> Float {
-        x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x))
     }
 
     static func broadcast(_ ctx: OpContext, _ a: [Int], _ b: [Int]) throws -> [Int] {

@@ -1,40 +1,63 @@
+import QBTensor
+
 /// Float32 arithmetic on broadcast operands without a closure call per element: the operation is
 /// chosen once, and the common layouts (equal shapes, a scalar, a trailing vector such as a bias or a
 /// per-row scale) run as straight loops the compiler vectorizes.
 enum FloatArithmetic {
     enum Op { case add, sub, mul, div }
 
-    static func apply(_ op: Op, _ a: [Float], _ aShape: [Int], _ b: [Float], _ bShape: [Int], _ outShape: [Int]) -> [Float] {
+    static func apply(_ op: Op, _ a: [Float], _ aShape: [Int], _ b: [Float], _ bShape: [Int], _ outShape: [Int],
+                      threads: Int = 1) -> [Float] {
         let n = outShape.reduce(1, *)
+        // Strides of a and b, the period of the repeating operand (0 none, 1 a scalar, else a row's length),
+        // and whether a is the full operand.
+        let layout: (sa: Int, sb: Int, period: Int, aFull: Bool)?
         if a.count == n && b.count == n && aShape == bShape {
-            return run(op, n) { pa, pb, po in a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in
-                kernel(op, x.baseAddress!, 1, y.baseAddress!, 1, po, n)
-            } } }
+            layout = (1, 1, 0, true)
+        } else if a.count == n, let inner = period(bShape, outShape) {
+            layout = inner == 1 ? (1, 0, 1, true) : (1, 1, inner, true)
+        } else if b.count == n, let inner = period(aShape, outShape) {
+            layout = inner == 1 ? (0, 1, 1, false) : (1, 1, inner, false)
+        } else {
+            layout = nil
         }
-        // One operand repeats with period `inner` over the other (scalar, or a suffix of the shape).
-        if a.count == n, let inner = period(bShape, outShape) {
-            return run(op, n) { _, _, po in a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in
-                if inner == 1 {
-                    kernel(op, x.baseAddress!, 1, y.baseAddress!, 0, po, n)   // a scalar: one straight loop
-                } else {
-                    for r in 0..<(n / inner) { kernel(op, x.baseAddress! + r * inner, 1, y.baseAddress!, 1, po + r * inner, inner) }
+        guard let layout else {
+            switch op {
+            case .add: return Broadcast.map(a, aShape, b, bShape, outShape, +)
+            case .sub: return Broadcast.map(a, aShape, b, bShape, outShape, -)
+            case .mul: return Broadcast.map(a, aShape, b, bShape, outShape, *)
+            case .div: return Broadcast.map(a, aShape, b, bShape, outShape, /)
+            }
+        }
+        // Work split in whole rows of the repeating operand (or in elements), over threads for large tensors.
+        let unit = layout.period > 1 ? layout.period : 1
+        let units = n / unit
+        let parts = n < VectorMath.parallelThreshold ? 1 : min(max(1, threads), units)
+        let perPart = (units + parts - 1) / max(parts, 1)
+        return [Float](unsafeUninitializedCapacity: n) { out, count in
+            count = n
+            guard n > 0 else { return }
+            a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in
+                let px = SharedConstPointer(x.baseAddress!), py = SharedConstPointer(y.baseAddress!)
+                let po = SharedPointer(out.baseAddress!)
+                Parallel.forEach(count: parts, workers: parts) { part in
+                    let first = part * perPart, last = min(units, first + perPart)
+                    guard first < last else { return }
+                    if layout.period <= 1 {
+                        let start = first * unit, length = (last - first) * unit
+                        kernel(op, px.pointer + start * layout.sa, layout.sa, py.pointer + start * layout.sb, layout.sb,
+                               po.base + start, length)
+                    } else {
+                        let inner = layout.period
+                        for r in first..<last {
+                            // The full operand advances by rows; the repeating one restarts at 0.
+                            let xa = layout.aFull ? px.pointer + r * inner : px.pointer
+                            let yb = layout.aFull ? py.pointer : py.pointer + r * inner
+                            kernel(op, xa, 1, yb, 1, po.base + r * inner, inner)
+                        }
+                    }
                 }
-            } } }
-        }
-        if b.count == n, let inner = period(aShape, outShape) {
-            return run(op, n) { _, _, po in a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in
-                if inner == 1 {
-                    kernel(op, x.baseAddress!, 0, y.baseAddress!, 1, po, n)
-                } else {
-                    for r in 0..<(n / inner) { kernel(op, x.baseAddress!, 1, y.baseAddress! + r * inner, 1, po + r * inner, inner) }
-                }
-            } } }
-        }
-        switch op {
-        case .add: return Broadcast.map(a, aShape, b, bShape, outShape, +)
-        case .sub: return Broadcast.map(a, aShape, b, bShape, outShape, -)
-        case .mul: return Broadcast.map(a, aShape, b, bShape, outShape, *)
-        case .div: return Broadcast.map(a, aShape, b, bShape, outShape, /)
+            } }
         }
     }
 
@@ -46,13 +69,6 @@ enum FloatArithmetic {
         let trimmed = Array(shape.drop { $0 == 1 })
         guard trimmed.count <= outShape.count, Array(outShape.suffix(trimmed.count)) == trimmed else { return nil }
         return count
-    }
-
-    private static func run(_ op: Op, _ n: Int, _ body: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>) -> Void) -> [Float] {
-        [Float](unsafeUninitializedCapacity: n) { out, count in
-            if n > 0 { body(nil, nil, out.baseAddress!) }
-            count = n
-        }
     }
 
     /// out[i] = x[i * sx] (op) y[i * sy] for i < n; strides are 0 or 1.

@@ -1,9 +1,16 @@
+import QBTensor
+
 /// Gemm and MatMul (batched, broadcast), on the GEMM kernel.
 enum LinearOps {
     static func register(_ r: inout [String: OperatorDef]) {
         r["MatMul"] = OperatorDef(run: { ctx, inputs in
             let a = try ctx.floatInput(inputs, 0), b = try ctx.floatInput(inputs, 1)
-            return [try matmul(ctx, a, b, bias: nil)]
+            // A third input is the bias the optimizer fused from a following Add (one value per column).
+            let bias = ctx.optional(inputs, 2)?.floats
+            if let bias, bias.count != b.shape.last ?? 1 || b.rank < 2 {
+                throw ctx.fail(.shapeMismatch, "the fused bias has \(bias.count) values for B \(b.shape)")
+            }
+            return [try matmul(ctx, a, b, bias: bias)]
         }, infer: { ctx, t in
             guard let a = t[0], let b = t.count > 1 ? t[1] : nil else { throw ctx.fail(.malformedModel, "MatMul needs two inputs") }
             guard let sa = a.shape, let sb = b.shape else { return [TypeInfo(type: a.type, shape: nil)] }
@@ -96,12 +103,18 @@ enum LinearOps {
         let idxB = Broadcast.expand(Array(0..<max(bb.reduce(1, *), 1)), bb, to: batch)
         var out = [Float](repeating: 0, count: count * m * n)
         let af = a.floats, bf = b.floats
+        // Small products in a batch (attention heads) go one per task, each single-threaded: every element is
+        // computed the same way either way, so the bytes do not depend on the split.
+        let perItem = count > 1 && m * n * k < 1 << 21 && ctx.threads > 1
         af.withUnsafeBufferPointer { pa in bf.withUnsafeBufferPointer { pb in out.withUnsafeMutableBufferPointer { pc in
+            let aBase = SharedConst(pa.baseAddress!), bBase = SharedConst(pb.baseAddress!), cBase = SharedPointer(pc.baseAddress!)
             func run(_ biasPtr: UnsafePointer<Float>?) {
-                for i in 0..<count {
-                    GEMM.multiply(m: m, n: n, k: k, a: pa.baseAddress! + idxA[i] * m * k, aRow: k, aCol: 1,
-                                  b: pb.baseAddress! + idxB[i] * k * n, bRow: n, bCol: 1,
-                                  c: pc.baseAddress! + i * m * n, ldc: n, bias: biasPtr, lo: lo, hi: hi, threads: ctx.threads)
+                let biasBase = biasPtr.map(SharedConst.init)
+                Parallel.forEach(count: count, workers: perItem ? ctx.threads : 1) { i in
+                    GEMM.multiply(m: m, n: n, k: k, a: aBase.base + idxA[i] * m * k, aRow: k, aCol: 1,
+                                  b: bBase.base + idxB[i] * k * n, bRow: n, bCol: 1,
+                                  c: cBase.base + i * m * n, ldc: n, bias: biasBase?.base, lo: lo, hi: hi,
+                                  threads: perItem ? 1 : ctx.threads)
                 }
             }
             if let bias { bias.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }

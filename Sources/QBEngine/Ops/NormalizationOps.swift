@@ -36,22 +36,8 @@ enum NormalizationOps {
             let normShape = Array(x.shape[axis...])
             let s = Broadcast.expand(scale.floats, scale.shape, to: normShape)
             let b = bias.map { Broadcast.expand($0.floats, $0.shape, to: normShape) }
-            var out = x.floats
-            var means = [Float](repeating: 0, count: outer), invs = [Float](repeating: 0, count: outer)
-            for o in 0..<outer {
-                var mean: Float = 0
-                for i in 0..<inner { mean += out[o * inner + i] }
-                mean /= Float(inner)
-                var v: Float = 0
-                for i in 0..<inner { let d = out[o * inner + i] - mean; v += d * d }
-                v /= Float(inner)
-                let inv = 1 / (v + eps).squareRoot()
-                means[o] = mean
-                invs[o] = inv
-                for i in 0..<inner {
-                    out[o * inner + i] = (out[o * inner + i] - mean) * inv * s[i] + (b?[i] ?? 0)
-                }
-            }
+            let (out, means, invs) = VectorMath.layerNormRows(x.floats, rows: outer, length: inner, scale: s, bias: b,
+                                                             epsilon: eps, threads: ctx.threads)
             // Optional outputs: Mean and InvStdDev, shaped like X with the normalized axes set to 1.
             let statShape = x.shape.enumerated().map { $0.offset < axis ? $0.element : 1 }
             return [Value(type: x.type, shape: x.shape, storage: .float(out)),
@@ -71,38 +57,28 @@ enum NormalizationOps {
                 var out = x.floats
                 let log = name == "LogSoftmax"
                 if ctx.opset >= 13 {
-                    // Along one axis.
+                    // Along one axis: rows of the last axis in place, any other axis through a gathered copy.
                     let n = x.shape[axis], inner = x.shape[(axis + 1)...].reduce(1, *), outer = x.shape[..<axis].reduce(1, *)
-                    for o in 0..<outer {
-                        for j in 0..<inner {
-                            softmax(&out, start: o * n * inner + j, count: n, stride: inner, log: log)
+                    if inner == 1 {
+                        VectorMath.softmaxRows(&out, rows: outer, length: n, log: log, threads: ctx.threads)
+                    } else {
+                        var row = [Float](repeating: 0, count: n)
+                        for o in 0..<outer {
+                            for j in 0..<inner {
+                                let start = o * n * inner + j
+                                for i in 0..<n { row[i] = out[start + i * inner] }
+                                VectorMath.softmaxRows(&row, rows: 1, length: n, log: log, threads: 1)
+                                for i in 0..<n { out[start + i * inner] = row[i] }
+                            }
                         }
                     }
                 } else {
                     // Opset < 13: the input is flattened to 2-D at `axis`.
                     let n = x.shape[axis...].reduce(1, *), outer = x.count / max(n, 1)
-                    for o in 0..<outer { softmax(&out, start: o * n, count: n, stride: 1, log: log) }
+                    VectorMath.softmaxRows(&out, rows: outer, length: n, log: log, threads: ctx.threads)
                 }
                 return [Value(type: x.type, shape: x.shape, storage: .float(out))]
             }, infer: ElementwiseOps.sameAsInput)
-        }
-    }
-
-    /// Numerically stable softmax of `count` values at `start` with `stride`.
-    static func softmax(_ v: inout [Float], start: Int, count: Int, stride: Int, log: Bool) {
-        var m = -Float.infinity
-        for i in 0..<count { m = max(m, v[start + i * stride]) }
-        var sum: Float = 0
-        for i in 0..<count {
-            let e = Foundation.exp(v[start + i * stride] - m)
-            sum += e
-            if !log { v[start + i * stride] = e }
-        }
-        if log {
-            let l = Foundation.log(sum)
-            for i in 0..<count { v[start + i * stride] = v[start + i * stride] - m - l }
-        } else {
-            for i in 0..<count { v[start + i * stride] /= sum }
         }
     }
 }

@@ -40,7 +40,7 @@ enum SelectionOps {
         r["Slice"] = OperatorDef(run: { ctx, inputs in
             let x = try ctx.input(inputs, 0)
             let (start, step, shape) = try sliceGeometry(ctx, inputs: inputs, shape: x.shape)
-            return [x.gathering(stridedIndices(inShape: x.shape, outShape: shape, start: start, step: step), shape: shape)]
+            return [x.sliced(start: start, step: step, shape: shape)]
         }, infer: { ctx, t in
             guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
             guard let xs = x.shape, xs.allSatisfy({ $0.value != nil }) else {
@@ -67,7 +67,7 @@ enum SelectionOps {
                 shape[axis] = s
                 var start = [Int](repeating: 0, count: x.rank)
                 start[axis] = offset
-                out.append(x.gathering(stridedIndices(inShape: x.shape, outShape: shape, start: start, step: [Int](repeating: 1, count: x.rank)), shape: shape))
+                out.append(x.sliced(start: start, step: [Int](repeating: 1, count: x.rank), shape: shape))
                 offset += s
             }
             return out

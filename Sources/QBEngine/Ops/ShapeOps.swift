@@ -54,7 +54,7 @@ enum ShapeOps {
             let outShape = perm.map { x.shape[$0] }
             let inStrides = strides(x.shape)
             let permStrides = perm.map { inStrides[$0] }
-            return [x.gathering(stridedGather(outShape: outShape, strides: permStrides), shape: outShape)]
+            return [x.strided(shape: outShape, base: 0, strides: permStrides)]
         }, infer: { ctx, t in
             guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
             guard let xs = x.shape else { return [TypeInfo(type: x.type, shape: nil)] }
@@ -231,26 +231,4 @@ enum ShapeOps {
         return (s, max(s, e))
     }
 
-    /// Input index for every output index, walking the output with given input strides.
-    static func stridedGather(outShape: [Int], strides s: [Int]) -> [Int] {
-        let n = outShape.reduce(1, *)
-        var result = [Int](repeating: 0, count: n)
-        let rank = outShape.count
-        if rank == 0 { return n == 1 ? [0] : [] }
-        var counter = [Int](repeating: 0, count: rank)
-        var base = 0
-        for i in 0..<n {
-            result[i] = base
-            var d = rank - 1
-            while d >= 0 {
-                counter[d] += 1
-                base += s[d]
-                if counter[d] < outShape[d] { break }
-                base -= s[d] * outShape[d]
-                counter[d] = 0
-                d -= 1
-            }
-        }
-        return result
-    }
 }

@@ -34,11 +34,3 @@ extension Value {
         }
     }
 }
-
-/// Source indices of a strided N-D selection: output coordinate c along axis d reads input
-/// coordinate `start[d] + c * step[d]`.
-func stridedIndices(inShape: [Int], outShape: [Int], start: [Int], step: [Int]) -> [Int] {
-    let s = strides(inShape)
-    let base = zip(start, s).reduce(0) { $0 + $1.0 * $1.1 }
-    return ShapeOps.stridedGather(outShape: outShape, strides: zip(step, s).map { $0 * $1 }).map { $0 + base }
-}
