@@ -71,7 +71,7 @@ let package = Package(
         .executableTarget(name: "qbfuzz", dependencies: ["QBFuzz"]),
         .target(name: "QBTestSupport", path: "Tests/QBTestSupport"),
         .testTarget(name: "QBIngestTests", dependencies: ["QBIngest", "QBTestSupport"]),
-        .testTarget(name: "QBEngineTests", dependencies: ["QBEngine", "QBTensor", "ONNXProto", "QBTestSupport"]),
+        .testTarget(name: "QBEngineTests", dependencies: ["QBEngine", "QBTensor", "CKernels", "ONNXProto", "QBTestSupport"]),
         .testTarget(name: "QBQuantTests", dependencies: ["QBQuant", "QBEngine", "QBMetrics", "QBTensor", "CKernels", "QBTestSupport"]),
         .testTarget(name: "QBMetricsTests", dependencies: ["QBMetrics", "QBEngine", "QBIngest", "QBTestSupport"]),
         .testTarget(name: "QBHarnessTests", dependencies: ["QBHarness", "QBMetrics", "QBQuant", "QBTensor", "QBFuzz", "QBTestSupport"]),

@@ -2,7 +2,7 @@
 /// 1. constant folding: nodes computed from constants only become initializers;
 /// 2. BatchNormalization folded into the Conv (or Gemm with a constant B) that feeds it:
 ///    `W' = W * g / sqrt(v + eps)`, `b' = (b - mean) * g / sqrt(v + eps) + beta`, per output channel;
-/// 3. a constant bias Add after a MatMul fused into its epilogue; Relu and Clip (constant bounds) fused into the Conv, Gemm or MatMul that feeds them, as the
+/// 3. Relu and Clip (constant bounds) fused into the Conv, Gemm or MatMul that feeds them, as the
 ///    clamp of the GEMM epilogue (`qb_lo`, `qb_hi`);
 /// 4. Identity and Dropout removed;
 /// 5. torch's erf form of GELU fused into one Gelu node, bit-identical (GeluFusion.swift).
@@ -44,18 +44,6 @@ enum GraphOptimizer {
             let eps = (try? bn.float("epsilon", 1e-5, file: g.file)) ?? 1e-5
             let scale = (0..<gamma.count).map { gamma[$0] / (variance[$0] + eps).squareRoot() }
             return try fold(producer, scale: scale, beta: beta, mean: mean, initializers: &initializers, file: g.file)
-        }
-        // 3a. A constant bias Add after a MatMul goes into the GEMM epilogue (the same single rounding).
-        nodes = fuseIntoProducer(nodes, graphOutputs: outputs, consumers: ["Add"]) { producer, add in
-            guard producer.opType == "MatMul", producer.inputs.count == 2, producer.attributes["qb_lo"] == nil,
-                  add.inputs.count == 2, let w = initializers[producer.inputs[1]], w.rank >= 2 else { return nil }
-            let other = add.inputs[0] == producer.outputs[0] ? add.inputs[1] : add.inputs[0]
-            guard let bias = initializers[other], bias.type == .float, bias.count == w.shape[w.rank - 1],
-                  bias.shape.dropLast().allSatisfy({ $0 == 1 }), bias.rank <= max(1, info[producer.outputs[0]]?.shape?.count ?? 0)
-            else { return nil }
-            var new = producer
-            new.inputs.append(other)
-            return new
         }
         // 3. Activation fusion.
         nodes = fuseIntoProducer(nodes, graphOutputs: outputs, consumers: ["Relu", "Clip"]) { producer, act in

@@ -5,12 +5,7 @@ enum LinearOps {
     static func register(_ r: inout [String: OperatorDef]) {
         r["MatMul"] = OperatorDef(run: { ctx, inputs in
             let a = try ctx.floatInput(inputs, 0), b = try ctx.floatInput(inputs, 1)
-            // A third input is the bias the optimizer fused from a following Add (one value per column).
-            let bias = ctx.optional(inputs, 2)?.floats
-            if let bias, bias.count != b.shape.last ?? 1 || b.rank < 2 {
-                throw ctx.fail(.shapeMismatch, "the fused bias has \(bias.count) values for B \(b.shape)")
-            }
-            return [try matmul(ctx, a, b, bias: bias)]
+            return [try matmul(ctx, a, b, bias: nil)]
         }, infer: { ctx, t in
             guard let a = t[0], let b = t.count > 1 ? t[1] : nil else { throw ctx.fail(.malformedModel, "MatMul needs two inputs") }
             guard let sa = a.shape, let sb = b.shape else { return [TypeInfo(type: a.type, shape: nil)] }
