@@ -7,8 +7,6 @@
 extension GraphOptimizer {
     static func fuseGelu(_ nodes: [Node], initializers: [String: Value], graphOutputs: Set<String>) -> [Node] {
         let use = consumers(nodes)
-        var producerOf = [String: Int]()
-        for (i, n) in nodes.enumerated() { for o in n.outputs where !o.isEmpty { producerOf[o] = i } }
         func scalar(_ name: String) -> Float? {
             guard let v = initializers[name], v.type == .float, v.count == 1 else { return nil }
             return v.floats[0]

@@ -71,7 +71,7 @@ enum GraphOptimizer {
         return c
     }
 
-    /// The shared mechanism of the fusions: for each node of a `consumers` type whose first computed input is the
+    /// The shared mechanism of the fusions: for each node of a `consumers` type whose first input is the
     /// single output of another node, read by nothing else and not a graph output, `rewrite(producer,
     /// consumer)` may return the producer's replacement, which takes over the consumer's outputs; the
     /// consumer is then removed.
@@ -83,8 +83,7 @@ enum GraphOptimizer {
         for (i, n) in nodes.enumerated() { for o in n.outputs { index[o] = i } }
         var removed = Set<Int>()
         for (i, consumer) in nodes.enumerated() where types.contains(consumer.opType) {
-            // The first input that another node computes (the data input; parameters are initializers).
-            guard let p = consumer.inputs.lazy.compactMap({ index[$0] }).first, !removed.contains(p) else { continue }
+            guard let p = index[consumer.inputs[0]], !removed.contains(p) else { continue }
             let producer = nodes[p]
             guard producer.outputs.count == 1, use[producer.outputs[0]] == 1, !graphOutputs.contains(producer.outputs[0]),
                   var new = try rewrite(producer, consumer) else { continue }

@@ -105,7 +105,6 @@ enum Broadcast {
 
     /// Gathers `values` (of `shape`) broadcast to `outShape`.
     static func expand<T>(_ values: [T], _ shape: [Int], to outShape: [Int]) -> [T] {
-        let zero: [Int] = []
-        return map(values, shape, [0], zero, outShape) { a, _ in a }
+        StridedCopy.copy(values, base: 0, shape: outShape, strides: strides(of: shape, in: outShape))
     }
 }
