@@ -28,7 +28,7 @@ static int qbv_use_avx2(void) {
 }
 
 int qb_vec_unary(int op, const float *x, float *y, int64_t n, float param) {
-    if (op < QB_UNARY_EXP || op > QB_UNARY_GELU_TANH) return -1;
+    if (op < QB_UNARY_EXP || op > QB_UNARY_HARDSWISH) return -1;
 #ifdef QBV_HAVE_AVX2
     if (qbv_use_avx2()) { qbv_unary_avx2(op, x, y, n, param); return 0; }
 #endif

@@ -11,6 +11,8 @@ static QBV_ATTR void QBV_NAME(unary)(int op, const float *x, float *y, int64_t n
     case QB_UNARY_SIGMOID: for (int64_t i = 0; i < n; i++) y[i] = qbv_sigmoid(x[i]); break;
     case QB_UNARY_GELU_ERF: for (int64_t i = 0; i < n; i++) y[i] = qbv_gelu_erf(x[i], param); break;
     case QB_UNARY_GELU_TANH: for (int64_t i = 0; i < n; i++) y[i] = qbv_gelu_tanh(x[i]); break;
+    case QB_UNARY_RELU: for (int64_t i = 0; i < n; i++) y[i] = qbv_relu(x[i]); break;
+    case QB_UNARY_HARDSWISH: for (int64_t i = 0; i < n; i++) y[i] = qbv_hardswish(x[i]); break;
     default: break;
     }
 }

@@ -92,6 +92,16 @@ static inline __attribute__((always_inline)) float qbv_tanh(float x) {
 /// sigmoid(x) = 1 / (1 + exp(-x)).
 static inline __attribute__((always_inline)) float qbv_sigmoid(float x) { return 1.0f / (1.0f + qbv_exp(-x)); }
 
+// Swift's max(x, 0) and min(x, 1): (y >= x ? y : x) and (y < x ? y : x), so NaN passes through.
+static inline __attribute__((always_inline)) float qbv_relu(float x) { return 0.0f >= x ? 0.0f : x; }
+
+static inline __attribute__((always_inline)) float qbv_hardswish(float x) {
+    float t = x / 6.0f + 0.5f;
+    t = 0.0f >= t ? 0.0f : t;
+    t = 1.0f < t ? 1.0f : t;
+    return x * t;
+}
+
 /// GELU, erf form, in torch.onnx's order: (x * (erf(x / d) + 1)) * 0.5.
 static inline __attribute__((always_inline)) float qbv_gelu_erf(float x, float d) { return (x * (qbv_erf(x / d) + 1.0f)) * 0.5f; }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QBIngest
+import QBTensor
 
 /// The `quantbench` command line.
 @main
@@ -16,4 +17,9 @@ struct QuantBenchCommand: ParsableCommand {
             """,
         subcommands: [RunCommand.self, GateCommand.self, MergeCommand.self, BaselineCommand.self, DatasetsCommand.self, DecodeCommand.self, DatasetCommand.self, InferCommand.self, QuantizeCommand.self, ModelCommand.self, ConformanceCommand.self, BenchCommand.self],
         defaultSubcommand: RunCommand.self)
+
+    static func main() {
+        MemoryPolicy.keepFreedMemory()
+        main(nil)
+    }
 }

@@ -71,7 +71,7 @@ struct VectorMathTests {
             qb_layernorm_rows(x, &norm, 7, 148, scale, bias, 1e-5, nil, nil)
             return (Self.bits(soft), Self.bits(logSoft), Self.bits(norm))
         }
-        let ops: [Int32] = [0, 1, 2, 3, 4, 5]
+        let ops: [Int32] = [0, 1, 2, 3, 4, 5, 6, 7]
         let portable = KernelISA.capped(at: .portable) { (ops.map(unary), rows()) }
         let here = KernelISA.capped(at: isa) { (ops.map(unary), rows()) }
         for (i, op) in ops.enumerated() {
@@ -80,6 +80,17 @@ struct VectorMathTests {
             // Each element equals the scalar function (no lane-dependent work).
             if op == 0 { #expect(here.0[i] == Self.bits(x.map(qb_expf))) }
             if op == 1 { #expect(here.0[i] == Self.bits(x.map(qb_erff))) }
+        }
+        // ReLU and HardSwish are the engine's former Swift formulas, bit for bit (NaN, -0 and infinities too).
+        let specials = x + [.nan, -0.0, 0, .infinity, -.infinity, 3, -3, 1e-40]
+        func swiftForm(_ op: Int32) -> [UInt32] {
+            Self.bits(specials.map { op == 6 ? max($0, 0) : $0 * min(max($0 / 6 + 0.5, 0), 1) })
+        }
+        for op: Int32 in [6, 7] {
+            var y = [Float](repeating: 0, count: specials.count)
+            let status = KernelISA.capped(at: isa) { qb_vec_unary(op, specials, &y, Int64(specials.count), 0) }
+            #expect(status == 0)
+            #expect(Self.bits(y) == swiftForm(op), "op \(op) at \(isa)")
         }
         #expect(here.1.0 == portable.1.0 && here.1.1 == portable.1.1 && here.1.2 == portable.1.2, "rows at \(isa)")
         #expect(qb_vec_unary(99, x, nil, 0, 0) == -1)

@@ -42,6 +42,11 @@ int qb_kernels_have_avx2(void);
 /// 1 if the AVX-512 VNNI kernels are in use on this thread (qb_isa() >= QB_ISA_VNNI).
 int qb_kernels_have_vnni(void);
 
+/// glibc: serve blocks up to 256 MiB from the heap and keep up to 1 GiB of free heap top, so that freed tensors
+/// are reused instead of unmapped and page-faulted in again. Returns 1 when set, 0 where there is no such
+/// setting (not glibc), -1 when glibc refused it.
+int qb_keep_freed_memory(void);
+
 #ifdef __cplusplus
 }
 #endif

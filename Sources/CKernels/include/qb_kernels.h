@@ -35,9 +35,23 @@ typedef struct qb_conv_geo {
 void qb_im2col(const float *x, int channels, int ih, int iw, qb_conv_geo g, float *col);
 
 /// Depthwise convolution of planes [first, first + count) of an (n*c) x ih x iw input, one kh x kw
-/// filter per channel (plane p uses filter p % c), output clamped to [lo, hi] after the bias.
-void qb_depthwise(const float *x, int c, int first, int count, int ih, int iw, const float *w,
-                  const float *bias, qb_conv_geo g, float lo, float hi, float *out);
+/// filter per channel (plane p uses filter p % c), output clamped to [lo, hi] after the bias. Each output is
+/// a rounded product then a rounded add per tap, (ki, kj) ascending from 0, then + bias (qb_conv_direct.c).
+/// Returns 0, or -1 when its buffers cannot be allocated.
+int qb_depthwise(const float *x, int c, int first, int count, int ih, int iw, const float *w,
+                 const float *bias, qb_conv_geo g, float lo, float hi, float *out);
+
+/// The number of 16-position blocks qb_conv_direct splits a convolution's output into (a caller hands
+/// ranges of them to threads).
+int qb_conv_direct_blocks(qb_conv_geo g);
+
+/// Direct convolution of one batch item and group, without im2col: x holds `channels` planes of ih x iw,
+/// w is M x (channels * kh * kw) row-major, out M planes of oh x ow. Computes the output blocks
+/// [first_block, first_block + block_count). Each output has exactly qb_sgemm's bits on the im2col rows
+/// (c, ki, kj): a fused multiply-add per tap from 0, then + bias, then the clamp to [lo, hi]; any split of the
+/// blocks gives the same bits. Returns 0, or -1 when its buffers cannot be allocated.
+int qb_conv_direct(const float *x, int channels, int ih, int iw, const float *w, int M, const float *bias,
+                   qb_conv_geo g, float lo, float hi, float *out, int first_block, int block_count);
 
 
 // ---- Integer kernels for the quantized variants (qb_qgemm.c) -------------------------------------

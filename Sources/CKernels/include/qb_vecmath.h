@@ -27,6 +27,10 @@ typedef enum qb_unary_op {
     QB_UNARY_GELU_ERF = 4,
     /// GELU, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
     QB_UNARY_GELU_TANH = 5,
+    /// ReLU, as Swift's max(x, 0): (0 >= x) ? 0 : x (NaN stays NaN).
+    QB_UNARY_RELU = 6,
+    /// HardSwish: x * min(max(x / 6 + 0.5, 0), 1) with Swift's min/max (NaN stays NaN).
+    QB_UNARY_HARDSWISH = 7,
 } qb_unary_op;
 
 /// y[i] = f(x[i]) for i < n (x and y may be the same buffer). `param` is GELU_ERF's divisor, else unused.

@@ -1,8 +1,8 @@
 import CKernels
 import QBTensor
 
-/// Conv (groups, depthwise, pads, strides, dilations, auto_pad; 1-D and 2-D): im2col + GEMM, a
-/// direct 1x1 path that needs no copy, and a direct depthwise kernel.
+/// Conv (groups, depthwise, pads, strides, dilations, auto_pad; 1-D and 2-D): a direct kernel on phase planes
+/// (qb_conv_direct, im2col + GEMM above `directDepthLimit`), and a direct depthwise kernel.
 enum ConvOps {
     static func register(_ r: inout [String: OperatorDef]) {
         r["Conv"] = OperatorDef(run: conv, infer: { ctx, t in
@@ -40,7 +40,7 @@ enum ConvOps {
         let (lo, hi) = try LinearOps.activation(ctx)
         let geo = g.as2D
         let ih = x.rank == 4 ? x.shape[2] : 1, iw = x.shape[x.rank - 1]
-        let out = try run(x: x.floats, n: n, c: c, ih: ih, iw: iw, w: w.floats, m: m, group: group, geo: geo,
+        let out = try run(ctx, x: x.floats, n: n, c: c, ih: ih, iw: iw, w: w.floats, m: m, group: group, geo: geo,
                           bias: bias, lo: lo, hi: hi, threads: ctx.threads)
         let shape = [n, m] + g.outSize
         return [Value(shape: shape, floats: out)]
@@ -48,64 +48,84 @@ enum ConvOps {
 
     typealias Geo = (kh: Int, kw: Int, sh: Int, sw: Int, dh: Int, dw: Int, pt: Int, pl: Int, oh: Int, ow: Int)
 
-    static func run(x: [Float], n: Int, c: Int, ih: Int, iw: Int, w: [Float], m: Int, group: Int, geo: Geo,
-                    bias: [Float]?, lo: Float, hi: Float, threads: Int) throws -> [Float] {
+    /// Depth (channels per group x taps) up to which the direct kernel runs; above it, im2col + GEMM (the same
+    /// bits either way: see qb_conv_direct).
+    static let directDepthLimit = 8192
+
+    static func run(_ ctx: OpContext, x: [Float], n: Int, c: Int, ih: Int, iw: Int, w: [Float], m: Int, group: Int,
+                    geo: Geo, bias: [Float]?, lo: Float, hi: Float, threads: Int) throws -> [Float] {
         let cg = c / group, mg = m / group
         let ohw = geo.oh * geo.ow
-        let kdim = cg * geo.kh * geo.kw
-        var out = [Float](repeating: 0, count: n * m * ohw)
+        let depth = cg * geo.kh * geo.kw
+        // Every element is written below (or an error is thrown), so the output starts uninitialized.
+        var out = [Float](unsafeUninitializedCapacity: n * m * ohw) { _, count in count = n * m * ohw }
         if group == c && mg == 1 {
-            depthwise(x: x, n: n, c: c, ih: ih, iw: iw, w: w, geo: geo, bias: bias, lo: lo, hi: hi, out: &out, threads: threads)
+            try depthwise(ctx, x: x, n: n, c: c, ih: ih, iw: iw, w: w, geo: geo, bias: bias, lo: lo, hi: hi,
+                          out: &out, threads: threads)
             return out
         }
-        let pointwise = geo.kh == 1 && geo.kw == 1 && geo.sh == 1 && geo.sw == 1 && geo.pt == 0 && geo.pl == 0 && geo.oh == ih && geo.ow == iw
-        // Enough (item, group) planes for every thread: one task each, a single-threaded GEMM per task (each
-        // element computed the same way as by the split GEMM below, so the bytes do not depend on the schedule).
-        if threads > 1 && n * group >= threads {
-            x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
-                let xs = SharedPointer(UnsafeMutablePointer(mutating: px.baseAddress!)), ws = SharedPointer(UnsafeMutablePointer(mutating: pw.baseAddress!))
-                let os = SharedPointer(po.baseAddress!)
-                Parallel.forEach(count: n * group, workers: threads) { t in
-                    let b = t / group, gi = t % group
-                    let xg = UnsafePointer(xs.base) + (b * c + gi * cg) * ih * iw
-                    let col = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 1 : kdim * ohw)
-                    defer { col.deallocate() }
-                    if !pointwise { im2col(xg, channels: cg, ih: ih, iw: iw, geo: geo, into: col) }
-                    let biasSlice = bias.map { Array($0[(gi * mg)..<((gi + 1) * mg)]) }
-                    func run(_ bp: UnsafePointer<Float>?) {
-                        GEMM.multiply(m: mg, n: ohw, k: kdim, a: UnsafePointer(ws.base) + gi * mg * kdim, aRow: kdim, aCol: 1,
-                                      b: pointwise ? xg : UnsafePointer(col), bRow: ohw, bCol: 1, c: os.base + (b * m + gi * mg) * ohw, ldc: ohw,
-                                      bias: bp, biasPerRow: true, lo: lo, hi: hi, threads: 1)
-                    }
-                    if let biasSlice { biasSlice.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
-                }
-            } } }
+        if depth > directDepthLimit {
+            im2colGEMM(x: x, n: n, c: c, ih: ih, iw: iw, w: w, m: m, group: group, geo: geo, bias: bias, lo: lo, hi: hi,
+                       out: &out, threads: threads)
             return out
         }
-        let col = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 1 : kdim * ohw)
-        defer { col.deallocate() }
+        let g = cGeo(geo)
+        let blocks = Int(qb_conv_direct_blocks(g))
+        // Tasks: (item, group, block range). Enough planes for every thread: one task per plane; else each
+        // plane's blocks split in parts (at least ~256K multiply-adds each).
+        let planeWork = mg * depth * ohw
+        let parts = n * group >= threads ? 1 : max(1, min(threads, blocks, planeWork >> 18))
+        let perPart = (blocks + parts - 1) / parts
+        var failed = [Int32](repeating: 0, count: n * group * parts)
         x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
-            for b in 0..<n {
-                for gi in 0..<group {
-                    let xg = px.baseAddress! + (b * c + gi * cg) * ih * iw
-                    let src: UnsafePointer<Float>
-                    if pointwise {
-                        src = xg
-                    } else {
-                        im2col(xg, channels: cg, ih: ih, iw: iw, geo: geo, into: col)
-                        src = UnsafePointer(col)
+            failed.withUnsafeMutableBufferPointer { pf in
+                let xs = SharedConst(px.baseAddress!), ws = SharedConst(pw.baseAddress!)
+                let os = SharedPointer(po.baseAddress!), fs = SharedPointer(pf.baseAddress!)
+                let hasBias = bias != nil
+                (bias ?? [0]).withUnsafeBufferPointer { pb in
+                    let bs = hasBias ? SharedConst(pb.baseAddress!) : nil
+                    Parallel.forEach(count: n * group * parts, workers: threads) { task in
+                        let plane = task / parts, part = task % parts
+                        let item = plane / group, gi = plane % group
+                        let first = part * perPart, count = min(perPart, blocks - first)
+                        guard count > 0 else { return }
+                        fs.base[task] = qb_conv_direct(xs.base + (item * c + gi * cg) * ih * iw, Int32(cg), Int32(ih),
+                                                       Int32(iw), ws.base + gi * mg * depth, Int32(mg),
+                                                       bs.map { $0.base + gi * mg }, g, lo, hi,
+                                                       os.base + (item * m + gi * mg) * ohw, Int32(first), Int32(count))
                     }
-                    let biasSlice = bias.map { Array($0[(gi * mg)..<((gi + 1) * mg)]) }
-                    func run(_ bp: UnsafePointer<Float>?) {
-                        GEMM.multiply(m: mg, n: ohw, k: kdim, a: pw.baseAddress! + gi * mg * kdim, aRow: kdim, aCol: 1,
-                                      b: src, bRow: ohw, bCol: 1, c: po.baseAddress! + (b * m + gi * mg) * ohw, ldc: ohw,
-                                      bias: bp, biasPerRow: true, lo: lo, hi: hi, threads: threads)
-                    }
-                    if let biasSlice { biasSlice.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
                 }
             }
         } } }
+        if failed.contains(where: { $0 != 0 }) {
+            throw ctx.fail(.limit, "the convolution's buffers (\(cg) channels of \(ih) x \(iw)) could not be allocated")
+        }
         return out
+    }
+
+    /// im2col + GEMM, for depths above `directDepthLimit`: (item, group) planes over threads when there are
+    /// enough, else the GEMM split over threads (the same bits for any split).
+    static func im2colGEMM(x: [Float], n: Int, c: Int, ih: Int, iw: Int, w: [Float], m: Int, group: Int, geo: Geo,
+                           bias: [Float]?, lo: Float, hi: Float, out: inout [Float], threads: Int) {
+        let cg = c / group, mg = m / group, ohw = geo.oh * geo.ow, depth = cg * geo.kh * geo.kw
+        let planeThreads = threads > 1 && n * group >= threads
+        x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
+            let xs = SharedConst(px.baseAddress!), ws = SharedConst(pw.baseAddress!), os = SharedPointer(po.baseAddress!)
+            Parallel.forEach(count: n * group, workers: planeThreads ? threads : 1) { task in
+                let item = task / group, gi = task % group
+                let col = UnsafeMutablePointer<Float>.allocate(capacity: depth * ohw)
+                defer { col.deallocate() }
+                im2col(xs.base + (item * c + gi * cg) * ih * iw, channels: cg, ih: ih, iw: iw, geo: geo, into: col)
+                let biasSlice = bias.map { Array($0[(gi * mg)..<((gi + 1) * mg)]) }
+                func multiply(_ biasPointer: UnsafePointer<Float>?) {
+                    GEMM.multiply(m: mg, n: ohw, k: depth, a: ws.base + gi * mg * depth, aRow: depth, aCol: 1,
+                                  b: UnsafePointer(col), bRow: ohw, bCol: 1, c: os.base + (item * m + gi * mg) * ohw,
+                                  ldc: ohw, bias: biasPointer, biasPerRow: true, lo: lo, hi: hi,
+                                  threads: planeThreads ? 1 : threads)
+                }
+                if let biasSlice { biasSlice.withUnsafeBufferPointer { multiply($0.baseAddress!) } } else { multiply(nil) }
+            }
+        } } }
     }
 
     static func cGeo(_ g: Geo) -> qb_conv_geo {
@@ -119,25 +139,32 @@ enum ConvOps {
     }
 
     /// One filter per channel (C kernel), planes split over threads.
-    static func depthwise(x: [Float], n: Int, c: Int, ih: Int, iw: Int, w: [Float], geo: Geo, bias: [Float]?,
-                          lo: Float, hi: Float, out: inout [Float], threads: Int) {
+    static func depthwise(_ ctx: OpContext, x: [Float], n: Int, c: Int, ih: Int, iw: Int, w: [Float], geo: Geo,
+                          bias: [Float]?, lo: Float, hi: Float, out: inout [Float], threads: Int) throws {
         let g = cGeo(geo)
         let planes = n * c
         let workers = planes * geo.oh * geo.ow * geo.kh * geo.kw < 1 << 20 ? 1 : threads
         let chunk = (planes + workers - 1) / workers
+        var failed = [Int32](repeating: 0, count: workers)
         x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
-            let xp = SharedConst(px.baseAddress!), wp = SharedConst(pw.baseAddress!), op = SharedPointer(po.baseAddress!)
-            let hasBias = bias != nil
-            (bias ?? [0]).withUnsafeBufferPointer { pb in
-                let bp = hasBias ? SharedConst(pb.baseAddress!) : nil
-                Parallel.forEach(count: workers, workers: workers) { part in
-                    let first = part * chunk, count = min(chunk, planes - first)
-                    if count > 0 {
-                        qb_depthwise(xp.base, Int32(c), Int32(first), Int32(count), Int32(ih), Int32(iw), wp.base,
-                                     bp?.base, g, lo, hi, op.base)
+            failed.withUnsafeMutableBufferPointer { pf in
+                let xp = SharedConst(px.baseAddress!), wp = SharedConst(pw.baseAddress!)
+                let op = SharedPointer(po.baseAddress!), fs = SharedPointer(pf.baseAddress!)
+                let hasBias = bias != nil
+                (bias ?? [0]).withUnsafeBufferPointer { pb in
+                    let bp = hasBias ? SharedConst(pb.baseAddress!) : nil
+                    Parallel.forEach(count: workers, workers: workers) { part in
+                        let first = part * chunk, count = min(chunk, planes - first)
+                        if count > 0 {
+                            fs.base[part] = qb_depthwise(xp.base, Int32(c), Int32(first), Int32(count), Int32(ih),
+                                                         Int32(iw), wp.base, bp?.base, g, lo, hi, op.base)
+                        }
                     }
                 }
             }
         } } }
+        if failed.contains(where: { $0 != 0 }) {
+            throw ctx.fail(.limit, "the depthwise convolution's buffers (\(ih) x \(iw) planes) could not be allocated")
+        }
     }
 }

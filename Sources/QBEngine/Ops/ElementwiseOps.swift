@@ -18,7 +18,7 @@ enum ElementwiseOps {
                 return [Value(type: x.type, shape: x.shape, storage: .float(VectorMath.map(op, x.floats, threads: ctx.threads)))]
             }, infer: sameAsInput)
         }
-        unary("Relu") { _ in { max($0, 0) } }
+        vectorUnary("Relu", .relu)
         unary("Sqrt") { _ in { $0.squareRoot() } }
         vectorUnary("Exp", .exp)
         unary("Log") { _ in { qb_logf($0) } }
@@ -33,7 +33,7 @@ enum ElementwiseOps {
             let alpha = try ctx.float("alpha", 0.2), beta = try ctx.float("beta", 0.5)
             return { min(max(alpha * $0 + beta, 0), 1) }
         }
-        unary("HardSwish") { _ in { $0 * min(max($0 / 6 + 0.5, 0), 1) } }
+        vectorUnary("HardSwish", .hardSwish)
         unary("LeakyRelu") { ctx in
             let alpha = try ctx.float("alpha", 0.01)
             return { $0 >= 0 ? $0 : alpha * $0 }

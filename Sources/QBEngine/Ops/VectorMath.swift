@@ -7,7 +7,7 @@ import QBTensor
 /// bounds are stated in `qb_vecmath.h` and checked in the tests.
 enum VectorMath {
     enum Unary: Int32 {
-        case exp = 0, erf, tanh, sigmoid, geluErf, geluTanh
+        case exp = 0, erf, tanh, sigmoid, geluErf, geluTanh, relu, hardSwish
     }
 
     /// Tensors smaller than this run on one thread (the hand-off costs more than it saves).
