@@ -56,6 +56,7 @@ public struct SuiteRunner {
             var calibration: [[String: Value]]? = nil
             var fp32: CardEvaluation.Outcome? = nil
             var qwtFeeds: (count: Int, feeds: [[String: Value]])? = nil
+            let timingCache = LayerTiming.Cache()  // variants sharing a layer's kernel share its timing
             for name in (["fp32"] + entry.variants.filter { $0 != "fp32" }) {
                 guard var variant = Variants.named(name) else { throw HarnessError(file: folder, "unknown variant \(name)") }
                 if variant.qwt != nil {
@@ -90,7 +91,10 @@ public struct SuiteRunner {
                     sqnr = try Quantizer.layerSQNR(reference: reference, quantized: session, outputs: LayerSpec.find(in: reference.graph).map(\.output),
                                                    feeds: calibration!)
                     quantized = q
-                    if measureKernels { speed = try LayerTiming.measure(q, reference: reference.graph, feed: calibration![0], threads: options.threads) }
+                    if measureKernels {
+                        speed = try LayerTiming.measure(q, reference: reference.graph, feed: calibration![0], threads: options.threads,
+                                                        cache: timingCache)
+                    }
                 }
                 let outcome = try CardEvaluation.run(folder: folder, root: root, options: options, from: first, limit: limit, session: session,
                                                      dataset: entry.dataset, progress: progress?("\(card.name) \(name)"))

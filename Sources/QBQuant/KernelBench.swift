@@ -20,13 +20,16 @@ public enum KernelBench {
         let input = AffineQuant(scale: 0.02, zeroPoint: 128, bits: 8)
         var out = [Float](repeating: 0, count: rows * cols)
         var run: () -> Void
+        var failed = false
         switch kind {
         case "fp32":
             let x = codes.map { Float($0) * 0.02 }
             run = {
                 weights.withUnsafeBufferPointer { pw in x.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
-                    GEMM.multiply(m: rows, n: cols, k: depth, a: pw.baseAddress!, aRow: depth, aCol: 1, b: px.baseAddress!, bRow: cols, bCol: 1,
-                                  c: po.baseAddress!, ldc: cols, bias: spec.bias, biasPerRow: true, lo: 0, threads: threads)
+                    if !GEMM.multiply(m: rows, n: cols, k: depth, a: pw.baseAddress!, aRow: depth, aCol: 1, b: px.baseAddress!, bRow: cols, bCol: 1,
+                                  c: po.baseAddress!, ldc: cols, bias: spec.bias, biasPerRow: true, lo: 0, threads: threads) {
+                        failed = true
+                    }
                 } } }
             }
         case "int8", "ternary", "shift":
@@ -59,7 +62,9 @@ public enum KernelBench {
         default:
             throw QuantError(file: "bench", "unknown kernel \(kind) (known: \(kinds.joined(separator: ", ")))")
         }
-        return LayerTiming.median(reps: reps, run)
+        let seconds = LayerTiming.median(minimum: reps, budget: 0, run)
+        if failed { throw QuantError(file: "bench", "the fp32 GEMM's packing buffers could not be allocated") }
+        return seconds
     }
 
     /// The GEMM shapes (rows, cols, depth) of a model's quantizable layers for one input batch.

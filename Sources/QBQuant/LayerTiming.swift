@@ -31,8 +31,31 @@ public enum LayerTiming {
         public var ops: Double
     }
 
-    public static func measure(_ model: QuantizedModel, reference: Graph, feed: [String: Value], threads: Int, reps: Int = 5) throws -> Result {
-        let rows = try layers(model, reference: reference, feed: feed, threads: threads, reps: reps)
+    /// Layer times already measured in this process, by `TimingKey`: the variants of a model that share a
+    /// layer's kernel (int8 with each calibration, the int8 layers of a mixed-precision model) reuse its
+    /// (quantized, FP32) seconds instead of drawing a new noisy sample, so they report one figure.
+    public final class Cache: @unchecked Sendable {
+        var seconds: [TimingKey: (quantized: Double, fp32: Double)] = [:]
+        /// Layers timed, and layers served from the cache.
+        public private(set) var measured = 0, reused = 0
+
+        public init() {}
+
+        func times(_ key: TimingKey, _ measure: () throws -> (Double, Double)) rethrows -> (Double, Double) {
+            if let hit = seconds[key] {
+                reused += 1
+                return hit
+            }
+            let value = try measure()
+            seconds[key] = value
+            measured += 1
+            return value
+        }
+    }
+
+    public static func measure(_ model: QuantizedModel, reference: Graph, feed: [String: Value], threads: Int,
+                               cache: Cache = Cache()) throws -> Result {
+        let rows = try layers(model, reference: reference, feed: feed, threads: threads, cache: cache)
         let quantized = rows.reduce(0) { $0 + $1.quantizedSeconds }, fp32 = rows.reduce(0) { $0 + $1.fp32Seconds }
         let ops = rows.reduce(0) { $0 + $1.ops }
         guard quantized > 0 else { return Result(gops: 0, speedup: 1) }
@@ -40,7 +63,9 @@ public enum LayerTiming {
     }
 
     /// Every quantized layer and QwT compensation layer of `model`, timed on its input from `feed`.
-    public static func layers(_ model: QuantizedModel, reference: Graph, feed: [String: Value], threads: Int, reps: Int = 5) throws -> [Layer] {
+    /// `reps`: at least this many runs per layer (default `minimumReps`, then up to the time budget).
+    public static func layers(_ model: QuantizedModel, reference: Graph, feed: [String: Value], threads: Int,
+                              reps: Int = minimumReps, cache: Cache = Cache()) throws -> [Layer] {
         let session = try Session(graph: reference, options: SessionOptions(optimize: false, threads: threads))
         let specs = Dictionary(LayerSpec.find(in: reference).map { ($0.output, $0) }, uniquingKeysWith: { a, _ in a })
         var inputs = [String: Value](), outputs = [String: [Int]]()
@@ -59,7 +84,9 @@ public enum LayerTiming {
             guard let layer = model.graph.kernels[n.name] as? QuantLayer, let spec = specs[n.outputs[0]],
                   let x = inputs[spec.input], let shape = outputs[spec.output] else { continue }
             let float = try FloatLayer(spec, weights: spec.weights, bias: spec.bias, file: reference.file)
-            let (q, f) = try interleavedMedians(reps: reps, { _ = try layer.run(x, threads: threads) }, { _ = try float.run(x, threads: threads) })
+            let (q, f) = try cache.times(layer.timingKey(input: x.shape)) {
+                try interleavedMedians(minimum: reps, { _ = try layer.run(x, threads: threads) }, { _ = try float.run(x, threads: threads) })
+            }
             let weight = reference.initializers[spec.node.inputs[1]]?.shape ?? [spec.rows, spec.depth]
             rows.append(Layer(name: spec.name, op: spec.node.opType, input: x.shape, output: shape, weight: weight, strides: ints(spec.node, "strides"),
                               pads: ints(spec.node, "pads"), dilations: ints(spec.node, "dilations"), group: spec.group, fp32Seconds: f,
@@ -76,7 +103,8 @@ public enum LayerTiming {
             let y = try s.run([n.inputs[0]: x])[n.outputs[0]]!
             let w = constants[n.inputs[1]]!
             let outChannels = n.opType == "Conv" ? w.shape[0] : w.shape[1]
-            let q = try median(reps: reps) { _ = try s.run([n.inputs[0]: x], threads: threads) }
+            let key = TimingKey(form: "compensation " + n.name + " " + n.opType, shape: x.shape + [-1] + w.shape, structure: [])
+            let (q, _) = try cache.times(key) { (try median(minimum: reps) { _ = try s.run([n.inputs[0]: x], threads: threads) }, 0) }
             rows.append(Layer(name: n.name, op: n.opType, input: x.shape, output: y.shape, weight: w.shape, strides: ints(n, "strides"), pads: ints(n, "pads"),
                               dilations: ints(n, "dilations"), group: { if case .int(let g)? = n.attributes["group"] { return g }; return 1 }(),
                               fp32Seconds: 0, quantizedSeconds: q, ops: 2 * Double(w.count) * Double(y.count / max(outChannels, 1))))
@@ -84,31 +112,38 @@ public enum LayerTiming {
         return rows
     }
 
-    /// Median seconds of `reps` runs of `a` and of `b`, alternated (a, b, a, b, ...) after one warm-up run of each, so
+    /// Repetitions: at least `minimumReps`, then more until `budget` seconds have passed (at most `maximumReps`),
+    /// so that a fast layer's median rests on hundreds of runs, not five.
+    public static let minimumReps = 7, maximumReps = 400, budget = 0.03
+
+    /// Median seconds of runs of `a` and of `b`, alternated (a, b, a, b, ...) after one warm-up run of each, so
     /// that a slow phase of the machine (another process, frequency changes) hits both alike.
-    static func interleavedMedians(reps: Int, _ a: () throws -> Void, _ b: () throws -> Void) rethrows -> (Double, Double) {
+    static func interleavedMedians(minimum: Int = minimumReps, budget: Double = budget, _ a: () throws -> Void,
+                                   _ b: () throws -> Void) rethrows -> (Double, Double) {
         try a()
         try b()
-        var ta = [Double](), tb = [Double]()
-        for _ in 0..<max(reps, 1) {
+        var ta = [Double](), tb = [Double](), total = 0.0
+        while ta.count < minimum || (total < budget && ta.count < maximumReps) {
             var start = DispatchTime.now().uptimeNanoseconds
             try a()
             ta.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             start = DispatchTime.now().uptimeNanoseconds
             try b()
             tb.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            total += ta[ta.count - 1] + tb[tb.count - 1]
         }
         return (ta.sorted()[ta.count / 2], tb.sorted()[tb.count / 2])
     }
 
-    /// Median seconds of `reps` runs of `body` after one warm-up run.
-    static func median(reps: Int, _ body: () throws -> Void) rethrows -> Double {
+    /// Median seconds of runs of `body` after one warm-up run (as many as `interleavedMedians` makes).
+    static func median(minimum: Int = minimumReps, budget: Double = budget, _ body: () throws -> Void) rethrows -> Double {
         try body()
-        var t = [Double]()
-        for _ in 0..<max(reps, 1) {
+        var t = [Double](), total = 0.0
+        while t.count < minimum || (total < budget && t.count < maximumReps) {
             let start = DispatchTime.now().uptimeNanoseconds
             try body()
             t.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            total += t[t.count - 1]
         }
         return t.sorted()[t.count / 2]
     }

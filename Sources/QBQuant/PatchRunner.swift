@@ -36,6 +36,8 @@ enum PatchLayout: Sendable, Equatable {
 /// `out[(i - rows.lowerBound) * rs + j * cs]`.
 protocol IntegerKernel: Sendable {
     var layout: PatchLayout { get }
+    /// What the kernel's speed depends on (`TimingKey`): layers with equal keys are timed once.
+    var timingKey: TimingKey { get }
     func compute(rows: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
                  out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts
     /// Whether `depthwise` computes depthwise convolutions straight from the input planes.

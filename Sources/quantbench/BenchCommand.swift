@@ -83,10 +83,11 @@ struct BenchCommand: ParsableCommand {
                 var times = [Double]()
                 for rep in 0...reps {
                     let start = DispatchTime.now().uptimeNanoseconds
-                    a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                    let multiplied = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
                         GEMM.multiply(m: size, n: size, k: size, a: pa.baseAddress!, aRow: size, aCol: 1, b: pb.baseAddress!, bRow: size, bCol: 1,
                                       c: pc.baseAddress!, ldc: size, threads: threads)
                     } } }
+                    guard multiplied else { throw EngineError(.limit, file: "bench gemm", "the packing buffers for \(size)^3 could not be allocated") }
                     if rep > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
                 }
                 let median = times.sorted()[times.count / 2]

@@ -18,12 +18,12 @@ struct GEMMTests {
         a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
             if let biasValues {
                 biasValues.withUnsafeBufferPointer { pbias in
-                    GEMM.multiply(m: m, n: n, k: k, a: pa.baseAddress!, aRow: aRow, aCol: aCol, b: pb.baseAddress!, bRow: bRow, bCol: bCol,
-                                  c: pc.baseAddress!, ldc: n, bias: pbias.baseAddress!, lo: lo, hi: hi, threads: threads)
+                    #expect(GEMM.multiply(m: m, n: n, k: k, a: pa.baseAddress!, aRow: aRow, aCol: aCol, b: pb.baseAddress!, bRow: bRow, bCol: bCol,
+                                  c: pc.baseAddress!, ldc: n, bias: pbias.baseAddress!, lo: lo, hi: hi, threads: threads))
                 }
             } else {
-                GEMM.multiply(m: m, n: n, k: k, a: pa.baseAddress!, aRow: aRow, aCol: aCol, b: pb.baseAddress!, bRow: bRow, bCol: bCol,
-                              c: pc.baseAddress!, ldc: n, lo: lo, hi: hi, threads: threads)
+                #expect(GEMM.multiply(m: m, n: n, k: k, a: pa.baseAddress!, aRow: aRow, aCol: aCol, b: pb.baseAddress!, bRow: bRow, bCol: bCol,
+                              c: pc.baseAddress!, ldc: n, lo: lo, hi: hi, threads: threads))
             }
         } } }
         var worst: Float = 0
@@ -49,8 +49,8 @@ struct GEMMTests {
         func run() -> [UInt32] {
             var c = [Float](repeating: .nan, count: m * n)
             a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-                GEMM.multiply(m: m, n: n, k: k, a: pa.baseAddress!, aRow: k, aCol: 1, b: pb.baseAddress!, bRow: n, bCol: 1,
-                              c: pc.baseAddress!, ldc: n, threads: 2)
+                #expect(GEMM.multiply(m: m, n: n, k: k, a: pa.baseAddress!, aRow: k, aCol: 1, b: pb.baseAddress!, bRow: n, bCol: 1,
+                              c: pc.baseAddress!, ldc: n, threads: 2))
             } } }
             return c.map(\.bitPattern)
         }

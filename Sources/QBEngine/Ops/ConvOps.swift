@@ -65,7 +65,7 @@ enum ConvOps {
             return out
         }
         if depth > directDepthLimit {
-            im2colGEMM(x: x, n: n, c: c, ih: ih, iw: iw, w: w, m: m, group: group, geo: geo, bias: bias, lo: lo, hi: hi,
+            try im2colGEMM(ctx, x: x, n: n, c: c, ih: ih, iw: iw, w: w, m: m, group: group, geo: geo, bias: bias, lo: lo, hi: hi,
                        out: &out, threads: threads)
             return out
         }
@@ -105,12 +105,15 @@ enum ConvOps {
 
     /// im2col + GEMM, for depths above `directDepthLimit`: (item, group) planes over threads when there are
     /// enough, else the GEMM split over threads (the same bits for any split).
-    static func im2colGEMM(x: [Float], n: Int, c: Int, ih: Int, iw: Int, w: [Float], m: Int, group: Int, geo: Geo,
-                           bias: [Float]?, lo: Float, hi: Float, out: inout [Float], threads: Int) {
+    static func im2colGEMM(_ ctx: OpContext, x: [Float], n: Int, c: Int, ih: Int, iw: Int, w: [Float], m: Int, group: Int,
+                           geo: Geo, bias: [Float]?, lo: Float, hi: Float, out: inout [Float], threads: Int) throws {
         let cg = c / group, mg = m / group, ohw = geo.oh * geo.ow, depth = cg * geo.kh * geo.kw
         let planeThreads = threads > 1 && n * group >= threads
+        var multiplied = [Bool](repeating: true, count: n * group)
         x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in out.withUnsafeMutableBufferPointer { po in
+          multiplied.withUnsafeMutableBufferPointer { pm in
             let xs = SharedConst(px.baseAddress!), ws = SharedConst(pw.baseAddress!), os = SharedPointer(po.baseAddress!)
+            let status = SharedPointer(pm.baseAddress!)
             Parallel.forEach(count: n * group, workers: planeThreads ? threads : 1) { task in
                 let item = task / group, gi = task % group
                 let col = UnsafeMutablePointer<Float>.allocate(capacity: depth * ohw)
@@ -118,14 +121,16 @@ enum ConvOps {
                 im2col(xs.base + (item * c + gi * cg) * ih * iw, channels: cg, ih: ih, iw: iw, geo: geo, into: col)
                 let biasSlice = bias.map { Array($0[(gi * mg)..<((gi + 1) * mg)]) }
                 func multiply(_ biasPointer: UnsafePointer<Float>?) {
-                    GEMM.multiply(m: mg, n: ohw, k: depth, a: ws.base + gi * mg * depth, aRow: depth, aCol: 1,
+                    status.base[task] = GEMM.multiply(m: mg, n: ohw, k: depth, a: ws.base + gi * mg * depth, aRow: depth, aCol: 1,
                                   b: UnsafePointer(col), bRow: ohw, bCol: 1, c: os.base + (item * m + gi * mg) * ohw,
                                   ldc: ohw, bias: biasPointer, biasPerRow: true, lo: lo, hi: hi,
                                   threads: planeThreads ? 1 : threads)
                 }
                 if let biasSlice { biasSlice.withUnsafeBufferPointer { multiply($0.baseAddress!) } } else { multiply(nil) }
             }
+          }
         } } }
+        guard !multiplied.contains(false) else { throw LinearOps.gemmFailure(ctx, m: mg, n: ohw, k: depth) }
     }
 
     static func cGeo(_ g: Geo) -> qb_conv_geo {

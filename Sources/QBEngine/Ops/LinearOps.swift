@@ -47,14 +47,16 @@ enum LinearOps {
         }()
         let fused = c == nil || simpleBias != nil
         let af = a.floats, bf = b.floats
+        var multiplied = true
         af.withUnsafeBufferPointer { pa in bf.withUnsafeBufferPointer { pb in out.withUnsafeMutableBufferPointer { pc in
             func run(_ bias: UnsafePointer<Float>?) {
-                GEMM.multiply(m: m, n: n, k: k, a: pa.baseAddress!, aRow: ta ? 1 : k, aCol: ta ? m : 1,
+                multiplied = GEMM.multiply(m: m, n: n, k: k, a: pa.baseAddress!, aRow: ta ? 1 : k, aCol: ta ? m : 1,
                               b: pb.baseAddress!, bRow: tb ? 1 : n, bCol: tb ? k : 1, c: pc.baseAddress!, ldc: n,
                               bias: bias, lo: fused ? lo : -.infinity, hi: fused ? hi : .infinity, threads: ctx.threads)
             }
             if let simpleBias { simpleBias.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
         } } }
+        guard multiplied else { throw gemmFailure(ctx, m: m, n: n, k: k) }
         if !fused, let c {
             guard let s = Broadcast.shape([c.shape, [m, n]]), s == [m, n] else {
                 throw ctx.fail(.shapeMismatch, "C \(c.shape) does not broadcast to [\(m), \(n)]")
@@ -101,22 +103,32 @@ enum LinearOps {
         // Small products in a batch (attention heads) go one per task, each single-threaded: every element is
         // computed the same way either way, so the bytes do not depend on the split.
         let perItem = count > 1 && m * n * k < 1 << 21 && ctx.threads > 1
+        var multiplied = [Bool](repeating: true, count: count)
         af.withUnsafeBufferPointer { pa in bf.withUnsafeBufferPointer { pb in out.withUnsafeMutableBufferPointer { pc in
+          multiplied.withUnsafeMutableBufferPointer { pm in
             let aBase = SharedConst(pa.baseAddress!), bBase = SharedConst(pb.baseAddress!), cBase = SharedPointer(pc.baseAddress!)
+            let status = SharedPointer(pm.baseAddress!)
             func run(_ biasPtr: UnsafePointer<Float>?) {
                 let biasBase = biasPtr.map(SharedConst.init)
                 Parallel.forEach(count: count, workers: perItem ? ctx.threads : 1) { i in
-                    GEMM.multiply(m: m, n: n, k: k, a: aBase.base + idxA[i] * m * k, aRow: k, aCol: 1,
+                    status.base[i] = GEMM.multiply(m: m, n: n, k: k, a: aBase.base + idxA[i] * m * k, aRow: k, aCol: 1,
                                   b: bBase.base + idxB[i] * k * n, bRow: n, bCol: 1,
                                   c: cBase.base + i * m * n, ldc: n, bias: biasBase?.base, lo: lo, hi: hi,
                                   threads: perItem ? 1 : ctx.threads)
                 }
             }
             if let bias { bias.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
+          }
         } } }
+        guard !multiplied.contains(false) else { throw gemmFailure(ctx, m: m, n: n, k: k) }
         var shape = batch
         if a.rank > 1 { shape.append(m) }
         if b.rank > 1 { shape.append(n) }
         return Value(shape: shape, floats: out)
+    }
+
+    /// The error when the SGEMM's packing buffers could not be allocated.
+    static func gemmFailure(_ ctx: OpContext, m: Int, n: Int, k: Int) -> EngineError {
+        ctx.fail(.limit, "the matrix product's packing buffers (\(m) x \(k) by \(k) x \(n)) could not be allocated")
     }
 }
