@@ -36,19 +36,13 @@ public enum LayerTiming {
     /// (quantized, FP32) seconds instead of drawing a new noisy sample, so they report one figure.
     public final class Cache: @unchecked Sendable {
         var seconds: [TimingKey: (quantized: Double, fp32: Double)] = [:]
-        /// Layers timed, and layers served from the cache.
-        public private(set) var measured = 0, reused = 0
 
         public init() {}
 
         func times(_ key: TimingKey, _ measure: () throws -> (Double, Double)) rethrows -> (Double, Double) {
-            if let hit = seconds[key] {
-                reused += 1
-                return hit
-            }
+            if let hit = seconds[key] { return hit }
             let value = try measure()
             seconds[key] = value
-            measured += 1
             return value
         }
     }
