@@ -1,10 +1,11 @@
 // The int8 tile of the packed kernels on AVX2 (machines without AVX-512 VNNI: GitHub's hosted x86-64
 // runners, AMD EPYC Zen 3/4 guests). See qb_vnni_internal.h.
 //
-// The weights stay in the VNNI packing (16-row blocks, 4 consecutive k per row, bytes). vpmaddubsw would
-// saturate on u8 x s8 pairs (2 * 255 * 127 > 2^15), so each quad of 8 rows is widened to int16 once
-// (vpmovsxbw) and multiplied with the column's 4 codes, widened to int16 and broadcast, by vpmaddwd:
-// every product pair is an exact int32, and the sums are the VNNI kernel's, bit for bit.
+// The weights keep the VNNI packing (16-row blocks, 4 consecutive k per row), widened to int16 once per call
+// (qb_widen_weights: widening them in the inner loop made the tile three times slower). vpmaddubsw would
+// saturate on u8 x s8 pairs (2 * 255 * 127 > 2^15), so each quad of 4 rows is multiplied with the column's
+// 4 codes, widened to int16 and broadcast, by vpmaddwd: every product pair is an exact int32, and the sums
+// are the VNNI kernel's, bit for bit.
 #include <stdlib.h>
 #include <string.h>
 #include "qb_kernels.h"
@@ -13,6 +14,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
+__attribute__((target("avx2")))
 int16_t *qb_widen_codes(const uint8_t *q, size_t count) {
     static __thread int16_t *wide = NULL;
     static __thread size_t cap = 0;
@@ -35,7 +37,7 @@ static inline __m256i qb_rows_of_pairs(__m256i lo, __m256i hi) {
 
 // One half block (8 rows) x 6 columns per step: 12 accumulators (rows 0-3 and 4-7 of each column).
 __attribute__((target("avx2,fma")))
-static void half_avx2(int rows, int n, int K4, const int8_t *wh, const int16_t *q16, int ld8, int32_t *o, ptrdiff_t ldo) {
+static void half_avx2(int rows, int n, int K4, const int16_t *wh, const int16_t *q16, int ld8, int32_t *o, ptrdiff_t ldo) {
     int32_t t[8];
     int j = 0;
     for (; j + 6 <= n; j += 6) {
@@ -44,9 +46,8 @@ static void half_avx2(int rows, int n, int K4, const int8_t *wh, const int16_t *
 #undef QB_Z
         const int16_t *qj = q16 + (ptrdiff_t)j * ld8;
         for (int k4 = 0; k4 < K4; k4++) {
-            const int8_t *wq = wh + (ptrdiff_t)k4 * 64;
-            __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wq));
-            __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wq + 16)));
+            const int16_t *wq = wh + (ptrdiff_t)k4 * 64;
+            __m256i w0 = _mm256_loadu_si256((const __m256i *)wq), w1 = _mm256_loadu_si256((const __m256i *)(wq + 16));
 #define QB_S(c) { int64_t v; memcpy(&v, qj + (ptrdiff_t)(c) * ld8 + k4 * 4, 8); __m256i x = _mm256_set1_epi64x(v); \
                   l##c = _mm256_add_epi32(l##c, _mm256_madd_epi16(w0, x)); h##c = _mm256_add_epi32(h##c, _mm256_madd_epi16(w1, x)); }
             QB_S(0) QB_S(1) QB_S(2) QB_S(3) QB_S(4) QB_S(5)
@@ -61,19 +62,33 @@ static void half_avx2(int rows, int n, int K4, const int8_t *wh, const int16_t *
         __m256i l = _mm256_setzero_si256(), h = _mm256_setzero_si256();
         const int16_t *qj = q16 + (ptrdiff_t)j * ld8;
         for (int k4 = 0; k4 < K4; k4++) {
-            const int8_t *wq = wh + (ptrdiff_t)k4 * 64;
+            const int16_t *wq = wh + (ptrdiff_t)k4 * 64;
             int64_t v;
             memcpy(&v, qj + k4 * 4, 8);
             __m256i x = _mm256_set1_epi64x(v);
-            l = _mm256_add_epi32(l, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wq)), x));
-            h = _mm256_add_epi32(h, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wq + 16))), x));
+            l = _mm256_add_epi32(l, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)wq), x));
+            h = _mm256_add_epi32(h, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(wq + 16)), x));
         }
         _mm256_storeu_si256((__m256i *)t, qb_rows_of_pairs(l, h));
         for (int r = 0; r < rows; r++) o[(ptrdiff_t)r * ldo + j] = t[r];
     }
 }
 
-int qb_igemm_packed_avx2(int M, int n, int ld8, const int8_t *wp, const uint8_t *q, int32_t *out, ptrdiff_t ldo) {
+__attribute__((target("avx2")))
+int16_t *qb_widen_weights(const int8_t *wp, size_t count) {
+    static __thread int16_t *wide = NULL;
+    static __thread size_t cap = 0;
+    if (cap < count) {
+        int16_t *grown = (int16_t *)realloc(wide, count * sizeof(int16_t));
+        if (!grown) return NULL;
+        wide = grown;
+        cap = count;
+    }
+    for (size_t e = 0; e < count; e++) wide[e] = wp[e];
+    return wide;
+}
+
+int qb_igemm_packed_avx2(int M, int n, int ld8, const int16_t *w16, const uint8_t *q, int32_t *out, ptrdiff_t ldo) {
     int K4 = ld8 / 4, MB = (M + 15) / 16;
     const int16_t *q16 = qb_widen_codes(q, (size_t)n * (size_t)ld8);
     if (!q16) return 0;
@@ -81,15 +96,16 @@ int qb_igemm_packed_avx2(int M, int n, int ld8, const int8_t *wp, const uint8_t 
         for (int h = 0; h < 2; h++) {
             int first = b * 16 + h * 8, rows = M - first < 8 ? M - first : 8;
             if (rows <= 0) break;
-            half_avx2(rows, n, K4, wp + (ptrdiff_t)b * K4 * 64 + h * 32, q16, ld8, out + (ptrdiff_t)first * ldo, ldo);
+            half_avx2(rows, n, K4, w16 + (ptrdiff_t)b * K4 * 64 + h * 32, q16, ld8, out + (ptrdiff_t)first * ldo, ldo);
         }
     }
     return 1;
 }
 #else
 int16_t *qb_widen_codes(const uint8_t *q, size_t count) { (void)q; (void)count; return NULL; }
-int qb_igemm_packed_avx2(int M, int n, int ld8, const int8_t *wp, const uint8_t *q, int32_t *out, ptrdiff_t ldo) {
-    (void)M; (void)n; (void)ld8; (void)wp; (void)q; (void)out; (void)ldo;
+int16_t *qb_widen_weights(const int8_t *wp, size_t count) { (void)wp; (void)count; return NULL; }
+int qb_igemm_packed_avx2(int M, int n, int ld8, const int16_t *w16, const uint8_t *q, int32_t *out, ptrdiff_t ldo) {
+    (void)M; (void)n; (void)ld8; (void)w16; (void)q; (void)out; (void)ldo;
     return 0;
 }
 #endif

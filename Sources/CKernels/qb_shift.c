@@ -289,20 +289,20 @@ static void shift_tile_avx2(void *vctx, int j0, int n, const uint8_t *q, int ld8
 #endif
 
 // The plain twin: one column at a time, the packed weights read back element by element.
-static void shift_portable(const shift_ctx *c, int depth, qb_fill_fn fill, const void *fctx, int N) {
+static int shift_portable(const shift_ctx *c, int depth, qb_fill_fn fill, const void *fctx, int N) {
     int ld8 = qb_vnni_ld(depth), K4 = ld8 / 4;
     uint8_t *q = qb_twin_column(depth, c->M, N, c->out, c->rs, c->cs);
-    if (!q) return;
+    if (!q) return QB_NO_MEMORY;
     for (int j = 0; j < N; j++) {
-        fill(fctx, j, 1, q, ld8);
+        const uint8_t *col = fill(fctx, j, 1, q, ld8);
         for (int i = 0; i < c->M; i++) {
             int b = i / 16, r = i % 16;
             int32_t s = 0, c1 = 0, cnz = 0;
             for (int k = 0; k < K4 * 4; k++) {
                 const int8_t *step = c->wp + ((ptrdiff_t)b * K4 + k / 4) * SHIFT_STEP;
-                s += (int32_t)((const int16_t *)step)[(r / 8) * 32 + (r % 8) * 4 + k % 4] * q[k];
-                if (c->mode != 0) c1 += step[128 + r * 4 + k % 4] * q[k];
-                if (c->mode == 1) cnz += step[192 + r * 4 + k % 4] * q[k];
+                s += (int32_t)((const int16_t *)step)[(r / 8) * 32 + (r % 8) * 4 + k % 4] * col[k];
+                if (c->mode != 0) c1 += step[128 + r * 4 + k % 4] * col[k];
+                if (c->mode == 1) cnz += step[192 + r * 4 + k % 4] * col[k];
             }
             const int32_t *cr = c->corr + b * 48;
             s -= cr[r];
@@ -314,6 +314,7 @@ static void shift_portable(const shift_ctx *c, int depth, qb_fill_fn fill, const
         }
     }
     free(q);
+    return 0;
 }
 
 static int shift_run(shift_ctx *c, int depth, qb_fill_fn fill, const void *fctx, int N) {
@@ -321,8 +322,7 @@ static int shift_run(shift_ctx *c, int depth, qb_fill_fn fill, const void *fctx,
 #ifdef QB_X86
     if (qb_vnni_columns(N, depth, fill, fctx, qb_kernels_have_vnni() ? shift_tile : shift_tile_avx2, c) && !c->failed) return 1;
 #endif
-    shift_portable(c, depth, fill, fctx, N);
-    return 0;
+    return shift_portable(c, depth, fill, fctx, N);
 }
 
 int qb_shift_rows(int M, int mode, int depth, const int8_t *wp, const int32_t *corr, const double *unit, const double *mu0, const double *mu1,

@@ -199,19 +199,19 @@ static void ternary_tile_avx2(void *vctx, int j0, int n, const uint8_t *q, int l
 #endif
 
 // The plain twin: one column at a time, the packed codes read back element by element.
-static void ternary_portable(const ternary_ctx *c, int depth, qb_fill_fn fill, const void *fctx, int N) {
+static int ternary_portable(const ternary_ctx *c, int depth, qb_fill_fn fill, const void *fctx, int N) {
     int ld8 = qb_vnni_ld(depth), K4 = ld8 / 4, G = c->groups, gq = K4 / G;
     uint8_t *q = qb_twin_column(depth, c->M, N, c->out, c->rs, c->cs);
-    if (!q) return;
+    if (!q) return QB_NO_MEMORY;
     for (int j = 0; j < N; j++) {
-        fill(fctx, j, 1, q, ld8);
+        const uint8_t *col = fill(fctx, j, 1, q, ld8);
         for (int i = 0; i < c->M; i++) {
             int b = i / 16, r = i % 16;
             const int8_t *wb = c->wp + (ptrdiff_t)b * K4 * 64 + r * 4;
             float f = 0.0f;
             for (int g = 0; g < G; g++) {
                 int32_t s = 0;
-                for (int k = g * gq * 4; k < (g + 1) * gq * 4; k++) s += (int32_t)wb[(ptrdiff_t)(k / 4) * 64 + k % 4] * q[k];
+                for (int k = g * gq * 4; k < (g + 1) * gq * 4; k++) s += (int32_t)wb[(ptrdiff_t)(k / 4) * 64 + k % 4] * col[k];
                 ptrdiff_t t = ((ptrdiff_t)b * G + g) * 16 + r;
                 f = qb_ternary_group(f, s - c->corr[t], c->alphas[t]);
             }
@@ -219,6 +219,7 @@ static void ternary_portable(const ternary_ctx *c, int depth, qb_fill_fn fill, c
         }
     }
     free(q);
+    return 0;
 }
 
 static int ternary_run(ternary_ctx *c, int depth, qb_fill_fn fill, const void *fctx, int N) {
@@ -227,8 +228,7 @@ static int ternary_run(ternary_ctx *c, int depth, qb_fill_fn fill, const void *f
 #ifdef QB_X86
     if (qb_vnni_columns(N, depth, fill, fctx, qb_kernels_have_vnni() ? ternary_tile : ternary_tile_avx2, c) && !c->failed) return 1;
 #endif
-    ternary_portable(c, depth, fill, fctx, N);
-    return 0;
+    return ternary_portable(c, depth, fill, fctx, N);
 }
 
 int qb_ternary_rows(int M, int groups, int depth, const int8_t *wp, const float *alphas, const int32_t *corr, const int16_t *p, ptrdiff_t ldp,

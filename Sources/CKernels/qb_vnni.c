@@ -153,8 +153,7 @@ int qb_vnni_columns(int N, int depth, qb_fill_fn fill, const void *fctx, qb_tile
     }
     for (int j0 = 0; j0 < N; j0 += QB_VNNI_NB) {
         int n = N - j0 < QB_VNNI_NB ? N - j0 : QB_VNNI_NB;
-        fill(fctx, j0, n, q, ld8);
-        tile(tctx, j0, n, q, ld8);
+        tile(tctx, j0, n, fill(fctx, j0, n, q, ld8), ld8);
     }
     return 1;
 #else
@@ -186,7 +185,7 @@ uint8_t *qb_twin_column(int depth, int M, int N, float *out, ptrdiff_t rs, ptrdi
 }
 
 // The int8 tile: exact sums of M rows, Z sum w subtracted, into acc (row stride N).
-typedef struct { int M, N, zp; const int8_t *wp; const int32_t *sums; int32_t *acc; int failed; } int8_tile_ctx;
+typedef struct { int M, N, zp; const int8_t *wp; const int32_t *sums; int32_t *acc; int failed; const int16_t *w16; } int8_tile_ctx;
 
 static void int8_tile(void *ctx, int j0, int n, const uint8_t *q, int ld8) {
 #ifdef QB_X86
@@ -202,7 +201,11 @@ static void int8_tile(void *ctx, int j0, int n, const uint8_t *q, int ld8) {
         pcap = pneed;
     }
     if (qb_kernels_have_vnni()) igemm_vnni(c->M, MB, n, ld8, c->wp, q, part, n);
-    else if (!qb_igemm_packed_avx2(c->M, n, ld8, c->wp, q, part, n)) { c->failed = 1; return; }
+    else {
+        // The AVX2 tile reads the weights as int16: widened once per call, on its first block.
+        if (!c->w16) c->w16 = qb_widen_weights(c->wp, (size_t)MB * 16 * (size_t)ld8);
+        if (!c->w16 || !qb_igemm_packed_avx2(c->M, n, ld8, c->w16, q, part, n)) { c->failed = 1; return; }
+    }
     for (int i = 0; i < c->M; i++) {
         int32_t corr = (int32_t)c->zp * c->sums[i];
         const int32_t *src = part + (ptrdiff_t)i * n;
@@ -217,12 +220,12 @@ static void int8_tile(void *ctx, int j0, int n, const uint8_t *q, int ld8) {
 static int vnni_drive(int M, int N, int depth, const int8_t *wp, const int32_t *sums, int zp, int32_t *acc,
                       qb_fill_fn fill, const void *ctx) {
     if (M <= 0 || zp < 0 || zp > 255) return 0;
-    int8_tile_ctx t = { M, N, zp, wp, sums, acc, 0 };
+    int8_tile_ctx t = { M, N, zp, wp, sums, acc, 0, NULL };
     return qb_vnni_columns(N, depth, fill, ctx, int8_tile, &t) && !t.failed;
 }
 
 // Linear layers: centered int16 codes p[j * ldp + k] -> unsigned codes.
-void qb_fill_rows(const void *ctx, int j, int n, uint8_t *q, int ld8) {
+const uint8_t *qb_fill_rows(const void *ctx, int j, int n, uint8_t *q, int ld8) {
     const qb_rows_ctx *c = (const qb_rows_ctx *)ctx;
     for (int u = 0; u < n; u++) {
         const int16_t *src = c->p + (ptrdiff_t)(j + u) * c->ldp;
@@ -230,6 +233,7 @@ void qb_fill_rows(const void *ctx, int j, int n, uint8_t *q, int ld8) {
         for (int k = 0; k < c->depth; k++) dst[k] = (uint8_t)(src[k] + c->zp);
         for (int k = c->depth; k < ld8; k++) dst[k] = 0;
     }
+    return q;
 }
 
 int qb_igemm_vnni(int M, int N, int depth, const int8_t *wp, const int32_t *sums, const int16_t *p, ptrdiff_t ldp, int zp, int32_t *acc) {
@@ -238,41 +242,66 @@ int qb_igemm_vnni(int M, int N, int depth, const int8_t *wp, const int32_t *sums
 }
 
 #ifdef QB_X86
-// 8 channels x 16 positions at a time: each channel's 16 codes + zp narrowed to bytes, then an 8 x 16 byte
+// 8 channels x 16 positions at a time: each channel's 16 codes + zp narrowed to bytes (r), then an 8 x 16 byte
 // transpose by unpacking (bytes, pairs, quads), 8 bytes stored per position.
-__attribute__((target("avx512f,avx512bw,avx512vl")))
-static int hwc_u8_avx512(const int16_t *x, int channels, int positions, int zp, uint8_t *out) {
-    const __m256i z = _mm256_set1_epi16((short)zp);
-    int c8 = channels / 8 * 8, p16 = positions / 16 * 16;
-    for (int c0 = 0; c0 < c8; c0 += 8) {
-        for (int p0 = 0; p0 < p16; p0 += 16) {
-            __m128i r[8];
-            for (int u = 0; u < 8; u++)
-                r[u] = _mm256_cvtepi16_epi8(_mm256_add_epi16(_mm256_loadu_si256((const __m256i *)(x + (ptrdiff_t)(c0 + u) * positions + p0)), z));
-            __m128i a0 = _mm_unpacklo_epi8(r[0], r[1]), a1 = _mm_unpackhi_epi8(r[0], r[1]);
-            __m128i a2 = _mm_unpacklo_epi8(r[2], r[3]), a3 = _mm_unpackhi_epi8(r[2], r[3]);
-            __m128i a4 = _mm_unpacklo_epi8(r[4], r[5]), a5 = _mm_unpackhi_epi8(r[4], r[5]);
-            __m128i a6 = _mm_unpacklo_epi8(r[6], r[7]), a7 = _mm_unpackhi_epi8(r[6], r[7]);
-            // b*: channel quads of 4 positions (0-3, 4-7 from lo; 8-11, 12-15 from hi).
-            __m128i b0 = _mm_unpacklo_epi16(a0, a2), b1 = _mm_unpackhi_epi16(a0, a2), b2 = _mm_unpacklo_epi16(a1, a3), b3 = _mm_unpackhi_epi16(a1, a3);
-            __m128i b4 = _mm_unpacklo_epi16(a4, a6), b5 = _mm_unpackhi_epi16(a4, a6), b6 = _mm_unpacklo_epi16(a5, a7), b7 = _mm_unpackhi_epi16(a5, a7);
-            // d*: 8 channels of 2 positions.
-            __m128i d[8] = { _mm_unpacklo_epi32(b0, b4), _mm_unpackhi_epi32(b0, b4), _mm_unpacklo_epi32(b1, b5), _mm_unpackhi_epi32(b1, b5),
-                             _mm_unpacklo_epi32(b2, b6), _mm_unpackhi_epi32(b2, b6), _mm_unpacklo_epi32(b3, b7), _mm_unpackhi_epi32(b3, b7) };
-            for (int u = 0; u < 8; u++) {
-                uint8_t *o = out + (ptrdiff_t)(p0 + 2 * u) * channels + c0;
-                _mm_storel_epi64((__m128i *)o, d[u]);
-                _mm_storel_epi64((__m128i *)(o + channels), _mm_unpackhi_epi64(d[u], d[u]));
-            }
-        }
+static inline void hwc_transpose_8x16(const __m128i r[8], uint8_t *out, int channels) {
+    __m128i a0 = _mm_unpacklo_epi8(r[0], r[1]), a1 = _mm_unpackhi_epi8(r[0], r[1]);
+    __m128i a2 = _mm_unpacklo_epi8(r[2], r[3]), a3 = _mm_unpackhi_epi8(r[2], r[3]);
+    __m128i a4 = _mm_unpacklo_epi8(r[4], r[5]), a5 = _mm_unpackhi_epi8(r[4], r[5]);
+    __m128i a6 = _mm_unpacklo_epi8(r[6], r[7]), a7 = _mm_unpackhi_epi8(r[6], r[7]);
+    // b*: channel quads of 4 positions (0-3, 4-7 from lo; 8-11, 12-15 from hi).
+    __m128i b0 = _mm_unpacklo_epi16(a0, a2), b1 = _mm_unpackhi_epi16(a0, a2);
+    __m128i b2 = _mm_unpacklo_epi16(a1, a3), b3 = _mm_unpackhi_epi16(a1, a3);
+    __m128i b4 = _mm_unpacklo_epi16(a4, a6), b5 = _mm_unpackhi_epi16(a4, a6);
+    __m128i b6 = _mm_unpacklo_epi16(a5, a7), b7 = _mm_unpackhi_epi16(a5, a7);
+    // d*: 8 channels of 2 positions.
+    __m128i d[8] = { _mm_unpacklo_epi32(b0, b4), _mm_unpackhi_epi32(b0, b4), _mm_unpacklo_epi32(b1, b5),
+                     _mm_unpackhi_epi32(b1, b5), _mm_unpacklo_epi32(b2, b6), _mm_unpackhi_epi32(b2, b6),
+                     _mm_unpacklo_epi32(b3, b7), _mm_unpackhi_epi32(b3, b7) };
+    for (int u = 0; u < 8; u++) {
+        uint8_t *o = out + (ptrdiff_t)(2 * u) * channels;
+        _mm_storel_epi64((__m128i *)o, d[u]);
+        _mm_storel_epi64((__m128i *)(o + channels), _mm_unpackhi_epi64(d[u], d[u]));
     }
-    return 1;
+}
+
+// The codes + zp are in [0, qmax] (<= 255), so narrowing them to bytes is exact on both paths.
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+static void hwc_u8_avx512(const int16_t *x, int channels, int positions, int zp, uint8_t *out) {
+    const __m256i z = _mm256_set1_epi16((short)zp);
+    for (int c0 = 0; c0 + 8 <= channels; c0 += 8)
+        for (int p0 = 0; p0 + 16 <= positions; p0 += 16) {
+            __m128i r[8];
+            for (int u = 0; u < 8; u++) {
+                const int16_t *src = x + (ptrdiff_t)(c0 + u) * positions + p0;
+                r[u] = _mm256_cvtepi16_epi8(_mm256_add_epi16(_mm256_loadu_si256((const __m256i *)src), z));
+            }
+            hwc_transpose_8x16(r, out + (ptrdiff_t)p0 * channels + c0, channels);
+        }
+}
+
+__attribute__((target("avx2")))
+static void hwc_u8_avx2(const int16_t *x, int channels, int positions, int zp, uint8_t *out) {
+    const __m128i z = _mm_set1_epi16((short)zp);
+    for (int c0 = 0; c0 + 8 <= channels; c0 += 8)
+        for (int p0 = 0; p0 + 16 <= positions; p0 += 16) {
+            __m128i r[8];
+            for (int u = 0; u < 8; u++) {
+                const int16_t *src = x + (ptrdiff_t)(c0 + u) * positions + p0;
+                r[u] = _mm_packus_epi16(_mm_add_epi16(_mm_loadu_si128((const __m128i *)src), z),
+                                        _mm_add_epi16(_mm_loadu_si128((const __m128i *)(src + 8)), z));
+            }
+            hwc_transpose_8x16(r, out + (ptrdiff_t)p0 * channels + c0, channels);
+        }
 }
 #endif
 
 void qb_hwc_u8(const int16_t *x, int channels, int positions, int zp, uint8_t *out) {
 #ifdef QB_X86
-    if (qb_isa() >= QB_ISA_AVX512 && hwc_u8_avx512(x, channels, positions, zp, out)) {
+    int level = qb_isa();
+    if (level >= QB_ISA_AVX2) {
+        if (level >= QB_ISA_AVX512) hwc_u8_avx512(x, channels, positions, zp, out);
+        else hwc_u8_avx2(x, channels, positions, zp, out);
         // What the vector loop left: the last channels (all positions), the last positions (its channels).
         int c8 = channels / 8 * 8, p16 = positions / 16 * 16;
         for (int c = 0; c < channels; c++) {
@@ -294,10 +323,13 @@ void qb_hwc_u8(const int16_t *x, int channels, int positions, int zp, uint8_t *o
 
 // Convolutions: the patch of output position j, in tap-major order (ki, kj, c), copied from the HWC
 // planes; positions outside the image read Z, the code of 0.0.
-void qb_fill_conv(const void *ctx, int j, int n, uint8_t *q, int ld8) {
+const uint8_t *qb_fill_conv(const void *ctx, int j, int n, uint8_t *q, int ld8) {
     const qb_conv_ctx *c = (const qb_conv_ctx *)ctx;
     const qb_conv_geo g = c->g;
     const int C = c->channels, row = g.kw * C, depth = g.kh * row;
+    // Pointwise: output position p's patch is the input position p's channels, already ld8 apart.
+    if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.oh == c->ih && g.ow == c->iw && C == ld8)
+        return c->x + (ptrdiff_t)(c->first + j) * C;
     int pos = c->first + j, oy = pos / g.ow, ox = pos % g.ow;
     for (int u = 0; u < n; u++) {
         uint8_t *dst = q + (ptrdiff_t)u * ld8;
@@ -318,34 +350,32 @@ void qb_fill_conv(const void *ctx, int j, int n, uint8_t *q, int ld8) {
         memset(dst + depth, 0, (size_t)(ld8 - depth));
         if (++ox == g.ow) { ox = 0; oy++; }
     }
+    return q;
 }
 
 // The plain twin: the same patches, one column at a time, the packed weights read back element by element.
-static void conv_portable(int M, const int8_t *wp, const int32_t *sums, const qb_conv_ctx *c, int N, int32_t *acc) {
+static int conv_portable(int M, const int8_t *wp, const int32_t *sums, const qb_conv_ctx *c, int N, int32_t *acc) {
     int depth = c->channels * c->g.kh * c->g.kw, ld8 = qb_vnni_ld(depth), K4 = ld8 / 4;
     uint8_t *q = (uint8_t *)malloc((size_t)ld8);
     uint8_t one[64];
-    if (!q && ld8 > 64) {
-        for (ptrdiff_t e = 0; e < (ptrdiff_t)M * N; e++) acc[e] = 0;
-        return;
-    }
+    if (!q && ld8 > 64) return QB_NO_MEMORY;
     if (!q) q = one;
     for (int j = 0; j < N; j++) {
-        qb_fill_conv(c, j, 1, q, ld8);
+        const uint8_t *col = qb_fill_conv(c, j, 1, q, ld8);
         for (int i = 0; i < M; i++) {
             const int8_t *wb = wp + (ptrdiff_t)(i / 16) * K4 * 64 + (i % 16) * 4;
             int32_t s = 0;
-            for (int k = 0; k < depth; k++) s += (int32_t)wb[(ptrdiff_t)(k / 4) * 64 + k % 4] * q[k];
+            for (int k = 0; k < depth; k++) s += (int32_t)wb[(ptrdiff_t)(k / 4) * 64 + k % 4] * col[k];
             acc[(ptrdiff_t)i * N + j] = s - (int32_t)c->zp * sums[i];
         }
     }
     if (q != one) free(q);
+    return 0;
 }
 
 int qb_conv_u8(int M, const int8_t *wp, const int32_t *sums, const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp,
                int first, int N, int32_t *acc) {
     qb_conv_ctx c = { x, channels, ih, iw, zp, first, g };
     if (vnni_drive(M, N, channels * g.kh * g.kw, wp, sums, zp, acc, qb_fill_conv, &c)) return 1;
-    conv_portable(M, wp, sums, &c, N, acc);
-    return 0;
+    return conv_portable(M, wp, sums, &c, N, acc);
 }

@@ -8,8 +8,9 @@
 #include <stdint.h>
 #include "qb_kernels.h"
 
-/// Fills n columns of unsigned codes (stride ld8, zero-padded past the depth), starting at column j.
-typedef void (*qb_fill_fn)(const void *ctx, int j, int n, uint8_t *q, int ld8);
+/// Fills n columns of unsigned codes (stride ld8, zero-padded past the depth), starting at column j, into q and
+/// returns q; or returns where those columns already lie in that layout (q untouched).
+typedef const uint8_t *(*qb_fill_fn)(const void *ctx, int j, int n, uint8_t *q, int ld8);
 /// Computes output columns [j, j + n) from their codes.
 typedef void (*qb_tile_fn)(void *ctx, int j, int n, const uint8_t *q, int ld8);
 
@@ -19,12 +20,12 @@ int qb_vnni_columns(int N, int depth, qb_fill_fn fill, const void *fctx, qb_tile
 
 /// Linear layers: centered int16 codes p[j * ldp + k] + zp.
 typedef struct { const int16_t *p; ptrdiff_t ldp; int depth, zp; } qb_rows_ctx;
-void qb_fill_rows(const void *ctx, int j, int n, uint8_t *q, int ld8);
+const uint8_t *qb_fill_rows(const void *ctx, int j, int n, uint8_t *q, int ld8);
 
 /// Convolutions: tap-major patches (ki, kj, c) of output positions first + j.. from HWC codes; outside the
-/// image, zp.
+/// image, zp. A 1x1 convolution with stride 1, no padding and channels a multiple of 4 reads the HWC codes in place.
 typedef struct { const uint8_t *x; int channels, ih, iw, zp, first; qb_conv_geo g; } qb_conv_ctx;
-void qb_fill_conv(const void *ctx, int j, int n, uint8_t *q, int ld8);
+const uint8_t *qb_fill_conv(const void *ctx, int j, int n, uint8_t *q, int ld8);
 
 /// The plain twins' one-column code buffer (free it); NULL after filling out with NaN when it cannot be allocated.
 uint8_t *qb_twin_column(int depth, int M, int N, float *out, ptrdiff_t rs, ptrdiff_t cs);
@@ -38,8 +39,12 @@ void qb_scatter_block(const float *part, int rows, int n, float *out, ptrdiff_t 
 /// The unsigned codes of a column block widened to int16 (a per-thread buffer; NULL when it cannot grow).
 int16_t *qb_widen_codes(const uint8_t *q, size_t count);
 
-/// AVX2: out[r * ldo + j] = sum_k w[r][k] q[j][k] for M rows of the VNNI packing and n columns of unsigned codes
-/// (stride ld8), exact int32, no zero-point correction (igemm_vnni's sums). Returns 0 when its buffer fails.
-int qb_igemm_packed_avx2(int M, int n, int ld8, const int8_t *wp, const uint8_t *q, int32_t *out, ptrdiff_t ldo);
+/// The packed weights sign-extended to int16 in the same layout (a per-thread buffer; NULL when it cannot grow).
+int16_t *qb_widen_weights(const int8_t *wp, size_t count);
+
+/// AVX2: out[r * ldo + j] = sum_k w[r][k] q[j][k] for M rows of the VNNI packing widened to int16 (w16) and n columns
+/// of unsigned codes (stride ld8), exact int32, no zero-point correction (igemm_vnni's sums). Returns 0 when its
+/// buffer fails.
+int qb_igemm_packed_avx2(int M, int n, int ld8, const int16_t *w16, const uint8_t *q, int32_t *out, ptrdiff_t ldo);
 
 #endif

@@ -41,7 +41,7 @@ public struct AffineQuant: Sendable, Equatable, Codable {
     /// The centered codes of a tensor (the integer kernels' input), in blocks over `threads` (element-wise:
     /// the same codes whatever the split).
     public func centered(_ xs: [Float], threads: Int = 1) -> [Int16] {
-        var out = [Int16](repeating: 0, count: xs.count)
+        var out = [Int16](unsafeUninitializedCapacity: xs.count) { _, initialized in initialized = xs.count }
         let block = 1 << 16, parts = (xs.count + block - 1) / block
         let (scale, zp, qmax) = (scale, Int32(zeroPoint), Int32(qmax))
         xs.withUnsafeBufferPointer { src in

@@ -65,7 +65,7 @@ struct Int8Kernel: IntegerKernel {
     var layout: PatchLayout { .columnMajor(ld: ld) }
 
     func compute(rows r: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
-                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts {
+                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) throws -> OpCounts {
         let m = r.count
         // Column chunks whose sums and outputs stay in cache (and whose buffers are not fresh pages each call).
         let chunk = min(cols, max(240, (1 << 16) / max(m, 1) / 240 * 240))
@@ -113,15 +113,15 @@ struct Int8Kernel: IntegerKernel {
     var hwcZeroPoint: Int { inputZero }
 
     func convolve(group g: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
-                  inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts {
+                  inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) throws -> OpCounts {
         let m = groupRows, chunk = 960
         let acc = UnsafeMutablePointer<Int32>.allocate(capacity: m * min(chunk, max(cols, 1)))
         defer { acc.deallocate() }
-        packed[g].withUnsafeBufferPointer { wp in packedSums[g].withUnsafeBufferPointer { s in
+        try packed[g].withUnsafeBufferPointer { wp in try packedSums[g].withUnsafeBufferPointer { s in
             for c0 in stride(from: 0, to: cols, by: chunk) {
                 let n = min(chunk, cols - c0)
-                _ = qb_conv_u8(Int32(m), wp.baseAddress!, s.baseAddress!, hwc, Int32(channels), Int32(ih), Int32(iw), geo,
-                               Int32(inputZero), Int32(first + c0), Int32(n), acc)
+                try KernelFailure.check(qb_conv_u8(Int32(m), wp.baseAddress!, s.baseAddress!, hwc, Int32(channels), Int32(ih), Int32(iw),
+                                                   geo, Int32(inputZero), Int32(first + c0), Int32(n), acc), "qb_conv_u8")
                 requantize(rows: (g * m)..<((g + 1) * m), acc: acc, cols: n, out: out + c0, rs: rs, cs: 1)
             }
         } }
@@ -132,7 +132,7 @@ struct Int8Kernel: IntegerKernel {
     var hasDepthwise: Bool { true }
 
     func depthwise(rows r: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
-                   out: UnsafeMutablePointer<Float>) -> OpCounts {
+                   out: UnsafeMutablePointer<Float>) throws -> OpCounts {
         let cols = Int(geo.oh) * Int(geo.ow), m = r.count
         // A few channels at a time, so their int32 sums are requantized while still in cache.
         let chunk = max(1, min(m, (1 << 15) / max(cols, 1)))

@@ -20,7 +20,7 @@ public enum KernelBench {
         let input = AffineQuant(scale: 0.02, zeroPoint: 128, bits: 8)
         var out = [Float](repeating: 0, count: rows * cols)
         var run: () -> Void
-        var failed = false
+        var failed = false, failure: String?
         switch kind {
         case "fp32":
             let x = codes.map { Float($0) * 0.02 }
@@ -54,8 +54,12 @@ public enum KernelBench {
                 }
                 out.withUnsafeMutableBufferPointer { po in
                     let o = SharedPointer(po.baseAddress!)
-                    _ = PatchRunner.columns(cols, patches: patches, layout: kernel.layout, threads: threads, work: Int.max) { j0, n, p, ldp in
-                        kernel.compute(rows: 0..<rows, patches: p, ldp: ldp, cols: n, inputScale: 0.02, out: o.base + j0, rs: cols, cs: 1)
+                    do {
+                        _ = try PatchRunner.columns(cols, patches: patches, layout: kernel.layout, threads: threads, work: Int.max) { j0, n, p, ldp in
+                            try kernel.compute(rows: 0..<rows, patches: p, ldp: ldp, cols: n, inputScale: 0.02, out: o.base + j0, rs: cols, cs: 1)
+                        }
+                    } catch {
+                        failure = "\(error)"
                     }
                 }
             }
@@ -64,6 +68,7 @@ public enum KernelBench {
         }
         let seconds = LayerTiming.median(minimum: reps, budget: 0, run)
         if failed { throw QuantError(file: "bench", "the fp32 GEMM's packing buffers could not be allocated") }
+        if let failure { throw QuantError(file: "bench", "the \(kind) kernel failed: \(failure)") }
         return seconds
     }
 

@@ -39,20 +39,32 @@ protocol IntegerKernel: Sendable {
     /// What the kernel's speed depends on (`TimingKey`): layers with equal keys are timed once.
     var timingKey: TimingKey { get }
     func compute(rows: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
-                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts
+                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) throws -> OpCounts
     /// Whether `depthwise` computes depthwise convolutions straight from the input planes.
     var hasDepthwise: Bool { get }
     /// A depthwise convolution on the input planes: channel i of `rows` reads plane i at `codes` and
     /// writes plane i of `out`.
     func depthwise(rows: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
-                   out: UnsafeMutablePointer<Float>) -> OpCounts
+                   out: UnsafeMutablePointer<Float>) throws -> OpCounts
     /// Whether `convolve` computes convolutions from the input as unsigned codes in HWC order (zero point
     /// `hwcZeroPoint`), building its patches block by block.
     var convolvesHWC: Bool { get }
     var hwcZeroPoint: Int { get }
     /// Output positions [first, first + cols) of group `group`'s rows; row i of the group goes to `out + i * rs`.
     func convolve(group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
-                  inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts
+                  inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) throws -> OpCounts
+}
+
+/// A C kernel's failure (its status code), named by the layer that ran it (`PatchRunner.run`).
+struct KernelFailure: Error {
+    let reason: String
+
+    /// Throws for a negative status of the C kernel `name`: QB_NO_MEMORY, or the kernel refusing its tables.
+    static func check(_ status: Int32, _ name: String) throws {
+        guard status < 0 else { return }
+        if status == QB_NO_MEMORY { throw KernelFailure(reason: "\(name): its buffers could not be allocated") }
+        throw KernelFailure(reason: "\(name) refused the layer's packed tables (status \(status))")
+    }
 }
 
 extension IntegerKernel {
@@ -69,21 +81,34 @@ extension IntegerKernel {
 /// and group (Conv) or transposes them (linear), splits the columns among threads (each element is
 /// computed the same way whatever the split) and lays the result out as the float op would.
 enum PatchRunner {
-    static func run(_ spec: LayerSpec, file: String, shape: [Int], codes: [Int16], inputScale: Float, kernel: IntegerKernel,
+    /// `input` holds the layer's float input; `quant` gives its centered codes. Convolutions that the kernel
+    /// computes from HWC codes quantize each (item, group) plane as they go (no tensor of codes); the other
+    /// forms quantize the whole input first.
+    static func run(_ spec: LayerSpec, file: String, shape: [Int], input: [Float], quant: AffineQuant, kernel: IntegerKernel,
                     threads: Int) throws -> (Value, OpCounts) {
+        do {
+            return try runKernel(spec, file: file, shape: shape, input: input, quant: quant, kernel: kernel, threads: threads)
+        } catch let failure as KernelFailure {
+            throw QuantError(file: file, layer: spec.name, failure.reason)
+        }
+    }
+
+    private static func runKernel(_ spec: LayerSpec, file: String, shape: [Int], input: [Float], quant: AffineQuant,
+                                  kernel: IntegerKernel, threads: Int) throws -> (Value, OpCounts) {
         var counts = OpCounts()
+        let inputScale = quant.scale
         switch spec.kind {
         case .linear:
             guard let k = shape.last, k == spec.depth else {
                 throw QuantError(file: file, layer: spec.name, "input \(shape) does not end in \(spec.depth) features")
             }
             let r = shape.dropLast().reduce(1, *)
-            var out = [Float](repeating: 0, count: r * spec.rows)
-            let patches = linearPatches(codes, rows: r, depth: k, layout: kernel.layout)
-            out.withUnsafeMutableBufferPointer { po in
+            var out = uninitializedFloats(r * spec.rows)
+            let patches = linearPatches(quant.centered(input, threads: threads), rows: r, depth: k, layout: kernel.layout)
+            try out.withUnsafeMutableBufferPointer { po in
                 let o = SharedPointer(po.baseAddress!), rows = spec.rows
-                counts = columns(r, patches: patches, layout: kernel.layout, threads: threads, work: r * spec.rows * k) { j0, n, p, ldp in
-                    kernel.compute(rows: 0..<rows, patches: p, ldp: ldp, cols: n, inputScale: inputScale,
+                counts = try columns(r, patches: patches, layout: kernel.layout, threads: threads, work: r * spec.rows * k) { j0, n, p, ldp in
+                    try kernel.compute(rows: 0..<rows, patches: p, ldp: ldp, cols: n, inputScale: inputScale,
                                    out: o.base + j0 * rows, rs: 1, cs: rows)
                 }
             }
@@ -97,12 +122,12 @@ enum PatchRunner {
             let geo = qb_conv_geo(kh: Int32(w.kh), kw: Int32(w.kw), sh: Int32(w.sh), sw: Int32(w.sw), dh: Int32(w.dh), dw: Int32(w.dw),
                                   pt: Int32(w.pt), pl: Int32(w.pl), oh: Int32(w.oh), ow: Int32(w.ow))
             let cols = w.oh * w.ow, cg = c / group, mg = spec.rows / group, k = spec.depth
-            var out = [Float](repeating: 0, count: n * spec.rows * cols)
+            var out = uninitializedFloats(n * spec.rows * cols)
             // Depthwise (one input and one output channel per group): straight on the planes, channels
             // split among threads (each channel computed the same way whatever the split).
             if cg == 1 && mg == 1 && kernel.hasDepthwise && k == w.kh * w.kw {
                 let parts = max(1, min(threads, (c * cols * k) >> 16, c))
-                let slots = ResultSlots(n * parts)
+                let slots = ResultSlots(n * parts), codes = quant.centered(input, threads: threads)
                 codes.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
                     let xs = SharedConstPointer(px.baseAddress!), os = SharedPointer(po.baseAddress!)
                     // Every (item, channel range) is a task; the ranges depend on the thread count, each channel's sums do not.
@@ -110,39 +135,47 @@ enum PatchRunner {
                         let b = t / parts, i = t % parts
                         let lo = c * i / parts, hi = c * (i + 1) / parts
                         guard lo < hi else { return }
-                        slots.set(t, kernel.depthwise(rows: lo..<hi, codes: xs.pointer + (b * c + lo) * ih * iw, ih: ih, iw: iw, geo: geo,
-                                                      inputScale: inputScale, out: os.base + (b * spec.rows + lo) * cols))
+                        slots.set(t) {
+                            try kernel.depthwise(rows: lo..<hi, codes: xs.pointer + (b * c + lo) * ih * iw, ih: ih, iw: iw, geo: geo,
+                                                 inputScale: inputScale, out: os.base + (b * spec.rows + lo) * cols)
+                        }
                     }
                 } }
-                return (Value(shape: [n, spec.rows] + w.outSize, floats: out), slots.values.reduce(OpCounts(), +))
+                return (Value(shape: [n, spec.rows] + w.outSize, floats: out), try slots.total())
             }
             // Patches built block by block from HWC unsigned codes inside the kernel, columns split among threads.
             if kernel.convolvesHWC {
-                let hwcZero = Int32(kernel.hwcZeroPoint), tasks = n * group
+                let hwcZero = Int32(kernel.hwcZeroPoint), tasks = n * group, plane = cg * ih * iw
+                let (scale, zero, qmax) = (quant.scale, Int32(quant.zeroPoint), Int32(quant.qmax))
                 // (item, group) planes over the threads when there are enough for all of them, else each plane's
                 // columns over the threads (each element is computed the same way either way).
                 let outer = tasks >= threads ? threads : 1, inner = outer > 1 ? 1 : threads
                 let slots = ResultSlots(tasks)
-                codes.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+                input.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
                     let xs = SharedConstPointer(px.baseAddress!), os = SharedPointer(po.baseAddress!)
                     Parallel.forEach(count: tasks, workers: outer) { t in
                         let b = t / group, g = t % group
-                        let hwc = UnsafeMutablePointer<UInt8>.allocate(capacity: max(cg * ih * iw, 1))
+                        // The plane's centered codes (qb_quantize_i16, as `AffineQuant.centered`), then HWC unsigned codes.
+                        let centered = UnsafeMutablePointer<Int16>.allocate(capacity: max(plane, 1))
+                        defer { centered.deallocate() }
+                        let hwc = UnsafeMutablePointer<UInt8>.allocate(capacity: max(plane, 1))
                         defer { hwc.deallocate() }
-                        qb_hwc_u8(xs.pointer + (b * c + g * cg) * ih * iw, Int32(cg), Int32(ih * iw), hwcZero, hwc)
-                        let plane = SharedConstPointer(hwc), base = SharedPointer(os.base + (b * spec.rows + g * mg) * cols)
-                        slots.set(t, split(cols, threads: inner, work: cols * mg * k) { j0, m in
-                            kernel.convolve(group: g, hwc: plane.pointer, channels: cg, ih: ih, iw: iw, geo: geo, first: j0, cols: m,
-                                            inputScale: inputScale, out: base.base + j0, rs: cols)
-                        })
+                        qb_quantize_i16(xs.pointer + (b * c + g * cg) * ih * iw, plane, scale, zero, qmax, centered)
+                        qb_hwc_u8(centered, Int32(cg), Int32(ih * iw), hwcZero, hwc)
+                        let codes = SharedConstPointer(hwc), base = SharedPointer(os.base + (b * spec.rows + g * mg) * cols)
+                        slots.set(t) { try split(cols, threads: inner, work: cols * mg * k) { j0, m in
+                            try kernel.convolve(group: g, hwc: codes.pointer, channels: cg, ih: ih, iw: iw, geo: geo, first: j0, cols: m,
+                                                inputScale: inputScale, out: base.base + j0, rs: cols)
+                        } }
                     }
                 } }
-                return (Value(shape: [n, spec.rows] + w.outSize, floats: out), slots.values.reduce(OpCounts(), +))
+                return (Value(shape: [n, spec.rows] + w.outSize, floats: out), try slots.total())
             }
+            let codes = quant.centered(input, threads: threads)
             var pt = [Int16](), pc = [Int16]()
             if kernel.layout == .kMajor { pt = [Int16](repeating: 0, count: k * cols) }
             if case .columnMajor(let ld) = kernel.layout { pc = [Int16](repeating: 0, count: cols * ld) }
-            codes.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+            try codes.withUnsafeBufferPointer { px in try out.withUnsafeMutableBufferPointer { po in
                 for b in 0..<n {
                     for g in 0..<group {
                         let xg = px.baseAddress! + (b * c + g * cg) * ih * iw
@@ -155,10 +188,11 @@ enum PatchRunner {
                             patches = pt
                         }
                         let base = SharedPointer(po.baseAddress! + (b * spec.rows + g * mg) * cols)
-                        counts = counts + columns(cols, patches: patches, layout: kernel.layout, threads: threads, work: cols * mg * k) { j0, m, p, ldp in
-                            kernel.compute(rows: (g * mg)..<((g + 1) * mg), patches: p, ldp: ldp, cols: m, inputScale: inputScale,
+                        counts = counts + (try columns(cols, patches: patches, layout: kernel.layout, threads: threads,
+                                                       work: cols * mg * k) { j0, m, p, ldp in
+                            try kernel.compute(rows: (g * mg)..<((g + 1) * mg), patches: p, ldp: ldp, cols: m, inputScale: inputScale,
                                            out: base.base + j0, rs: cols, cs: 1)
-                        }
+                        })
                     }
                 }
             } }
@@ -183,7 +217,7 @@ enum PatchRunner {
 
     /// Splits `cols` columns into blocks (multiples of 64) over threads when the work is large enough;
     /// `body(first, count)` computes one block.
-    static func split(_ cols: Int, threads: Int, work: Int, _ body: @Sendable (Int, Int) -> OpCounts) -> OpCounts {
+    static func split(_ cols: Int, threads: Int, work: Int, _ body: @Sendable (Int, Int) throws -> OpCounts) throws -> OpCounts {
         guard cols > 0 else { return OpCounts() }
         let workers = work < 1 << 20 ? 1 : max(1, min(threads, (cols + 63) / 64))
         let block = ((cols + workers - 1) / workers + 63) / 64 * 64
@@ -191,20 +225,20 @@ enum PatchRunner {
         let results = ResultSlots(parts)
         Parallel.forEach(count: parts, workers: workers) { i in
             let j0 = i * block
-            results.set(i, body(j0, min(block, cols - j0)))
+            results.set(i) { try body(j0, min(block, cols - j0)) }
         }
-        return results.values.reduce(OpCounts(), +)
+        return try results.total()
     }
 
     /// `split` over a patch matrix: `body(first, count, patches of the first column, their stride)`.
     static func columns(_ cols: Int, patches: [Int16], layout: PatchLayout, threads: Int, work: Int,
-                        _ body: @Sendable (Int, Int, UnsafePointer<Int16>, Int) -> OpCounts) -> OpCounts {
-        patches.withUnsafeBufferPointer { pp in
+                        _ body: @Sendable (Int, Int, UnsafePointer<Int16>, Int) throws -> OpCounts) throws -> OpCounts {
+        try patches.withUnsafeBufferPointer { pp in
             let base = SharedConstPointer(pp.baseAddress!)
-            return split(cols, threads: threads, work: work) { j0, n in
+            return try split(cols, threads: threads, work: work) { j0, n in
                 switch layout {
-                case .kMajor: body(j0, n, base.pointer + j0, cols)
-                case .columnMajor(let ld): body(j0, n, base.pointer + j0 * ld, ld)
+                case .kMajor: try body(j0, n, base.pointer + j0, cols)
+                case .columnMajor(let ld): try body(j0, n, base.pointer + j0 * ld, ld)
                 }
             }
         }
@@ -212,16 +246,21 @@ enum PatchRunner {
 }
 
 
-/// One slot per parallel part (each written by one worker).
+/// One slot per parallel part (each written by one worker): its counts, or the error it threw.
 final class ResultSlots: @unchecked Sendable {
-    private let slots: UnsafeMutableBufferPointer<OpCounts>
+    private let slots: UnsafeMutableBufferPointer<Result<OpCounts, any Error>>
     init(_ n: Int) {
         slots = .allocate(capacity: max(n, 1))
-        slots.initialize(repeating: OpCounts())
+        slots.initialize(repeating: .success(OpCounts()))
     }
-    deinit { slots.deallocate() }
-    func set(_ i: Int, _ v: OpCounts) { slots[i] = v }
-    var values: [OpCounts] { Array(slots) }
+    deinit {
+        _ = slots.deinitialize()
+        slots.deallocate()
+    }
+    /// Runs part `i` and keeps what it returned or threw.
+    func set(_ i: Int, _ part: () throws -> OpCounts) { slots[i] = Result { try part() } }
+    /// The sum of the parts' counts; the first part's error, in part order, if any failed.
+    func total() throws -> OpCounts { try slots.reduce(OpCounts()) { try $0 + $1.get() } }
 }
 
 /// Runs `body(out, rs, cs)` so that it writes rows with unit column stride: a linear layer's transposed
@@ -235,6 +274,12 @@ func withUnitColumnStride(rows: Int, cols: Int, out: UnsafeMutablePointer<Float>
     defer { if scratch == nil { tmp.deallocate() } }
     body(tmp, cols, 1)
     qb_transpose_f32(Int32(rows), Int32(cols), tmp, cols, out, cs)
+}
+
+/// `count` floats left uninitialized, for outputs that a kernel writes in full (zero-filling them first was a
+/// whole extra pass over the largest tensors).
+func uninitializedFloats(_ count: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }
 
 /// Runs `body` with a pointer to `values`' elements, or with nil when there are none (a layer without bias).

@@ -56,8 +56,8 @@ final class QuantLayer: LayerKernel, @unchecked Sendable {
         guard x.type.isFloat else { throw QuantError(file: file, layer: spec.name, "input must be floating point, got \(x.signature)") }
         switch path {
         case .integer(let kernel):
-            let (y, c) = try PatchRunner.run(spec, file: file, shape: x.shape, codes: input!.centered(x.floats, threads: threads), inputScale: input!.scale,
-                                             kernel: kernel, threads: threads)
+            let (y, c) = try PatchRunner.run(spec, file: file, shape: x.shape, input: x.floats, quant: input!, kernel: kernel,
+                                             threads: threads)
             lock.withLock { performed = performed + c }
             return y
         case .simulated(let layer, let output):

@@ -103,7 +103,7 @@ struct ShiftKernel: IntegerKernel {
     var hasDepthwise: Bool { depthwiseForm != nil }
 
     func depthwise(rows r: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
-                   out: UnsafeMutablePointer<Float>) -> OpCounts {
+                   out: UnsafeMutablePointer<Float>) throws -> OpCounts {
         guard let d = depthwiseForm else { preconditionFailure("not a depthwise layer") }
         let cols = Int(geo.oh) * Int(geo.ow), m = r.count, o = r.lowerBound
         let sums = (0..<3).map { _ in [Int32](repeating: 0, count: max(m * cols, 1)) }
@@ -130,19 +130,21 @@ struct ShiftKernel: IntegerKernel {
     }
 
     func compute(rows r: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
-                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts {
+                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) throws -> OpCounts {
         if let v = packed {
             precondition(r == 0..<v.rows, "the packed shift kernel computes whole layers")
+            var status: Int32 = 0
             withUnitColumnStride(rows: v.rows, cols: cols, out: out, rs: rs, cs: cs) { o, ors, ocs in
                 v.weights.withUnsafeBufferPointer { w in v.corrections.withUnsafeBufferPointer { c in
                     v.unit.withUnsafeBufferPointer { u in v.mu0.withUnsafeBufferPointer { m0 in v.mu1.withUnsafeBufferPointer { m1 in
                         withOptionalPointer(bias) { b in
-                            _ = qb_shift_rows(Int32(v.rows), v.mode, Int32(depth), w.baseAddress!, c.baseAddress!, u.baseAddress!, m0.baseAddress!,
+                            status = qb_shift_rows(Int32(v.rows), v.mode, Int32(depth), w.baseAddress!, c.baseAddress!, u.baseAddress!, m0.baseAddress!,
                                               m1.baseAddress!, patches, ldp, Int32(v.zeroPoint), Int32(cols), inputScale, b, lo, hi, o, ors, ocs)
                         }
                     } } }
                 } }
             }
+            try KernelFailure.check(status, "qb_shift_rows")
             return counts(rows: r, cols: cols)
         }
         var shifts: Int64 = 0
@@ -163,17 +165,18 @@ struct ShiftKernel: IntegerKernel {
     var hwcZeroPoint: Int { packed?.zeroPoint ?? 0 }
 
     func convolve(group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
-                  inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts {
+                  inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) throws -> OpCounts {
         guard let v = packed, group == 0 else { preconditionFailure("the packed shift kernel computes ungrouped convolutions") }
-        v.weights.withUnsafeBufferPointer { w in v.corrections.withUnsafeBufferPointer { c in
+        let status = v.weights.withUnsafeBufferPointer { w in v.corrections.withUnsafeBufferPointer { c in
             v.unit.withUnsafeBufferPointer { u in v.mu0.withUnsafeBufferPointer { m0 in v.mu1.withUnsafeBufferPointer { m1 in
                 withOptionalPointer(bias) { b in
-                    _ = qb_shift_conv(Int32(v.rows), v.mode, w.baseAddress!, c.baseAddress!, u.baseAddress!, m0.baseAddress!,
+                    qb_shift_conv(Int32(v.rows), v.mode, w.baseAddress!, c.baseAddress!, u.baseAddress!, m0.baseAddress!,
                                       m1.baseAddress!, hwc, Int32(channels), Int32(ih), Int32(iw), geo, Int32(v.zeroPoint), Int32(first), Int32(cols),
                                       inputScale, b, lo, hi, out, rs)
                 }
             } } }
         } }
+        try KernelFailure.check(status, "qb_shift_conv")
         return counts(rows: 0..<v.rows, cols: cols)
     }
 

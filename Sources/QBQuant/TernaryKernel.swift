@@ -74,7 +74,7 @@ struct TernaryKernel: IntegerKernel {
     }
 
     func compute(rows r: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
-                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) -> OpCounts {
+                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) throws -> OpCounts {
         if let v = packed {
             precondition(r == 0..<v.rows, "the packed ternary kernel computes whole layers")
             var done: Int32 = 0
@@ -86,7 +86,7 @@ struct TernaryKernel: IntegerKernel {
                     }
                 } } }
             }
-            precondition(done >= 0, "ternary tables do not fit the layer")
+            try KernelFailure.check(done, "qb_ternary_rows")
             return counts(rows: r, cols: cols)
         }
         var adds: Int64 = 0, mults: Int64 = 0
@@ -106,7 +106,7 @@ struct TernaryKernel: IntegerKernel {
     var hwcZeroPoint: Int { packed?.zeroPoint ?? 0 }
 
     func convolve(group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
-                  inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts {
+                  inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) throws -> OpCounts {
         guard let v = packed, group == 0 else { preconditionFailure("the packed ternary kernel computes ungrouped convolutions") }
         let done = v.codes.withUnsafeBufferPointer { w in v.alphas.withUnsafeBufferPointer { a in v.corrections.withUnsafeBufferPointer { c in
             withOptionalPointer(bias) { b in
@@ -114,14 +114,14 @@ struct TernaryKernel: IntegerKernel {
                                 geo, Int32(v.zeroPoint), Int32(first), Int32(cols), inputScale, b, lo, hi, out, rs)
             }
         } } }
-        precondition(done >= 0, "ternary tables do not fit the layer")
+        try KernelFailure.check(done, "qb_ternary_conv")
         return counts(rows: 0..<v.rows, cols: cols)
     }
 
     var hasDepthwise: Bool { depthwiseWeights != nil }
 
     func depthwise(rows r: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
-                   out: UnsafeMutablePointer<Float>) -> OpCounts {
+                   out: UnsafeMutablePointer<Float>) throws -> OpCounts {
         guard let w = depthwiseWeights else { preconditionFailure("not a depthwise layer") }
         let taps = Int(geo.kh) * Int(geo.kw)
         w.withUnsafeBufferPointer { wp in

@@ -76,7 +76,9 @@ struct KernelTests {
         // (rows, channels, h, w, kernel h, kernel w, stride, pad, dilation, zero point)
         for (m, c, h, w, kh, kw, s, p, d, zp) in [(1, 1, 5, 7, 3, 3, 1, 1, 1, 0), (16, 1, 28, 28, 3, 3, 1, 1, 1, 128), (3, 5, 9, 6, 3, 3, 2, 1, 1, 255),
                                                   (17, 3, 8, 8, 2, 3, 3, 1, 2, 37), (33, 16, 7, 7, 3, 3, 1, 1, 1, 200), (20, 7, 6, 11, 1, 1, 1, 0, 1, 91),
-                                                  (40, 9, 10, 10, 5, 5, 2, 2, 1, 3), (8, 24, 4, 4, 3, 3, 2, 0, 1, 250), (16, 40, 9, 7, 1, 1, 2, 0, 1, 128)] {
+                                                  (40, 9, 10, 10, 5, 5, 2, 2, 1, 3), (8, 24, 4, 4, 3, 3, 2, 0, 1, 250), (16, 40, 9, 7, 1, 1, 2, 0, 1, 128),
+                                                  // Pointwise, stride 1, channels a multiple of 4: the HWC codes are read in place.
+                                                  (24, 16, 5, 9, 1, 1, 1, 0, 1, 77), (5, 8, 3, 3, 1, 1, 1, 0, 1, 255)] {
             let oh = (h + 2 * p - (kh - 1) * d - 1) / s + 1, ow = (w + 2 * p - (kw - 1) * d - 1) / s + 1
             let geo = qb_conv_geo(kh: Int32(kh), kw: Int32(kw), sh: Int32(s), sw: Int32(s), dh: Int32(d), dw: Int32(d), pt: Int32(p), pl: Int32(p),
                                   oh: Int32(oh), ow: Int32(ow))
@@ -297,7 +299,7 @@ struct KernelTests {
 
     @Test("the requantization epilogue equals the Swift reference element by element (int16 kernel on one-row groups, VNNI at 40 rows and 2 groups of 20)",
           arguments: [(7, 1), (40, 40), (40, 20)])
-    func requantize(m: Int, groupRows: Int) {
+    func requantize(m: Int, groupRows: Int) throws {
         let n = 13, k = 33, ld = 48
         let w = Self.ints(m * ld, seed: 1, lo: -127, hi: 127).enumerated().map { $0.offset % ld < k ? $0.element : 0 }
         // Centered codes of an input with zero point 40.
@@ -313,8 +315,8 @@ struct KernelTests {
         #expect(kernel.packed.count == (qb_kernels_have_avx2() == 1 && groupRows >= 2 ? m / groupRows : 0))
         var out = [Float](repeating: .nan, count: m * n)
         for g in 0..<(m / groupRows) {
-            _ = p.withUnsafeBufferPointer { pp in out.withUnsafeMutableBufferPointer { po in
-                kernel.compute(rows: (g * groupRows)..<((g + 1) * groupRows), patches: pp.baseAddress!, ldp: ld, cols: n, inputScale: 1,
+            _ = try p.withUnsafeBufferPointer { pp in try out.withUnsafeMutableBufferPointer { po in
+                try kernel.compute(rows: (g * groupRows)..<((g + 1) * groupRows), patches: pp.baseAddress!, ldp: ld, cols: n, inputScale: 1,
                                out: po.baseAddress! + g * groupRows * n, rs: n, cs: 1)
             } }
         }
@@ -355,15 +357,15 @@ struct KernelTests {
                     for k in 0..<depth { for j in 0..<cols { patches[j * ld + k] = x[k * cols + j] } }
                     ldp = ld
                 }
-                _ = patches.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
-                    kernel.compute(rows: 0..<m, patches: px.baseAddress!, ldp: ldp, cols: cols, inputScale: 0.01, out: po.baseAddress!, rs: cols, cs: 1)
+                _ = try patches.withUnsafeBufferPointer { px in try out.withUnsafeMutableBufferPointer { po in
+                    try kernel.compute(rows: 0..<m, patches: px.baseAddress!, ldp: ldp, cols: cols, inputScale: 0.01, out: po.baseAddress!, rs: cols, cs: 1)
                 } }
                 if case .columnMajor = kernel.layout, isa > .portable {
                     // The packed kernel's plain twin (capped to portable after packing) gives the same bits.
                     var twin = [Float](repeating: .nan, count: m * cols)
-                    KernelISA.capped(at: .portable) {
-                        _ = patches.withUnsafeBufferPointer { px in twin.withUnsafeMutableBufferPointer { po in
-                            kernel.compute(rows: 0..<m, patches: px.baseAddress!, ldp: ldp, cols: cols, inputScale: 0.01, out: po.baseAddress!, rs: cols, cs: 1)
+                    try KernelISA.capped(at: .portable) {
+                        _ = try patches.withUnsafeBufferPointer { px in try twin.withUnsafeMutableBufferPointer { po in
+                            try kernel.compute(rows: 0..<m, patches: px.baseAddress!, ldp: ldp, cols: cols, inputScale: 0.01, out: po.baseAddress!, rs: cols, cs: 1)
                         } }
                     }
                     #expect(twin.map(\.bitPattern) == out.map(\.bitPattern), "\(method) packed twin at \(isa) m=\(m) depth=\(depth) cols=\(cols)")

@@ -95,6 +95,9 @@ void qb_dwconv_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g
 void qb_dwternary_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const float *w, float sx, const float *bias,
                       float lo, float hi, float *out);
 
+/// The status the quantized kernels return when a buffer they need cannot be allocated (nothing usable computed).
+#define QB_NO_MEMORY (-2)
+
 // ---- Packed int8 (qb_vnni.c; AVX-512 VNNI, AVX2 in qb_packed_avx2.c): u8 codes x s8 weights, exact int32 ----
 
 /// The row stride of the VNNI kernel's int8 weights and unsigned codes: depth rounded up to 4.
@@ -114,8 +117,9 @@ int qb_igemm_vnni(int M, int N, int depth, const int8_t *wp, const int32_t *sums
 void qb_hwc_u8(const int16_t *x, int channels, int positions, int zp, uint8_t *out);
 /// Output positions [first, first + N) of a convolution on HWC unsigned codes x (ih x iw x channels, padding
 /// reads zp): acc[i][j] = sum over the window of w[i][c, tap] (x - zp), weights packed with taps = kh * kw.
-/// The patches are built in blocks that stay in cache (no patch matrix). Returns 1 on AVX2 or VNNI; below AVX2 a
-/// plain loop computes the same sums and it returns 0.
+/// The patches are built in blocks that stay in cache (no patch matrix). Returns 1 on AVX2 or VNNI; below AVX2 (or
+/// when the fast path's buffers fail) a plain loop computes the same sums and it returns 0; QB_NO_MEMORY when that
+/// loop's buffer fails too.
 int qb_conv_u8(int M, const int8_t *wp, const int32_t *sums, const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp,
                int first, int N, int32_t *acc);
 
@@ -132,7 +136,7 @@ void qb_ternary_pack(int M, int depth, int taps, int groups, const int16_t *code
 /// out[i * rs + j * cs] = clamp(sx * sum_g alpha_g sum_{k in g} t_k x_k + bias[i], lo, hi) (max, then min) for the
 /// centered int16 codes x of column j at p + j * ldp: per group the exact int32 sum, then fmaf(sum, alpha, f).
 /// Returns 1 on AVX2 / AVX-512 VNNI, 0 when the plain twin computed it (same bits), -1 when the groups do not
-/// divide the quads (nothing computed).
+/// divide the quads (nothing computed), QB_NO_MEMORY when no buffer could be had (outputs NaN).
 int qb_ternary_rows(int M, int groups, int depth, const int8_t *wp, const float *alphas, const int32_t *corr, const int16_t *p, ptrdiff_t ldp,
                     int zp, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs);
 /// The same for output positions [first, first + N) of a convolution on HWC unsigned codes (as qb_conv_u8).
@@ -151,7 +155,8 @@ void qb_shift_pack(int M, int depth, int taps, int mode, const int32_t *power, c
 /// out[i * rs + j * cs] = clamp(sx * (float)(unit s + mu0 c0 + mu1 c1) + bias[i], lo, hi) (double inside, max then
 /// min) with the exact sums s = sum power x, c1 / c0 = sums of x over components 1 / 0 (nonzero weights), for
 /// the centered int16 codes x of column j at p + j * ldp, `mode` as packed (c0 = c1 = 0 unless mode 1). Returns
-/// 1 on AVX2 / AVX-512 VNNI, 0 when the plain twin computed it (same bits).
+/// 1 on AVX2 / AVX-512 VNNI, 0 when the plain twin computed it (same bits), QB_NO_MEMORY when no buffer could be
+/// had (outputs NaN).
 int qb_shift_rows(int M, int mode, int depth, const int8_t *wp, const int32_t *corr, const double *unit, const double *mu0, const double *mu1,
                   const int16_t *p, ptrdiff_t ldp, int zp, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs);
 /// The same for output positions [first, first + N) of a convolution on HWC unsigned codes (as qb_conv_u8).
