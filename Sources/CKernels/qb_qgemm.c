@@ -129,9 +129,48 @@ void qb_transpose_i16(int K, int N, const int16_t *in, ptrdiff_t ldi, int16_t *o
     }
 }
 
+#ifdef QB_X86
+// out[j][i] = in[i][j] for the 8 x 8 block at (i0, j0): unpack pairs, then quads, then 128-bit halves.
+__attribute__((target("avx2")))
+static inline void transpose8x8_avx2(const float *in, ptrdiff_t ldi, float *out, ptrdiff_t ldo) {
+    __m256 r[8], t[8];
+    for (int u = 0; u < 8; u++) r[u] = _mm256_loadu_ps(in + (ptrdiff_t)u * ldi);
+    for (int u = 0; u < 8; u += 2) {
+        t[u] = _mm256_unpacklo_ps(r[u], r[u + 1]);
+        t[u + 1] = _mm256_unpackhi_ps(r[u], r[u + 1]);
+    }
+    for (int u = 0; u < 8; u += 4) {
+        r[u] = _mm256_shuffle_ps(t[u], t[u + 2], 0x44);
+        r[u + 1] = _mm256_shuffle_ps(t[u], t[u + 2], 0xEE);
+        r[u + 2] = _mm256_shuffle_ps(t[u + 1], t[u + 3], 0x44);
+        r[u + 3] = _mm256_shuffle_ps(t[u + 1], t[u + 3], 0xEE);
+    }
+    for (int u = 0; u < 4; u++) {
+        _mm256_storeu_ps(out + (ptrdiff_t)u * ldo, _mm256_permute2f128_ps(r[u], r[u + 4], 0x20));
+        _mm256_storeu_ps(out + (ptrdiff_t)(u + 4) * ldo, _mm256_permute2f128_ps(r[u], r[u + 4], 0x31));
+    }
+}
+
+// Whole 8 x 8 blocks; returns how many rows (a multiple of 8) it transposed in full.
+__attribute__((target("avx2")))
+static int transpose_f32_avx2(int M, int N, const float *in, ptrdiff_t ldi, float *out, ptrdiff_t ldo) {
+    int m8 = M / 8 * 8, n8 = N / 8 * 8;
+    for (int i0 = 0; i0 < m8; i0 += 8) {
+        for (int j0 = 0; j0 < n8; j0 += 8) transpose8x8_avx2(in + (ptrdiff_t)i0 * ldi + j0, ldi, out + (ptrdiff_t)j0 * ldo + i0, ldo);
+        for (int j = n8; j < N; j++)
+            for (int i = i0; i < i0 + 8; i++) out[(ptrdiff_t)j * ldo + i] = in[(ptrdiff_t)i * ldi + j];
+    }
+    return m8;
+}
+#endif
+
 void qb_transpose_f32(int M, int N, const float *in, ptrdiff_t ldi, float *out, ptrdiff_t ldo) {
     enum { B = 16 };
-    for (int i0 = 0; i0 < M; i0 += B) {
+    int first = 0;
+#ifdef QB_X86
+    if (qb_kernels_have_avx2()) first = transpose_f32_avx2(M, N, in, ldi, out, ldo);
+#endif
+    for (int i0 = first; i0 < M; i0 += B) {
         int i1 = i0 + B < M ? i0 + B : M;
         for (int j0 = 0; j0 < N; j0 += B) {
             int j1 = j0 + B < N ? j0 + B : N;

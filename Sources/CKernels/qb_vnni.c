@@ -203,7 +203,7 @@ static void int8_tile(void *ctx, int j0, int n, const uint8_t *q, int ld8) {
     if (qb_kernels_have_vnni()) igemm_vnni(c->M, MB, n, ld8, c->wp, q, part, n);
     else {
         // The AVX2 tile reads the weights as int16: widened once per call, on its first block.
-        if (!c->w16) c->w16 = qb_widen_weights(c->wp, (size_t)MB * 16 * (size_t)ld8);
+        if (!c->w16) c->w16 = qb_widen_weights(c->wp, MB, ld8 / 4);
         if (!c->w16 || !qb_igemm_packed_avx2(c->M, n, ld8, c->w16, q, part, n)) { c->failed = 1; return; }
     }
     for (int i = 0; i < c->M; i++) {

@@ -39,10 +39,11 @@ void qb_scatter_block(const float *part, int rows, int n, float *out, ptrdiff_t 
 /// The unsigned codes of a column block widened to int16 (a per-thread buffer; NULL when it cannot grow).
 int16_t *qb_widen_codes(const uint8_t *q, size_t count);
 
-/// The packed weights sign-extended to int16 in the same layout (a per-thread buffer; NULL when it cannot grow).
-int16_t *qb_widen_weights(const int8_t *wp, size_t count);
+/// The packed weights (`blocks` 16-row blocks of K4 steps) sign-extended to int16, half-block major: row r of block b
+/// at ((b * 2 + r / 8) * K4 + k4) * 32 + (r % 8) * 4 + t (a per-thread buffer; NULL when it cannot grow).
+int16_t *qb_widen_weights(const int8_t *wp, int blocks, int K4);
 
-/// AVX2: out[r * ldo + j] = sum_k w[r][k] q[j][k] for M rows of the VNNI packing widened to int16 (w16) and n columns
+/// AVX2: out[r * ldo + j] = sum_k w[r][k] q[j][k] for M rows widened by qb_widen_weights (w16) and n columns
 /// of unsigned codes (stride ld8), exact int32, no zero-point correction (igemm_vnni's sums). Returns 0 when its
 /// buffer fails.
 int qb_igemm_packed_avx2(int M, int n, int ld8, const int16_t *w16, const uint8_t *q, int32_t *out, ptrdiff_t ldo);
