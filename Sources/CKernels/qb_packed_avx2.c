@@ -15,16 +15,22 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
+// Grows a per-thread int16 buffer to `count` elements (NULL when it cannot).
+static int16_t *thread_buffer(int16_t **buffer, size_t *capacity, size_t count) {
+    if (*capacity < count) {
+        int16_t *grown = (int16_t *)realloc(*buffer, count * sizeof(int16_t));
+        if (!grown) return NULL;
+        *buffer = grown;
+        *capacity = count;
+    }
+    return *buffer;
+}
+
 __attribute__((target("avx2")))
 int16_t *qb_widen_codes(const uint8_t *q, size_t count) {
     static __thread int16_t *wide = NULL;
     static __thread size_t cap = 0;
-    if (cap < count) {
-        int16_t *grown = (int16_t *)realloc(wide, count * sizeof(int16_t));
-        if (!grown) return NULL;
-        wide = grown;
-        cap = count;
-    }
+    if (!thread_buffer(&wide, &cap, count)) return NULL;
     for (size_t e = 0; e < count; e++) wide[e] = q[e];
     return wide;
 }
@@ -79,13 +85,7 @@ __attribute__((target("avx2")))
 int16_t *qb_widen_weights(const int8_t *wp, int blocks, int K4) {
     static __thread int16_t *wide = NULL;
     static __thread size_t cap = 0;
-    size_t count = (size_t)blocks * 16 * (size_t)K4 * 4;
-    if (cap < count) {
-        int16_t *grown = (int16_t *)realloc(wide, count * sizeof(int16_t));
-        if (!grown) return NULL;
-        wide = grown;
-        cap = count;
-    }
+    if (!thread_buffer(&wide, &cap, (size_t)blocks * 16 * (size_t)K4 * 4)) return NULL;
     // Half-block major: the tile walks one half's steps contiguously (one cache line per two steps, not per step).
     for (int b = 0; b < blocks; b++)
         for (int h = 0; h < 2; h++)

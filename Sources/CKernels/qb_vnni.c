@@ -265,21 +265,7 @@ static inline void hwc_transpose_8x16(const __m128i r[8], uint8_t *out, int chan
     }
 }
 
-// The codes + zp are in [0, qmax] (<= 255), so narrowing them to bytes is exact on both paths.
-__attribute__((target("avx512f,avx512bw,avx512vl")))
-static void hwc_u8_avx512(const int16_t *x, int channels, int positions, int zp, uint8_t *out) {
-    const __m256i z = _mm256_set1_epi16((short)zp);
-    for (int c0 = 0; c0 + 8 <= channels; c0 += 8)
-        for (int p0 = 0; p0 + 16 <= positions; p0 += 16) {
-            __m128i r[8];
-            for (int u = 0; u < 8; u++) {
-                const int16_t *src = x + (ptrdiff_t)(c0 + u) * positions + p0;
-                r[u] = _mm256_cvtepi16_epi8(_mm256_add_epi16(_mm256_loadu_si256((const __m256i *)src), z));
-            }
-            hwc_transpose_8x16(r, out + (ptrdiff_t)p0 * channels + c0, channels);
-        }
-}
-
+// The codes + zp are in [0, qmax] (<= 255), so narrowing them to bytes with unsigned saturation is exact.
 __attribute__((target("avx2")))
 static void hwc_u8_avx2(const int16_t *x, int channels, int positions, int zp, uint8_t *out) {
     const __m128i z = _mm_set1_epi16((short)zp);
@@ -298,10 +284,8 @@ static void hwc_u8_avx2(const int16_t *x, int channels, int positions, int zp, u
 
 void qb_hwc_u8(const int16_t *x, int channels, int positions, int zp, uint8_t *out) {
 #ifdef QB_X86
-    int level = qb_isa();
-    if (level >= QB_ISA_AVX2) {
-        if (level >= QB_ISA_AVX512) hwc_u8_avx512(x, channels, positions, zp, out);
-        else hwc_u8_avx2(x, channels, positions, zp, out);
+    if (qb_kernels_have_avx2()) {
+        hwc_u8_avx2(x, channels, positions, zp, out);
         // What the vector loop left: the last channels (all positions), the last positions (its channels).
         int c8 = channels / 8 * 8, p16 = positions / 16 * 16;
         for (int c = 0; c < channels; c++) {
