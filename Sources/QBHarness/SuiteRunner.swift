@@ -96,6 +96,9 @@ public struct SuiteRunner {
                                                         cache: timingCache)
                     }
                 }
+                // The evaluation's own operations: calibration, SQNR and the timing runs (whose count depends on a time budget
+                // and on the timing cache) also go through the layers.
+                let countsBefore = quantized?.counts ?? OpCounts()
                 let outcome = try CardEvaluation.run(folder: folder, root: root, options: options, from: first, limit: limit, session: session,
                                                      dataset: entry.dataset, progress: progress?("\(card.name) \(name)"))
                 if name == "fp32" { fp32 = outcome }
@@ -114,7 +117,7 @@ public struct SuiteRunner {
                         row.metrics["kernel_gops"] = speed.gops
                         row.metrics["kernel_speedup"] = speed.speedup
                     }
-                    let ops = q.counts
+                    let ops = q.counts - countsBefore
                     if ops.macs > 0 { row.metrics["mults_eliminated"] = 1 - Double(ops.multiplies) / Double(ops.macs) }
                     row.layers = q.layers.map { l in
                         var l = l

@@ -21,6 +21,10 @@ public struct OpCounts: Sendable, Equatable, Codable {
     public static func + (a: OpCounts, b: OpCounts) -> OpCounts {
         OpCounts(macs: a.macs + b.macs, multiplies: a.multiplies + b.multiplies, adds: a.adds + b.adds, shifts: a.shifts + b.shifts)
     }
+
+    public static func - (a: OpCounts, b: OpCounts) -> OpCounts {
+        OpCounts(macs: a.macs - b.macs, multiplies: a.multiplies - b.multiplies, adds: a.adds - b.adds, shifts: a.shifts - b.shifts)
+    }
 }
 
 /// How an integer kernel wants the patch matrix of centered codes.
