@@ -43,7 +43,7 @@ void qb_vnni_pack(int M, int depth, int taps, const int16_t *w, int ldw, int8_t 
 #ifdef QB_X86
 // One 16-row block (the last of an odd count) x 24 columns per tile, 24 accumulators.
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
-static void igemm_vnni_block(int rows, int n, int ld8, const int8_t *w0, const uint8_t *q, int32_t *o, ptrdiff_t ldo) {
+static void igemm_vnni_block(int rows, int n, int ld8, const int8_t *w0, const uint8_t *q, int32_t *o, ptrdiff_t ldo, int colmajor) {
     int K4 = ld8 / 4;
     if (rows > 16) rows = 16;
     int j = 0;
@@ -62,7 +62,8 @@ static void igemm_vnni_block(int rows, int n, int ld8, const int8_t *w0, const u
 #undef QB_S
         }
         int32_t t[16];
-#define QB_O(c) { _mm512_storeu_si512(t, c_##c); for (int r = 0; r < rows; r++) o[(ptrdiff_t)r * ldo + j + (c)] = t[r]; }
+#define QB_O(c) { if (colmajor) _mm512_storeu_si512(o + (ptrdiff_t)(j + (c)) * ldo, c_##c); \
+                  else { _mm512_storeu_si512(t, c_##c); for (int r = 0; r < rows; r++) o[(ptrdiff_t)r * ldo + j + (c)] = t[r]; } }
         QB_O(0) QB_O(1) QB_O(2) QB_O(3) QB_O(4) QB_O(5) QB_O(6) QB_O(7) QB_O(8) QB_O(9) QB_O(10) QB_O(11)
         QB_O(12) QB_O(13) QB_O(14) QB_O(15) QB_O(16) QB_O(17) QB_O(18) QB_O(19) QB_O(20) QB_O(21) QB_O(22) QB_O(23)
 #undef QB_O
@@ -76,6 +77,7 @@ static void igemm_vnni_block(int rows, int n, int ld8, const int8_t *w0, const u
             c = _mm512_dpbusd_epi32(c, _mm512_set1_epi32(v), _mm512_loadu_si512(w0 + (ptrdiff_t)k * 64));
         }
         int32_t t[16];
+        if (colmajor) { _mm512_storeu_si512(o + (ptrdiff_t)j * ldo, c); continue; }
         _mm512_storeu_si512(t, c);
         for (int r = 0; r < rows; r++) o[(ptrdiff_t)r * ldo + j] = t[r];
     }
@@ -84,12 +86,12 @@ static void igemm_vnni_block(int rows, int n, int ld8, const int8_t *w0, const u
 // 32 rows (two 16-row blocks in the lanes) x 12 columns per tile: each step broadcasts 4 unsigned bytes
 // of a column and multiplies them with 16 rows x 4 signed bytes (vpdpbusd), 24 int32 accumulators.
 __attribute__((target("avx512f,avx512bw,avx512vnni")))
-static void igemm_vnni(int M, int MB, int n, int ld8, const int8_t *wp, const uint8_t *q, int32_t *out, ptrdiff_t ldo) {
+static void igemm_vnni(int M, int MB, int n, int ld8, const int8_t *wp, const uint8_t *q, int32_t *out, ptrdiff_t ldo, int colmajor) {
     int K4 = ld8 / 4;
     for (int b = 0; b < MB; b += 2) {
-        if (b + 1 == MB) { igemm_vnni_block(M - b * 16, n, ld8, wp + (ptrdiff_t)b * K4 * 64, q, out + (ptrdiff_t)b * 16 * ldo, ldo); break; }
+        int32_t *o = out + (colmajor ? b * 16 : (ptrdiff_t)b * 16 * ldo);
+        if (b + 1 == MB) { igemm_vnni_block(M - b * 16, n, ld8, wp + (ptrdiff_t)b * K4 * 64, q, o, ldo, colmajor); break; }
         const int8_t *w0 = wp + (ptrdiff_t)b * K4 * 64, *w1 = w0 + (ptrdiff_t)K4 * 64;
-        int32_t *o = out + (ptrdiff_t)b * 16 * ldo;
         int r0 = M - b * 16 < 16 ? M - b * 16 : 16, r1 = M - b * 16 - 16 < 0 ? 0 : (M - b * 16 - 16 < 16 ? M - b * 16 - 16 : 16);
         int j = 0;
         for (; j + 12 <= n; j += 12) {
@@ -107,9 +109,11 @@ static void igemm_vnni(int M, int MB, int n, int ld8, const int8_t *wp, const ui
 #undef QB_S
             }
             int32_t t0[16], t1[16];
-#define QB_O(c) { _mm512_storeu_si512(t0, c0_##c); _mm512_storeu_si512(t1, c1_##c); \
-                  for (int r = 0; r < r0; r++) o[(ptrdiff_t)r * ldo + j + (c)] = t0[r]; \
-                  for (int r = 0; r < r1; r++) o[(ptrdiff_t)(16 + r) * ldo + j + (c)] = t1[r]; }
+#define QB_O(c) { if (colmajor) { int32_t *oc = o + (ptrdiff_t)(j + (c)) * ldo; \
+                             _mm512_storeu_si512(oc, c0_##c); _mm512_storeu_si512(oc + 16, c1_##c); } \
+                  else { _mm512_storeu_si512(t0, c0_##c); _mm512_storeu_si512(t1, c1_##c); \
+                         for (int r = 0; r < r0; r++) o[(ptrdiff_t)r * ldo + j + (c)] = t0[r]; \
+                         for (int r = 0; r < r1; r++) o[(ptrdiff_t)(16 + r) * ldo + j + (c)] = t1[r]; } }
             QB_O(0) QB_O(1) QB_O(2) QB_O(3) QB_O(4) QB_O(5) QB_O(6) QB_O(7) QB_O(8) QB_O(9) QB_O(10) QB_O(11)
 #undef QB_O
         }
@@ -124,6 +128,7 @@ static void igemm_vnni(int M, int MB, int n, int ld8, const int8_t *wp, const ui
                 c1 = _mm512_dpbusd_epi32(c1, x, _mm512_loadu_si512(w1 + (ptrdiff_t)k * 64));
             }
             int32_t t0[16], t1[16];
+            if (colmajor) { _mm512_storeu_si512(o + (ptrdiff_t)j * ldo, c0); _mm512_storeu_si512(o + (ptrdiff_t)j * ldo + 16, c1); continue; }
             _mm512_storeu_si512(t0, c0);
             _mm512_storeu_si512(t1, c1);
             for (int r = 0; r < r0; r++) o[(ptrdiff_t)r * ldo + j] = t0[r];
@@ -187,34 +192,43 @@ uint8_t *qb_twin_column(int depth, int M, int N, float *out, ptrdiff_t rs, ptrdi
 // The int8 tile: exact sums of M rows, Z sum w subtracted, into acc (row stride N).
 typedef struct { int M, N, zp; const int8_t *wp; const int32_t *sums; int32_t *acc; int failed; const int16_t *w16; } int8_tile_ctx;
 
-static void int8_tile(void *ctx, int j0, int n, const uint8_t *q, int ld8) {
+int32_t *qb_int8_block(int M, int n, const int8_t *wp, const int16_t **w16, const uint8_t *q, int ld8, int colmajor) {
 #ifdef QB_X86
-    int8_tile_ctx *c = (int8_tile_ctx *)ctx;
-    int MB = (c->M + 15) / 16;
+    int MB = (M + 15) / 16;
     static __thread int32_t *part = NULL;
     static __thread size_t pcap = 0;
     size_t pneed = (size_t)MB * 16 * QB_VNNI_NB;
+    if (n > QB_VNNI_NB) return NULL;
     if (pcap < pneed) {
         int32_t *grown = (int32_t *)realloc(part, pneed * sizeof(int32_t));
-        if (!grown) { c->failed = 1; return; }
+        if (!grown) return NULL;
         part = grown;
         pcap = pneed;
     }
-    if (qb_kernels_have_vnni()) igemm_vnni(c->M, MB, n, ld8, c->wp, q, part, n);
+    ptrdiff_t ldo = colmajor ? MB * 16 : n;
+    if (qb_kernels_have_vnni()) igemm_vnni(M, MB, n, ld8, wp, q, part, ldo, colmajor);
     else {
         // The AVX2 tile reads the weights as int16: widened once per call, on its first block.
-        if (!c->w16) c->w16 = qb_widen_weights(c->wp, MB, ld8 / 4);
-        if (!c->w16 || !qb_igemm_packed_avx2(c->M, n, ld8, c->w16, q, part, n)) { c->failed = 1; return; }
+        if (!*w16) *w16 = qb_widen_weights(wp, MB, ld8 / 4);
+        if (!*w16 || !qb_igemm_packed_avx2(M, n, ld8, *w16, q, part, ldo, colmajor)) return NULL;
     }
+    return part;
+#else
+    (void)M; (void)n; (void)wp; (void)w16; (void)q; (void)ld8; (void)colmajor;
+    return NULL;
+#endif
+}
+
+static void int8_tile(void *ctx, int j0, int n, const uint8_t *q, int ld8) {
+    int8_tile_ctx *c = (int8_tile_ctx *)ctx;
+    const int32_t *part = qb_int8_block(c->M, n, c->wp, &c->w16, q, ld8, 0);
+    if (!part) { c->failed = 1; return; }
     for (int i = 0; i < c->M; i++) {
         int32_t corr = (int32_t)c->zp * c->sums[i];
         const int32_t *src = part + (ptrdiff_t)i * n;
         int32_t *row = c->acc + (ptrdiff_t)i * c->N + j0;
         for (int j = 0; j < n; j++) row[j] = src[j] - corr;
     }
-#else
-    (void)ctx; (void)j0; (void)n; (void)q; (void)ld8;
-#endif
 }
 
 static int vnni_drive(int M, int N, int depth, const int8_t *wp, const int32_t *sums, int zp, int32_t *acc,

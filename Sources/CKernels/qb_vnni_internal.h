@@ -44,8 +44,14 @@ int16_t *qb_widen_codes(const uint8_t *q, size_t count);
 int16_t *qb_widen_weights(const int8_t *wp, int blocks, int K4);
 
 /// AVX2: out[r * ldo + j] = sum_k w[r][k] q[j][k] for M rows widened by qb_widen_weights (w16) and n columns
-/// of unsigned codes (stride ld8), exact int32, no zero-point correction (igemm_vnni's sums). Returns 0 when its
-/// buffer fails.
-int qb_igemm_packed_avx2(int M, int n, int ld8, const int16_t *w16, const uint8_t *q, int32_t *out, ptrdiff_t ldo);
+/// of unsigned codes (stride ld8), exact int32, no zero-point correction (igemm_vnni's sums); with colmajor, column j's
+/// rows at out[j * ldo + r] (whole 16-row blocks written). Returns 0 when its buffer fails.
+int qb_igemm_packed_avx2(int M, int n, int ld8, const int16_t *w16, const uint8_t *q, int32_t *out, ptrdiff_t ldo, int colmajor);
+
+/// The int8 tile on one column block (n <= 240 columns of unsigned codes, stride ld8): the exact sums
+/// sum_k w[i][k] q[j][k] of the M packed rows, without the zero-point correction, at part[i * n + j], or with colmajor
+/// at part[j * 16 * blocks + i] (a per-thread buffer of whole 16-row blocks). VNNI, else AVX2 with the weights widened
+/// into *w16 on first use. NULL below AVX2 or when a buffer cannot be had.
+int32_t *qb_int8_block(int M, int n, const int8_t *wp, const int16_t **w16, const uint8_t *q, int ld8, int colmajor);
 
 #endif

@@ -3,7 +3,7 @@ import CKernels
 /// The int8 integer path (Jacob et al. 2018): int32 accumulation of W (symmetric, Z = 0) times the
 /// centered input codes, int32 bias (scale S_x S_w, zero point 0), fixed-point requantization to the
 /// output's uint8 codes with the fused ReLU/Clip clamp, then `S_y (q - Z_y)` for the float ops after it.
-struct Int8Kernel: IntegerKernel {
+struct Int8Kernel: FloatLinearKernel {
     let rows: Int
     let depth: Int
     /// The row stride of `weights`: depth rounded up to 16 (the AVX2 step), zero-padded.
@@ -126,6 +126,27 @@ struct Int8Kernel: IntegerKernel {
             }
         } }
         let macs = Int64(m) * Int64(cols) * Int64(depth)
+        return OpCounts(macs: macs, multiplies: macs)
+    }
+
+    var fusesLinear: Bool { packed.count == 1 && taps == 1 && groupRows == rows && qb_kernels_have_avx2() == 1 }
+
+    func linear(input: UnsafePointer<Float>, count: Int, quant: AffineQuant, out: UnsafeMutablePointer<Float>) throws -> OpCounts {
+        let status = packed[0].withUnsafeBufferPointer { wp in packedSums[0].withUnsafeBufferPointer { sums in
+            bias.withUnsafeBufferPointer { b in m0.withUnsafeBufferPointer { m0p in
+                leftShift.withUnsafeBufferPointer { l in rightShift.withUnsafeBufferPointer { r in
+                    var layer = qb_int8_linear(rows: Int32(rows), depth: Int32(depth), weights: wp.baseAddress, weight_sums: sums.baseAddress,
+                                               in_scale: quant.scale, in_zero: Int32(quant.zeroPoint), in_max: Int32(quant.qmax),
+                                               bias: b.baseAddress, m0: m0p.baseAddress, left_shift: l.baseAddress, right_shift: r.baseAddress,
+                                               out_scale: output.scale, out_zero: Int32(output.zeroPoint), out_min: Int32(qmin),
+                                               out_max: Int32(qmax))
+                    return qb_linear_int8(&layer, input, Int32(count), out)
+                } }
+            } }
+        } }
+        if status == 0 { throw KernelFailure(reason: "qb_linear_int8 declined a layer it was given (no AVX2 form)") }
+        try KernelFailure.check(status, "qb_linear_int8")
+        let macs = Int64(rows) * Int64(count) * Int64(depth)
         return OpCounts(macs: macs, multiplies: macs)
     }
 

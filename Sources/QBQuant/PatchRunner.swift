@@ -106,7 +106,12 @@ enum PatchRunner {
             guard let k = shape.last, k == spec.depth else {
                 throw QuantError(file: file, layer: spec.name, "input \(shape) does not end in \(spec.depth) features")
             }
-            let r = shape.dropLast().reduce(1, *)
+            let r = shape.dropLast().reduce(1, *), outShape = Array(shape.dropLast()) + [spec.rows]
+            if let fused = kernel as? FloatLinearKernel, fused.fusesLinear, r > 0 {
+                let (out, counts) = try fusedLinear(fused, input: input, inputRows: r, outputFeatures: spec.rows, depth: k,
+                                                    quant: quant, threads: threads)
+                return (Value(shape: outShape, floats: out), counts)
+            }
             var out = uninitializedFloats(r * spec.rows)
             let patches = linearPatches(quant.centered(input, threads: threads), rows: r, depth: k, layout: kernel.layout)
             try out.withUnsafeMutableBufferPointer { po in
@@ -116,7 +121,7 @@ enum PatchRunner {
                                    out: o.base + j0 * rows, rs: 1, cs: rows)
                 }
             }
-            return (Value(shape: Array(shape.dropLast()) + [spec.rows], floats: out), counts)
+            return (Value(shape: outShape, floats: out), counts)
         case .conv(let group, let kernelSize):
             guard shape.count == kernelSize.count + 2, shape[1] * kernelSize.reduce(1, *) == spec.depth * group else {
                 throw QuantError(file: file, layer: spec.name, "input \(shape) does not fit the layer (\(spec.depth / spec.taps) channels per group x \(group) groups)")

@@ -72,6 +72,9 @@ void qb_im2row_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g
 /// (C's roundf, as Swift's rounded()); NaN gives 0.
 void qb_quantize_i16(const float *x, ptrdiff_t n, float scale, int zp, int qmax, int16_t *out);
 
+/// Unsigned codes of n floats: qb_quantize_i16's centered code + zp (in [0, qmax], qmax <= 255).
+void qb_quantize_u8(const float *x, ptrdiff_t n, float scale, int zp, int qmax, uint8_t *out);
+
 /// out[j*ldo + k] = in[k*ldi + j] for k < K, j < N; out's padding k in [K, ldo) is zero-filled.
 void qb_transpose_i16(int K, int N, const int16_t *in, ptrdiff_t ldi, int16_t *out, ptrdiff_t ldo);
 
@@ -122,6 +125,25 @@ void qb_hwc_u8(const int16_t *x, int channels, int positions, int zp, uint8_t *o
 /// loop's buffer fails too.
 int qb_conv_u8(int M, const int8_t *wp, const int32_t *sums, const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp,
                int first, int N, int32_t *acc);
+
+/// An int8 linear layer (Jacob et al. 2018) for qb_linear_int8: weights packed by qb_vnni_pack (taps = 1) with their
+/// row sums, the input's affine codes, the requantization of each output feature (qb_requantize's arguments).
+typedef struct qb_int8_linear {
+    int rows, depth;
+    const int8_t *weights;
+    const int32_t *weight_sums;
+    float in_scale;
+    int in_zero, in_max;
+    const int32_t *bias, *m0, *left_shift, *right_shift;
+    float out_scale;
+    int out_zero, out_min, out_max;
+} qb_int8_linear;
+
+/// A whole int8 linear layer on N input rows of `depth` floats (x, row stride depth): out[j * rows + i] =
+/// requantized(sum_k w[i][k] (q(x[j][k]) - Z_x)), the floats quantized as qb_quantize_u8, the sums exact, the epilogue
+/// qb_requantize's; the same bits as those steps run apart. Returns 1; 0 below AVX2 (nothing computed; the caller
+/// runs the separate steps); QB_NO_MEMORY when a buffer could not be had.
+int qb_linear_int8(const qb_int8_linear *layer, const float *x, int N, float *out);
 
 // ---- FGQ ternary, packed: AVX-512 VNNI and AVX2 (qb_ternary.c) -------------------------------------
 // Groups are runs of consecutive packed columns (tap-major for convolutions): `groups` per row, each of
