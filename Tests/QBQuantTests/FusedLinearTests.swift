@@ -81,4 +81,24 @@ struct FusedLinearTests {
             #expect(codes == xs.map { UInt8(quant.centered($0) + quant.zeroPoint) }, "\(isa) \(quant)")
         }
     }
+
+    @Test("codes of floats at and beside every half boundary (k + 1/2) times awkward scales equal the Swift formula",
+          arguments: KernelISA.available)
+    func halfBoundaries(isa: KernelISA) {
+        for scale: Float in [0.1, 0.0173, 3.1e-5, 7.7, 0.33333334, 1e-38, 3e38] {
+            let quant = AffineQuant(scale: scale, zeroPoint: 128, bits: 8)
+            var xs = [Float]()
+            for k in -130...130 {
+                let x = (Float(k) + 0.5) * scale
+                xs += [x, x.nextUp, x.nextDown, x.nextUp.nextUp, x.nextDown.nextDown, Float(k) * scale]
+            }
+            var codes = [UInt8](repeating: 0xAA, count: xs.count)
+            let centered = KernelISA.capped(at: isa) { () -> [Int16] in
+                qb_quantize_u8(xs, xs.count, quant.scale, Int32(quant.zeroPoint), Int32(quant.qmax), &codes)
+                return quant.centered(xs)
+            }
+            #expect(codes == xs.map { UInt8(quant.centered($0) + quant.zeroPoint) }, "\(isa) scale \(scale)")
+            #expect(centered == xs.map { Int16(quant.centered($0)) }, "\(isa) scale \(scale)")
+        }
+    }
 }
