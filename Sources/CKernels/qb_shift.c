@@ -325,19 +325,16 @@ static int shift_run(shift_ctx *c, int depth, qb_fill_fn fill, const void *fctx,
     return shift_portable(c, depth, fill, fctx, N);
 }
 
-int qb_shift_rows(int M, int mode, int depth, const int8_t *wp, const int32_t *corr, const double *unit, const double *mu0, const double *mu1,
-                  const int16_t *p, ptrdiff_t ldp, int zp, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs) {
-    qb_rows_ctx f = { p, ldp, depth, zp };
-    shift_ctx c = { M, mode, wp, corr, unit, mu0, mu1, bias, sx, lo, hi, out, rs, cs, 0 };
-    return shift_run(&c, depth, qb_fill_rows, &f, N);
+int qb_shift_rows(const qb_shift_layer *L, const qb_code_columns *in, const qb_float_output *o) {
+    qb_rows_ctx f = { in->codes, in->stride, in->depth, in->zero };
+    shift_ctx c = { L->rows, L->mode, L->weights, L->corr, L->unit, L->mu0, L->mu1, o->bias, o->sx, o->lo, o->hi, o->out, o->rs, o->cs, 0 };
+    return shift_run(&c, in->depth, qb_fill_rows, &f, in->count);
 }
 
-int qb_shift_conv(int M, int mode, const int8_t *wp, const int32_t *corr, const double *unit, const double *mu0, const double *mu1,
-                  const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp, int first, int N, float sx, const float *bias, float lo,
-                  float hi, float *out, ptrdiff_t rs) {
-    qb_conv_ctx f = { x, channels, ih, iw, zp, first, g };
-    shift_ctx c = { M, mode, wp, corr, unit, mu0, mu1, bias, sx, lo, hi, out, rs, 1, 0 };
-    return shift_run(&c, channels * g.kh * g.kw, qb_fill_conv, &f, N);
+int qb_shift_conv(const qb_shift_layer *L, const qb_hwc_input *in, const qb_float_output *o) {
+    qb_conv_ctx f = { in->codes, in->channels, in->ih, in->iw, in->zero, in->first, in->geo };
+    shift_ctx c = { L->rows, L->mode, L->weights, L->corr, L->unit, L->mu0, L->mu1, o->bias, o->sx, o->lo, o->hi, o->out, o->rs, 1, 0 };
+    return shift_run(&c, in->channels * in->geo.kh * in->geo.kw, qb_fill_conv, &f, in->count);
 }
 
 #ifdef QB_X86

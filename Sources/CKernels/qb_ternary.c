@@ -231,16 +231,14 @@ static int ternary_run(ternary_ctx *c, int depth, qb_fill_fn fill, const void *f
     return ternary_portable(c, depth, fill, fctx, N);
 }
 
-int qb_ternary_rows(int M, int groups, int depth, const int8_t *wp, const float *alphas, const int32_t *corr, const int16_t *p, ptrdiff_t ldp,
-                    int zp, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs) {
-    qb_rows_ctx f = { p, ldp, depth, zp };
-    ternary_ctx c = { M, groups, wp, alphas, bias, corr, sx, lo, hi, out, rs, cs, 0 };
-    return ternary_run(&c, depth, qb_fill_rows, &f, N);
+int qb_ternary_rows(const qb_ternary_layer *L, const qb_code_columns *in, const qb_float_output *o) {
+    qb_rows_ctx f = { in->codes, in->stride, in->depth, in->zero };
+    ternary_ctx c = { L->rows, L->groups, L->codes, L->alphas, o->bias, L->corr, o->sx, o->lo, o->hi, o->out, o->rs, o->cs, 0 };
+    return ternary_run(&c, in->depth, qb_fill_rows, &f, in->count);
 }
 
-int qb_ternary_conv(int M, int groups, const int8_t *wp, const float *alphas, const int32_t *corr, const uint8_t *x, int channels, int ih, int iw,
-                    qb_conv_geo g, int zp, int first, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs) {
-    qb_conv_ctx f = { x, channels, ih, iw, zp, first, g };
-    ternary_ctx c = { M, groups, wp, alphas, bias, corr, sx, lo, hi, out, rs, 1, 0 };
-    return ternary_run(&c, channels * g.kh * g.kw, qb_fill_conv, &f, N);
+int qb_ternary_conv(const qb_ternary_layer *L, const qb_hwc_input *in, const qb_float_output *o) {
+    qb_conv_ctx f = { in->codes, in->channels, in->ih, in->iw, in->zero, in->first, in->geo };
+    ternary_ctx c = { L->rows, L->groups, L->codes, L->alphas, o->bias, L->corr, o->sx, o->lo, o->hi, o->out, o->rs, 1, 0 };
+    return ternary_run(&c, in->channels * in->geo.kh * in->geo.kw, qb_fill_conv, &f, in->count);
 }

@@ -371,9 +371,9 @@ static int conv_portable(int M, const int8_t *wp, const int32_t *sums, const qb_
     return 0;
 }
 
-int qb_conv_u8(int M, const int8_t *wp, const int32_t *sums, const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp,
-               int first, int N, int32_t *acc) {
-    qb_conv_ctx c = { x, channels, ih, iw, zp, first, g };
-    if (vnni_drive(M, N, channels * g.kh * g.kw, wp, sums, zp, acc, qb_fill_conv, &c)) return 1;
-    return conv_portable(M, wp, sums, &c, N, acc);
+int qb_conv_u8(int M, const int8_t *wp, const int32_t *sums, const qb_hwc_input *in, int32_t *acc) {
+    qb_conv_ctx c = { in->codes, in->channels, in->ih, in->iw, in->zero, in->first, in->geo };
+    const qb_conv_geo g = in->geo;
+    if (vnni_drive(M, in->count, in->channels * g.kh * g.kw, wp, sums, in->zero, acc, qb_fill_conv, &c)) return 1;
+    return conv_portable(M, wp, sums, &c, in->count, acc);
 }

@@ -61,6 +61,17 @@ struct ShiftKernel: IntegerKernel {
             mu1 = [Double](repeating: Double(Float(codes.mu.1)), count: spec.rows)
             self.zeroPoint = zeroPoint
         }
+
+        /// Runs `body` with the C description of the packed layer (pointers valid only inside).
+        func withLayer<T>(_ body: (inout qb_shift_layer) -> T) -> T {
+            weights.withUnsafeBufferPointer { w in corrections.withUnsafeBufferPointer { c in
+                unit.withUnsafeBufferPointer { u in mu0.withUnsafeBufferPointer { m0 in mu1.withUnsafeBufferPointer { m1 in
+                    var layer = qb_shift_layer(rows: Int32(rows), mode: mode, weights: w.baseAddress, corr: c.baseAddress, unit: u.baseAddress,
+                                               mu0: m0.baseAddress, mu1: m1.baseAddress)
+                    return body(&layer)
+                } } }
+            } }
+        }
     }
 
     /// Depthwise layers: per channel and tap the int16 power (2^15 apart, in `top`), the component-1 and
@@ -135,14 +146,13 @@ struct ShiftKernel: IntegerKernel {
             precondition(r == 0..<v.rows, "the packed shift kernel computes whole layers")
             var status: Int32 = 0
             withUnitColumnStride(rows: v.rows, cols: cols, out: out, rs: rs, cs: cs) { o, ors, ocs in
-                v.weights.withUnsafeBufferPointer { w in v.corrections.withUnsafeBufferPointer { c in
-                    v.unit.withUnsafeBufferPointer { u in v.mu0.withUnsafeBufferPointer { m0 in v.mu1.withUnsafeBufferPointer { m1 in
-                        withOptionalPointer(bias) { b in
-                            status = qb_shift_rows(Int32(v.rows), v.mode, Int32(depth), w.baseAddress!, c.baseAddress!, u.baseAddress!, m0.baseAddress!,
-                                              m1.baseAddress!, patches, ldp, Int32(v.zeroPoint), Int32(cols), inputScale, b, lo, hi, o, ors, ocs)
-                        }
-                    } } }
-                } }
+                status = v.withLayer { layer in
+                    withOptionalPointer(bias) { b in
+                        var input = qb_code_columns(codes: patches, stride: ldp, depth: Int32(depth), zero: Int32(v.zeroPoint), count: Int32(cols))
+                        var output = qb_float_output(sx: inputScale, bias: b, lo: lo, hi: hi, out: o, rs: ors, cs: ocs)
+                        return qb_shift_rows(&layer, &input, &output)
+                    }
+                }
             }
             try KernelFailure.check(status, "qb_shift_rows")
             return counts(rows: r, cols: cols)
@@ -167,15 +177,14 @@ struct ShiftKernel: IntegerKernel {
     func convolve(group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
                   inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) throws -> OpCounts {
         guard let v = packed, group == 0 else { preconditionFailure("the packed shift kernel computes ungrouped convolutions") }
-        let status = v.weights.withUnsafeBufferPointer { w in v.corrections.withUnsafeBufferPointer { c in
-            v.unit.withUnsafeBufferPointer { u in v.mu0.withUnsafeBufferPointer { m0 in v.mu1.withUnsafeBufferPointer { m1 in
-                withOptionalPointer(bias) { b in
-                    qb_shift_conv(Int32(v.rows), v.mode, w.baseAddress!, c.baseAddress!, u.baseAddress!, m0.baseAddress!,
-                                      m1.baseAddress!, hwc, Int32(channels), Int32(ih), Int32(iw), geo, Int32(v.zeroPoint), Int32(first), Int32(cols),
-                                      inputScale, b, lo, hi, out, rs)
-                }
-            } } }
-        } }
+        let status = v.withLayer { layer in
+            withOptionalPointer(bias) { b in
+                var input = qb_hwc_input(codes: hwc, channels: Int32(channels), ih: Int32(ih), iw: Int32(iw), geo: geo, zero: Int32(v.zeroPoint),
+                                         first: Int32(first), count: Int32(cols))
+                var output = qb_float_output(sx: inputScale, bias: b, lo: lo, hi: hi, out: out, rs: rs, cs: 1)
+                return qb_shift_conv(&layer, &input, &output)
+            }
+        }
         try KernelFailure.check(status, "qb_shift_conv")
         return counts(rows: 0..<v.rows, cols: cols)
     }

@@ -62,6 +62,15 @@ struct TernaryKernel: IntegerKernel {
             self.corrections = c
             self.zeroPoint = zeroPoint
         }
+
+        /// Runs `body` with the C description of the packed layer (pointers valid only inside).
+        func withLayer<T>(_ body: (inout qb_ternary_layer) -> T) -> T {
+            codes.withUnsafeBufferPointer { w in alphas.withUnsafeBufferPointer { a in corrections.withUnsafeBufferPointer { c in
+                var layer = qb_ternary_layer(rows: Int32(rows), groups: Int32(groups), codes: w.baseAddress, alphas: a.baseAddress,
+                                             corr: c.baseAddress)
+                return body(&layer)
+            } } }
+        }
     }
 
     var layout: PatchLayout { packed.map { .columnMajor(ld: $0.ld) } ?? .kMajor }
@@ -79,12 +88,13 @@ struct TernaryKernel: IntegerKernel {
             precondition(r == 0..<v.rows, "the packed ternary kernel computes whole layers")
             var done: Int32 = 0
             withUnitColumnStride(rows: v.rows, cols: cols, out: out, rs: rs, cs: cs) { o, ors, ocs in
-                done = v.codes.withUnsafeBufferPointer { w in v.alphas.withUnsafeBufferPointer { a in v.corrections.withUnsafeBufferPointer { c in
+                done = v.withLayer { layer in
                     withOptionalPointer(bias) { b in
-                        qb_ternary_rows(Int32(v.rows), Int32(v.groups), Int32(depth), w.baseAddress!, a.baseAddress!, c.baseAddress!, patches, ldp,
-                                        Int32(v.zeroPoint), Int32(cols), inputScale, b, lo, hi, o, ors, ocs)
+                        var input = qb_code_columns(codes: patches, stride: ldp, depth: Int32(depth), zero: Int32(v.zeroPoint), count: Int32(cols))
+                        var output = qb_float_output(sx: inputScale, bias: b, lo: lo, hi: hi, out: o, rs: ors, cs: ocs)
+                        return qb_ternary_rows(&layer, &input, &output)
                     }
-                } } }
+                }
             }
             try KernelFailure.check(done, "qb_ternary_rows")
             return counts(rows: r, cols: cols)
@@ -108,12 +118,14 @@ struct TernaryKernel: IntegerKernel {
     func convolve(group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
                   inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) throws -> OpCounts {
         guard let v = packed, group == 0 else { preconditionFailure("the packed ternary kernel computes ungrouped convolutions") }
-        let done = v.codes.withUnsafeBufferPointer { w in v.alphas.withUnsafeBufferPointer { a in v.corrections.withUnsafeBufferPointer { c in
+        let done = v.withLayer { layer in
             withOptionalPointer(bias) { b in
-                qb_ternary_conv(Int32(v.rows), Int32(v.groups), w.baseAddress!, a.baseAddress!, c.baseAddress!, hwc, Int32(channels), Int32(ih), Int32(iw),
-                                geo, Int32(v.zeroPoint), Int32(first), Int32(cols), inputScale, b, lo, hi, out, rs)
+                var input = qb_hwc_input(codes: hwc, channels: Int32(channels), ih: Int32(ih), iw: Int32(iw), geo: geo, zero: Int32(v.zeroPoint),
+                                         first: Int32(first), count: Int32(cols))
+                var output = qb_float_output(sx: inputScale, bias: b, lo: lo, hi: hi, out: out, rs: rs, cs: 1)
+                return qb_ternary_conv(&layer, &input, &output)
             }
-        } } }
+        }
         try KernelFailure.check(done, "qb_ternary_conv")
         return counts(rows: 0..<v.rows, cols: cols)
     }

@@ -99,7 +99,12 @@ struct KernelTests {
             // The whole range, and a range starting mid-row (as a thread's share does).
             for (first, n) in [(0, cols), (cols / 3, cols - cols / 3)] {
                 var got = [Int32](repeating: 7, count: m * n)
-                #expect(qb_conv_u8(Int32(m), wp, sums, hwc, Int32(c), Int32(h), Int32(w), geo, Int32(zp), Int32(first), Int32(n), &got) == (isa >= .avx2 ? 1 : 0))
+                let status = hwc.withUnsafeBufferPointer { x in
+                    var input = qb_hwc_input(codes: x.baseAddress, channels: Int32(c), ih: Int32(h), iw: Int32(w), geo: geo, zero: Int32(zp),
+                                             first: Int32(first), count: Int32(n))
+                    return qb_conv_u8(Int32(m), wp, sums, &input, &got)
+                }
+                #expect(status == (isa >= .avx2 ? 1 : 0))
                 var expected = [Int32]()
                 for r in 0..<m { expected += want[(r * cols + first)..<(r * cols + first + n)] }
                 #expect(got == expected, "m=\(m) c=\(c) \(h)x\(w) k=\(kh)x\(kw) s=\(s) p=\(p) d=\(d) zp=\(zp) first=\(first)")
@@ -188,13 +193,23 @@ struct KernelTests {
             let unit = [Double](repeating: 0.001, count: m), mu0 = [Double](repeating: mode == 1 ? -0.02 : 0, count: m)
             let mu1 = [Double](repeating: mode == 1 ? 0.03 : 0, count: m), bias = (0..<m).map { Float($0) * 0.1 }
             var fast = [Float](repeating: .nan, count: m * n), plain = fast
-            let ran = KernelISA.capped(at: isa) {
-                qb_shift_rows(Int32(m), mode, Int32(k), wp, corr, unit, mu0, mu1, p, ld, Int32(zp), Int32(n), 0.5, bias, -.infinity, .infinity, &fast, n, 1)
+            // The packed layer and its input columns, computed into `out` (n columns of m rows).
+            func shiftRows(_ out: inout [Float]) -> Int32 {
+                wp.withUnsafeBufferPointer { w in corr.withUnsafeBufferPointer { c in unit.withUnsafeBufferPointer { u in
+                    mu0.withUnsafeBufferPointer { m0 in mu1.withUnsafeBufferPointer { m1 in
+                        p.withUnsafeBufferPointer { x in bias.withUnsafeBufferPointer { b in out.withUnsafeMutableBufferPointer { o in
+                            var layer = qb_shift_layer(rows: Int32(m), mode: mode, weights: w.baseAddress, corr: c.baseAddress, unit: u.baseAddress,
+                                                       mu0: m0.baseAddress, mu1: m1.baseAddress)
+                            var input = qb_code_columns(codes: x.baseAddress, stride: ld, depth: Int32(k), zero: Int32(zp), count: Int32(n))
+                            var output = qb_float_output(sx: 0.5, bias: b.baseAddress, lo: -.infinity, hi: .infinity, out: o.baseAddress, rs: n, cs: 1)
+                            return qb_shift_rows(&layer, &input, &output)
+                        } } }
+                    } }
+                } } }
             }
+            let ran = KernelISA.capped(at: isa) { shiftRows(&fast) }
             #expect(ran == (isa >= .avx2 ? 1 : 0), "the path that ran at \(isa)")
-            _ = KernelISA.capped(at: .portable) {
-                qb_shift_rows(Int32(m), mode, Int32(k), wp, corr, unit, mu0, mu1, p, ld, Int32(zp), Int32(n), 0.5, bias, -.infinity, .infinity, &plain, n, 1)
-            }
+            _ = KernelISA.capped(at: .portable) { shiftRows(&plain) }
             #expect(fast.map(\.bitPattern) == plain.map(\.bitPattern), "mode \(mode) m=\(m) k=\(k) n=\(n)")
             for i in 0..<m {
                 for j in 0..<n {

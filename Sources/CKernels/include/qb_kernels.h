@@ -101,6 +101,35 @@ void qb_dwternary_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_ge
 /// The status the quantized kernels return when a buffer they need cannot be allocated (nothing usable computed).
 #define QB_NO_MEMORY (-2)
 
+// ---- The packed kernels' arguments ----------------------------------------------------------------
+
+/// A convolution's input as unsigned codes in HWC order (ih x iw x channels, padding reads zp) and the output
+/// positions [first, first + count) to compute.
+typedef struct qb_hwc_input {
+    const uint8_t *codes;
+    int channels, ih, iw;
+    qb_conv_geo geo;
+    int zero, first, count;
+} qb_hwc_input;
+
+/// A linear layer's input as centered int16 codes: column j (of count) at codes + j * stride, `depth` codes each; the
+/// unsigned codes are these + zero.
+typedef struct qb_code_columns {
+    const int16_t *codes;
+    ptrdiff_t stride;
+    int depth, zero, count;
+} qb_code_columns;
+
+/// Where float outputs go and the epilogue they share: out[i * rs + j * cs] = clamp(sx f + bias[i], lo, hi) (max,
+/// then min; bias may be NULL), f the method's float sum of row i, column j.
+typedef struct qb_float_output {
+    float sx;
+    const float *bias;
+    float lo, hi;
+    float *out;
+    ptrdiff_t rs, cs;
+} qb_float_output;
+
 // ---- Packed int8 (qb_vnni.c; AVX-512 VNNI, AVX2 in qb_packed_avx2.c): u8 codes x s8 weights, exact int32 ----
 
 /// The row stride of the VNNI kernel's int8 weights and unsigned codes: depth rounded up to 4.
@@ -118,13 +147,12 @@ void qb_vnni_pack(int M, int depth, int taps, const int16_t *w, int ldw, int8_t 
 int qb_igemm_vnni(int M, int N, int depth, const int8_t *wp, const int32_t *sums, const int16_t *p, ptrdiff_t ldp, int zp, int32_t *acc);
 /// Unsigned codes in HWC order: out[p * channels + c] = x[c * positions + p] + zp (centered codes in).
 void qb_hwc_u8(const int16_t *x, int channels, int positions, int zp, uint8_t *out);
-/// Output positions [first, first + N) of a convolution on HWC unsigned codes x (ih x iw x channels, padding
-/// reads zp): acc[i][j] = sum over the window of w[i][c, tap] (x - zp), weights packed with taps = kh * kw.
+/// The output positions of a convolution on HWC unsigned codes x (`input`): acc[i][j] = sum over the window of
+/// w[i][c, tap] (x - zp), weights packed with taps = kh * kw (acc row stride input->count).
 /// The patches are built in blocks that stay in cache (no patch matrix). Returns 1 on AVX2 or VNNI; below AVX2 (or
 /// when the fast path's buffers fail) a plain loop computes the same sums and it returns 0; QB_NO_MEMORY when that
 /// loop's buffer fails too.
-int qb_conv_u8(int M, const int8_t *wp, const int32_t *sums, const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp,
-               int first, int N, int32_t *acc);
+int qb_conv_u8(int M, const int8_t *wp, const int32_t *sums, const qb_hwc_input *input, int32_t *acc);
 
 /// An int8 linear layer (Jacob et al. 2018) for qb_linear_int8: weights packed by qb_vnni_pack (taps = 1) with their
 /// row sums, the input's affine codes, the requantization of each output feature (qb_requantize's arguments).
@@ -155,15 +183,21 @@ size_t qb_ternary_table_size(int M, int groups);
 /// with alphas[b][g][r] = alpha[(b * 16 + r) * groups + g] and corr[b][g][r] = zp * sum of the group's codes.
 void qb_ternary_pack(int M, int depth, int taps, int groups, const int16_t *codes, int ldw, const float *alpha, int zp,
                      int8_t *wp, int32_t *sums, float *alphas, int32_t *corr);
-/// out[i * rs + j * cs] = clamp(sx * sum_g alpha_g sum_{k in g} t_k x_k + bias[i], lo, hi) (max, then min) for the
-/// centered int16 codes x of column j at p + j * ldp: per group the exact int32 sum, then fmaf(sum, alpha, f).
-/// Returns 1 on AVX2 / AVX-512 VNNI, 0 when the plain twin computed it (same bits), -1 when the groups do not
-/// divide the quads (nothing computed), QB_NO_MEMORY when no buffer could be had (outputs NaN).
-int qb_ternary_rows(int M, int groups, int depth, const int8_t *wp, const float *alphas, const int32_t *corr, const int16_t *p, ptrdiff_t ldp,
-                    int zp, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs);
-/// The same for output positions [first, first + N) of a convolution on HWC unsigned codes (as qb_conv_u8).
-int qb_ternary_conv(int M, int groups, const int8_t *wp, const float *alphas, const int32_t *corr, const uint8_t *x, int channels, int ih, int iw,
-                    qb_conv_geo g, int zp, int first, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs);
+/// A packed FGQ ternary layer (qb_ternary_pack): `groups` per row.
+typedef struct qb_ternary_layer {
+    int rows, groups;
+    const int8_t *codes;
+    const float *alphas;
+    const int32_t *corr;
+} qb_ternary_layer;
+
+/// output: f = sum_g alpha_g sum_{k in g} t_k x_k for the centered codes x of each input column: per group the exact
+/// int32 sum, then fmaf(sum, alpha, f). Returns 1 on AVX2 / AVX-512 VNNI, 0 when the plain twin computed it (same
+/// bits), -1 when the groups do not divide the quads (nothing computed), QB_NO_MEMORY when no buffer could be had
+/// (outputs NaN).
+int qb_ternary_rows(const qb_ternary_layer *layer, const qb_code_columns *input, const qb_float_output *output);
+/// The same for a convolution's output positions (input as HWC unsigned codes; output->cs is taken as 1).
+int qb_ternary_conv(const qb_ternary_layer *layer, const qb_hwc_input *input, const qb_float_output *output);
 
 // ---- Power-of-two layers, packed: AVX-512 VNNI and AVX2 (qb_shift.c) ---------------------------------
 
@@ -174,17 +208,21 @@ size_t qb_shift_packed_size(int M, int depth);
 /// Modes: 0 plain, 1 recentralized (component sums), 2 plain with the top level 2^15 summed apart. corr (48
 /// per 16-row block) = zp times the row sums of the int16 powers and of the two byte indicators.
 void qb_shift_pack(int M, int depth, int taps, int mode, const int32_t *power, const uint8_t *component, int zp, int8_t *wp, int32_t *corr);
-/// out[i * rs + j * cs] = clamp(sx * (float)(unit s + mu0 c0 + mu1 c1) + bias[i], lo, hi) (double inside, max then
-/// min) with the exact sums s = sum power x, c1 / c0 = sums of x over components 1 / 0 (nonzero weights), for
-/// the centered int16 codes x of column j at p + j * ldp, `mode` as packed (c0 = c1 = 0 unless mode 1). Returns
-/// 1 on AVX2 / AVX-512 VNNI, 0 when the plain twin computed it (same bits), QB_NO_MEMORY when no buffer could be
-/// had (outputs NaN).
-int qb_shift_rows(int M, int mode, int depth, const int8_t *wp, const int32_t *corr, const double *unit, const double *mu0, const double *mu1,
-                  const int16_t *p, ptrdiff_t ldp, int zp, int N, float sx, const float *bias, float lo, float hi, float *out, ptrdiff_t rs, ptrdiff_t cs);
-/// The same for output positions [first, first + N) of a convolution on HWC unsigned codes (as qb_conv_u8).
-int qb_shift_conv(int M, int mode, const int8_t *wp, const int32_t *corr, const double *unit, const double *mu0, const double *mu1,
-                  const uint8_t *x, int channels, int ih, int iw, qb_conv_geo g, int zp, int first, int N, float sx, const float *bias, float lo,
-                  float hi, float *out, ptrdiff_t rs);
+/// A packed shift layer (qb_shift_pack) with its per-row unit and mixture means.
+typedef struct qb_shift_layer {
+    int rows, mode;
+    const int8_t *weights;
+    const int32_t *corr;
+    const double *unit, *mu0, *mu1;
+} qb_shift_layer;
+
+/// output: f = (float)(unit s + mu0 c0 + mu1 c1) (double inside) with the exact sums s = sum power x, c1 / c0 = sums of
+/// x over components 1 / 0 (nonzero weights) of each input column's centered codes, `mode` as packed (c0 = c1 = 0
+/// unless mode 1). Returns 1 on AVX2 / AVX-512 VNNI, 0 when the plain twin computed it (same bits), QB_NO_MEMORY when
+/// no buffer could be had (outputs NaN).
+int qb_shift_rows(const qb_shift_layer *layer, const qb_code_columns *input, const qb_float_output *output);
+/// The same for a convolution's output positions (input as HWC unsigned codes; output->cs is taken as 1).
+int qb_shift_conv(const qb_shift_layer *layer, const qb_hwc_input *input, const qb_float_output *output);
 
 /// The shift epilogue over precomputed exact sums ([M][N] each; e.g. three depthwise passes): in mode 2, c1 holds
 /// the top level's sum (added shifted by 15); out[i][j] as qb_shift_rows computes it.

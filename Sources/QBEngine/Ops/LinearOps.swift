@@ -37,7 +37,8 @@ enum LinearOps {
         guard k == kb else { throw ctx.fail(.shapeMismatch, "inner dimensions differ: A \(a.shape) transA=\(ta), B \(b.shape) transB=\(tb)") }
         let (lo, hi) = try activation(ctx)
         let c = ctx.optional(inputs, 2)
-        var out = [Float](repeating: 0, count: m * n)
+        // Every element is written by the kernel (0 when k = 0; NaN when it fails): no zero-fill pass first.
+        var out = [Float](unsafeUninitializedCapacity: m * n) { _, written in written = m * n }
         // A bias of N values (or one) with alpha = beta = 1 goes into the kernel's epilogue.
         let simpleBias: [Float]? = {
             guard let c, alpha == 1, beta == 1 else { return nil }
@@ -98,7 +99,7 @@ enum LinearOps {
         // Batch index -> matrix index of A and B under broadcasting.
         let idxA = Broadcast.expand(Array(0..<max(ba.reduce(1, *), 1)), ba, to: batch)
         let idxB = Broadcast.expand(Array(0..<max(bb.reduce(1, *), 1)), bb, to: batch)
-        var out = [Float](repeating: 0, count: count * m * n)
+        var out = [Float](unsafeUninitializedCapacity: count * m * n) { _, written in written = count * m * n }
         let af = a.floats, bf = b.floats
         // Small products in a batch (attention heads) go one per task, each single-threaded: every element is
         // computed the same way either way, so the bytes do not depend on the split.
