@@ -8,19 +8,6 @@
 #include "qb_kernels.h"
 #include "qb_vnni_internal.h"
 
-typedef struct { const float *x; ptrdiff_t ldx; int depth, zp, qmax; float scale; } float_rows_ctx;
-
-// Input rows j .. j + n - 1 as unsigned codes, zero-padded to ld8 (the padding meets zero weights).
-static const uint8_t *fill_float_rows(const void *ctx, int j, int n, uint8_t *q, int ld8) {
-    const float_rows_ctx *c = (const float_rows_ctx *)ctx;
-    for (int u = 0; u < n; u++) {
-        uint8_t *dst = q + (ptrdiff_t)u * ld8;
-        qb_quantize_u8(c->x + (ptrdiff_t)(j + u) * c->ldx, c->depth, c->scale, c->zp, c->qmax, dst);
-        memset(dst + c->depth, 0, (size_t)(ld8 - c->depth));
-    }
-    return q;
-}
-
 /// Per output feature, what the lane-wise epilogue needs (whole 16-row blocks, zeros past the last row).
 typedef struct { int32_t *corr, *bias, *m0, *shift, *mask, *threshold; } lane_params;
 
@@ -120,10 +107,10 @@ static lane_params *make_lanes(const qb_int8_linear *L, lane_params *P) {
 int qb_linear_int8(const qb_int8_linear *layer, const float *x, int N, float *out) {
     if (layer->rows <= 0 || layer->in_zero < 0 || layer->in_zero > 255 || layer->in_max > 255) return 0;
     if (!qb_kernels_have_avx2() || N <= 0) return 0;
-    float_rows_ctx fill = { x, layer->depth, layer->depth, layer->in_zero, layer->in_max, layer->in_scale };
+    qb_float_columns fill = { x, layer->depth, layer->depth, layer->in_scale, layer->in_zero, layer->in_max, N };
     lane_params storage;
     linear_tile_ctx tile = { layer, NULL, out, layer->rows, 0, make_lanes(layer, &storage) };
-    int ran = qb_vnni_columns(N, layer->depth, fill_float_rows, &fill, linear_tile, &tile);
+    int ran = qb_vnni_columns(N, layer->depth, qb_fill_float_rows, &fill, linear_tile, &tile);
     if (tile.lanes) free(tile.lanes->corr);
     if (!ran) return QB_NO_MEMORY;
     return tile.failed ? QB_NO_MEMORY : 1;

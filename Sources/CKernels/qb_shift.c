@@ -331,6 +331,11 @@ int qb_shift_rows(const qb_shift_layer *L, const qb_code_columns *in, const qb_f
     return shift_run(&c, in->depth, qb_fill_rows, &f, in->count);
 }
 
+int qb_shift_floats(const qb_shift_layer *L, const qb_float_columns *in, const qb_float_output *o) {
+    shift_ctx c = { L->rows, L->mode, L->weights, L->corr, L->unit, L->mu0, L->mu1, o->bias, o->sx, o->lo, o->hi, o->out, o->rs, o->cs, 0 };
+    return shift_run(&c, in->depth, qb_fill_float_rows, in, in->count);
+}
+
 int qb_shift_conv(const qb_shift_layer *L, const qb_hwc_input *in, const qb_float_output *o) {
     qb_conv_ctx f = { in->codes, in->channels, in->ih, in->iw, in->zero, in->first, in->geo };
     shift_ctx c = { L->rows, L->mode, L->weights, L->corr, L->unit, L->mu0, L->mu1, o->bias, o->sx, o->lo, o->hi, o->out, o->rs, 1, 0 };

@@ -237,6 +237,11 @@ int qb_ternary_rows(const qb_ternary_layer *L, const qb_code_columns *in, const 
     return ternary_run(&c, in->depth, qb_fill_rows, &f, in->count);
 }
 
+int qb_ternary_floats(const qb_ternary_layer *L, const qb_float_columns *in, const qb_float_output *o) {
+    ternary_ctx c = { L->rows, L->groups, L->codes, L->alphas, o->bias, L->corr, o->sx, o->lo, o->hi, o->out, o->rs, o->cs, 0 };
+    return ternary_run(&c, in->depth, qb_fill_float_rows, in, in->count);
+}
+
 int qb_ternary_conv(const qb_ternary_layer *L, const qb_hwc_input *in, const qb_float_output *o) {
     qb_conv_ctx f = { in->codes, in->channels, in->ih, in->iw, in->zero, in->first, in->geo };
     ternary_ctx c = { L->rows, L->groups, L->codes, L->alphas, o->bias, L->corr, o->sx, o->lo, o->hi, o->out, o->rs, 1, 0 };

@@ -175,6 +175,10 @@ float *qb_block_results(int n) {
 }
 
 void qb_scatter_block(const float *part, int rows, int n, float *out, ptrdiff_t rs, ptrdiff_t cs) {
+    if (rs == 1) {  // a linear layer's layout: each column's rows are contiguous, as in part
+        for (int u = 0; u < n; u++) memcpy(out + (ptrdiff_t)u * cs, part + (ptrdiff_t)u * 16, (size_t)rows * sizeof(float));
+        return;
+    }
     for (int r = 0; r < rows; r++) {
         float *o = out + (ptrdiff_t)r * rs;
         for (int u = 0; u < n; u++) o[(ptrdiff_t)u * cs] = part[(ptrdiff_t)u * 16 + r];
@@ -236,6 +240,18 @@ static int vnni_drive(int M, int N, int depth, const int8_t *wp, const int32_t *
     if (M <= 0 || zp < 0 || zp > 255) return 0;
     int8_tile_ctx t = { M, N, zp, wp, sums, acc, 0, NULL };
     return qb_vnni_columns(N, depth, fill, ctx, int8_tile, &t) && !t.failed;
+}
+
+// Linear layers given as floats: each input row quantized straight to unsigned codes, zero-padded to ld8 (the padding
+// meets zero weights).
+const uint8_t *qb_fill_float_rows(const void *ctx, int j, int n, uint8_t *q, int ld8) {
+    const qb_float_columns *c = (const qb_float_columns *)ctx;
+    for (int u = 0; u < n; u++) {
+        uint8_t *dst = q + (ptrdiff_t)u * ld8;
+        qb_quantize_u8(c->x + (ptrdiff_t)(j + u) * c->stride, c->depth, c->scale, c->zero, c->max, dst);
+        memset(dst + c->depth, 0, (size_t)(ld8 - c->depth));
+    }
+    return q;
 }
 
 // Linear layers: centered int16 codes p[j * ldp + k] -> unsigned codes.

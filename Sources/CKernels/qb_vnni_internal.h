@@ -22,6 +22,9 @@ int qb_vnni_columns(int N, int depth, qb_fill_fn fill, const void *fctx, qb_tile
 typedef struct { const int16_t *p; ptrdiff_t ldp; int depth, zp; } qb_rows_ctx;
 const uint8_t *qb_fill_rows(const void *ctx, int j, int n, uint8_t *q, int ld8);
 
+/// Linear layers given as floats (a qb_float_columns context): quantized to unsigned codes as they are reached.
+const uint8_t *qb_fill_float_rows(const void *ctx, int j, int n, uint8_t *q, int ld8);
+
 /// Convolutions: tap-major patches (ki, kj, c) of output positions first + j.. from HWC codes; outside the
 /// image, zp. A 1x1 convolution with stride 1, no padding and channels a multiple of 4 reads the HWC codes in place.
 typedef struct { const uint8_t *x; int channels, ih, iw, zp, first; qb_conv_geo g; } qb_conv_ctx;

@@ -146,3 +146,23 @@ struct TernaryKernel: IntegerKernel {
     }
 
 }
+
+extension TernaryKernel: FloatLinearKernel {
+    var fusesLinear: Bool { packed != nil }
+
+    func linear(input: UnsafePointer<Float>, count: Int, quant: AffineQuant, out: UnsafeMutablePointer<Float>) throws -> OpCounts {
+        guard let v = packed, v.zeroPoint == quant.zeroPoint else {
+            throw KernelFailure(reason: "qb_ternary_floats: the layer was packed for another input zero point")
+        }
+        let status = v.withLayer { layer in
+            withOptionalPointer(bias) { b in
+                var x = qb_float_columns(x: input, stride: depth, depth: Int32(depth), scale: quant.scale, zero: Int32(quant.zeroPoint),
+                                         max: Int32(quant.qmax), count: Int32(count))
+                var output = qb_float_output(sx: quant.scale, bias: b, lo: lo, hi: hi, out: out, rs: 1, cs: v.rows)
+                return qb_ternary_floats(&layer, &x, &output)
+            }
+        }
+        try KernelFailure.check(status, "qb_ternary_floats")
+        return counts(rows: 0..<v.rows, cols: count)
+    }
+}

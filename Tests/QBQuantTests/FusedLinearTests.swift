@@ -69,6 +69,42 @@ struct FusedLinearTests {
         }
     }
 
+    @Test("FGQ ternary and power-of-two linear layers: the fused form (floats in, the output's layout) has the patch path's bits",
+          arguments: KernelISA.available)
+    func ternaryAndShiftFused(isa: KernelISA) throws {
+        let quant = AffineQuant(scale: 0.03125, zeroPoint: 131, bits: 8)
+        var fusedCases = 0
+        for (m, k, n) in [(5, 12, 3), (17, 64, 241), (33, 40, 300), (16, 128, 17)] {
+            let spec = LayerFixtures.linear(rows: m, depth: k, seed: UInt64(m + k))
+            let input = Self.inputs(n * k, seed: UInt64(n + 3), scale: quant.scale)
+            let layers = [try TernaryMethod.layer(spec, settings: TernarySettings(groupSize: 4), input: quant, integer: true, file: "t").0,
+                          try ShiftMethod.layer(spec, settings: ShiftSettings(bits: 7, sparsity: 0.3), input: quant, integer: true, file: "t").0,
+                          try ShiftMethod.layer(spec, settings: ShiftSettings(bits: 5, sparsity: 0.3), input: quant, integer: true, file: "t").0]
+            for layer in layers {
+                guard case .integer(let kernel) = layer.path, let fused = kernel as? FloatLinearKernel else {
+                    Issue.record("not an integer kernel")
+                    return
+                }
+                try KernelISA.capped(at: isa) {
+                    guard fused.fusesLinear else { return }
+                    let patches = PatchRunner.linearPatches(quant.centered(input), rows: n, depth: k, layout: kernel.layout)
+                    var viaPatches = [Float](repeating: .nan, count: n * m)
+                    _ = try patches.withUnsafeBufferPointer { px in try viaPatches.withUnsafeMutableBufferPointer { po in
+                        let ldp = if case .columnMajor(let ld) = kernel.layout { ld } else { n }
+                        return try kernel.compute(rows: 0..<m, patches: px.baseAddress!, ldp: ldp, cols: n, inputScale: quant.scale,
+                                                  out: po.baseAddress!, rs: 1, cs: m)
+                    } }
+                    let (out, _) = try PatchRunner.fusedLinear(fused, input: input, inputRows: n, outputFeatures: m, depth: k, quant: quant,
+                                                                threads: 2)
+                    #expect(out.map(\.bitPattern) == viaPatches.map(\.bitPattern), "\(isa) \(type(of: kernel)) m \(m) k \(k) n \(n)")
+                    #expect(!out.contains { !$0.isFinite })
+                    fusedCases += 1
+                }
+            }
+        }
+        #expect(KernelISA.detected < .avx2 || fusedCases >= 8, "the fused ternary and shift forms ran \(fusedCases) times at \(isa)")
+    }
+
     @Test("unsigned input codes in C equal the Swift formula plus the zero point", arguments: KernelISA.available)
     func unsignedCodes(isa: KernelISA) {
         for quant in [AffineQuant(scale: 0.25, zeroPoint: 37, bits: 8), AffineQuant(scale: 3, zeroPoint: 0, bits: 8),

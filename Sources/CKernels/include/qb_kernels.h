@@ -120,6 +120,16 @@ typedef struct qb_code_columns {
     int depth, zero, count;
 } qb_code_columns;
 
+/// A linear layer's input as floats, quantized to unsigned codes in cache as they are reached (qb_quantize_u8): row j
+/// (of count) at x + j * stride, `depth` floats each.
+typedef struct qb_float_columns {
+    const float *x;
+    ptrdiff_t stride;
+    int depth;
+    float scale;
+    int zero, max, count;
+} qb_float_columns;
+
 /// Where float outputs go and the epilogue they share: out[i * rs + j * cs] = clamp(sx f + bias[i], lo, hi) (max,
 /// then min; bias may be NULL), f the method's float sum of row i, column j.
 typedef struct qb_float_output {
@@ -196,6 +206,8 @@ typedef struct qb_ternary_layer {
 /// bits), -1 when the groups do not divide the quads (nothing computed), QB_NO_MEMORY when no buffer could be had
 /// (outputs NaN).
 int qb_ternary_rows(const qb_ternary_layer *layer, const qb_code_columns *input, const qb_float_output *output);
+/// The same from float input rows (a linear layer, output->rs = 1 for its layout): the same codes, so the same bits.
+int qb_ternary_floats(const qb_ternary_layer *layer, const qb_float_columns *input, const qb_float_output *output);
 /// The same for a convolution's output positions (input as HWC unsigned codes; output->cs is taken as 1).
 int qb_ternary_conv(const qb_ternary_layer *layer, const qb_hwc_input *input, const qb_float_output *output);
 
@@ -221,6 +233,8 @@ typedef struct qb_shift_layer {
 /// unless mode 1). Returns 1 on AVX2 / AVX-512 VNNI, 0 when the plain twin computed it (same bits), QB_NO_MEMORY when
 /// no buffer could be had (outputs NaN).
 int qb_shift_rows(const qb_shift_layer *layer, const qb_code_columns *input, const qb_float_output *output);
+/// The same from float input rows (a linear layer, output->rs = 1 for its layout): the same codes, so the same bits.
+int qb_shift_floats(const qb_shift_layer *layer, const qb_float_columns *input, const qb_float_output *output);
 /// The same for a convolution's output positions (input as HWC unsigned codes; output->cs is taken as 1).
 int qb_shift_conv(const qb_shift_layer *layer, const qb_hwc_input *input, const qb_float_output *output);
 
