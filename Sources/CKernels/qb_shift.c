@@ -224,6 +224,26 @@ static void shift_half_avx2(const shift_ctx *c, int b, int h, int n, const uint8
     }
     const __m256 vb = _mm256_loadu_ps(bias);
     int j = 0;
+    // Plain layers (powers only): 6 columns per step, 12 accumulators, as the int8 tile (the same sums, in fewer steps).
+    for (; c->mode == 0 && j + 6 <= n; j += 6) {
+#define QB_Z(x) __m256i l##x = _mm256_setzero_si256(), h##x = _mm256_setzero_si256();
+        QB_Z(0) QB_Z(1) QB_Z(2) QB_Z(3) QB_Z(4) QB_Z(5)
+#undef QB_Z
+        const int16_t *qj = q16 + (ptrdiff_t)j * ld8;
+        for (int k4 = 0; k4 < K4; k4++) {
+            const int8_t *step = wb + (ptrdiff_t)k4 * SHIFT_STEP;
+            __m256i p0 = _mm256_loadu_si256((const __m256i *)(step + h * 64)), p1 = _mm256_loadu_si256((const __m256i *)(step + h * 64 + 32));
+#define QB_S(x) { int64_t v16; memcpy(&v16, qj + (ptrdiff_t)(x) * ld8 + k4 * 4, 8); __m256i p = _mm256_set1_epi64x(v16); \
+                  l##x = _mm256_add_epi32(l##x, _mm256_madd_epi16(p0, p)); h##x = _mm256_add_epi32(h##x, _mm256_madd_epi16(p1, p)); }
+            QB_S(0) QB_S(1) QB_S(2) QB_S(3) QB_S(4) QB_S(5)
+#undef QB_S
+        }
+        const __m256i zero = _mm256_setzero_si256();
+#define QB_O(x) { __m256i sv = _mm256_sub_epi32(_mm256_permute4x64_epi64(_mm256_hadd_epi32(l##x, h##x), 0xD8), za); \
+                  _mm256_storeu_ps(part + (ptrdiff_t)(j + (x)) * 16 + h * 8, shift_vec_avx2(sv, zero, zero, u, m0, m1, vsx, vb, vlo, vhi)); }
+        QB_O(0) QB_O(1) QB_O(2) QB_O(3) QB_O(4) QB_O(5)
+#undef QB_O
+    }
     for (; j < n; j += 3) {
         int cols = n - j < 3 ? n - j : 3;
         __m256i l[3], hh[3], bc[3], nz[3];
