@@ -57,4 +57,10 @@ int qb_igemm_packed_avx2(int M, int n, int ld8, const int16_t *w16, const uint8_
 /// into *w16 on first use. NULL below AVX2 or when a buffer cannot be had.
 int32_t *qb_int8_block(int M, int n, const int8_t *wp, const int16_t **w16, const uint8_t *q, int ld8, int colmajor);
 
+/// The shift layers' packing (qb_shift_pack.c, read by qb_shift.c).
+// Layout per 16-row block b and quad k4: 64 int16 of powers (rows 0-7 then 8-15, each row's 4 weights as two
+// int16 pairs in consecutive int32 lanes), then 64 bytes of component-1 indicators and 64 bytes of nonzero
+// indicators (row r's 4 bytes at r * 4). 256 bytes per block and quad.
+enum { SHIFT_STEP = 256 };
+
 #endif
