@@ -59,12 +59,15 @@ public struct BaselineFile: Codable, Sendable {
         return file
     }
 
-    /// Finite values, non-negative tolerances, no entry twice.
+    /// Known metrics, finite values, non-negative tolerances, no entry twice.
     private static func check(_ entries: [BaselineEntry], at path: [JSONLocator.Step], file: String, data: Data) throws {
         var seen = Set<String>()
         let label = path.compactMap { if case .key(let k) = $0 { return k }; return nil }.last ?? "entries"
         for (i, e) in entries.enumerated() {
             let here = path + [.index(i)], name = "\(label)[\(i)] (\(e.model) \(e.variant) \(e.metric))"
+            guard MetricKind(rawValue: e.metric) != nil else {
+                throw HarnessError.at(here, file: file, data: data, "\(name): unknown metric '\(e.metric)' (known: \(MetricKind.names))")
+            }
             guard e.value.isFinite else {
                 throw HarnessError.at(here, file: file, data: data, "\(name): value is not a finite number")
             }
@@ -154,8 +157,8 @@ public struct GateReport: Sendable {
             } else if let value, !value.isFinite {
                 status = .regression  // a NaN or infinite metric never passes
             } else if let value {
-                let diff = value - e.value
-                let worse = Metric.lowerIsBetter.contains(e.metric) ? diff : -diff
+                // Entries were checked on load: every metric is a known kind.
+                let worse = MetricKind(rawValue: e.metric)?.worsening(from: e.value, to: value) ?? .infinity
                 if worse > allowance { status = .regression } else if -worse > allowance && e.tolerance.twoSided { status = .improvement } else { status = .pass }
             } else {
                 status = .missingResult

@@ -109,9 +109,8 @@ public struct SuiteResults: Codable, Sendable {
 
 /// What the metrics mean and which direction is better.
 public enum Metric {
-    public static let higherIsBetter: Set<String> = ["top1", "top5", "agreement", "top1_ci_low", "top1_ci_high", "compression", "mults_eliminated", "kernel_speedup", "kernel_gops"]
-    public static let lowerIsBetter: Set<String> = ["kl", "perplexity", "bits_per_byte", "flips_correct_to_wrong", "model_bytes", "perplexity_se",
-                                                    "bits_per_weight", "calibration_seconds"]
+    public static let higherIsBetter = Set(MetricKind.allCases.filter { $0.polarity == .higherIsBetter }.map(\.rawValue))
+    public static let lowerIsBetter = Set(MetricKind.allCases.filter { $0.polarity == .lowerIsBetter }.map(\.rawValue))
 
     /// Metrics that are gated by default when a baseline is recorded, with their default tolerance.
     public static let gatedByDefault: [String: Tolerance] = [
@@ -127,7 +126,7 @@ public enum Metric {
     ]
 
     /// Metrics gated only against a baseline recorded on the same host class (`Environment.sameHostClass`).
-    public static let hostDependent: Set<String> = ["kernel_speedup", "kernel_gops"]
+    public static let hostDependent = Set(MetricKind.allCases.filter(\.isHostDependent).map(\.rawValue))
 }
 
 extension SuiteResults {

@@ -138,6 +138,45 @@ struct GateTests {
         }
     }
 
+    @Test("every metric a run writes has a polarity, and the gate follows it: delta_perplexity rising regresses, delta_top1 falling regresses")
+    func everyMetricHasADirection() throws {
+        let written = Set(syntheticResults().rows.flatMap { $0.metrics.keys })
+        #expect(written.allSatisfy { MetricKind(rawValue: $0) != nil }, "\(written.filter { MetricKind(rawValue: $0) == nil })")
+        #expect(Metric.higherIsBetter.isDisjoint(with: Metric.lowerIsBetter))
+        #expect(Metric.higherIsBetter.union(Metric.lowerIsBetter) == Set(MetricKind.allCases.map(\.rawValue)))
+        // A baseline on a lower-is-better metric that the old list missed: a rise is a regression, a fall is not.
+        func gate(_ metric: MetricKind, baselineValue: Double, value: Double) throws -> GateReport.Status {
+            var results = syntheticResults()
+            results.rows[1].metrics[metric.rawValue] = value
+            let entry = BaselineEntry(model: "lm", variant: "fp32", metric: metric.rawValue, value: baselineValue,
+                                      tolerance: Tolerance(absolute: 0.01, relative: nil, twoSided: false))
+            var file = baseline
+            file.entries = [entry]
+            return try #require(GateReport.compare(results, with: file).checks.first { $0.metric == metric.rawValue }).status
+        }
+        #expect(try gate(.deltaPerplexity, baselineValue: 0.1, value: 0.5) == .regression)
+        #expect(try gate(.deltaPerplexity, baselineValue: 0.1, value: -0.3) == .pass)
+        #expect(try gate(.deltaTop1, baselineValue: 0, value: -0.05) == .regression)
+        #expect(try gate(.deltaTop1, baselineValue: 0, value: 0.05) == .pass)
+        #expect(try gate(.flipsWrongToCorrect, baselineValue: 10, value: 5) == .regression)
+    }
+
+    @Test("a baseline entry on an unknown metric is refused on load, naming the metric and its line")
+    func unknownMetric() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("b.json").path
+        var edited = baseline
+        edited.entries[0].metric = "top_1"
+        try edited.write(to: path)
+        #expect {
+            try BaselineFile.load(path)
+        } throws: { error in
+            guard let error = error as? HarnessError else { return false }
+            return error.reason.contains("unknown metric 'top_1'") && error.line != nil && error.description.hasPrefix(path)
+        }
+    }
+
     @Test("a hand-edited baseline gives the line of the problem: syntax, wrong type, NaN, duplicate")
     func baselineLines() throws {
         let dir = try Fixtures.temporaryDirectory()
