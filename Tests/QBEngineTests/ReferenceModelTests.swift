@@ -19,6 +19,12 @@ struct ReferenceModelTests {
 
     static let entries: [Manifest.Entry] = (try? loadJSONFixture("onnx/manifest.json", as: Manifest.self).models) ?? []
 
+    @Test("the reference-model manifest loads and is not empty (the parameterized test cannot run zero cases)")
+    func manifestLoads() throws {
+        let models = try loadJSONFixture("onnx/manifest.json", as: Manifest.self).models
+        #expect(!models.isEmpty && models.count == Self.entries.count)
+    }
+
     @Test("max |engine - onnxruntime| <= 1e-4 x output range, optimized or not; threads change no bit", arguments: entries)
     func matchesOnnxruntime(_ e: Manifest.Entry) throws {
         let x = try NPYFile.read(Fixtures.path("onnx/" + e.input))

@@ -14,6 +14,12 @@ struct TextTests {
 
     struct Row: Decodable { var text: String; var label: String }
 
+    @Test("the broken-CSV fixture list loads and is not empty (the parameterized test below cannot run zero cases)")
+    func badCSVListLoads() throws {
+        let all: [BadCSV] = try loadJSONFixture("text/bad_csv.json")
+        #expect(!all.isEmpty && all.count == BadCSV.all.count)
+    }
+
     @Test("the Fine Foods CSV records equal their JSON Lines twin", arguments: ["small", "multiline"])
     func csvEqualsJSONL(_ name: String) throws {
         let csv = try TextDataset.labeled(Fixtures.path("text/\(name).csv"), textColumn: "review", labelColumn: "score")
@@ -94,8 +100,10 @@ struct TextTests {
             try TextCorpus(files: [bad])
         }
         let persuasion = try TextCorpus(files: [Fixtures.dataset("austen/austen_persuasion.txt")])
-        #expect(ByteTokenizer().encode(persuasion.text).count == persuasion.text.utf8.count)
-        #expect(persuasion.text.hasPrefix("Persuasion") || !persuasion.text.isEmpty)
+        // The byte tokenizer's tokens are the text's UTF-8 bytes, in order; the corpus is the novel from its title on.
+        #expect(ByteTokenizer().encode(persuasion.text).map { Int($0) } == persuasion.text.utf8.map { Int($0) })
+        #expect(persuasion.text.hasPrefix("Persuasion\n"))
+        #expect(persuasion.text.contains("Sir Walter Elliot, of Kellynch Hall, in Somersetshire"))
     }
 }
 
@@ -112,6 +120,12 @@ struct WordPieceTests {
     }
 
     static let tokenizer = try? WordPieceTokenizer(vocabularyFile: Fixtures.dataset("vocab/minilm-vocab.txt"))
+
+    @Test("the WordPiece case list loads and is not empty (the parameterized test cannot run zero cases)")
+    func caseListLoads() throws {
+        let all: [Case] = try loadJSONLinesFixture("text/wordpiece_cases.jsonl")
+        #expect(!all.isEmpty && all.count == Case.all.count)
+    }
 
     @Test("all 1,000 Fine Foods test reviews, truncated to 128 and in full")
     func fineFoods() throws {

@@ -5,7 +5,8 @@ import QBTestSupport
 import Testing
 
 /// The committed models of Models/: the engine reproduces, on the committed evaluation sets, the FP32
-/// figures their training scripts measured with onnxruntime (and PyTorch), sample for sample.
+/// figures their training scripts measured with onnxruntime (and PyTorch): the same sample counts and the same
+/// totals of correct samples (totals, not a sample-by-sample comparison).
 @Suite("The model zoo's FP32 figures, reproduced by the engine", .serialized)
 struct ModelZooTests {
     static let models = Fixtures.packageRoot.appendingPathComponent("Models").path

@@ -103,7 +103,7 @@ struct ModelQuantizationTests {
             #expect(header.layers.count == q.layers.count)
             for (name, p) in q.payloads { #expect(payloads[name] == p, "\(name)") }
             for (name, v) in q.graph.initializers { #expect(tensors[name] == v, "\(name)") }
-            // A flipped byte in the blob is refused or read differently, never silently equal.
+            // A wrong format version byte in the header is refused (the payloads have no checksum yet: issue 16).
             var corrupt = bytes
             corrupt[4] = 9
             #expect(throws: QuantError.self) { try ModelFile.decode(corrupt, file: "memory") }
