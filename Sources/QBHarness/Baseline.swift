@@ -126,12 +126,15 @@ public struct GateReport: Sendable {
     /// 0 all within tolerance; 2 a regression (or a baselined figure the run did not produce: the gate
     /// never passes on missing data); 4 a result without a baseline; 3 an improvement beyond tolerance
     /// (strict runs only). The worst applies, in that order: 2, 4, 3.
-    public func exitCode(strict: Bool) -> Int32 {
-        if !incomplete.isEmpty || checks.contains(where: { $0.status == .regression || $0.status == .missingResult }) { return 2 }
-        if checks.contains(where: { $0.status == .missingBaseline }) { return 4 }
-        if strict && checks.contains(where: { $0.status == .improvement }) { return 3 }
-        return 0
+    public func exitStatus(strict: Bool) -> ExitStatus {
+        if !incomplete.isEmpty || checks.contains(where: { $0.status == .regression || $0.status == .missingResult }) { return .regression }
+        if checks.contains(where: { $0.status == .missingBaseline }) { return .baselineMissing }
+        if strict && checks.contains(where: { $0.status == .improvement }) { return .improvement }
+        return .success
     }
+
+    /// `exitStatus(strict:)` as the process's exit code.
+    public func exitCode(strict: Bool) -> Int32 { exitStatus(strict: strict).rawValue }
 
     /// Compares `results` with `baseline`.
     public static func compare(_ results: SuiteResults, with baseline: BaselineFile) -> GateReport {

@@ -22,8 +22,8 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Preprocessing preset.")
         var preset: String = "imagenet"
 
-        @Option(help: "Threads.")
-        var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+        @OptionGroup var threadOptions: ThreadOptions
+        var threads: Int { threadOptions.threads }
 
         @Option(help: "Rounds to time.")
         var rounds: Int = 5
@@ -66,8 +66,8 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Comma-separated sizes.")
         var sizes: String = "256,512,1024"
 
-        @Option(help: "Threads.")
-        var threads: Int = 1
+        @OptionGroup var threadOptions: ThreadOptions
+        var threads: Int { threadOptions.threads }
 
         @Option(help: "Timed repetitions per size.")
         var reps: Int = 7
@@ -109,8 +109,8 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Kernels, comma-separated.")
         var kernels: String = KernelBench.kinds.joined(separator: ",")
 
-        @Option(help: "Threads.")
-        var threads: Int = 1
+        @OptionGroup var threadOptions: ThreadOptions
+        var threads: Int { threadOptions.threads }
 
         @Option(help: "Timed repetitions per shape.")
         var reps: Int = 7
@@ -156,8 +156,8 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "The input .npy.")
         var input: String
 
-        @Option(help: "Threads.")
-        var threads: Int = 1
+        @OptionGroup var threadOptions: ThreadOptions
+        var threads: Int { threadOptions.threads }
 
         @Option(help: "Timed runs.")
         var runs: Int = 20

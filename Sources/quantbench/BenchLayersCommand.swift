@@ -23,8 +23,8 @@ extension BenchCommand {
         @Option(help: "Samples in the input batch (and in the calibration).")
         var batch: Int = 64
 
-        @Option(help: "Threads.")
-        var threads: Int = 1
+        @OptionGroup var threadOptions: ThreadOptions
+        var threads: Int { threadOptions.threads }
 
         @Option(help: "Timed repetitions per layer.")
         var reps: Int = 7

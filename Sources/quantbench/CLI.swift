@@ -1,13 +1,13 @@
 import ArgumentParser
 import Foundation
+import QBHarness
 import QBIngest
 
 /// How the command line reports failures: one line on standard error, `error: <file>[:line]: <kind>: <reason>`,
 /// and an exit code CI can tell apart.
 enum CLI {
-    /// Exit codes. 0 = success/pass; 1 = error (bad input, missing file, bad settings); 2 = regression
-    /// (reserved for the gate); 64 = usage error (ArgumentParser's validation code).
-    static let errorExit: Int32 = 1
+    /// The exit code of an error (`ExitStatus` names them all).
+    static let errorExit = ExitStatus.error.rawValue
 
     /// Runs `body`, turning `IngestError` (and any other error) into one message and exit code 1.
     static func guarded(_ body: () throws -> Void) throws {
@@ -20,6 +20,10 @@ enum CLI {
             throw error
         } catch let error as CleanExit {
             throw error
+        } catch let error as ValidationError {
+            // A bad option value found while running is a usage error too, as in validate().
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode(ExitStatus.usage.rawValue)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(errorExit)

@@ -12,8 +12,8 @@ struct DatasetsCommand: ParsableCommand {
     @Option(help: "The project folder holding Datasets/.")
     var root: String = "."
 
-    @Option(help: "Decoding threads (results are identical for any value).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadOptions: ThreadOptions
+    var threads: Int { threadOptions.threads }
 
     /// The embedded sets and how each is read.
     static func sets(root: String) -> [(name: String, path: String, settings: IngestSettings)] {

@@ -26,8 +26,8 @@ struct InferCommand: ParsableCommand {
     @Flag(name: .customLong("no-optimize"), help: "Run the graph as written (no folding or fusion).")
     var noOptimize = false
 
-    @Option(help: "Kernel threads (results are identical for any value).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadOptions: ThreadOptions
+    var threads: Int { threadOptions.threads }
 
     @OptionGroup var limitOptions: LimitOptions
 

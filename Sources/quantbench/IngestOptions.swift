@@ -16,8 +16,8 @@ struct IngestOptions: ParsableArguments {
     @Option(name: .customLong("on-bad"), help: "What to do with a sample that cannot be read: fail (stop) or skip (count and list it).")
     var onBad: String = BadSamplePolicy.failFast.rawValue
 
-    @Option(help: "Decoding threads (results are identical for any value).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadOptions: ThreadOptions
+    var threads: Int { threadOptions.threads }
 
     @Option(help: "Use only the first N samples.")
     var limit: Int?
@@ -45,7 +45,6 @@ struct IngestOptions: ParsableArguments {
             throw ValidationError("unknown preset \"\(preset)\"; choose auto, \(Preprocessing.presets.keys.sorted().joined(separator: ", "))")
         }
         if BadSamplePolicy(rawValue: onBad) == nil { throw ValidationError("--on-bad must be fail or skip") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be positive") }
         if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
         if let maxLength, maxLength < 2 { throw ValidationError("--max-length must be at least 2") }

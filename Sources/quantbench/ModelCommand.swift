@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QBEngine
+import QBHarness
 import QBIngest
 import QBMetrics
 
@@ -20,8 +21,8 @@ struct ModelCommand: ParsableCommand {
         @Option(help: "The project folder the card's paths are relative to.")
         var root: String = "."
 
-        @Option(help: "Threads (results are identical for any value).")
-        var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+        @OptionGroup var threadOptions: ThreadOptions
+        var threads: Int { threadOptions.threads }
 
         @OptionGroup var limitOptions: LimitOptions
 
@@ -92,7 +93,7 @@ struct ModelCommand: ParsableCommand {
                     print("recorded the engine's figure in \(folder)/card.json (fp32.\(recorded.key))")
                 }
             }
-            if mismatch { throw ExitCode(2) }
+            if mismatch { throw ExitCode(ExitStatus.regression.rawValue) }
         }
     }
 }

@@ -29,8 +29,8 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "The project folder (the card's paths are relative to it).")
     var root: String = "."
 
-    @Option(help: "Threads.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadOptions: ThreadOptions
+    var threads: Int { threadOptions.threads }
 
     @OptionGroup var isaOptions: ISAOptions
 

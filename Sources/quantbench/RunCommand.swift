@@ -19,8 +19,8 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var gate: GateOptions
 
-    @Option(help: "Kernel threads (results are identical for any value).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threadOptions: ThreadOptions
+    var threads: Int { threadOptions.threads }
 
     @Option(help: "Run only shard K of N (K from 1): a contiguous 1/N of every model's samples; writes partial results for `quantbench merge`, no gate.")
     var shard: String?
@@ -166,8 +166,8 @@ struct BaselineCommand: ParsableCommand {
         @Option(help: "The project folder.")
         var root: String = "."
 
-        @Option(help: "Kernel threads.")
-        var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+        @OptionGroup var threadOptions: ThreadOptions
+        var threads: Int { threadOptions.threads }
 
         @Flag(help: "Record only this host class's speed figures (kernel speedup, GOP/s) into the existing file, beside the other classes'.")
         var hostOnly = false
