@@ -7,6 +7,7 @@
 #include <string.h>
 #include "qb_kernels.h"
 #include "qb_vnni_internal.h"
+#include "qb_epilogue.h"
 
 /// Per output feature, what the lane-wise epilogue needs (whole 16-row blocks, zeros past the last row).
 typedef struct { int32_t *corr, *bias, *m0, *shift, *mask, *threshold; } lane_params;
@@ -33,40 +34,27 @@ static void rows_epilogue(linear_tile_ctx *c, int j0, int n, int32_t *part) {
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-// qb_requantize's AVX2 row form (a row without a left shift) with the row's parameters in the lanes: 8 features of one
-// input row, read from the tile's column-major sums and written straight to the output row. The same operations:
-// the correction (wrapping, as the row path), the bias with int32 saturation, (v m0 + 2^30) >> 31 on the even and odd
-// lanes, RoundingDivideByPOT as remainder against threshold (a shift of 0 has mask 0: no change), the clamp, the scale.
+// qb_requantize's AVX2 row form with the rows' parameters in the lanes (qb_requant8_avx2): 8 features of one input
+// row, read from the tile's column-major sums after the zero-point correction (wrapping, as the row path) and written
+// straight to the output row.
 __attribute__((target("avx2,fma")))
 static void lanes_epilogue(linear_tile_ctx *c, int j0, int n, const int32_t *part, int ldp) {
     const qb_int8_linear *L = c->layer;
     const lane_params *P = c->lanes;
-    const __m256i imax = _mm256_set1_epi32(INT32_MAX), round31 = _mm256_set1_epi64x(1LL << 30), one = _mm256_set1_epi32(1);
     const __m256i vmin = _mm256_set1_epi32(L->out_min - L->out_zero), vmax = _mm256_set1_epi32(L->out_max - L->out_zero);
     const __m256 vs = _mm256_set1_ps(L->out_scale);
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (int j = 0; j < n; j++) {
         const int32_t *col = part + (ptrdiff_t)j * ldp;
         float *o = c->out + (ptrdiff_t)(j0 + j) * c->ldo;
         for (int i0 = 0; i0 < L->rows; i0 += 8) {
 #define QB_LD(a) _mm256_loadu_si256((const __m256i *)((a) + i0))
-            __m256i a = _mm256_sub_epi32(QB_LD(col), QB_LD(P->corr)), vb = QB_LD(P->bias), vm0 = QB_LD(P->m0);
-            __m256i sum = _mm256_add_epi32(a, vb);
-            __m256i overflow = _mm256_srai_epi32(_mm256_andnot_si256(_mm256_xor_si256(a, vb), _mm256_xor_si256(a, sum)), 31);
-            __m256i v = _mm256_blendv_epi8(sum, _mm256_xor_si256(_mm256_srai_epi32(a, 31), imax), overflow);
-            __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(v, vm0), round31), 31);
-            __m256i odd = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(v, 32), _mm256_srli_epi64(vm0, 32)),
-                                                             round31), 31);
-            __m256i t = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-            __m256i remainder = _mm256_and_si256(t, QB_LD(P->mask));
-            __m256i threshold = _mm256_sub_epi32(QB_LD(P->threshold), _mm256_srai_epi32(t, 31));
-            t = _mm256_add_epi32(_mm256_srav_epi32(t, QB_LD(P->shift)), _mm256_and_si256(_mm256_cmpgt_epi32(remainder, threshold), one));
+            __m256 f = qb_requant8_avx2(_mm256_sub_epi32(QB_LD(col), QB_LD(P->corr)), QB_LD(P->bias), QB_LD(P->m0), QB_LD(P->shift),
+                                        QB_LD(P->mask), QB_LD(P->threshold), vmin, vmax, vs);
 #undef QB_LD
-            __m256 f = _mm256_mul_ps(vs, _mm256_cvtepi32_ps(_mm256_min_epi32(_mm256_max_epi32(t, vmin), vmax)));
             int m = L->rows - i0;
-            if (m >= 8) { _mm256_storeu_ps(o + i0, f); continue; }
-            __m256i keep = _mm256_cmpgt_epi32(_mm256_set1_epi32(m), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-            _mm256_maskstore_ps(o + i0, keep, f);
+            if (m >= 8) _mm256_storeu_ps(o + i0, f);
+            else _mm256_maskstore_ps(o + i0, _mm256_cmpgt_epi32(_mm256_set1_epi32(m), lane), f);
         }
     }
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "qb_kernels.h"
+#include "qb_epilogue.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -279,37 +280,20 @@ static int requantize_row_avx512(int N, const int32_t *acc, int32_t b, int32_t m
     return j;
 }
 
-// AVX2 (no 64-bit shifts or min/max): 8 at a time. The bias is added with int32 saturation (overflow detected from
-// the signs); SaturatingRoundingDoublingHighMul as (v m0 + 2^30) >> 31 on the even and odd lanes' int64 products
-// (the result fits int32, so a logical shift gives its bits); RoundingDivideByPOT in gemmlowp's own int32 form
-// (remainder against threshold). Rows with a left shift take the scalar form. Bit-identical (tested on extremes).
+// AVX2 (no 64-bit shifts or min/max): 8 at a time through qb_requant8_avx2 with the row's parameters in every lane.
+// Rows with a left shift take the scalar form. Bit-identical (tested on extremes).
 __attribute__((target("avx2,fma")))
 static int requantize_row_avx2(int N, const int32_t *acc, int32_t b, int32_t m0, int32_t ls, int32_t rsh, int zy, int qmin, int qmax,
                                float sy, float *out, ptrdiff_t cs) {
     if (ls > 0) return 0;
     int e = rsh > 31 ? 31 : (rsh < 0 ? 0 : rsh);
-    const __m256i vb = _mm256_set1_epi32(b), vm0 = _mm256_set1_epi32(m0), round31 = _mm256_set1_epi64x(1LL << 30);
-    const __m256i imax = _mm256_set1_epi32(INT32_MAX), mask = _mm256_set1_epi32((int32_t)((1LL << e) - 1));
-    const __m256i half = _mm256_srai_epi32(mask, 1), one = _mm256_set1_epi32(1);
+    const __m256i vb = _mm256_set1_epi32(b), vm0 = _mm256_set1_epi32(m0), ve = _mm256_set1_epi32(e);
+    const __m256i mask = _mm256_set1_epi32((int32_t)((1LL << e) - 1)), half = _mm256_srai_epi32(mask, 1);
     const __m256i vmin = _mm256_set1_epi32(qmin - zy), vmax = _mm256_set1_epi32(qmax - zy);
-    const __m128i ce = _mm_cvtsi32_si128(e);
     const __m256 vs = _mm256_set1_ps(sy);
     int j = 0;
     for (; j + 8 <= N; j += 8) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)(acc + j));
-        __m256i sum = _mm256_add_epi32(a, vb);
-        __m256i overflow = _mm256_srai_epi32(_mm256_andnot_si256(_mm256_xor_si256(a, vb), _mm256_xor_si256(a, sum)), 31);
-        __m256i v = _mm256_blendv_epi8(sum, _mm256_xor_si256(_mm256_srai_epi32(a, 31), imax), overflow);
-        __m256i even = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(v, vm0), round31), 31);
-        __m256i odd = _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(v, 32), vm0), round31), 31);
-        __m256i t = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-        if (e > 0) {
-            __m256i remainder = _mm256_and_si256(t, mask);
-            __m256i threshold = _mm256_sub_epi32(half, _mm256_srai_epi32(t, 31));  // + 1 where t < 0
-            t = _mm256_add_epi32(_mm256_sra_epi32(t, ce), _mm256_and_si256(_mm256_cmpgt_epi32(remainder, threshold), one));
-        }
-        __m256i q = _mm256_min_epi32(_mm256_max_epi32(t, vmin), vmax);
-        __m256 f = _mm256_mul_ps(vs, _mm256_cvtepi32_ps(q));
+        __m256 f = qb_requant8_avx2(_mm256_loadu_si256((const __m256i *)(acc + j)), vb, vm0, ve, mask, half, vmin, vmax, vs);
         if (cs == 1) {
             _mm256_storeu_ps(out + j, f);
         } else {

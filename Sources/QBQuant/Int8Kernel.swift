@@ -120,8 +120,7 @@ struct Int8Kernel: FloatLinearKernel {
         try packed[g].withUnsafeBufferPointer { wp in try packedSums[g].withUnsafeBufferPointer { s in
             for c0 in stride(from: 0, to: cols, by: chunk) {
                 let n = min(chunk, cols - c0)
-                var input = qb_hwc_input(codes: hwc, channels: Int32(channels), ih: Int32(ih), iw: Int32(iw), geo: geo, zero: Int32(inputZero),
-                                         first: Int32(first + c0), count: Int32(n))
+                var input = qb_hwc_input(hwc: hwc, channels: channels, ih: ih, iw: iw, geo: geo, zero: inputZero, first: first + c0, count: n)
                 try KernelFailure.check(qb_conv_u8(Int32(m), wp.baseAddress!, s.baseAddress!, &input, acc), "qb_conv_u8")
                 requantize(rows: (g * m)..<((g + 1) * m), acc: acc, cols: n, out: out + c0, rs: rs, cs: 1)
             }

@@ -90,7 +90,7 @@ struct TernaryKernel: IntegerKernel {
             withUnitColumnStride(rows: v.rows, cols: cols, out: out, rs: rs, cs: cs) { o, ors, ocs in
                 done = v.withLayer { layer in
                     withOptionalPointer(bias) { b in
-                        var input = qb_code_columns(codes: patches, stride: ldp, depth: Int32(depth), zero: Int32(v.zeroPoint), count: Int32(cols))
+                        var input = qb_code_columns(patches: patches, stride: ldp, depth: depth, zero: v.zeroPoint, count: cols)
                         var output = qb_float_output(sx: inputScale, bias: b, lo: lo, hi: hi, out: o, rs: ors, cs: ocs)
                         return qb_ternary_rows(&layer, &input, &output)
                     }
@@ -120,8 +120,7 @@ struct TernaryKernel: IntegerKernel {
         guard let v = packed, group == 0 else { preconditionFailure("the packed ternary kernel computes ungrouped convolutions") }
         let done = v.withLayer { layer in
             withOptionalPointer(bias) { b in
-                var input = qb_hwc_input(codes: hwc, channels: Int32(channels), ih: Int32(ih), iw: Int32(iw), geo: geo, zero: Int32(v.zeroPoint),
-                                         first: Int32(first), count: Int32(cols))
+                var input = qb_hwc_input(hwc: hwc, channels: channels, ih: ih, iw: iw, geo: geo, zero: v.zeroPoint, first: first, count: cols)
                 var output = qb_float_output(sx: inputScale, bias: b, lo: lo, hi: hi, out: out, rs: rs, cs: 1)
                 return qb_ternary_conv(&layer, &input, &output)
             }
@@ -151,18 +150,9 @@ extension TernaryKernel: FloatLinearKernel {
     var fusesLinear: Bool { packed != nil }
 
     func linear(input: UnsafePointer<Float>, count: Int, quant: AffineQuant, out: UnsafeMutablePointer<Float>) throws -> OpCounts {
-        guard let v = packed, v.zeroPoint == quant.zeroPoint else {
-            throw KernelFailure(reason: "qb_ternary_floats: the layer was packed for another input zero point")
-        }
-        let status = v.withLayer { layer in
-            withOptionalPointer(bias) { b in
-                var x = qb_float_columns(x: input, stride: depth, depth: Int32(depth), scale: quant.scale, zero: Int32(quant.zeroPoint),
-                                         max: Int32(quant.qmax), count: Int32(count))
-                var output = qb_float_output(sx: quant.scale, bias: b, lo: lo, hi: hi, out: out, rs: 1, cs: v.rows)
-                return qb_ternary_floats(&layer, &x, &output)
-            }
-        }
-        try KernelFailure.check(status, "qb_ternary_floats")
+        guard let v = packed else { throw KernelFailure(reason: "qb_ternary_floats: the layer has no packed form") }
+        try packedLinear("qb_ternary_floats", input: input, count: count, depth: depth, quant: quant, packedZero: v.zeroPoint, rows: v.rows, bias: bias,
+                         lo: lo, hi: hi, out: out) { x, output in v.withLayer { qb_ternary_floats(&$0, &x, &output) } }
         return counts(rows: 0..<v.rows, cols: count)
     }
 }
