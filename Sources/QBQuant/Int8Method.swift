@@ -24,6 +24,43 @@ public struct Int8Settings: Sendable, Equatable, Codable {
     }
 }
 
+extension Int8Settings: QuantizationMethod {
+    static let family = "int8"
+    static let examples = [
+        Int8Settings(), Int8Settings(perChannel: false), Int8Settings(weightOnly: true),
+        Int8Settings(weightBits: 4, activationBits: 4), Int8Settings(weightBits: 6, activationBits: 6),
+    ]
+
+    var nominalBits: Double { Double(weightBits) }
+    var quantizesActivations: Bool { !weightOnly }
+
+    func validate(file: String) throws {
+        guard (2...8).contains(weightBits) else { throw QuantError(file: file, "weight bits must be 2...8, got \(weightBits)") }
+    }
+
+    /// The layer's input and output: the integer kernel requantizes its output to the calibrated range.
+    func calibratedValues(of spec: LayerSpec) -> [String] { weightOnly ? [] : [spec.output, spec.input] }
+
+    func quantize(_ spec: LayerSpec, quantizer: ActivationQuantizers, integer: Bool, file: String) throws
+        -> QuantizedLayer<Int8Payload>
+    {
+        let input = weightOnly ? AffineQuant(scale: 1, zeroPoint: 0, bits: 8) : try quantizer(spec.input, activationBits)
+        let output = weightOnly ? input : try quantizer(spec.output, activationBits)
+        let (layer, payload) = try Int8Method.layer(
+            spec, settings: self, input: input, output: output, integer: integer, file: file)
+        let widths = weightBits == 8 && activationBits == 8 ? "" : ", W\(weightBits)A\(weightOnly ? 32 : activationBits)"
+        let zeros = Double(payload.codes.filter { $0 == 0 }.count) / Double(payload.codes.count)
+        return QuantizedLayer(
+            layer: layer, payload: payload, zeroFraction: zeros,
+            detail: (perChannel ? "per-channel scales" : "per-tensor scale") + widths)
+    }
+}
+
+extension QuantMethod {
+    /// int8 and the narrower affine widths (Jacob et al.).
+    public static func int8(_ settings: Int8Settings) -> QuantMethod { QuantMethod(settings) }
+}
+
 enum Int8Method {
     /// Symmetric codes in [-(2^(bits-1) - 1), 2^(bits-1) - 1] and their scales (one per row, or one for all rows).
     static func quantizeWeights(_ w: [Float], rows: Int, depth: Int, perChannel: Bool, bits: Int = 8) -> (codes: [Int8], scales: [Float]) {
@@ -46,9 +83,9 @@ enum Int8Method {
 
     /// Builds the layer: `input` and `output` are the calibrated activation quantizers.
     static func layer(_ spec: LayerSpec, settings: Int8Settings, input: AffineQuant, output: AffineQuant, integer: Bool,
-                      file: String) throws -> (QuantLayer, WeightPayload) {
+                      file: String) throws -> (QuantLayer, Int8Payload) {
         let (codes, scales) = quantizeWeights(spec.weights, rows: spec.rows, depth: spec.depth, perChannel: settings.perChannel, bits: settings.weightBits)
-        let payload = WeightPayload.int8(codes: codes, bits: settings.weightBits, scales: scales, bias: spec.bias)
+        let payload = Int8Payload(codes: codes, bits: settings.weightBits, scales: scales, bias: spec.bias)
         let layer = try build(spec, codes: codes, scales: scales, input: settings.weightOnly ? nil : input, output: settings.weightOnly ? nil : output,
                               integer: integer, file: file)
         return (layer, payload)
@@ -76,7 +113,8 @@ enum Int8Method {
         if !integer {
             let bias = spec.bias == nil ? nil : (0..<spec.rows).map { Float(Double(biasQ[$0]) * Double(input.scale) * Double(scales[$0])) }
             let layer = try FloatLayer(spec, weights: dequantized, bias: bias, file: file)
-            return QuantLayer(spec: spec, file: file, input: input, path: .simulated(layer, output: OutputQuant(quant: output, qmin: qmin, qmax: qmax)))
+            return QuantLayer(spec: spec, file: file, input: input, output: output,
+                              path: .simulated(layer, output: OutputQuant(quant: output, qmin: qmin, qmax: qmax)))
         }
         let ld = (spec.depth + 15) / 16 * 16
         guard ld * 127 * 255 < Int(Int32.max) else {
@@ -89,6 +127,6 @@ enum Int8Method {
                                 leftShift: multipliers.map(\.leftShift), rightShift: multipliers.map(\.rightShift),
                                 output: output, qmin: qmin, qmax: qmax, inputZero: input.zeroPoint, groupRows: spec.rows / spec.group,
                                 taps: spec.taps)
-        return QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel))
+        return QuantLayer(spec: spec, file: file, input: input, output: output, path: .integer(kernel))
     }
 }

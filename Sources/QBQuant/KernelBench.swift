@@ -9,7 +9,8 @@ import QBTensor
 /// (int8: to the column-major int16 layout), the arithmetic, and the epilogue (int8: requantization).
 /// Returns the median seconds of `reps` runs after one warm-up; GOP/s = 2 rows cols depth / seconds.
 public enum KernelBench {
-    public static let kinds = ["fp32", "int8", "ternary", "shift"]
+    /// "fp32" and every registered method family (each timed with its first example settings).
+    public static let kinds = ["fp32"] + MethodRegistry.standard.families
 
     public static func seconds(kind: String, rows: Int, cols: Int, depth: Int, threads: Int, reps: Int) throws -> Double {
         let weights = (0..<(rows * depth)).map { i -> Float in Float((i &* 2654435761) % 2001) / 1000 - 1 }
@@ -32,17 +33,8 @@ public enum KernelBench {
                     }
                 } } }
             }
-        case "int8", "ternary", "shift":
-            let layer: QuantLayer
-            switch kind {
-            case "int8":
-                layer = try Int8Method.layer(spec, settings: Int8Settings(), input: input, output: AffineQuant(scale: 0.5, zeroPoint: 0, bits: 8),
-                                             integer: true, file: "bench").0
-            case "ternary":
-                layer = try TernaryMethod.layer(spec, settings: TernarySettings(groupSize: 4), input: input, integer: true, file: "bench").0
-            default:
-                layer = try ShiftMethod.layer(spec, settings: ShiftSettings(bits: 5), input: input, integer: true, file: "bench").0
-            }
+        case _ where MethodRegistry.standard.method(family: kind) != nil:
+            let layer = try benchLayer(MethodRegistry.standard.method(family: kind)!, spec: spec, input: input)
             guard case .integer(let kernel) = layer.path else { throw QuantError(file: "bench", "\(kind) has no integer kernel") }
             run = {
                 var patches = codes
@@ -70,6 +62,14 @@ public enum KernelBench {
         if failed { throw QuantError(file: "bench", "the fp32 GEMM's packing buffers could not be allocated") }
         if let failure { throw QuantError(file: "bench", "the \(kind) kernel failed: \(failure)") }
         return seconds
+    }
+
+    /// A method's layer with its first example settings, input codes at `input`, output at scale 0.5.
+    private static func benchLayer<Method: QuantizationMethod>(_ method: Method.Type, spec: LayerSpec,
+                                                               input: AffineQuant) throws -> QuantLayer {
+        let output = AffineQuant(scale: 0.5, zeroPoint: 0, bits: 8)
+        return try Method.examples[0].quantize(spec, quantizer: { name, _ in name == spec.input ? input : output },
+                                               integer: true, file: "bench").layer
     }
 
     /// The GEMM shapes (rows, cols, depth) of a model's quantizable layers for one input batch.

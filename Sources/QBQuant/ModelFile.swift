@@ -91,14 +91,8 @@ public enum ModelFile {
                 throw QuantError(file: g.file, layer: n.name, "a kernel layer without a quantized payload cannot be serialized")
             }
             let bytes = payload.encoded()
-            var output: AffineQuant? = nil
-            switch layer.path {
-            case .integer(let k as Int8Kernel): output = k.output
-            case .simulated(_, let o?): output = o.quant
-            default: break
-            }
             layers.append(.init(name: layer.spec.name, node: try node(layer.spec.node), weightShape: layer.spec.weightShape, input: layer.input,
-                                output: output, offset: blob.count, length: bytes.count))
+                                output: layer.output, offset: blob.count, length: bytes.count))
             blob += bytes
         }
         func info(_ v: ValueInfo) -> Header.ValueEntry {
@@ -123,7 +117,9 @@ public enum ModelFile {
 
     /// Reads a file back: the weight payloads by layer name and the FP32 tensors by name. Errors say what
     /// is wrong with the bytes.
-    static func decode(_ bytes: [UInt8], file: String) throws -> (header: Header, payloads: [String: WeightPayload], tensors: [String: Value], halves: Set<String>) {
+    static func decode(_ bytes: [UInt8], file: String, registry: MethodRegistry = .standard) throws
+        -> (header: Header, payloads: [String: any WeightPayload], tensors: [String: Value], halves: Set<String>)
+    {
         guard bytes.count >= 4, Array(bytes[0..<4]) == magic else { throw QuantError(file: file, "not a QuantBench quantized model (bad magic)") }
         guard bytes.count >= 10 else { throw QuantError(file: file, "truncated: \(bytes.count) bytes, shorter than the fixed header") }
         let version = Int(bytes[4]) | Int(bytes[5]) << 8
@@ -164,12 +160,12 @@ public enum ModelFile {
                                                : Value(type: type, shape: t.shape, storage: .int(words.map { Int64(bitPattern: $0) }))
             }
         }
-        var payloads = [String: WeightPayload]()
+        var payloads = [String: any WeightPayload]()
         guard Set(header.layers.map { $0.node.outputs.first ?? $0.name }).count == header.layers.count else {
             throw QuantError(file: file, "two quantized layers compute the same value")
         }
         for l in header.layers {
-            guard let p = WeightPayload.decode(Array(try slice(l.offset, l.length, "layer '\(l.name)'"))) else {
+            guard let p = registry.decodePayload(Array(try slice(l.offset, l.length, "layer '\(l.name)'"))) else {
                 throw QuantError(file: file, layer: l.name, "corrupt weight payload")
             }
             payloads[l.node.outputs.first ?? l.name] = p

@@ -6,7 +6,12 @@ extension ModelFile {
     /// harness and `quantbench quantize` write) the result computes exactly what the written model computes
     /// (tested bit for bit); a simulated model's file loads as its integer form.
     public static func load(_ bytes: [UInt8], file: String) throws -> Graph {
-        let (header, payloads, tensors, _) = try decode(bytes, file: file)
+        try load(bytes, file: file, registry: .standard)
+    }
+
+    /// `load` with the methods of `registry` (tests add methods).
+    static func load(_ bytes: [UInt8], file: String, registry: MethodRegistry) throws -> Graph {
+        let (header, payloads, tensors, _) = try decode(bytes, file: file, registry: registry)
         func attributes(_ n: Header.NodeEntry) throws -> [String: Attribute] {
             var out = [String: Attribute]()
             for (k, a) in n.attributes {
@@ -38,27 +43,8 @@ extension ModelFile {
                 throw QuantError(file: file, layer: l.name, "invalid activation quantizer (scale must be positive, 1...8 bits, zero point among the codes)")
             }
             let original = try node(l.node)
-            var spec = try LayerSpec(node: original, weightShape: l.weightShape, file: file)
-            let layer: QuantLayer
-            switch payload {
-            case .int8(let codes, _, let scales, let bias):
-                spec.bias = bias
-                guard scales.count == spec.rows, codes.count == spec.rows * spec.depth, scales.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-                    throw QuantError(file: file, layer: l.name, "int8 payload does not fit the layer")
-                }
-                spec.weights = (0..<codes.count).map { scales[$0 / spec.depth] * Float(codes[$0]) }
-                layer = try Int8Method.build(spec, codes: codes, scales: scales, input: l.input, output: l.output, integer: true, file: file)
-            case .ternary(let codes, let groupSize, let alphas, let bias, _):
-                spec.bias = bias
-                let count = TernaryMethod.groups(spec, groupSize: groupSize).count
-                let perGroup = groupSize == nil ? [Float](repeating: alphas.first ?? 0, count: count) : alphas
-                guard let input = l.input else { throw QuantError(file: file, layer: l.name, "a ternary layer needs its input quantizer") }
-                layer = try TernaryMethod.build(spec, codes: codes, groupSize: groupSize, alphas: perGroup, input: input, integer: true, file: file)
-            case .shift(let codes, _, let bias):
-                spec.bias = bias
-                guard let input = l.input else { throw QuantError(file: file, layer: l.name, "a power-of-two layer needs its input quantizer") }
-                layer = try ShiftMethod.build(spec, codes: codes, input: input, integer: true, file: file)
-            }
+            let spec = try LayerSpec(node: original, weightShape: l.weightShape, file: file)
+            let layer = try payload.layer(spec, input: l.input, output: l.output, file: file)
             graph.kernels[kernelNode.name] = layer
         }
         return graph

@@ -34,16 +34,19 @@ final class QuantLayer: LayerKernel, @unchecked Sendable {
     let spec: LayerSpec
     let file: String
     let input: AffineQuant?
+    /// The output quantizer of a layer whose kernel requantizes its output (int8), which a `.qbqm` file stores.
+    let output: AffineQuant?
     let path: LayerPath
     private let lock = NSLock()
     private var performed = OpCounts()
 
-    init(spec: LayerSpec, file: String, input: AffineQuant?, path: LayerPath) {
+    init(spec: LayerSpec, file: String, input: AffineQuant?, output: AffineQuant? = nil, path: LayerPath) {
         var s = spec
         s.weights = []  // the kernel holds its own form
         self.spec = s
         self.file = file
         self.input = input
+        self.output = output
         self.path = path
     }
 

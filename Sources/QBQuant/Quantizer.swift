@@ -1,38 +1,6 @@
 import Foundation
 import QBEngine
 
-/// A quantization method with its settings: one entry of the harness's variant table builds on one.
-public enum QuantMethod: Sendable, Equatable {
-    case int8(Int8Settings)
-    case ternary(TernarySettings)
-    case shift(ShiftSettings)
-
-    var calibration: CalibrationMethod {
-        switch self {
-        case .int8(let s): return s.calibration
-        case .ternary(let s): return s.calibration
-        case .shift(let s): return s.calibration
-        }
-    }
-
-    var activationBits: Int {
-        switch self {
-        case .int8(let s): return s.activationBits
-        case .ternary(let s): return s.activationBits
-        case .shift(let s): return s.activationBits
-        }
-    }
-
-    /// The bits per weight of the method's codes (before entropy coding and sparsity).
-    public var nominalBits: Double {
-        switch self {
-        case .int8(let s): return Double(s.weightBits)
-        case .ternary(let s): return s.base3 ? 1.6 : 2
-        case .shift(let s): return Double(s.bits)
-        }
-    }
-}
-
 /// What one quantized layer is and how it came out.
 public struct LayerReport: Sendable, Codable, Equatable {
     public var name: String
@@ -68,7 +36,7 @@ public struct QuantizedModel: Sendable {
     public var layers: [LayerReport]
     public var calibrationSeconds: Double
     /// The serialized payload of every layer, by the value the layer computes (unique, unlike node names).
-    var payloads: [String: WeightPayload]
+    var payloads: [String: any WeightPayload]
     /// QwT's compensations, one report per block (empty without QwT).
     public var blocks: [BlockReport] = []
     /// Initializers stored as fp16 in the file (QwT's weights, rounded to fp16 when fitted).
@@ -103,21 +71,20 @@ public enum Quantizer {
             throw QuantError(file: graph.file, layer: name, "no such quantizable layer (layers: \(specs.prefix(5).map(\.name).joined(separator: ", "))...)")
         }
         func methodOf(_ spec: LayerSpec) -> QuantMethod { perLayer[spec.name] ?? method }
-        for m in [method] + Array(perLayer.values) {
-            guard (2...8).contains(m.activationBits) else { throw QuantError(file: graph.file, "activation bits must be 2...8, got \(m.activationBits)") }
-            if case .ternary(let s) = m, let n = s.groupSize, n < 1 { throw QuantError(file: graph.file, "the FGQ group size must be positive, got \(n)") }
-            if case .int8(let s) = m, !(2...8).contains(s.weightBits) { throw QuantError(file: graph.file, "weight bits must be 2...8, got \(s.weightBits)") }
+        for candidate in [method] + Array(perLayer.values) {
+            guard (2...8).contains(candidate.activationBits) else {
+                throw QuantError(file: graph.file, "activation bits must be 2...8, got \(candidate.activationBits)")
+            }
+            try candidate.method.validate(file: graph.file)
         }
-        // What calibration must observe: every activation-quantized layer's input, int8 layers' outputs.
+        // What calibration must observe: each layer's method names the values it quantizes.
         var names = Set<String>(), histogram = false
         for spec in specs {
-            let m = methodOf(spec)
-            if case .int8(let s) = m {
-                if s.weightOnly { continue }
-                names.insert(spec.output)
-            }
-            names.insert(spec.input)
-            histogram = histogram || m.calibration != .max
+            let layerMethod = methodOf(spec)
+            let values = layerMethod.method.calibratedValues(of: spec)
+            guard !values.isEmpty else { continue }
+            names.formUnion(values)
+            histogram = histogram || layerMethod.calibration != .max
         }
         var observed = [String: RangeObserver]()
         if let ranges, names.isSubset(of: Set(ranges.keys)), !histogram || ranges.values.allSatisfy(\.hasHistogram) {
@@ -127,49 +94,31 @@ public enum Quantizer {
             observed = try observe(graph, names: names, feeds: calibration, histogram: histogram, threads: threads)
         }
         var g = graph
-        var layers = [LayerReport](), payloads = [String: WeightPayload]()
+        var layers = [LayerReport](), payloads = [String: any WeightPayload]()
         var used = Set<String>()
         for spec in specs {
             guard spec.weights.allSatisfy(\.isFinite), spec.bias?.allSatisfy(\.isFinite) ?? true else {
                 throw QuantError(file: graph.file, layer: spec.name, "the weights or the bias hold NaN or infinite values")
             }
-            let method = methodOf(spec)
-            func quant(_ name: String, bits: Int) throws -> AffineQuant {
-                guard let o = observed[name] else { throw QuantError(file: graph.file, layer: spec.name, "value '\(name)' was never observed during calibration") }
-                let r = o.range(method.calibration, bits: bits)
-                return AffineQuant(lo: r.lo, hi: r.hi, bits: bits)
-            }
-            let layer: QuantLayer, payload: WeightPayload
-            var detail = "", zeros = 0.0
-            switch method {
-            case .int8(let s):
-                let input = s.weightOnly ? AffineQuant(scale: 1, zeroPoint: 0, bits: 8) : try quant(spec.input, bits: s.activationBits)
-                let output = s.weightOnly ? input : try quant(spec.output, bits: s.activationBits)
-                (layer, payload) = try Int8Method.layer(spec, settings: s, input: input, output: output, integer: integer, file: graph.file)
-                detail = (s.perChannel ? "per-channel scales" : "per-tensor scale") + (s.weightBits == 8 && s.activationBits == 8 ? "" : ", W\(s.weightBits)A\(s.weightOnly ? 32 : s.activationBits)")
-                if case .int8(let codes, _, _, _) = payload { zeros = Double(codes.filter { $0 == 0 }.count) / Double(codes.count) }
-            case .ternary(let s):
-                (layer, payload) = try TernaryMethod.layer(spec, settings: s, input: try quant(spec.input, bits: s.activationBits), integer: integer, file: graph.file)
-                if case .ternary(let codes, _, let alphas, _, _) = payload {
-                    zeros = Double(codes.filter { $0 == 0 }.count) / Double(codes.count)
-                    detail = "\(s.groupSize.map { "groups of \($0)" } ?? "one group per layer"), \(alphas.count) scale\(alphas.count == 1 ? "" : "s")"
+            let layerMethod = methodOf(spec)
+            func quantizer(_ name: String, bits: Int) throws -> AffineQuant {
+                guard let observer = observed[name] else {
+                    throw QuantError(file: graph.file, layer: spec.name, "value '\(name)' was never observed during calibration")
                 }
-            case .shift(let s):
-                let codes: ShiftCodes
-                (layer, payload, codes) = try ShiftMethod.layer(spec, settings: s, input: try quant(spec.input, bits: s.activationBits), integer: integer, file: graph.file)
-                zeros = Double(codes.nonzero.filter { !$0 }.count) / Double(codes.nonzero.count)
-                let sep = codes.separation.map { String(format: "separation %.2f", $0) } ?? "no mixture"
-                detail = "\(codes.recentralized ? "recentralized" : "plain shift"), \(sep), b = \(codes.bias)"
+                let range = observer.range(layerMethod.calibration, bits: bits)
+                return AffineQuant(lo: range.lo, hi: range.hi, bits: bits)
             }
+            let quantized = try layerMethod.quantizeLayer(spec, quantizer: quantizer, integer: integer, file: graph.file)
             // Replace the node; its weight and bias initializers go unless something else reads them.
             guard let i = g.nodes.firstIndex(where: { $0.outputs == spec.node.outputs }) else { continue }
             let name = "qb:" + spec.output
             g.nodes[i] = LayerKernels.node(name: name, input: spec.input, output: spec.output)
-            g.kernels[name] = layer
+            g.kernels[name] = quantized.layer
             used.formUnion(spec.constants)
-            payloads[spec.output] = payload
-            layers.append(LayerReport(name: spec.name, op: spec.opType, output: spec.output, weights: spec.weights.count, payloadBytes: payload.encoded().count,
-                                      zeros: zeros, detail: detail, sqnr: nil))
+            payloads[spec.output] = quantized.payload
+            layers.append(LayerReport(name: spec.name, op: spec.opType, output: spec.output, weights: spec.weights.count,
+                                      payloadBytes: quantized.payload.encoded().count, zeros: quantized.zeroFraction,
+                                      detail: quantized.detail, sqnr: nil))
         }
         let read = Set(g.nodes.flatMap(\.inputs))
         for c in used where !read.contains(c) && !g.outputs.contains(where: { $0.name == c }) { g.initializers[c] = nil }

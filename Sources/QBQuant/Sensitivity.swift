@@ -12,13 +12,7 @@ public struct Candidate: Sendable, Equatable {
     }
 
     /// Weight and activation bits (ternary: 2 bits per weight, its packed width).
-    public var bits: (weights: Double, activations: Double) {
-        switch method {
-        case .int8(let s): return (Double(s.weightBits), s.weightOnly ? 32 : Double(s.activationBits))
-        case .ternary(let s): return (s.base3 ? 1.6 : 2, Double(s.activationBits))
-        case .shift(let s): return (Double(s.bits), Double(s.activationBits))
-        }
-    }
+    public var bits: (weights: Double, activations: Double) { method.bits }
 }
 
 /// How far the network's output moves when one layer alone is quantized at a candidate: the label-free

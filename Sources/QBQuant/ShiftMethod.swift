@@ -62,6 +62,33 @@ struct ShiftCodes: Sendable, Equatable {
     }
 }
 
+extension ShiftSettings: QuantizationMethod {
+    static let family = "shift"
+    static let examples = [
+        ShiftSettings(bits: 5), ShiftSettings(bits: 7, sparsity: 0.3), ShiftSettings(bits: 5, recentralize: false),
+        ShiftSettings(bits: 4, sparsity: 0.5, activationBits: 4),
+    ]
+
+    var nominalBits: Double { Double(bits) }
+
+    func quantize(_ spec: LayerSpec, quantizer: ActivationQuantizers, integer: Bool, file: String) throws
+        -> QuantizedLayer<ShiftPayload>
+    {
+        let (layer, payload, codes) = try ShiftMethod.layer(
+            spec, settings: self, input: try quantizer(spec.input, activationBits), integer: integer, file: file)
+        let zeros = Double(codes.nonzero.filter { !$0 }.count) / Double(codes.nonzero.count)
+        let separation = codes.separation.map { String(format: "separation %.2f", $0) } ?? "no mixture"
+        return QuantizedLayer(
+            layer: layer, payload: payload, zeroFraction: zeros,
+            detail: "\(codes.recentralized ? "recentralized" : "plain shift"), \(separation), b = \(codes.bias)")
+    }
+}
+
+extension QuantMethod {
+    /// Power-of-two / Focused Quantization (Zhao, Gao et al.).
+    public static func shift(_ settings: ShiftSettings) -> QuantMethod { QuantMethod(settings) }
+}
+
 enum ShiftMethod {
     static let maxSpan = 40
 
@@ -125,12 +152,14 @@ enum ShiftMethod {
         return codes
     }
 
-    static func layer(_ spec: LayerSpec, settings: ShiftSettings, input: AffineQuant, integer: Bool, file: String) throws -> (QuantLayer, WeightPayload, ShiftCodes) {
+    static func layer(_ spec: LayerSpec, settings: ShiftSettings, input: AffineQuant, integer: Bool, file: String) throws
+        -> (QuantLayer, ShiftPayload, ShiftCodes)
+    {
         guard (2...8).contains(settings.bits), !(settings.bits < 3 && settings.recentralize) else {
             throw QuantError(file: file, layer: spec.name, "power-of-two bits must be 2...8 (3...8 when recentralized), got \(settings.bits)")
         }
         let codes = quantize(spec.weights, settings: settings)
-        let payload = WeightPayload.shift(codes: codes, bits: settings.bits, bias: spec.bias)
+        let payload = ShiftPayload(codes: codes, bits: settings.bits, bias: spec.bias)
         return (try build(spec, codes: codes, input: input, integer: integer, file: file), payload, codes)
     }
 

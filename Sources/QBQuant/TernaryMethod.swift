@@ -27,6 +27,38 @@ public struct TernarySettings: Sendable, Equatable, Codable {
     }
 }
 
+extension TernarySettings: QuantizationMethod {
+    static let family = "ternary"
+    static let examples = [
+        TernarySettings(groupSize: 4), TernarySettings(groupSize: nil), TernarySettings(groupSize: 3, threshold: .twn),
+        TernarySettings(groupSize: 4, activationBits: 4, base3: true),
+    ]
+
+    var nominalBits: Double { base3 ? 1.6 : 2 }
+
+    func validate(file: String) throws {
+        if let groupSize, groupSize < 1 { throw QuantError(file: file, "the FGQ group size must be positive, got \(groupSize)") }
+    }
+
+    func quantize(_ spec: LayerSpec, quantizer: ActivationQuantizers, integer: Bool, file: String) throws
+        -> QuantizedLayer<TernaryPayload>
+    {
+        let (layer, payload) = try TernaryMethod.layer(
+            spec, settings: self, input: try quantizer(spec.input, activationBits), integer: integer, file: file)
+        let zeros = Double(payload.codes.filter { $0 == 0 }.count) / Double(payload.codes.count)
+        let scales = payload.alphas.count
+        let groups = groupSize.map { "groups of \($0)" } ?? "one group per layer"
+        return QuantizedLayer(
+            layer: layer, payload: payload, zeroFraction: zeros,
+            detail: "\(groups), \(scales) scale\(scales == 1 ? "" : "s")")
+    }
+}
+
+extension QuantMethod {
+    /// FGQ ternary (Mellempudi et al.).
+    public static func ternary(_ settings: TernarySettings) -> QuantMethod { QuantMethod(settings) }
+}
+
 enum TernaryMethod {
     /// Ternarizes one group: the codes (same order as `values`) and alpha.
     static func ternarize(_ values: [Float], threshold: TernarySettings.Threshold) -> (codes: [Int8], alpha: Float) {
@@ -85,10 +117,13 @@ enum TernaryMethod {
         return (codes, alphas)
     }
 
-    static func layer(_ spec: LayerSpec, settings: TernarySettings, input: AffineQuant, integer: Bool, file: String) throws -> (QuantLayer, WeightPayload) {
+    static func layer(_ spec: LayerSpec, settings: TernarySettings, input: AffineQuant, integer: Bool, file: String) throws
+        -> (QuantLayer, TernaryPayload)
+    {
         let (codes, alphas) = ternarizeLayer(spec, settings: settings)
-        let payload = WeightPayload.ternary(codes: codes, groupSize: settings.groupSize, alphas: settings.groupSize == nil ? [alphas.first ?? 0] : alphas,
-                                            bias: spec.bias, base3: settings.base3)
+        let payload = TernaryPayload(
+            codes: codes, groupSize: settings.groupSize, alphas: settings.groupSize == nil ? [alphas.first ?? 0] : alphas,
+            bias: spec.bias, base3: settings.base3)
         return (try build(spec, codes: codes, groupSize: settings.groupSize, alphas: alphas, input: input, integer: integer, file: file), payload)
     }
 

@@ -98,7 +98,7 @@ struct BenchCommand: ParsableCommand {
 
     struct Kernels: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The variants' kernels (fp32, int8, ternary, shift) on GEMM shapes: median GOP/s, as JSON lines (2 ops per multiply-accumulate of the dense layer).")
+            abstract: "The variants' kernels (\(KernelBench.kinds.joined(separator: ", "))) on GEMM shapes: median GOP/s, as JSON lines (2 ops per multiply-accumulate of the dense layer).")
 
         @Option(help: "Comma-separated shapes ROWSxCOLSxDEPTH (weight rows, output positions, weights per row).")
         var shapes: String = "1024x1024x1024"

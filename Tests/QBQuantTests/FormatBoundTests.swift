@@ -26,10 +26,14 @@ struct FormatBoundTests {
                 let (codes, scales) = Int8Method.quantizeWeights(s.weights, rows: rows, depth: depth, perChannel: perChannel, bits: bits)
                 let top = Int8((1 << (bits - 1)) - 1)
                 #expect(codes.allSatisfy { abs($0) <= top })
-                let p = WeightPayload.int8(codes: codes, bits: bits, scales: scales, bias: s.bias)
-                #expect(WeightPayload.decode(p.encoded()) == p)
+                let p = Int8Payload(codes: codes, bits: bits, scales: scales, bias: s.bias)
+                #expect(MethodRegistry.standard.decodePayload(p.encoded())?.isEqual(p) == true)
                 #expect(p.encoded().count <= 5 + (bits < 8 ? 1 : 0) + (codes.count * bits + 7) / 8 + 4 + 4 * scales.count + 1 + 4 + 4 * rows)
-                guard case .int8(let c2, _, let s2, _)? = WeightPayload.decode(p.encoded()) else { Issue.record("decode"); return }
+                guard let decoded = MethodRegistry.standard.decodePayload(p.encoded()) as? Int8Payload else {
+                    Issue.record("decode")
+                    return
+                }
+                let (c2, s2) = (decoded.codes, decoded.scales)
                 for k in 0..<s.weights.count {
                     let err = abs(s.weights[k] - s2[k / depth] * Float(c2[k]))
                     #expect(err <= s2[k / depth] * 0.5 * 1.0001, "rows \(rows) depth \(depth) [\(k)]")
@@ -56,8 +60,8 @@ struct FormatBoundTests {
                 }
                 let (codes, alphas) = TernaryMethod.ternarizeLayer(s, settings: TernarySettings(groupSize: n))
                 for base3 in [false, true] {
-                    let p = WeightPayload.ternary(codes: codes, groupSize: n, alphas: alphas, bias: nil, base3: base3)
-                    #expect(WeightPayload.decode(p.encoded()) == p)
+                    let p = TernaryPayload(codes: codes, groupSize: n, alphas: alphas, bias: nil, base3: base3)
+                    #expect(MethodRegistry.standard.decodePayload(p.encoded())?.isEqual(p) == true)
                     let bits = Double((p.encoded().count - 13 - 2 * alphas.count) * 8) / Double(codes.count)
                     #expect(bits <= (base3 ? 1.6 : 2.0) + 40.0 / Double(codes.count), "\(bits) bits per code")
                 }
@@ -92,8 +96,8 @@ struct FormatBoundTests {
                     #expect(abs(q) / abs(w) <= 2.0.squareRoot() * 1.0001 && abs(w) / abs(q) <= 2.0.squareRoot() * 1.0001, "\(w) -> \(q)")
                 }
                 #expect(Double(clipped) <= Double(kept) / Double((1 << bits) + 1) + 1)
-                let p = WeightPayload.shift(codes: c, bits: bits, bias: nil)
-                #expect(WeightPayload.decode(p.encoded()) == p)
+                let p = ShiftPayload(codes: c, bits: bits, bias: nil)
+                #expect(MethodRegistry.standard.decodePayload(p.encoded())?.isEqual(p) == true)
             }
         }
     }
@@ -101,11 +105,11 @@ struct FormatBoundTests {
     @Test("damaged payloads and tables are refused, never allocated or trusted")
     func damaged() {
         // A count of 2^32 - 1 weights.
-        #expect(WeightPayload.decode([1, 255, 255, 255, 255]) == nil)
+        #expect(MethodRegistry.standard.decodePayload([1, 255, 255, 255, 255]) == nil)
         // A ternary group size of 0.
         var w = ByteWriter()
         w.u8(2); w.u32(4); w.i32(0); w.u8(0x55); w.u32(1); w.u16(0x3c00); w.u8(0)
-        #expect(WeightPayload.decode(w.data) == nil)
+        #expect(MethodRegistry.standard.decodePayload(w.data) == nil)
         // An oversubscribed Huffman table (three codes of length 1).
         var table = [UInt8](repeating: 0, count: 256)
         table[0] = 1; table[1] = 1; table[2] = 1

@@ -114,19 +114,21 @@ struct ReferenceTests {
         let shift = ShiftMethod.quantize(w, settings: ShiftSettings(bits: 5, sparsity: 0.6))
         let int8Codes: [Int8] = w.map { Int8(($0 * 127).rounded()) }
         let trits: [Int8] = w.map { (x: Float) -> Int8 in x > 0.3 ? 1 : (x < -0.3 ? -1 : 0) }
-        let payloads: [WeightPayload] = [.int8(codes: int8Codes, bits: 8, scales: [0.5, 0.25], bias: nil),
-                                         .int8(codes: int8Codes.map { max(min($0, 7), -7) }, bits: 4, scales: [0.5], bias: [1]),
-                                         .ternary(codes: trits, groupSize: 4, alphas: [0.5, 0.25, 1], bias: [1, 2], base3: false),
-                                         .ternary(codes: trits, groupSize: nil, alphas: [0.5], bias: nil, base3: true),
-                                         .shift(codes: shift, bits: 5, bias: [3])]
+        let payloads: [any WeightPayload] = [
+            Int8Payload(codes: int8Codes, bits: 8, scales: [0.5, 0.25], bias: nil),
+            Int8Payload(codes: int8Codes.map { max(min($0, 7), -7) }, bits: 4, scales: [0.5], bias: [1]),
+            TernaryPayload(codes: trits, groupSize: 4, alphas: [0.5, 0.25, 1], bias: [1, 2], base3: false),
+            TernaryPayload(codes: trits, groupSize: nil, alphas: [0.5], bias: nil, base3: true),
+            ShiftPayload(codes: shift, bits: 5, bias: [3]),
+        ]
         for p in payloads {
             let bytes = p.encoded()
-            #expect(WeightPayload.decode(bytes) == p)
+            #expect(MethodRegistry.standard.decodePayload(bytes)?.isEqual(p) == true)
             // Truncated payloads are refused, never misread.
-            #expect(WeightPayload.decode(Array(bytes.dropLast(3))) == nil)
+            #expect(MethodRegistry.standard.decodePayload(Array(bytes.dropLast(3))) == nil)
         }
         // 60% pruned 5-bit codes take well under 5 bits per weight once Huffman-coded with the sparse index.
-        let bytes = WeightPayload.shift(codes: shift, bits: 5, bias: nil).encoded().count
+        let bytes = ShiftPayload(codes: shift, bits: 5, bias: nil).encoded().count
         #expect(Double(bytes * 8) / 301 < 5)
     }
 }
