@@ -46,7 +46,10 @@ let package = Package(
         .target(name: "QBEngine", dependencies: ["QBTensor", "ONNXProto", "CKernels"], swiftSettings: optimizedInDebug),
         // Quantization: the methods (int8, FGQ ternary, power-of-two), calibration, integer kernels' Swift side,
         // the serialized weight formats.
-        .target(name: "QBQuant", dependencies: ["QBEngine", "QBTensor", "CKernels"], swiftSettings: optimizedInDebug),
+        .target(
+            name: "QBQuant",
+            dependencies: ["QBEngine", "QBTensor", "CKernels", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: optimizedInDebug),
         // Metrics: model evaluation with the engine (accuracy, perplexity), model cards.
         .target(name: "QBMetrics", dependencies: ["QBEngine", "QBIngest", "QBTensor"], swiftSettings: optimizedInDebug),
         // The harness: suites, the variant table, results, baselines and gating, reports.

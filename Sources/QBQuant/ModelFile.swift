@@ -1,17 +1,20 @@
+import Crypto
 import Foundation
 import QBEngine
 
-/// The serialized form of a quantized model (`.qbqm`, format version 1), whose byte count is the size
+/// The serialized form of a quantized model (`.qbqm`, format version 2), whose byte count is the size
 /// every report quotes: everything needed to run the model is in it.
 ///
-/// Layout: magic `QBQM`, version u16 (1), header length u32, the header (JSON, UTF-8), then the data
-/// blob. The header lists the graph (nodes with their attributes, inputs, outputs), every FP32 tensor
+/// Layout: magic `QBQM`, version u16 (2), header length u32, the header (JSON, UTF-8), the data blob, then
+/// the SHA-256 of every byte before it (32 bytes), checked before anything else is read. The header lists the graph (nodes with their attributes, inputs, outputs), every FP32 tensor
 /// the quantized graph still reads (name, shape, offset and length in the blob: little-endian float32,
 /// or int64 for integer tensors), and every quantized layer (its original node, the input and output
 /// quantizers, and the offset and length of its weight payload, see `WeightPayload`).
 public enum ModelFile {
     public static let magic: [UInt8] = Array("QBQM".utf8)
-    public static let version = 1
+    public static let version = 2
+    /// Bytes of the SHA-256 at the end of the file.
+    static let checksumBytes = 32
 
     struct Header: Codable, Equatable {
         struct NodeEntry: Codable, Equatable {
@@ -112,7 +115,8 @@ public enum ModelFile {
         var out = magic
         append(&out, UInt64(version), 2)
         append(&out, UInt64(json.count), 4)
-        return out + json + blob
+        out += json + blob
+        return out + Array(SHA256.hash(data: out))
     }
 
     /// Reads a file back: the weight payloads by layer name and the FP32 tensors by name. Errors say what
@@ -124,15 +128,19 @@ public enum ModelFile {
         guard bytes.count >= 10 else { throw QuantError(file: file, "truncated: \(bytes.count) bytes, shorter than the fixed header") }
         let version = Int(bytes[4]) | Int(bytes[5]) << 8
         guard version == Self.version else { throw QuantError(file: file, "format version \(version) is not supported (this build reads \(Self.version))") }
+        let end = bytes.count - checksumBytes
+        guard end >= 10, Array(SHA256.hash(data: bytes[0..<end])) == Array(bytes[end...]) else {
+            throw QuantError(file: file, "checksum mismatch: the file is damaged or truncated (its SHA-256 does not match)")
+        }
         let length = (0..<4).reduce(0) { $0 | Int(bytes[6 + $1]) << (8 * $1) }
-        guard 10 + length <= bytes.count else { throw QuantError(file: file, "truncated header") }
+        guard 10 + length <= end else { throw QuantError(file: file, "truncated header") }
         let header: Header
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do { header = try decoder.decode(Header.self, from: Data(bytes[10..<(10 + length)])) } catch {
             throw QuantError(file: file, "unreadable header: \(error)")
         }
-        let blob = Array(bytes[(10 + length)...])
+        let blob = Array(bytes[(10 + length)..<end])
         func slice(_ offset: Int, _ count: Int, _ what: String) throws -> ArraySlice<UInt8> {
             guard offset >= 0, count >= 0, offset <= blob.count, count <= blob.count - offset else { throw QuantError(file: file, "\(what) lies outside the file") }
             return blob[offset..<(offset + count)]

@@ -103,10 +103,21 @@ struct ModelQuantizationTests {
             #expect(header.layers.count == q.layers.count)
             for (name, p) in q.payloads { #expect(payloads[name]?.isEqual(p) == true, "\(name)") }
             for (name, v) in q.graph.initializers { #expect(tensors[name] == v, "\(name)") }
-            // A wrong format version byte in the header is refused (the payloads have no checksum yet: issue 16).
+            // A wrong format version byte is refused; so is any flipped byte of the header or of a payload (the
+            // checksum), and a truncated file.
             var corrupt = bytes
             corrupt[4] = 9
             #expect(throws: QuantError.self) { try ModelFile.decode(corrupt, file: "memory") }
+            for position in [12, bytes.count / 2, bytes.count - 40, bytes.count - 1] {
+                var flipped = bytes
+                flipped[position] ^= 0x10
+                #expect {
+                    try ModelFile.decode(flipped, file: "memory")
+                } throws: { error in
+                    "\(error)".contains("memory: checksum mismatch")
+                }
+            }
+            #expect(throws: QuantError.self) { try ModelFile.decode(Array(bytes.dropLast(1)), file: "memory") }
         }
     }
 
