@@ -43,7 +43,8 @@ let package = Package(
             name: "ONNXProto",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // The reference engine: ONNX import, graph checks, shape inference, executor, FP32 operators.
-        .target(name: "QBEngine", dependencies: ["QBTensor", "ONNXProto", "CKernels"], swiftSettings: optimizedInDebug),
+        .target(
+            name: "QBEngine", dependencies: ["QBTensor", "ONNXProto", "CKernels"], swiftSettings: optimizedInDebug),
         // Quantization: the methods (int8, FGQ ternary, power-of-two), calibration, integer kernels' Swift side,
         // the serialized weight formats.
         .target(
@@ -51,7 +52,8 @@ let package = Package(
             dependencies: ["QBEngine", "QBTensor", "CKernels", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: optimizedInDebug),
         // Metrics: model evaluation with the engine (accuracy, perplexity), model cards.
-        .target(name: "QBMetrics", dependencies: ["QBEngine", "QBIngest", "QBTensor"], swiftSettings: optimizedInDebug),
+        .target(
+            name: "QBMetrics", dependencies: ["QBEngine", "QBIngest", "QBTensor"], swiftSettings: optimizedInDebug),
         // The harness: suites, the variant table, results, baselines and gating, reports.
         .target(name: "QBHarness", dependencies: ["QBMetrics", "QBQuant", "QBEngine", "QBIngest", "QBTensor"]),
         // Evaluation-set ingestion: image/IDX/text decoding, preprocessing, datasets, tokenizers, fingerprints.
@@ -74,9 +76,14 @@ let package = Package(
         .executableTarget(name: "qbfuzz", dependencies: ["QBFuzz"]),
         .target(name: "QBTestSupport", path: "Tests/QBTestSupport"),
         .testTarget(name: "QBIngestTests", dependencies: ["QBIngest", "QBTestSupport"]),
-        .testTarget(name: "QBEngineTests", dependencies: ["QBEngine", "QBTensor", "CKernels", "ONNXProto", "QBTestSupport"]),
-        .testTarget(name: "QBQuantTests", dependencies: ["QBQuant", "QBEngine", "QBMetrics", "QBTensor", "CKernels", "QBTestSupport"]),
+        .testTarget(
+            name: "QBEngineTests", dependencies: ["QBEngine", "QBTensor", "CKernels", "ONNXProto", "QBTestSupport"]),
+        .testTarget(
+            name: "QBQuantTests",
+            dependencies: ["QBQuant", "QBEngine", "QBMetrics", "QBTensor", "CKernels", "QBTestSupport"]),
         .testTarget(name: "QBMetricsTests", dependencies: ["QBMetrics", "QBEngine", "QBIngest", "QBTestSupport"]),
-        .testTarget(name: "QBHarnessTests", dependencies: ["QBHarness", "QBMetrics", "QBQuant", "QBTensor", "QBFuzz", "QBTestSupport"]),
+        .testTarget(
+            name: "QBHarnessTests",
+            dependencies: ["QBHarness", "QBMetrics", "QBQuant", "QBTensor", "QBFuzz", "QBTestSupport"]),
     ]
 )

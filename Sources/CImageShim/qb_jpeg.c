@@ -1,5 +1,5 @@
 // libjpeg(-turbo) decoding with setjmp error recovery. See include/qb_codecs.h.
-#include <stdio.h>      // jpeglib.h needs FILE and size_t declared first
+#include <stdio.h> // jpeglib.h needs FILE and size_t declared first
 #include <stdlib.h>
 #include <string.h>
 #include <setjmp.h>
@@ -30,11 +30,11 @@ static void qb_jpeg_error_exit(j_common_ptr cinfo) {
         (*cinfo->err->format_message)(cinfo, buffer);
         snprintf(dec->message, sizeof dec->message, "%s", buffer);
     }
-    longjmp(err->jump, 1);   // back into the qb_jpeg_* function that set it: C frames only
+    longjmp(err->jump, 1); // back into the qb_jpeg_* function that set it: C frames only
 }
 
 static void qb_jpeg_emit_message(j_common_ptr cinfo, int msg_level) {
-    if (msg_level >= 0) return;   // trace messages
+    if (msg_level >= 0) return; // trace messages
     qb_jpeg_decoder *dec = (qb_jpeg_decoder *)cinfo->client_data;
     cinfo->err->num_warnings++;
     if (dec) {
@@ -47,7 +47,9 @@ static void qb_jpeg_emit_message(j_common_ptr cinfo, int msg_level) {
     }
 }
 
-static void qb_jpeg_output_message(j_common_ptr cinfo) { (void)cinfo; }  // never print to stderr
+static void qb_jpeg_output_message(j_common_ptr cinfo) {
+    (void)cinfo;
+} // never print to stderr
 
 qb_jpeg_decoder *qb_jpeg_create(void) {
     qb_jpeg_decoder *dec = (qb_jpeg_decoder *)calloc(1, sizeof *dec);
@@ -60,7 +62,7 @@ qb_jpeg_decoder *qb_jpeg_create(void) {
         free(dec);
         return NULL;
     }
-    jpeg_create_decompress(&dec->cinfo);   // a macro in jpeglib.h
+    jpeg_create_decompress(&dec->cinfo); // a macro in jpeglib.h
     dec->cinfo.client_data = dec;
     dec->created = 1;
     return dec;
@@ -79,7 +81,7 @@ int qb_jpeg_read_header(qb_jpeg_decoder *dec, const uint8_t *data, size_t size, 
         return -1;
     }
     jpeg_mem_src(&dec->cinfo, data, (unsigned long)size);
-    jpeg_save_markers(&dec->cinfo, JPEG_APP0 + 14, 0);   // let libjpeg parse Adobe APP14 itself
+    jpeg_save_markers(&dec->cinfo, JPEG_APP0 + 14, 0); // let libjpeg parse Adobe APP14 itself
     if (jpeg_read_header(&dec->cinfo, TRUE) != JPEG_HEADER_OK) {
         snprintf(dec->message, sizeof dec->message, "no image in the JPEG stream");
         return -1;
@@ -95,15 +97,20 @@ int qb_jpeg_read_header(qb_jpeg_decoder *dec, const uint8_t *data, size_t size, 
     return 0;
 }
 
-int qb_jpeg_start(qb_jpeg_decoder *dec, int scale_denom, uint32_t *out_width, uint32_t *out_height,
-                  int *out_channels) {
+int qb_jpeg_start(qb_jpeg_decoder *dec, int scale_denom, uint32_t *out_width, uint32_t *out_height, int *out_channels) {
     if (setjmp(dec->err.jump)) return -1;
     struct jpeg_decompress_struct *c = &dec->cinfo;
     switch (c->jpeg_color_space) {
-    case JCS_GRAYSCALE: c->out_color_space = JCS_GRAYSCALE; break;
+    case JCS_GRAYSCALE:
+        c->out_color_space = JCS_GRAYSCALE;
+        break;
     case JCS_CMYK:
-    case JCS_YCCK: c->out_color_space = JCS_CMYK; break;
-    default: c->out_color_space = JCS_RGB; break;
+    case JCS_YCCK:
+        c->out_color_space = JCS_CMYK;
+        break;
+    default:
+        c->out_color_space = JCS_RGB;
+        break;
     }
     c->dct_method = JDCT_ISLOW;
     c->do_fancy_upsampling = TRUE;
@@ -137,8 +144,16 @@ int qb_jpeg_read(qb_jpeg_decoder *dec, uint8_t *dst, size_t row_stride) {
     return 0;
 }
 
-const char *qb_jpeg_message(const qb_jpeg_decoder *dec) { return dec->message; }
-long qb_jpeg_warning_count(const qb_jpeg_decoder *dec) { return dec->warnings; }
-const char *qb_jpeg_first_warning(const qb_jpeg_decoder *dec) { return dec->first_warning; }
+const char *qb_jpeg_message(const qb_jpeg_decoder *dec) {
+    return dec->message;
+}
+long qb_jpeg_warning_count(const qb_jpeg_decoder *dec) {
+    return dec->warnings;
+}
+const char *qb_jpeg_first_warning(const qb_jpeg_decoder *dec) {
+    return dec->first_warning;
+}
 
-void qb_free(void *p) { free(p); }
+void qb_free(void *p) {
+    free(p);
+}

@@ -19,10 +19,13 @@ struct qb_png_decoder {
 static void qb_png_error(png_structp png, png_const_charp msg) {
     qb_png_decoder *dec = (qb_png_decoder *)png_get_error_ptr(png);
     if (dec) snprintf(dec->message, sizeof dec->message, "%s", msg ? msg : "libpng error");
-    png_longjmp(png, 1);     // to the setjmp of the qb_png_* function in progress: C frames only
+    png_longjmp(png, 1); // to the setjmp of the qb_png_* function in progress: C frames only
 }
 
-static void qb_png_warning(png_structp png, png_const_charp msg) { (void)png; (void)msg; }
+static void qb_png_warning(png_structp png, png_const_charp msg) {
+    (void)png;
+    (void)msg;
+}
 
 static void qb_png_read_data(png_structp png, png_bytep out, png_size_t length) {
     qb_png_decoder *dec = (qb_png_decoder *)png_get_io_ptr(png);
@@ -35,7 +38,10 @@ qb_png_decoder *qb_png_create(void) {
     qb_png_decoder *dec = (qb_png_decoder *)calloc(1, sizeof *dec);
     if (!dec) return NULL;
     dec->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, dec, qb_png_error, qb_png_warning);
-    if (!dec->png) { free(dec); return NULL; }
+    if (!dec->png) {
+        free(dec);
+        return NULL;
+    }
     dec->info = png_create_info_struct(dec->png);
     if (!dec->info) {
         png_destroy_read_struct(&dec->png, NULL, NULL);
@@ -53,7 +59,7 @@ void qb_png_destroy(qb_png_decoder *dec) {
 }
 
 int qb_png_read_header(qb_png_decoder *dec, const uint8_t *data, size_t size, qb_png_header *out) {
-    if (setjmp(png_jmpbuf(dec->png))) return -1;    // png_jmpbuf is a macro
+    if (setjmp(png_jmpbuf(dec->png))) return -1; // png_jmpbuf is a macro
     if (size < 8 || png_sig_cmp((png_const_bytep)data, 0, 8) != 0) {
         snprintf(dec->message, sizeof dec->message, "not a PNG signature");
         return -1;
@@ -101,4 +107,6 @@ int qb_png_read(qb_png_decoder *dec, uint8_t *dst, size_t row_stride) {
     return 0;
 }
 
-const char *qb_png_message(const qb_png_decoder *dec) { return dec->message; }
+const char *qb_png_message(const qb_png_decoder *dec) {
+    return dec->message;
+}

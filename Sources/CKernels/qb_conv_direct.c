@@ -25,8 +25,8 @@ enum { ROWS = 6, COLS = 16, DW_BLOCK = 32 };
 
 typedef struct {
     int hq, wq, phases;
-    size_t plane, channel;  // floats per phase plane, per channel (all phases)
-    int positions;          // flat output positions oh * wq
+    size_t plane, channel; // floats per phase plane, per channel (all phases)
+    int positions;         // flat output positions oh * wq
 } layout;
 
 static layout layout_of(qb_conv_geo g) {
@@ -44,7 +44,8 @@ static layout layout_of(qb_conv_geo g) {
 // The offset of tap (ki, kj) within its channel's phase planes.
 static size_t tap_offset(qb_conv_geo g, layout l, int ki, int kj) {
     int a = (ki * g.dh) % g.sh, b = (kj * g.dw) % g.sw;
-    return (size_t)(a * g.sw + b) * l.plane + (size_t)((ki * g.dh) / g.sh) * (size_t)l.wq + (size_t)((kj * g.dw) / g.sw);
+    return (size_t)(a * g.sw + b) * l.plane + (size_t)((ki * g.dh) / g.sh) * (size_t)l.wq +
+           (size_t)((kj * g.dw) / g.sw);
 }
 
 // Fills the phase planes of `channels` planes of x (ih x iw each); outside the image, 0.
@@ -130,28 +131,46 @@ static void tile_portable(int depth, const float *ap, const float *base, const s
 }
 
 #ifdef QB_X86
-__attribute__((target("avx2,fma")))
-static void tile_avx2(int depth, const float *ap, const float *base, const size_t *offsets, float *tile) {
+__attribute__((target("avx2,fma"))) static void tile_avx2(int depth, const float *ap, const float *base,
+                                                          const size_t *offsets, float *tile) {
     __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
     c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_ps();
     for (int k = 0; k < depth; k++) {
         const float *bp = base + offsets[k];
         __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
         __m256 a;
-        a = _mm256_broadcast_ss(ap + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
-        a = _mm256_broadcast_ss(ap + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
-        a = _mm256_broadcast_ss(ap + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
-        a = _mm256_broadcast_ss(ap + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
-        a = _mm256_broadcast_ss(ap + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
-        a = _mm256_broadcast_ss(ap + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
+        a = _mm256_broadcast_ss(ap + 0);
+        c00 = _mm256_fmadd_ps(a, b0, c00);
+        c01 = _mm256_fmadd_ps(a, b1, c01);
+        a = _mm256_broadcast_ss(ap + 1);
+        c10 = _mm256_fmadd_ps(a, b0, c10);
+        c11 = _mm256_fmadd_ps(a, b1, c11);
+        a = _mm256_broadcast_ss(ap + 2);
+        c20 = _mm256_fmadd_ps(a, b0, c20);
+        c21 = _mm256_fmadd_ps(a, b1, c21);
+        a = _mm256_broadcast_ss(ap + 3);
+        c30 = _mm256_fmadd_ps(a, b0, c30);
+        c31 = _mm256_fmadd_ps(a, b1, c31);
+        a = _mm256_broadcast_ss(ap + 4);
+        c40 = _mm256_fmadd_ps(a, b0, c40);
+        c41 = _mm256_fmadd_ps(a, b1, c41);
+        a = _mm256_broadcast_ss(ap + 5);
+        c50 = _mm256_fmadd_ps(a, b0, c50);
+        c51 = _mm256_fmadd_ps(a, b1, c51);
         ap += ROWS;
     }
-    _mm256_storeu_ps(tile + 0 * COLS, c00); _mm256_storeu_ps(tile + 0 * COLS + 8, c01);
-    _mm256_storeu_ps(tile + 1 * COLS, c10); _mm256_storeu_ps(tile + 1 * COLS + 8, c11);
-    _mm256_storeu_ps(tile + 2 * COLS, c20); _mm256_storeu_ps(tile + 2 * COLS + 8, c21);
-    _mm256_storeu_ps(tile + 3 * COLS, c30); _mm256_storeu_ps(tile + 3 * COLS + 8, c31);
-    _mm256_storeu_ps(tile + 4 * COLS, c40); _mm256_storeu_ps(tile + 4 * COLS + 8, c41);
-    _mm256_storeu_ps(tile + 5 * COLS, c50); _mm256_storeu_ps(tile + 5 * COLS + 8, c51);
+    _mm256_storeu_ps(tile + 0 * COLS, c00);
+    _mm256_storeu_ps(tile + 0 * COLS + 8, c01);
+    _mm256_storeu_ps(tile + 1 * COLS, c10);
+    _mm256_storeu_ps(tile + 1 * COLS + 8, c11);
+    _mm256_storeu_ps(tile + 2 * COLS, c20);
+    _mm256_storeu_ps(tile + 2 * COLS + 8, c21);
+    _mm256_storeu_ps(tile + 3 * COLS, c30);
+    _mm256_storeu_ps(tile + 3 * COLS + 8, c31);
+    _mm256_storeu_ps(tile + 4 * COLS, c40);
+    _mm256_storeu_ps(tile + 4 * COLS + 8, c41);
+    _mm256_storeu_ps(tile + 5 * COLS, c50);
+    _mm256_storeu_ps(tile + 5 * COLS + 8, c51);
 }
 #endif
 
@@ -168,7 +187,9 @@ static void pack_weights(const float *w, int M, int depth, float *out) {
 }
 
 // The runs of a block's positions that are outputs: positions [j, j + length) go to out[dest, dest + length).
-typedef struct { int j, length, dest; } run;
+typedef struct {
+    int j, length, dest;
+} run;
 
 static int block_runs(int p0, layout l, qb_conv_geo g, run *runs) {
     int count = 0, j = 0, oy = p0 / l.wq, ox = p0 % l.wq;
@@ -235,7 +256,7 @@ int qb_conv_direct(const float *x, int channels, int ih, int iw, const float *w,
     const int blocks = (l.positions + COLS - 1) / COLS;
     if (first_block + block_count > blocks) block_count = blocks - first_block;
     const float *planes = x;
-    float *tail = NULL;  // as_is: the last, partial block's inputs, depth x 16 (offsets[depth + k] = 16 k)
+    float *tail = NULL; // as_is: the last, partial block's inputs, depth x 16 (offsets[depth + k] = 16 k)
     if (as_is) {
         if (l.positions % COLS != 0 && first_block + block_count == blocks) {
             tail = grow((void **)&phase_buf, &phase_cap, sizeof(float) * COLS * slots);
@@ -274,9 +295,9 @@ int qb_conv_direct(const float *x, int channels, int ih, int iw, const float *w,
 
 // ---- Depthwise convolution: one plane at a time, 32 flat positions per step ----
 
-static inline __attribute__((always_inline))
-int depthwise_body(const float *x, int c, int first, int count, int ih, int iw, const float *w,
-                   const float *bias, qb_conv_geo g, float lo, float hi, float *out) {
+static inline __attribute__((always_inline)) int depthwise_body(const float *x, int c, int first, int count, int ih,
+                                                                int iw, const float *w, const float *bias,
+                                                                qb_conv_geo g, float lo, float hi, float *out) {
     layout l = layout_of(g);
     const int taps = g.kh * g.kw, ohw = g.oh * g.ow;
     const int blocks = (l.positions + DW_BLOCK - 1) / DW_BLOCK;
@@ -327,15 +348,15 @@ static int depthwise_portable(const float *x, int c, int first, int count, int i
 }
 
 #ifdef QB_X86
-__attribute__((target("avx2,fma")))
-static int depthwise_avx2(const float *x, int c, int first, int count, int ih, int iw, const float *w,
-                          const float *bias, qb_conv_geo g, float lo, float hi, float *out) {
+__attribute__((target("avx2,fma"))) static int depthwise_avx2(const float *x, int c, int first, int count, int ih,
+                                                              int iw, const float *w, const float *bias, qb_conv_geo g,
+                                                              float lo, float hi, float *out) {
     return depthwise_body(x, c, first, count, ih, iw, w, bias, g, lo, hi, out);
 }
 #endif
 
-int qb_depthwise(const float *x, int c, int first, int count, int ih, int iw, const float *w,
-                 const float *bias, qb_conv_geo g, float lo, float hi, float *out) {
+int qb_depthwise(const float *x, int c, int first, int count, int ih, int iw, const float *w, const float *bias,
+                 qb_conv_geo g, float lo, float hi, float *out) {
 #ifdef QB_X86
     if (qb_kernels_have_avx2()) return depthwise_avx2(x, c, first, count, ih, iw, w, bias, g, lo, hi, out);
 #endif

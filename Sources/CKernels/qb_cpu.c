@@ -33,11 +33,16 @@ int qb_isa_detected(void) {
 
 const char *qb_isa_name(int level) {
     switch (level) {
-    case QB_ISA_PORTABLE: return "portable";
-    case QB_ISA_AVX2: return "avx2";
-    case QB_ISA_AVX512: return "avx512";
-    case QB_ISA_VNNI: return "vnni";
-    default: return "?";
+    case QB_ISA_PORTABLE:
+        return "portable";
+    case QB_ISA_AVX2:
+        return "avx2";
+    case QB_ISA_AVX512:
+        return "avx512";
+    case QB_ISA_VNNI:
+        return "vnni";
+    default:
+        return "?";
     }
 }
 
@@ -56,12 +61,15 @@ int qb_isa_process_cap(void) {
     cap = QB_ISA_VNNI;
     if (env && *env) {
         int parsed = qb_isa_parse(env);
-        if (parsed < 0) env_invalid = 1;
-        else cap = parsed;
+        if (parsed < 0)
+            env_invalid = 1;
+        else
+            cap = parsed;
     }
     // A cap set meanwhile by qb_isa_set_process_cap wins over the environment.
     int expected = -1;
-    if (!__atomic_compare_exchange_n(&process_cap, &expected, cap, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return expected;
+    if (!__atomic_compare_exchange_n(&process_cap, &expected, cap, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        return expected;
     return cap;
 }
 
@@ -76,7 +84,9 @@ int qb_isa_set_process_cap(int level) {
     return previous;
 }
 
-int qb_isa_thread_cap(void) { return thread_cap; }
+int qb_isa_thread_cap(void) {
+    return thread_cap;
+}
 
 int qb_isa_set_thread_cap(int level) {
     int previous = thread_cap;
@@ -91,6 +101,10 @@ int qb_isa(void) {
     return level;
 }
 
-int qb_kernels_have_avx2(void) { return qb_isa() >= QB_ISA_AVX2; }
+int qb_kernels_have_avx2(void) {
+    return qb_isa() >= QB_ISA_AVX2;
+}
 
-int qb_kernels_have_vnni(void) { return qb_isa() >= QB_ISA_VNNI; }
+int qb_kernels_have_vnni(void) {
+    return qb_isa() >= QB_ISA_VNNI;
+}

@@ -14,7 +14,8 @@
 #define QB_X86 1
 #endif
 
-static void dwconv_portable(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const int16_t *w, int ldw, int32_t *acc) {
+static void dwconv_portable(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const int16_t *w, int ldw,
+                            int32_t *acc) {
     int cols = g.oh * g.ow;
     for (int c = 0; c < channels; c++) {
         const int16_t *xc = x + (ptrdiff_t)c * ih * iw;
@@ -40,8 +41,8 @@ static void dwconv_portable(const int16_t *x, int channels, int ih, int iw, qb_c
 }
 
 // Every tap in order, an absent input reading 0 (fmaf(0, w, f) = f): the same operations as the vector form.
-static void dwternary_portable(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const float *w, float sx, const float *bias,
-                               float lo, float hi, float *out) {
+static void dwternary_portable(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const float *w, float sx,
+                               const float *bias, float lo, float hi, float *out) {
     int cols = g.oh * g.ow, taps = g.kh * g.kw;
     for (int c = 0; c < channels; c++) {
         const int16_t *xc = x + (ptrdiff_t)c * ih * iw;
@@ -95,15 +96,15 @@ static void dw_fill(int16_t *pad, int pw, const int16_t *xc, int ih, int iw, qb_
 
 // The 16 inputs of tap (i, j) for positions ox.. of row oy, widened to int32: stride 1 directly, stride 2
 // as the even int16 lanes of 32.
-__attribute__((target("avx512f,avx512bw")))
-static inline __m512i dw_taps(const int16_t *pad, int pw, qb_conv_geo g, int oy, int ox, int i, int j) {
+__attribute__((target("avx512f,avx512bw"))) static inline __m512i dw_taps(const int16_t *pad, int pw, qb_conv_geo g,
+                                                                          int oy, int ox, int i, int j) {
     const int16_t *r = pad + (ptrdiff_t)(oy * g.sh + i * g.dh) * pw + (ptrdiff_t)ox * g.sw + j * g.dw;
     if (g.sw == 1) return _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)r));
     return _mm512_srai_epi32(_mm512_slli_epi32(_mm512_loadu_si512(r), 16), 16);
 }
 
-__attribute__((target("avx512f,avx512bw")))
-static int dwconv_avx512(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const int16_t *w, int ldw, int32_t *acc) {
+__attribute__((target("avx512f,avx512bw"))) static int
+dwconv_avx512(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const int16_t *w, int ldw, int32_t *acc) {
     int pw, cols = g.oh * g.ow, taps = g.kh * g.kw;
     int16_t *pad = dw_buffer(g, &pw);
     if (!pad) return 0;
@@ -116,18 +117,22 @@ static int dwconv_avx512(const int16_t *x, int channels, int ih, int iw, qb_conv
             for (int ox = 0; ox < g.ow; ox += 16) {
                 __m512i s = _mm512_setzero_si512();
                 for (int i = 0; i < g.kh; i++)
-                    for (int j = 0; j < g.kw; j++) s = _mm512_add_epi32(s, _mm512_mullo_epi32(dw_taps(pad, pw, g, oy, ox, i, j), wv[i * g.kw + j]));
+                    for (int j = 0; j < g.kw; j++)
+                        s = _mm512_add_epi32(s,
+                                             _mm512_mullo_epi32(dw_taps(pad, pw, g, oy, ox, i, j), wv[i * g.kw + j]));
                 int left = g.ow - ox;
-                _mm512_mask_storeu_epi32(ac + (ptrdiff_t)oy * g.ow + ox, left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1), s);
+                _mm512_mask_storeu_epi32(ac + (ptrdiff_t)oy * g.ow + ox,
+                                         left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1), s);
             }
         }
     }
     return 1;
 }
 
-__attribute__((target("avx512f,avx512bw")))
-static int dwternary_avx512(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const float *w, float sx, const float *bias,
-                            float lo, float hi, float *out) {
+__attribute__((target("avx512f,avx512bw"))) static int dwternary_avx512(const int16_t *x, int channels, int ih, int iw,
+                                                                        qb_conv_geo g, const float *w, float sx,
+                                                                        const float *bias, float lo, float hi,
+                                                                        float *out) {
     int pw, cols = g.oh * g.ow, taps = g.kh * g.kw;
     int16_t *pad = dw_buffer(g, &pw);
     if (!pad) return 0;
@@ -142,10 +147,12 @@ static int dwternary_avx512(const int16_t *x, int channels, int ih, int iw, qb_c
             for (int ox = 0; ox < g.ow; ox += 16) {
                 __m512 f = _mm512_setzero_ps();
                 for (int i = 0; i < g.kh; i++)
-                    for (int j = 0; j < g.kw; j++) f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dw_taps(pad, pw, g, oy, ox, i, j)), wv[i * g.kw + j], f);
+                    for (int j = 0; j < g.kw; j++)
+                        f = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dw_taps(pad, pw, g, oy, ox, i, j)), wv[i * g.kw + j], f);
                 __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(_mm512_mul_ps(f, vsx), vb), vlo), vhi);
                 int left = g.ow - ox;
-                _mm512_mask_storeu_ps(oc + (ptrdiff_t)oy * g.ow + ox, left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1), v);
+                _mm512_mask_storeu_ps(oc + (ptrdiff_t)oy * g.ow + ox,
+                                      left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1), v);
             }
         }
     }
@@ -154,8 +161,8 @@ static int dwternary_avx512(const int16_t *x, int channels, int ih, int iw, qb_c
 
 // AVX2: the 16 int16 inputs of tap (i, j) for positions ox.. of row oy (stride 2: the even lanes of 32, packed
 // back in order).
-__attribute__((target("avx2,fma")))
-static inline __m256i dw_taps16_avx2(const int16_t *pad, int pw, qb_conv_geo g, int oy, int ox, int i, int j) {
+__attribute__((target("avx2,fma"))) static inline __m256i dw_taps16_avx2(const int16_t *pad, int pw, qb_conv_geo g,
+                                                                         int oy, int ox, int i, int j) {
     const int16_t *r = pad + (ptrdiff_t)(oy * g.sh + i * g.dh) * pw + (ptrdiff_t)ox * g.sw + j * g.dw;
     if (g.sw == 1) return _mm256_loadu_si256((const __m256i *)r);
     __m256i a = _mm256_srai_epi32(_mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)r), 16), 16);
@@ -165,8 +172,8 @@ static inline __m256i dw_taps16_avx2(const int16_t *pad, int pw, qb_conv_geo g, 
 
 // AVX2 int8 depthwise: two taps of a row at a time, their inputs interleaved per position and multiplied with the
 // weight pair by vpmaddwd (exact int32); positions 0-3, 8-11 and 4-7, 12-15 in two accumulators, reordered at the end.
-__attribute__((target("avx2,fma")))
-static int dwconv_avx2(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const int16_t *w, int ldw, int32_t *acc) {
+__attribute__((target("avx2,fma"))) static int dwconv_avx2(const int16_t *x, int channels, int ih, int iw,
+                                                           qb_conv_geo g, const int16_t *w, int ldw, int32_t *acc) {
     int pw, cols = g.oh * g.ow;
     int16_t *pad = dw_buffer(g, &pw);
     if (!pad) return 0;
@@ -176,7 +183,8 @@ static int dwconv_avx2(const int16_t *x, int channels, int ih, int iw, qb_conv_g
         int pairs = 0;
         for (int i = 0; i < g.kh; i++)
             for (int j = 0; j < g.kw; j += 2) {
-                uint16_t w0 = (uint16_t)w[(ptrdiff_t)c * ldw + i * g.kw + j], w1 = j + 1 < g.kw ? (uint16_t)w[(ptrdiff_t)c * ldw + i * g.kw + j + 1] : 0;
+                uint16_t w0 = (uint16_t)w[(ptrdiff_t)c * ldw + i * g.kw + j],
+                         w1 = j + 1 < g.kw ? (uint16_t)w[(ptrdiff_t)c * ldw + i * g.kw + j + 1] : 0;
                 wv[pairs++] = _mm256_set1_epi32((int32_t)((uint32_t)w0 | (uint32_t)w1 << 16));
             }
         int32_t *ac = acc + (ptrdiff_t)c * cols;
@@ -204,9 +212,9 @@ static int dwconv_avx2(const int16_t *x, int channels, int ih, int iw, qb_conv_g
 }
 
 // AVX2 ternary depthwise: 8 positions per step, every tap in order by fused multiply-add (the twin's operations).
-__attribute__((target("avx2,fma")))
-static int dwternary_avx2(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const float *w, float sx, const float *bias,
-                          float lo, float hi, float *out) {
+__attribute__((target("avx2,fma"))) static int dwternary_avx2(const int16_t *x, int channels, int ih, int iw,
+                                                              qb_conv_geo g, const float *w, float sx,
+                                                              const float *bias, float lo, float hi, float *out) {
     int pw, cols = g.oh * g.ow, taps = g.kh * g.kw;
     int16_t *pad = dw_buffer(g, &pw);
     if (!pad) return 0;
@@ -222,9 +230,12 @@ static int dwternary_avx2(const int16_t *x, int channels, int ih, int iw, qb_con
                 __m256 f = _mm256_setzero_ps();
                 for (int i = 0; i < g.kh; i++) {
                     for (int j = 0; j < g.kw; j++) {
-                        const int16_t *r = pad + (ptrdiff_t)(oy * g.sh + i * g.dh) * pw + (ptrdiff_t)ox * g.sw + j * g.dw;
-                        __m256i v = g.sw == 1 ? _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)r))
-                                              : _mm256_srai_epi32(_mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)r), 16), 16);
+                        const int16_t *r =
+                            pad + (ptrdiff_t)(oy * g.sh + i * g.dh) * pw + (ptrdiff_t)ox * g.sw + j * g.dw;
+                        __m256i v =
+                            g.sw == 1
+                                ? _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)r))
+                                : _mm256_srai_epi32(_mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)r), 16), 16);
                         f = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), wv[i * g.kw + j], f);
                     }
                 }
@@ -238,10 +249,13 @@ static int dwternary_avx2(const int16_t *x, int channels, int ih, int iw, qb_con
     return 1;
 }
 
-static int have_avx512bw(void) { return qb_isa() >= QB_ISA_AVX512; }
+static int have_avx512bw(void) {
+    return qb_isa() >= QB_ISA_AVX512;
+}
 #endif
 
-void qb_dwconv_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const int16_t *w, int ldw, int32_t *acc) {
+void qb_dwconv_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const int16_t *w, int ldw,
+                   int32_t *acc) {
 #ifdef QB_X86
     if (have_avx512bw() && dwconv_avx512(x, channels, ih, iw, g, w, ldw, acc)) return;
     if (qb_kernels_have_avx2() && dwconv_avx2(x, channels, ih, iw, g, w, ldw, acc)) return;
@@ -249,8 +263,8 @@ void qb_dwconv_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g
     dwconv_portable(x, channels, ih, iw, g, w, ldw, acc);
 }
 
-void qb_dwternary_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const float *w, float sx, const float *bias,
-                      float lo, float hi, float *out) {
+void qb_dwternary_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const float *w, float sx,
+                      const float *bias, float lo, float hi, float *out) {
 #ifdef QB_X86
     if (have_avx512bw() && dwternary_avx512(x, channels, ih, iw, g, w, sx, bias, lo, hi, out)) return;
     if (qb_kernels_have_avx2() && dwternary_avx2(x, channels, ih, iw, g, w, sx, bias, lo, hi, out)) return;

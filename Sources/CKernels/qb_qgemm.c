@@ -13,7 +13,9 @@
 #endif
 
 #ifdef QB_X86
-static int have_avx512f(void) { return qb_isa() >= QB_ISA_AVX512; }
+static int have_avx512f(void) {
+    return qb_isa() >= QB_ISA_AVX512;
+}
 #endif
 
 void qb_im2col_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, int16_t *col, ptrdiff_t ldc) {
@@ -74,8 +76,8 @@ void qb_transpose_i16(int K, int N, const int16_t *in, ptrdiff_t ldi, int16_t *o
 
 #ifdef QB_X86
 // out[j][i] = in[i][j] for the 8 x 8 block at (i0, j0): unpack pairs, then quads, then 128-bit halves.
-__attribute__((target("avx2")))
-static inline void transpose8x8_avx2(const float *in, ptrdiff_t ldi, float *out, ptrdiff_t ldo) {
+__attribute__((target("avx2"))) static inline void transpose8x8_avx2(const float *in, ptrdiff_t ldi, float *out,
+                                                                     ptrdiff_t ldo) {
     __m256 r[8], t[8];
     for (int u = 0; u < 8; u++) r[u] = _mm256_loadu_ps(in + (ptrdiff_t)u * ldi);
     for (int u = 0; u < 8; u += 2) {
@@ -95,11 +97,12 @@ static inline void transpose8x8_avx2(const float *in, ptrdiff_t ldi, float *out,
 }
 
 // Whole 8 x 8 blocks; returns how many rows (a multiple of 8) it transposed in full.
-__attribute__((target("avx2")))
-static int transpose_f32_avx2(int M, int N, const float *in, ptrdiff_t ldi, float *out, ptrdiff_t ldo) {
+__attribute__((target("avx2"))) static int transpose_f32_avx2(int M, int N, const float *in, ptrdiff_t ldi, float *out,
+                                                              ptrdiff_t ldo) {
     int m8 = M / 8 * 8, n8 = N / 8 * 8;
     for (int i0 = 0; i0 < m8; i0 += 8) {
-        for (int j0 = 0; j0 < n8; j0 += 8) transpose8x8_avx2(in + (ptrdiff_t)i0 * ldi + j0, ldi, out + (ptrdiff_t)j0 * ldo + i0, ldo);
+        for (int j0 = 0; j0 < n8; j0 += 8)
+            transpose8x8_avx2(in + (ptrdiff_t)i0 * ldi + j0, ldi, out + (ptrdiff_t)j0 * ldo + i0, ldo);
         for (int j = n8; j < N; j++)
             for (int i = i0; i < i0 + 8; i++) out[(ptrdiff_t)j * ldo + i] = in[(ptrdiff_t)i * ldi + j];
     }
@@ -133,7 +136,8 @@ static int32_t dot_portable(int ld, const int16_t *a, const int16_t *b) {
 
 static void igemm_portable(int M, int N, int ld, const int16_t *w, const int16_t *p, int32_t *acc) {
     for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++) acc[(ptrdiff_t)i * N + j] = dot_portable(ld, w + (ptrdiff_t)i * ld, p + (ptrdiff_t)j * ld);
+        for (int j = 0; j < N; j++)
+            acc[(ptrdiff_t)i * N + j] = dot_portable(ld, w + (ptrdiff_t)i * ld, p + (ptrdiff_t)j * ld);
 }
 
 #ifdef QB_X86
@@ -145,8 +149,8 @@ __attribute__((target("avx2"))) static inline int32_t hsum_avx2(__m256i v) {
 }
 
 // 4 weight rows x 2 patch columns per step: 8 int32 accumulators, vpmaddwd on 16 int16 pairs.
-__attribute__((target("avx2")))
-static void igemm_avx2(int M, int N, int ld, const int16_t *w, const int16_t *p, int32_t *acc) {
+__attribute__((target("avx2"))) static void igemm_avx2(int M, int N, int ld, const int16_t *w, const int16_t *p,
+                                                       int32_t *acc) {
     enum { NB = 64 };
     for (int j0 = 0; j0 < N; j0 += NB) {
         int j1 = j0 + NB < N ? j0 + NB : N;
@@ -156,33 +160,46 @@ static void igemm_avx2(int M, int N, int ld, const int16_t *w, const int16_t *p,
             int j = j0;
             for (; j + 2 <= j1; j += 2) {
                 const int16_t *p0 = p + (ptrdiff_t)j * ld, *p1 = p0 + ld;
-                __m256i a00 = _mm256_setzero_si256(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+                __m256i a00 = _mm256_setzero_si256(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00,
+                        a31 = a00;
                 for (int k = 0; k < ld; k += 16) {
-                    __m256i b0 = _mm256_loadu_si256((const __m256i *)(p0 + k)), b1 = _mm256_loadu_si256((const __m256i *)(p1 + k));
+                    __m256i b0 = _mm256_loadu_si256((const __m256i *)(p0 + k)),
+                            b1 = _mm256_loadu_si256((const __m256i *)(p1 + k));
                     __m256i x = _mm256_loadu_si256((const __m256i *)(w0 + k));
-                    a00 = _mm256_add_epi32(a00, _mm256_madd_epi16(x, b0)); a01 = _mm256_add_epi32(a01, _mm256_madd_epi16(x, b1));
+                    a00 = _mm256_add_epi32(a00, _mm256_madd_epi16(x, b0));
+                    a01 = _mm256_add_epi32(a01, _mm256_madd_epi16(x, b1));
                     x = _mm256_loadu_si256((const __m256i *)(w1 + k));
-                    a10 = _mm256_add_epi32(a10, _mm256_madd_epi16(x, b0)); a11 = _mm256_add_epi32(a11, _mm256_madd_epi16(x, b1));
+                    a10 = _mm256_add_epi32(a10, _mm256_madd_epi16(x, b0));
+                    a11 = _mm256_add_epi32(a11, _mm256_madd_epi16(x, b1));
                     x = _mm256_loadu_si256((const __m256i *)(w2 + k));
-                    a20 = _mm256_add_epi32(a20, _mm256_madd_epi16(x, b0)); a21 = _mm256_add_epi32(a21, _mm256_madd_epi16(x, b1));
+                    a20 = _mm256_add_epi32(a20, _mm256_madd_epi16(x, b0));
+                    a21 = _mm256_add_epi32(a21, _mm256_madd_epi16(x, b1));
                     x = _mm256_loadu_si256((const __m256i *)(w3 + k));
-                    a30 = _mm256_add_epi32(a30, _mm256_madd_epi16(x, b0)); a31 = _mm256_add_epi32(a31, _mm256_madd_epi16(x, b1));
+                    a30 = _mm256_add_epi32(a30, _mm256_madd_epi16(x, b0));
+                    a31 = _mm256_add_epi32(a31, _mm256_madd_epi16(x, b1));
                 }
                 int32_t *c = acc + (ptrdiff_t)i * N + j;
-                c[0] = hsum_avx2(a00); c[1] = hsum_avx2(a01);
-                c[N] = hsum_avx2(a10); c[N + 1] = hsum_avx2(a11);
-                c[2 * N] = hsum_avx2(a20); c[2 * N + 1] = hsum_avx2(a21);
-                c[3 * N] = hsum_avx2(a30); c[3 * N + 1] = hsum_avx2(a31);
+                c[0] = hsum_avx2(a00);
+                c[1] = hsum_avx2(a01);
+                c[N] = hsum_avx2(a10);
+                c[N + 1] = hsum_avx2(a11);
+                c[2 * N] = hsum_avx2(a20);
+                c[2 * N + 1] = hsum_avx2(a21);
+                c[3 * N] = hsum_avx2(a30);
+                c[3 * N + 1] = hsum_avx2(a31);
             }
             for (; j < j1; j++)
-                for (int r = 0; r < 4; r++) acc[(ptrdiff_t)(i + r) * N + j] = dot_portable(ld, w + (ptrdiff_t)(i + r) * ld, p + (ptrdiff_t)j * ld);
+                for (int r = 0; r < 4; r++)
+                    acc[(ptrdiff_t)(i + r) * N + j] =
+                        dot_portable(ld, w + (ptrdiff_t)(i + r) * ld, p + (ptrdiff_t)j * ld);
         }
         for (; i < M; i++) {
             for (int j = j0; j < j1; j++) {
                 const int16_t *a = w + (ptrdiff_t)i * ld, *b = p + (ptrdiff_t)j * ld;
                 __m256i s = _mm256_setzero_si256();
                 for (int k = 0; k < ld; k += 16)
-                    s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(a + k)), _mm256_loadu_si256((const __m256i *)(b + k))));
+                    s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(a + k)),
+                                                              _mm256_loadu_si256((const __m256i *)(b + k))));
                 acc[(ptrdiff_t)i * N + j] = hsum_avx2(s);
             }
         }
@@ -192,7 +209,10 @@ static void igemm_avx2(int M, int N, int ld, const int16_t *w, const int16_t *p,
 
 void qb_igemm_i16(int M, int N, int ld, const int16_t *w, const int16_t *p, int32_t *acc) {
 #ifdef QB_X86
-    if (qb_kernels_have_avx2()) { igemm_avx2(M, N, ld, w, p, acc); return; }
+    if (qb_kernels_have_avx2()) {
+        igemm_avx2(M, N, ld, w, p, acc);
+        return;
+    }
 #endif
     igemm_portable(M, N, ld, w, p, acc);
 }
@@ -218,12 +238,13 @@ int32_t qb_rdbypot(int32_t x, int exponent) {
 static int32_t saturating_shift_left(int32_t v, int s) {
     if (s <= 0) return v;
     if (s > 31) s = 31;
-    int64_t r = (int64_t)v * ((int64_t)1 << s);  // a multiply: shifting a negative value left is undefined in C (UBSan found it)
+    int64_t r =
+        (int64_t)v * ((int64_t)1 << s); // a multiply: shifting a negative value left is undefined in C (UBSan found it)
     return r > INT32_MAX ? INT32_MAX : r < INT32_MIN ? INT32_MIN : (int32_t)r;
 }
 
-static void requantize_row_scalar(int N, const int32_t *acc, int32_t b, int32_t m0, int32_t ls, int32_t rsh, int zy, int qmin, int qmax,
-                                  float sy, float *out, ptrdiff_t cs) {
+static void requantize_row_scalar(int N, const int32_t *acc, int32_t b, int32_t m0, int32_t ls, int32_t rsh, int zy,
+                                  int qmin, int qmax, float sy, float *out, ptrdiff_t cs) {
     for (int j = 0; j < N; j++) {
         int64_t v64 = (int64_t)acc[j] + b;
         int32_t v = v64 > INT32_MAX ? INT32_MAX : v64 < INT32_MIN ? INT32_MIN : (int32_t)v64;
@@ -241,9 +262,10 @@ static void requantize_row_scalar(int N, const int32_t *acc, int32_t b, int32_t 
 // SaturatingRoundingDoublingHighMul: trunc((ab + (ab >= 0 ? 2^30 : 1 - 2^30)) / 2^31) = (ab + 2^30) >> 31;
 // RoundingDivideByPOT(t, e) = (t + 2^(e-1) - (t < 0)) >> e (ties away from zero), for e >= 1.
 // Then clamp to [qmin - zy, qmax - zy] and multiply by sy. Bit-identical (tested on extremes).
-__attribute__((target("avx512f")))
-static inline __m256i requant8(__m512i v, __m512i vb, __m512i vm0, int ls, __m128i cl, int e, __m128i ce, __m512i half) {
-    const __m512i lo32 = _mm512_set1_epi64(INT32_MIN), hi32 = _mm512_set1_epi64(INT32_MAX), round31 = _mm512_set1_epi64(1LL << 30);
+__attribute__((target("avx512f"))) static inline __m256i requant8(__m512i v, __m512i vb, __m512i vm0, int ls,
+                                                                  __m128i cl, int e, __m128i ce, __m512i half) {
+    const __m512i lo32 = _mm512_set1_epi64(INT32_MIN), hi32 = _mm512_set1_epi64(INT32_MAX),
+                  round31 = _mm512_set1_epi64(1LL << 30);
     v = _mm512_min_epi64(_mm512_max_epi64(_mm512_add_epi64(v, vb), lo32), hi32);
     if (ls > 0) v = _mm512_min_epi64(_mm512_max_epi64(_mm512_sll_epi64(v, cl), lo32), hi32);
     __m512i t = _mm512_srai_epi64(_mm512_add_epi64(_mm512_mul_epi32(v, vm0), round31), 31);
@@ -251,13 +273,14 @@ static inline __m256i requant8(__m512i v, __m512i vb, __m512i vm0, int ls, __m12
     return _mm512_cvtsepi64_epi32(t);
 }
 
-__attribute__((target("avx512f")))
-static int requantize_row_avx512(int N, const int32_t *acc, int32_t b, int32_t m0, int32_t ls, int32_t rsh, int zy, int qmin, int qmax,
-                                 float sy, float *out, ptrdiff_t cs) {
+__attribute__((target("avx512f"))) static int requantize_row_avx512(int N, const int32_t *acc, int32_t b, int32_t m0,
+                                                                    int32_t ls, int32_t rsh, int zy, int qmin, int qmax,
+                                                                    float sy, float *out, ptrdiff_t cs) {
     if (ls < 0) ls = 0;
     if (ls > 31) ls = 31;
     int e = rsh > 31 ? 31 : (rsh < 0 ? 0 : rsh);
-    const __m512i vb = _mm512_set1_epi64(b), vm0 = _mm512_set1_epi64(m0), half = _mm512_set1_epi64(e > 0 ? 1LL << (e - 1) : 0);
+    const __m512i vb = _mm512_set1_epi64(b), vm0 = _mm512_set1_epi64(m0),
+                  half = _mm512_set1_epi64(e > 0 ? 1LL << (e - 1) : 0);
     const __m128i cl = _mm_cvtsi32_si128(ls), ce = _mm_cvtsi32_si128(e);
     const __m512i vmin = _mm512_set1_epi32(qmin - zy), vmax = _mm512_set1_epi32(qmax - zy);
     const __m512 vs = _mm512_set1_ps(sy);
@@ -282,9 +305,9 @@ static int requantize_row_avx512(int N, const int32_t *acc, int32_t b, int32_t m
 
 // AVX2 (no 64-bit shifts or min/max): 8 at a time through qb_requant8_avx2 with the row's parameters in every lane.
 // Rows with a left shift take the scalar form. Bit-identical (tested on extremes).
-__attribute__((target("avx2,fma")))
-static int requantize_row_avx2(int N, const int32_t *acc, int32_t b, int32_t m0, int32_t ls, int32_t rsh, int zy, int qmin, int qmax,
-                               float sy, float *out, ptrdiff_t cs) {
+__attribute__((target("avx2,fma"))) static int requantize_row_avx2(int N, const int32_t *acc, int32_t b, int32_t m0,
+                                                                   int32_t ls, int32_t rsh, int zy, int qmin, int qmax,
+                                                                   float sy, float *out, ptrdiff_t cs) {
     if (ls > 0) return 0;
     int e = rsh > 31 ? 31 : (rsh < 0 ? 0 : rsh);
     const __m256i vb = _mm256_set1_epi32(b), vm0 = _mm256_set1_epi32(m0), ve = _mm256_set1_epi32(e);
@@ -293,7 +316,8 @@ static int requantize_row_avx2(int N, const int32_t *acc, int32_t b, int32_t m0,
     const __m256 vs = _mm256_set1_ps(sy);
     int j = 0;
     for (; j + 8 <= N; j += 8) {
-        __m256 f = qb_requant8_avx2(_mm256_loadu_si256((const __m256i *)(acc + j)), vb, vm0, ve, mask, half, vmin, vmax, vs);
+        __m256 f =
+            qb_requant8_avx2(_mm256_loadu_si256((const __m256i *)(acc + j)), vb, vm0, ve, mask, half, vmin, vmax, vs);
         if (cs == 1) {
             _mm256_storeu_ps(out + j, f);
         } else {
@@ -307,7 +331,8 @@ static int requantize_row_avx2(int N, const int32_t *acc, int32_t b, int32_t m0,
 #endif
 
 void qb_requantize(int M, int N, const int32_t *acc, const int32_t *bias, const int32_t *m0, const int32_t *lshift,
-                   const int32_t *rshift, int zy, int qmin, int qmax, float sy, float *out, ptrdiff_t rs, ptrdiff_t cs) {
+                   const int32_t *rshift, int zy, int qmin, int qmax, float sy, float *out, ptrdiff_t rs,
+                   ptrdiff_t cs) {
 #ifdef QB_X86
     int wide = have_avx512f(), avx2 = qb_kernels_have_avx2();
 #endif
@@ -317,8 +342,10 @@ void qb_requantize(int M, int N, const int32_t *acc, const int32_t *bias, const 
         float *o = out + i * rs;
         int j = 0;
 #ifdef QB_X86
-        if (wide && m0[i] != INT32_MIN) j = requantize_row_avx512(N, a, b, m0[i], lshift[i], rshift[i], zy, qmin, qmax, sy, o, cs);
-        else if (avx2 && m0[i] != INT32_MIN) j = requantize_row_avx2(N, a, b, m0[i], lshift[i], rshift[i], zy, qmin, qmax, sy, o, cs);
+        if (wide && m0[i] != INT32_MIN)
+            j = requantize_row_avx512(N, a, b, m0[i], lshift[i], rshift[i], zy, qmin, qmax, sy, o, cs);
+        else if (avx2 && m0[i] != INT32_MIN)
+            j = requantize_row_avx2(N, a, b, m0[i], lshift[i], rshift[i], zy, qmin, qmax, sy, o, cs);
 #endif
         requantize_row_scalar(N - j, a + j, b, m0[i], lshift[i], rshift[i], zy, qmin, qmax, sy, o + j * cs, cs);
     }

@@ -30,7 +30,10 @@ static int qbv_use_avx2(void) {
 int qb_vec_unary(int op, const float *x, float *y, int64_t n, float param) {
     if (op < QB_UNARY_EXP || op > QB_UNARY_HARDSWISH) return -1;
 #ifdef QBV_HAVE_AVX2
-    if (qbv_use_avx2()) { qbv_unary_avx2(op, x, y, n, param); return 0; }
+    if (qbv_use_avx2()) {
+        qbv_unary_avx2(op, x, y, n, param);
+        return 0;
+    }
 #endif
     qbv_unary_portable(op, x, y, n, param);
     return 0;
@@ -38,7 +41,10 @@ int qb_vec_unary(int op, const float *x, float *y, int64_t n, float param) {
 
 void qb_softmax_rows(float *x, int64_t rows, int64_t n, int log_softmax) {
 #ifdef QBV_HAVE_AVX2
-    if (qbv_use_avx2()) { qbv_softmax_avx2(x, rows, n, log_softmax); return; }
+    if (qbv_use_avx2()) {
+        qbv_softmax_avx2(x, rows, n, log_softmax);
+        return;
+    }
 #endif
     qbv_softmax_portable(x, rows, n, log_softmax);
 }
@@ -46,12 +52,23 @@ void qb_softmax_rows(float *x, int64_t rows, int64_t n, int log_softmax) {
 void qb_layernorm_rows(const float *x, float *y, int64_t rows, int64_t n, const float *scale, const float *bias,
                        float eps, float *mean_out, float *inv_out) {
 #ifdef QBV_HAVE_AVX2
-    if (qbv_use_avx2()) { qbv_layernorm_avx2(x, y, rows, n, scale, bias, eps, mean_out, inv_out); return; }
+    if (qbv_use_avx2()) {
+        qbv_layernorm_avx2(x, y, rows, n, scale, bias, eps, mean_out, inv_out);
+        return;
+    }
 #endif
     qbv_layernorm_portable(x, y, rows, n, scale, bias, eps, mean_out, inv_out);
 }
 
-float qb_expf(float x) { return qbv_exp(x); }
-float qb_erff(float x) { return qbv_erf(x); }
-float qb_tanhf(float x) { return qbv_tanh(x); }
-float qb_logf(float x) { return qbv_log(x); }
+float qb_expf(float x) {
+    return qbv_exp(x);
+}
+float qb_erff(float x) {
+    return qbv_erf(x);
+}
+float qb_tanhf(float x) {
+    return qbv_tanh(x);
+}
+float qb_logf(float x) {
+    return qbv_log(x);
+}

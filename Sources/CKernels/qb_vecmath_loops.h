@@ -5,15 +5,32 @@
 
 static QBV_ATTR void QBV_NAME(unary)(int op, const float *x, float *y, int64_t n, float param) {
     switch (op) {
-    case QB_UNARY_EXP: for (int64_t i = 0; i < n; i++) y[i] = qbv_exp(x[i]); break;
-    case QB_UNARY_ERF: for (int64_t i = 0; i < n; i++) y[i] = qbv_erf(x[i]); break;
-    case QB_UNARY_TANH: for (int64_t i = 0; i < n; i++) y[i] = qbv_tanh(x[i]); break;
-    case QB_UNARY_SIGMOID: for (int64_t i = 0; i < n; i++) y[i] = qbv_sigmoid(x[i]); break;
-    case QB_UNARY_GELU_ERF: for (int64_t i = 0; i < n; i++) y[i] = qbv_gelu_erf(x[i], param); break;
-    case QB_UNARY_GELU_TANH: for (int64_t i = 0; i < n; i++) y[i] = qbv_gelu_tanh(x[i]); break;
-    case QB_UNARY_RELU: for (int64_t i = 0; i < n; i++) y[i] = qbv_relu(x[i]); break;
-    case QB_UNARY_HARDSWISH: for (int64_t i = 0; i < n; i++) y[i] = qbv_hardswish(x[i]); break;
-    default: break;
+    case QB_UNARY_EXP:
+        for (int64_t i = 0; i < n; i++) y[i] = qbv_exp(x[i]);
+        break;
+    case QB_UNARY_ERF:
+        for (int64_t i = 0; i < n; i++) y[i] = qbv_erf(x[i]);
+        break;
+    case QB_UNARY_TANH:
+        for (int64_t i = 0; i < n; i++) y[i] = qbv_tanh(x[i]);
+        break;
+    case QB_UNARY_SIGMOID:
+        for (int64_t i = 0; i < n; i++) y[i] = qbv_sigmoid(x[i]);
+        break;
+    case QB_UNARY_GELU_ERF:
+        for (int64_t i = 0; i < n; i++) y[i] = qbv_gelu_erf(x[i], param);
+        break;
+    case QB_UNARY_GELU_TANH:
+        for (int64_t i = 0; i < n; i++) y[i] = qbv_gelu_tanh(x[i]);
+        break;
+    case QB_UNARY_RELU:
+        for (int64_t i = 0; i < n; i++) y[i] = qbv_relu(x[i]);
+        break;
+    case QB_UNARY_HARDSWISH:
+        for (int64_t i = 0; i < n; i++) y[i] = qbv_hardswish(x[i]);
+        break;
+    default:
+        break;
     }
 }
 
@@ -70,8 +87,14 @@ static QBV_ATTR void QBV_NAME(layernorm)(const float *x, float *y, int64_t rows,
         float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         int64_t i = 0;
         for (; i + 8 <= n; i += 8)
-            for (int j = 0; j < 8; j++) { float d = in[i + j] - mean; acc[j] += d * d; }
-        for (int j = 0; i + j < n; j++) { float d = in[i + j] - mean; acc[j] += d * d; }
+            for (int j = 0; j < 8; j++) {
+                float d = in[i + j] - mean;
+                acc[j] += d * d;
+            }
+        for (int j = 0; i + j < n; j++) {
+            float d = in[i + j] - mean;
+            acc[j] += d * d;
+        }
         float var = QBV_NAME(combine)(acc) / (float)n;
         float inv = 1.0f / __builtin_sqrtf(var + eps);
         if (bias) {

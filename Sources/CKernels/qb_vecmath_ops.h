@@ -6,8 +6,16 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline float qbv_from_bits(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
-static inline uint32_t qbv_bits(float f) { uint32_t b; memcpy(&b, &f, 4); return b; }
+static inline float qbv_from_bits(uint32_t b) {
+    float f;
+    memcpy(&f, &b, 4);
+    return f;
+}
+static inline uint32_t qbv_bits(float f) {
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return b;
+}
 
 /// exp(x): n = round(x log2 e) (the 1.5 * 2^23 trick, round to nearest), r = x - n ln2 (two parts), e^r by
 /// Cephes' degree-7 polynomial, times 2^n built in two halves (so n = 128 and n = -126 stay exact).
@@ -45,7 +53,7 @@ static inline __attribute__((always_inline)) float qbv_exp(float x) {
 static inline __attribute__((always_inline)) float qbv_erf(float x) {
     float z = x < 0.0f ? -x : x;
     float z2 = x * x;
-    float q = -1.0f / 75600.0f;                 // series in x^2: 2/sqrt(pi) sum (-1)^k x^(2k+1) / (k! (2k+1))
+    float q = -1.0f / 75600.0f; // series in x^2: 2/sqrt(pi) sum (-1)^k x^(2k+1) / (k! (2k+1))
     q = q * z2 + 1.0f / 9360.0f;
     q = q * z2 + -1.0f / 1320.0f;
     q = q * z2 + 1.0f / 216.0f;
@@ -90,10 +98,14 @@ static inline __attribute__((always_inline)) float qbv_tanh(float x) {
 }
 
 /// sigmoid(x) = 1 / (1 + exp(-x)).
-static inline __attribute__((always_inline)) float qbv_sigmoid(float x) { return 1.0f / (1.0f + qbv_exp(-x)); }
+static inline __attribute__((always_inline)) float qbv_sigmoid(float x) {
+    return 1.0f / (1.0f + qbv_exp(-x));
+}
 
 // Swift's max(x, 0) and min(x, 1): (y >= x ? y : x) and (y < x ? y : x), so NaN passes through.
-static inline __attribute__((always_inline)) float qbv_relu(float x) { return 0.0f >= x ? 0.0f : x; }
+static inline __attribute__((always_inline)) float qbv_relu(float x) {
+    return 0.0f >= x ? 0.0f : x;
+}
 
 static inline __attribute__((always_inline)) float qbv_hardswish(float x) {
     float t = x / 6.0f + 0.5f;
@@ -103,7 +115,9 @@ static inline __attribute__((always_inline)) float qbv_hardswish(float x) {
 }
 
 /// GELU, erf form, in torch.onnx's order: (x * (erf(x / d) + 1)) * 0.5.
-static inline __attribute__((always_inline)) float qbv_gelu_erf(float x, float d) { return (x * (qbv_erf(x / d) + 1.0f)) * 0.5f; }
+static inline __attribute__((always_inline)) float qbv_gelu_erf(float x, float d) {
+    return (x * (qbv_erf(x / d) + 1.0f)) * 0.5f;
+}
 
 /// GELU, tanh form: (0.5 x) (1 + tanh(c (x + 0.044715 x^3))).
 static inline __attribute__((always_inline)) float qbv_gelu_tanh(float x) {

@@ -16,11 +16,15 @@
 #define QB_X86 1
 #endif
 
-int qb_vnni_ld(int depth) { return (depth + 3) / 4 * 4; }
+int qb_vnni_ld(int depth) {
+    return (depth + 3) / 4 * 4;
+}
 
 // Blocks of 16 rows: wp[((b * K4 + k4) * 16 + r) * 4 + t] = w'[b * 16 + r][k4 * 4 + t], zero-padded to
 // whole blocks and K4 * 4 = ld8 columns, where w' is w with its columns in tap-major order when taps > 1.
-size_t qb_vnni_packed_size(int M, int depth) { return (size_t)((M + 15) / 16) * 16 * (size_t)qb_vnni_ld(depth); }
+size_t qb_vnni_packed_size(int M, int depth) {
+    return (size_t)((M + 15) / 16) * 16 * (size_t)qb_vnni_ld(depth);
+}
 
 void qb_vnni_pack(int M, int depth, int taps, const int16_t *w, int ldw, int8_t *wp, int32_t *sums) {
     int ld8 = qb_vnni_ld(depth), MB = (M + 15) / 16, K4 = ld8 / 4;
@@ -32,7 +36,7 @@ void qb_vnni_pack(int M, int depth, int taps, const int16_t *w, int ldw, int8_t 
         int b = i / 16, r = i % 16;
         int32_t s = 0;
         for (int k = 0; k < depth; k++) {
-            int kp = taps > 1 ? (k % taps) * channels + k / taps : k;  // weight (c, tap) -> column tap * C + c
+            int kp = taps > 1 ? (k % taps) * channels + k / taps : k; // weight (c, tap) -> column tap * C + c
             wp[(((ptrdiff_t)b * K4 + kp / 4) * 16 + r) * 4 + kp % 4] = (int8_t)row[k];
             s += row[k];
         }
@@ -42,30 +46,53 @@ void qb_vnni_pack(int M, int depth, int taps, const int16_t *w, int ldw, int8_t 
 
 #ifdef QB_X86
 // One 16-row block (the last of an odd count) x 24 columns per tile, 24 accumulators.
-__attribute__((target("avx512f,avx512bw,avx512vnni")))
-static void igemm_vnni_block(int rows, int n, int ld8, const int8_t *w0, const uint8_t *q, int32_t *o, ptrdiff_t ldo, int colmajor) {
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void igemm_vnni_block(int rows, int n, int ld8,
+                                                                                    const int8_t *w0, const uint8_t *q,
+                                                                                    int32_t *o, ptrdiff_t ldo,
+                                                                                    int colmajor) {
     int K4 = ld8 / 4;
     if (rows > 16) rows = 16;
     int j = 0;
     for (; j + 24 <= n; j += 24) {
 #define QB_Z(c) __m512i c_##c = _mm512_setzero_si512();
-        QB_Z(0) QB_Z(1) QB_Z(2) QB_Z(3) QB_Z(4) QB_Z(5) QB_Z(6) QB_Z(7) QB_Z(8) QB_Z(9) QB_Z(10) QB_Z(11)
-        QB_Z(12) QB_Z(13) QB_Z(14) QB_Z(15) QB_Z(16) QB_Z(17) QB_Z(18) QB_Z(19) QB_Z(20) QB_Z(21) QB_Z(22) QB_Z(23)
+        QB_Z(0)
+        // clang-format off
+        QB_Z(1) QB_Z(2) QB_Z(3) QB_Z(4) QB_Z(5) QB_Z(6) QB_Z(7) QB_Z(8) QB_Z(9) QB_Z(10) QB_Z(11) QB_Z(12) QB_Z(13)
+            QB_Z(14) QB_Z(15) QB_Z(16) QB_Z(17) QB_Z(18) QB_Z(19) QB_Z(20) QB_Z(21) QB_Z(22) QB_Z(23)
+        // clang-format on
 #undef QB_Z
-        const uint8_t *qj = q + (ptrdiff_t)j * ld8;
+                const uint8_t *qj = q + (ptrdiff_t)j * ld8;
         for (int k = 0; k < K4; k++) {
             __m512i a0 = _mm512_loadu_si512(w0 + (ptrdiff_t)k * 64);
             const uint8_t *qk = qj + k * 4;
-#define QB_S(c) { int32_t v; memcpy(&v, qk + (ptrdiff_t)(c) * ld8, 4); c_##c = _mm512_dpbusd_epi32(c_##c, _mm512_set1_epi32(v), a0); }
-            QB_S(0) QB_S(1) QB_S(2) QB_S(3) QB_S(4) QB_S(5) QB_S(6) QB_S(7) QB_S(8) QB_S(9) QB_S(10) QB_S(11)
-            QB_S(12) QB_S(13) QB_S(14) QB_S(15) QB_S(16) QB_S(17) QB_S(18) QB_S(19) QB_S(20) QB_S(21) QB_S(22) QB_S(23)
+#define QB_S(c)                                                                                                        \
+    {                                                                                                                  \
+        int32_t v;                                                                                                     \
+        memcpy(&v, qk + (ptrdiff_t)(c) * ld8, 4);                                                                      \
+        c_##c = _mm512_dpbusd_epi32(c_##c, _mm512_set1_epi32(v), a0);                                                  \
+    }
+            QB_S(0)
+            // clang-format off
+            QB_S(1) QB_S(2) QB_S(3) QB_S(4) QB_S(5) QB_S(6) QB_S(7) QB_S(8) QB_S(9) QB_S(10) QB_S(11) QB_S(12) QB_S(13)
+                QB_S(14) QB_S(15) QB_S(16) QB_S(17) QB_S(18) QB_S(19) QB_S(20) QB_S(21) QB_S(22) QB_S(23)
+            // clang-format on
 #undef QB_S
         }
         int32_t t[16];
-#define QB_O(c) { if (colmajor) _mm512_storeu_si512(o + (ptrdiff_t)(j + (c)) * ldo, c_##c); \
-                  else { _mm512_storeu_si512(t, c_##c); for (int r = 0; r < rows; r++) o[(ptrdiff_t)r * ldo + j + (c)] = t[r]; } }
-        QB_O(0) QB_O(1) QB_O(2) QB_O(3) QB_O(4) QB_O(5) QB_O(6) QB_O(7) QB_O(8) QB_O(9) QB_O(10) QB_O(11)
-        QB_O(12) QB_O(13) QB_O(14) QB_O(15) QB_O(16) QB_O(17) QB_O(18) QB_O(19) QB_O(20) QB_O(21) QB_O(22) QB_O(23)
+#define QB_O(c)                                                                                                        \
+    {                                                                                                                  \
+        if (colmajor)                                                                                                  \
+            _mm512_storeu_si512(o + (ptrdiff_t)(j + (c)) * ldo, c_##c);                                                \
+        else {                                                                                                         \
+            _mm512_storeu_si512(t, c_##c);                                                                             \
+            for (int r = 0; r < rows; r++) o[(ptrdiff_t)r * ldo + j + (c)] = t[r];                                     \
+        }                                                                                                              \
+    }
+        QB_O(0)
+        // clang-format off
+        QB_O(1) QB_O(2) QB_O(3) QB_O(4) QB_O(5) QB_O(6) QB_O(7) QB_O(8) QB_O(9) QB_O(10) QB_O(11) QB_O(12) QB_O(13)
+            QB_O(14) QB_O(15) QB_O(16) QB_O(17) QB_O(18) QB_O(19) QB_O(20) QB_O(21) QB_O(22) QB_O(23)
+        // clang-format on
 #undef QB_O
     }
     for (; j < n; j++) {
@@ -77,7 +104,10 @@ static void igemm_vnni_block(int rows, int n, int ld8, const int8_t *w0, const u
             c = _mm512_dpbusd_epi32(c, _mm512_set1_epi32(v), _mm512_loadu_si512(w0 + (ptrdiff_t)k * 64));
         }
         int32_t t[16];
-        if (colmajor) { _mm512_storeu_si512(o + (ptrdiff_t)j * ldo, c); continue; }
+        if (colmajor) {
+            _mm512_storeu_si512(o + (ptrdiff_t)j * ldo, c);
+            continue;
+        }
         _mm512_storeu_si512(t, c);
         for (int r = 0; r < rows; r++) o[(ptrdiff_t)r * ldo + j] = t[r];
     }
@@ -85,36 +115,64 @@ static void igemm_vnni_block(int rows, int n, int ld8, const int8_t *w0, const u
 
 // 32 rows (two 16-row blocks in the lanes) x 12 columns per tile: each step broadcasts 4 unsigned bytes
 // of a column and multiplies them with 16 rows x 4 signed bytes (vpdpbusd), 24 int32 accumulators.
-__attribute__((target("avx512f,avx512bw,avx512vnni")))
-static void igemm_vnni(int M, int MB, int n, int ld8, const int8_t *wp, const uint8_t *q, int32_t *out, ptrdiff_t ldo, int colmajor) {
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static void igemm_vnni(int M, int MB, int n, int ld8,
+                                                                              const int8_t *wp, const uint8_t *q,
+                                                                              int32_t *out, ptrdiff_t ldo,
+                                                                              int colmajor) {
     int K4 = ld8 / 4;
     for (int b = 0; b < MB; b += 2) {
         int32_t *o = out + (colmajor ? b * 16 : (ptrdiff_t)b * 16 * ldo);
-        if (b + 1 == MB) { igemm_vnni_block(M - b * 16, n, ld8, wp + (ptrdiff_t)b * K4 * 64, q, o, ldo, colmajor); break; }
+        if (b + 1 == MB) {
+            igemm_vnni_block(M - b * 16, n, ld8, wp + (ptrdiff_t)b * K4 * 64, q, o, ldo, colmajor);
+            break;
+        }
         const int8_t *w0 = wp + (ptrdiff_t)b * K4 * 64, *w1 = w0 + (ptrdiff_t)K4 * 64;
-        int r0 = M - b * 16 < 16 ? M - b * 16 : 16, r1 = M - b * 16 - 16 < 0 ? 0 : (M - b * 16 - 16 < 16 ? M - b * 16 - 16 : 16);
+        int r0 = M - b * 16 < 16 ? M - b * 16 : 16,
+            r1 = M - b * 16 - 16 < 0 ? 0 : (M - b * 16 - 16 < 16 ? M - b * 16 - 16 : 16);
         int j = 0;
         for (; j + 12 <= n; j += 12) {
             // Twelve named column accumulator pairs (arrays would live on the stack).
 #define QB_Z(c) __m512i c0_##c = _mm512_setzero_si512(), c1_##c = _mm512_setzero_si512();
-            QB_Z(0) QB_Z(1) QB_Z(2) QB_Z(3) QB_Z(4) QB_Z(5) QB_Z(6) QB_Z(7) QB_Z(8) QB_Z(9) QB_Z(10) QB_Z(11)
+            QB_Z(0)
+            // clang-format off
+            QB_Z(1) QB_Z(2) QB_Z(3) QB_Z(4) QB_Z(5) QB_Z(6) QB_Z(7) QB_Z(8) QB_Z(9) QB_Z(10) QB_Z(11)
+            // clang-format on
 #undef QB_Z
-            const uint8_t *qj = q + (ptrdiff_t)j * ld8;
+                const uint8_t *qj = q + (ptrdiff_t)j * ld8;
             for (int k = 0; k < K4; k++) {
-                __m512i a0 = _mm512_loadu_si512(w0 + (ptrdiff_t)k * 64), a1 = _mm512_loadu_si512(w1 + (ptrdiff_t)k * 64);
+                __m512i a0 = _mm512_loadu_si512(w0 + (ptrdiff_t)k * 64),
+                        a1 = _mm512_loadu_si512(w1 + (ptrdiff_t)k * 64);
                 const uint8_t *qk = qj + k * 4;
-#define QB_S(c) { int32_t v; memcpy(&v, qk + (ptrdiff_t)(c) * ld8, 4); __m512i x = _mm512_set1_epi32(v); \
-                  c0_##c = _mm512_dpbusd_epi32(c0_##c, x, a0); c1_##c = _mm512_dpbusd_epi32(c1_##c, x, a1); }
+#define QB_S(c)                                                                                                        \
+    {                                                                                                                  \
+        int32_t v;                                                                                                     \
+        memcpy(&v, qk + (ptrdiff_t)(c) * ld8, 4);                                                                      \
+        __m512i x = _mm512_set1_epi32(v);                                                                              \
+        c0_##c = _mm512_dpbusd_epi32(c0_##c, x, a0);                                                                   \
+        c1_##c = _mm512_dpbusd_epi32(c1_##c, x, a1);                                                                   \
+    }
+                // clang-format off
                 QB_S(0) QB_S(1) QB_S(2) QB_S(3) QB_S(4) QB_S(5) QB_S(6) QB_S(7) QB_S(8) QB_S(9) QB_S(10) QB_S(11)
+                // clang-format on
 #undef QB_S
             }
             int32_t t0[16], t1[16];
-#define QB_O(c) { if (colmajor) { int32_t *oc = o + (ptrdiff_t)(j + (c)) * ldo; \
-                             _mm512_storeu_si512(oc, c0_##c); _mm512_storeu_si512(oc + 16, c1_##c); } \
-                  else { _mm512_storeu_si512(t0, c0_##c); _mm512_storeu_si512(t1, c1_##c); \
-                         for (int r = 0; r < r0; r++) o[(ptrdiff_t)r * ldo + j + (c)] = t0[r]; \
-                         for (int r = 0; r < r1; r++) o[(ptrdiff_t)(16 + r) * ldo + j + (c)] = t1[r]; } }
+#define QB_O(c)                                                                                                        \
+    {                                                                                                                  \
+        if (colmajor) {                                                                                                \
+            int32_t *oc = o + (ptrdiff_t)(j + (c)) * ldo;                                                              \
+            _mm512_storeu_si512(oc, c0_##c);                                                                           \
+            _mm512_storeu_si512(oc + 16, c1_##c);                                                                      \
+        } else {                                                                                                       \
+            _mm512_storeu_si512(t0, c0_##c);                                                                           \
+            _mm512_storeu_si512(t1, c1_##c);                                                                           \
+            for (int r = 0; r < r0; r++) o[(ptrdiff_t)r * ldo + j + (c)] = t0[r];                                      \
+            for (int r = 0; r < r1; r++) o[(ptrdiff_t)(16 + r) * ldo + j + (c)] = t1[r];                               \
+        }                                                                                                              \
+    }
+            // clang-format off
             QB_O(0) QB_O(1) QB_O(2) QB_O(3) QB_O(4) QB_O(5) QB_O(6) QB_O(7) QB_O(8) QB_O(9) QB_O(10) QB_O(11)
+            // clang-format on
 #undef QB_O
         }
         for (; j < n; j++) {
@@ -128,7 +186,11 @@ static void igemm_vnni(int M, int MB, int n, int ld8, const int8_t *wp, const ui
                 c1 = _mm512_dpbusd_epi32(c1, x, _mm512_loadu_si512(w1 + (ptrdiff_t)k * 64));
             }
             int32_t t0[16], t1[16];
-            if (colmajor) { _mm512_storeu_si512(o + (ptrdiff_t)j * ldo, c0); _mm512_storeu_si512(o + (ptrdiff_t)j * ldo + 16, c1); continue; }
+            if (colmajor) {
+                _mm512_storeu_si512(o + (ptrdiff_t)j * ldo, c0);
+                _mm512_storeu_si512(o + (ptrdiff_t)j * ldo + 16, c1);
+                continue;
+            }
             _mm512_storeu_si512(t0, c0);
             _mm512_storeu_si512(t1, c1);
             for (int r = 0; r < r0; r++) o[(ptrdiff_t)r * ldo + j] = t0[r];
@@ -137,7 +199,6 @@ static void igemm_vnni(int M, int MB, int n, int ld8, const int8_t *wp, const ui
     }
 }
 #endif
-
 
 #define QB_VNNI_NB 240
 
@@ -162,7 +223,12 @@ int qb_vnni_columns(int N, int depth, qb_fill_fn fill, const void *fctx, qb_tile
     }
     return 1;
 #else
-    (void)N; (void)depth; (void)fill; (void)fctx; (void)tile; (void)tctx;
+    (void)N;
+    (void)depth;
+    (void)fill;
+    (void)fctx;
+    (void)tile;
+    (void)tctx;
     return 0;
 #endif
 }
@@ -175,8 +241,9 @@ float *qb_block_results(int n) {
 }
 
 void qb_scatter_block(const float *part, int rows, int n, float *out, ptrdiff_t rs, ptrdiff_t cs) {
-    if (rs == 1) {  // a linear layer's layout: each column's rows are contiguous, as in part
-        for (int u = 0; u < n; u++) memcpy(out + (ptrdiff_t)u * cs, part + (ptrdiff_t)u * 16, (size_t)rows * sizeof(float));
+    if (rs == 1) { // a linear layer's layout: each column's rows are contiguous, as in part
+        for (int u = 0; u < n; u++)
+            memcpy(out + (ptrdiff_t)u * cs, part + (ptrdiff_t)u * 16, (size_t)rows * sizeof(float));
         return;
     }
     for (int r = 0; r < rows; r++) {
@@ -194,7 +261,14 @@ uint8_t *qb_twin_column(int depth, int M, int N, float *out, ptrdiff_t rs, ptrdi
 }
 
 // The int8 tile: exact sums of M rows, Z sum w subtracted, into acc (row stride N).
-typedef struct { int M, N, zp; const int8_t *wp; const int32_t *sums; int32_t *acc; int failed; const int16_t *w16; } int8_tile_ctx;
+typedef struct {
+    int M, N, zp;
+    const int8_t *wp;
+    const int32_t *sums;
+    int32_t *acc;
+    int failed;
+    const int16_t *w16;
+} int8_tile_ctx;
 
 int32_t *qb_int8_block(int M, int n, const int8_t *wp, const int16_t **w16, const uint8_t *q, int ld8, int colmajor) {
 #ifdef QB_X86
@@ -210,7 +284,8 @@ int32_t *qb_int8_block(int M, int n, const int8_t *wp, const int16_t **w16, cons
         pcap = pneed;
     }
     ptrdiff_t ldo = colmajor ? MB * 16 : n;
-    if (qb_kernels_have_vnni()) igemm_vnni(M, MB, n, ld8, wp, q, part, ldo, colmajor);
+    if (qb_kernels_have_vnni())
+        igemm_vnni(M, MB, n, ld8, wp, q, part, ldo, colmajor);
     else {
         // The AVX2 tile reads the weights as int16: widened once per call, on its first block.
         if (!*w16) *w16 = qb_widen_weights(wp, MB, ld8 / 4);
@@ -218,7 +293,13 @@ int32_t *qb_int8_block(int M, int n, const int8_t *wp, const int16_t **w16, cons
     }
     return part;
 #else
-    (void)M; (void)n; (void)wp; (void)w16; (void)q; (void)ld8; (void)colmajor;
+    (void)M;
+    (void)n;
+    (void)wp;
+    (void)w16;
+    (void)q;
+    (void)ld8;
+    (void)colmajor;
     return NULL;
 #endif
 }
@@ -226,7 +307,10 @@ int32_t *qb_int8_block(int M, int n, const int8_t *wp, const int16_t **w16, cons
 static void int8_tile(void *ctx, int j0, int n, const uint8_t *q, int ld8) {
     int8_tile_ctx *c = (int8_tile_ctx *)ctx;
     const int32_t *part = qb_int8_block(c->M, n, c->wp, &c->w16, q, ld8, 0);
-    if (!part) { c->failed = 1; return; }
+    if (!part) {
+        c->failed = 1;
+        return;
+    }
     for (int i = 0; i < c->M; i++) {
         int32_t corr = (int32_t)c->zp * c->sums[i];
         const int32_t *src = part + (ptrdiff_t)i * n;
@@ -238,7 +322,7 @@ static void int8_tile(void *ctx, int j0, int n, const uint8_t *q, int ld8) {
 static int vnni_drive(int M, int N, int depth, const int8_t *wp, const int32_t *sums, int zp, int32_t *acc,
                       qb_fill_fn fill, const void *ctx) {
     if (M <= 0 || zp < 0 || zp > 255) return 0;
-    int8_tile_ctx t = { M, N, zp, wp, sums, acc, 0, NULL };
+    int8_tile_ctx t = {M, N, zp, wp, sums, acc, 0, NULL};
     return qb_vnni_columns(N, depth, fill, ctx, int8_tile, &t) && !t.failed;
 }
 
@@ -266,8 +350,9 @@ const uint8_t *qb_fill_rows(const void *ctx, int j, int n, uint8_t *q, int ld8) 
     return q;
 }
 
-int qb_igemm_vnni(int M, int N, int depth, const int8_t *wp, const int32_t *sums, const int16_t *p, ptrdiff_t ldp, int zp, int32_t *acc) {
-    qb_rows_ctx c = { p, ldp, depth, zp };
+int qb_igemm_vnni(int M, int N, int depth, const int8_t *wp, const int32_t *sums, const int16_t *p, ptrdiff_t ldp,
+                  int zp, int32_t *acc) {
+    qb_rows_ctx c = {p, ldp, depth, zp};
     return vnni_drive(M, N, depth, wp, sums, zp, acc, qb_fill_rows, &c);
 }
 
@@ -285,9 +370,9 @@ static inline void hwc_transpose_8x16(const __m128i r[8], uint8_t *out, int chan
     __m128i b4 = _mm_unpacklo_epi16(a4, a6), b5 = _mm_unpackhi_epi16(a4, a6);
     __m128i b6 = _mm_unpacklo_epi16(a5, a7), b7 = _mm_unpackhi_epi16(a5, a7);
     // d*: 8 channels of 2 positions.
-    __m128i d[8] = { _mm_unpacklo_epi32(b0, b4), _mm_unpackhi_epi32(b0, b4), _mm_unpacklo_epi32(b1, b5),
-                     _mm_unpackhi_epi32(b1, b5), _mm_unpacklo_epi32(b2, b6), _mm_unpackhi_epi32(b2, b6),
-                     _mm_unpacklo_epi32(b3, b7), _mm_unpackhi_epi32(b3, b7) };
+    __m128i d[8] = {_mm_unpacklo_epi32(b0, b4), _mm_unpackhi_epi32(b0, b4), _mm_unpacklo_epi32(b1, b5),
+                    _mm_unpackhi_epi32(b1, b5), _mm_unpacklo_epi32(b2, b6), _mm_unpackhi_epi32(b2, b6),
+                    _mm_unpacklo_epi32(b3, b7), _mm_unpackhi_epi32(b3, b7)};
     for (int u = 0; u < 8; u++) {
         uint8_t *o = out + (ptrdiff_t)(2 * u) * channels;
         _mm_storel_epi64((__m128i *)o, d[u]);
@@ -296,8 +381,8 @@ static inline void hwc_transpose_8x16(const __m128i r[8], uint8_t *out, int chan
 }
 
 // The codes + zp are in [0, qmax] (<= 255), so narrowing them to bytes with unsigned saturation is exact.
-__attribute__((target("avx2")))
-static void hwc_u8_avx2(const int16_t *x, int channels, int positions, int zp, uint8_t *out) {
+__attribute__((target("avx2"))) static void hwc_u8_avx2(const int16_t *x, int channels, int positions, int zp,
+                                                        uint8_t *out) {
     const __m128i z = _mm_set1_epi16((short)zp);
     for (int c0 = 0; c0 + 8 <= channels; c0 += 8)
         for (int p0 = 0; p0 + 16 <= positions; p0 += 16) {
@@ -320,7 +405,8 @@ void qb_hwc_u8(const int16_t *x, int channels, int positions, int zp, uint8_t *o
         int c8 = channels / 8 * 8, p16 = positions / 16 * 16;
         for (int c = 0; c < channels; c++) {
             const int16_t *src = x + (ptrdiff_t)c * positions;
-            for (int p = c < c8 ? p16 : 0; p < positions; p++) out[(ptrdiff_t)p * channels + c] = (uint8_t)(src[p] + zp);
+            for (int p = c < c8 ? p16 : 0; p < positions; p++)
+                out[(ptrdiff_t)p * channels + c] = (uint8_t)(src[p] + zp);
         }
         return;
     }
@@ -342,7 +428,8 @@ const uint8_t *qb_fill_conv(const void *ctx, int j, int n, uint8_t *q, int ld8) 
     const qb_conv_geo g = c->g;
     const int C = c->channels, row = g.kw * C, depth = g.kh * row;
     // Pointwise: output position p's patch is the input position p's channels, already ld8 apart.
-    if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.oh == c->ih && g.ow == c->iw && C == ld8)
+    if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0 && g.oh == c->ih && g.ow == c->iw &&
+        C == ld8)
         return c->x + (ptrdiff_t)(c->first + j) * C;
     int pos = c->first + j, oy = pos / g.ow, ox = pos % g.ow;
     for (int u = 0; u < n; u++) {
@@ -352,17 +439,28 @@ const uint8_t *qb_fill_conv(const void *ctx, int j, int n, uint8_t *q, int ld8) 
         for (int ki = 0; ki < g.kh; ki++) {
             uint8_t *d = dst + ki * row;
             int y = oy * g.sh - g.pt + ki * g.dh;
-            if (y < 0 || y >= c->ih) { memset(d, c->zp, (size_t)row); continue; }
+            if (y < 0 || y >= c->ih) {
+                memset(d, c->zp, (size_t)row);
+                continue;
+            }
             const uint8_t *src = c->x + (ptrdiff_t)y * c->iw * C;
-            if (inside && g.dw == 1) { memcpy(d, src + (ptrdiff_t)x0 * C, (size_t)row); continue; }
+            if (inside && g.dw == 1) {
+                memcpy(d, src + (ptrdiff_t)x0 * C, (size_t)row);
+                continue;
+            }
             for (int kj = 0; kj < g.kw; kj++) {
                 int xx = x0 + kj * g.dw;
-                if (xx < 0 || xx >= c->iw) memset(d + kj * C, c->zp, (size_t)C);
-                else memcpy(d + kj * C, src + (ptrdiff_t)xx * C, (size_t)C);
+                if (xx < 0 || xx >= c->iw)
+                    memset(d + kj * C, c->zp, (size_t)C);
+                else
+                    memcpy(d + kj * C, src + (ptrdiff_t)xx * C, (size_t)C);
             }
         }
         memset(dst + depth, 0, (size_t)(ld8 - depth));
-        if (++ox == g.ow) { ox = 0; oy++; }
+        if (++ox == g.ow) {
+            ox = 0;
+            oy++;
+        }
     }
     return q;
 }
@@ -388,7 +486,7 @@ static int conv_portable(int M, const int8_t *wp, const int32_t *sums, const qb_
 }
 
 int qb_conv_u8(int M, const int8_t *wp, const int32_t *sums, const qb_hwc_input *in, int32_t *acc) {
-    qb_conv_ctx c = { in->codes, in->channels, in->ih, in->iw, in->zero, in->first, in->geo };
+    qb_conv_ctx c = {in->codes, in->channels, in->ih, in->iw, in->zero, in->first, in->geo};
     const qb_conv_geo g = in->geo;
     if (vnni_drive(M, in->count, in->channels * g.kh * g.kw, wp, sums, in->zero, acc, qb_fill_conv, &c)) return 1;
     return conv_portable(M, wp, sums, &c, in->count, acc);

@@ -19,7 +19,11 @@ typedef void (*qb_tile_fn)(void *ctx, int j, int n, const uint8_t *q, int ld8);
 int qb_vnni_columns(int N, int depth, qb_fill_fn fill, const void *fctx, qb_tile_fn tile, void *tctx);
 
 /// Linear layers: centered int16 codes p[j * ldp + k] + zp.
-typedef struct { const int16_t *p; ptrdiff_t ldp; int depth, zp; } qb_rows_ctx;
+typedef struct {
+    const int16_t *p;
+    ptrdiff_t ldp;
+    int depth, zp;
+} qb_rows_ctx;
 const uint8_t *qb_fill_rows(const void *ctx, int j, int n, uint8_t *q, int ld8);
 
 /// Linear layers given as floats (a qb_float_columns context): quantized to unsigned codes as they are reached.
@@ -27,7 +31,11 @@ const uint8_t *qb_fill_float_rows(const void *ctx, int j, int n, uint8_t *q, int
 
 /// Convolutions: tap-major patches (ki, kj, c) of output positions first + j.. from HWC codes; outside the
 /// image, zp. A 1x1 convolution with stride 1, no padding and channels a multiple of 4 reads the HWC codes in place.
-typedef struct { const uint8_t *x; int channels, ih, iw, zp, first; qb_conv_geo g; } qb_conv_ctx;
+typedef struct {
+    const uint8_t *x;
+    int channels, ih, iw, zp, first;
+    qb_conv_geo g;
+} qb_conv_ctx;
 const uint8_t *qb_fill_conv(const void *ctx, int j, int n, uint8_t *q, int ld8);
 
 /// The plain twins' one-column code buffer (free it); NULL after filling out with NaN when it cannot be allocated.
@@ -49,7 +57,8 @@ int16_t *qb_widen_weights(const int8_t *wp, int blocks, int K4);
 /// AVX2: out[r * ldo + j] = sum_k w[r][k] q[j][k] for M rows widened by qb_widen_weights (w16) and n columns
 /// of unsigned codes (stride ld8), exact int32, no zero-point correction (igemm_vnni's sums); with colmajor, column j's
 /// rows at out[j * ldo + r] (whole 16-row blocks written). Returns 0 when its buffer fails.
-int qb_igemm_packed_avx2(int M, int n, int ld8, const int16_t *w16, const uint8_t *q, int32_t *out, ptrdiff_t ldo, int colmajor);
+int qb_igemm_packed_avx2(int M, int n, int ld8, const int16_t *w16, const uint8_t *q, int32_t *out, ptrdiff_t ldo,
+                         int colmajor);
 
 /// The int8 tile on one column block (n <= 240 columns of unsigned codes, stride ld8): the exact sums
 /// sum_k w[i][k] q[j][k] of the M packed rows, without the zero-point correction, at part[i * n + j], or with colmajor

@@ -20,21 +20,32 @@ public enum Conformance {
 
     /// Runs every test folder under `root` (sorted by name), optionally only those matching `filter`.
     public static func run(root: String, optimize: Bool = false, filter: ((String) -> Bool)? = nil) -> [Case] {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted().filter { filter?($0) ?? true }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted().filter {
+            filter?($0) ?? true
+        }
         return names.map { runOne(root + "/" + $0, name: $0, optimize: optimize) }
     }
 
     public static func runOne(_ dir: String, name: String, optimize: Bool) -> Case {
         let graph: Graph
         do { graph = try ModelLoader.load(dir + "/model.onnx") } catch let e as EngineError {
-            return Case(name: name, outcome: e.kind == .unsupported ? .unsupported(e.reason) : .failed("load: \(e.reason)"), ops: [])
+            return Case(
+                name: name, outcome: e.kind == .unsupported ? .unsupported(e.reason) : .failed("load: \(e.reason)"),
+                ops: [])
         } catch { return Case(name: name, outcome: .failed("\(error)"), ops: []) }
         let ops = Array(Set(graph.nodes.map(\.opType))).sorted()
         let session: Session
-        do { session = try Session(graph: graph, options: SessionOptions(optimize: optimize, threads: 1)) } catch let e as EngineError {
-            return Case(name: name, outcome: e.kind == .unsupported ? .unsupported(e.description) : .failed("check: \(e.description)"), ops: ops)
+        do { session = try Session(graph: graph, options: SessionOptions(optimize: optimize, threads: 1)) } catch let e
+            as EngineError
+        {
+            return Case(
+                name: name,
+                outcome: e.kind == .unsupported ? .unsupported(e.description) : .failed("check: \(e.description)"),
+                ops: ops)
         } catch { return Case(name: name, outcome: .failed("\(error)"), ops: ops) }
-        let sets = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix("test_data_set_") }.sorted()
+        let sets = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter {
+            $0.hasPrefix("test_data_set_")
+        }.sorted()
         guard !sets.isEmpty else { return Case(name: name, outcome: .failed("no test_data_set folders"), ops: ops) }
         for set in sets {
             do {
@@ -48,13 +59,18 @@ public enum Conformance {
                 let result = try session.run(feeds)
                 for (i, info) in session.outputs.enumerated() {
                     let expected = try ModelLoader.loadTensor(folder + "/output_\(i).pb").value
-                    guard let got = result[info.name] else { return Case(name: name, outcome: .failed("output \(info.name) missing"), ops: ops) }
+                    guard let got = result[info.name] else {
+                        return Case(name: name, outcome: .failed("output \(info.name) missing"), ops: ops)
+                    }
                     if let problem = compare(got, expected) {
                         return Case(name: name, outcome: .failed("\(set) output '\(info.name)': \(problem)"), ops: ops)
                     }
                 }
             } catch let e as EngineError {
-                return Case(name: name, outcome: e.kind == .unsupported ? .unsupported(e.description) : .failed("\(set): \(e.description)"), ops: ops)
+                return Case(
+                    name: name,
+                    outcome: e.kind == .unsupported ? .unsupported(e.description) : .failed("\(set): \(e.description)"),
+                    ops: ops)
             } catch {
                 return Case(name: name, outcome: .failed("\(set): \(error)"), ops: ops)
             }

@@ -28,16 +28,17 @@ extension GraphOptimizer {
         for (i, div) in nodes.enumerated() where div.opType == "Div" && div.inputs.count == 2 && !removed.contains(i) {
             let x = div.inputs[0]
             guard let divisor = scalar(div.inputs[1]), !x.isEmpty,
-                  let e = soleReader(of: div.outputs[0], from: i), nodes[e].opType == "Erf",
-                  let a = soleReader(of: nodes[e].outputs[0], from: e), nodes[a].opType == "Add",
-                  let one = other(nodes[a], than: nodes[e].outputs[0]), scalar(one) == 1,
-                  let m = soleReader(of: nodes[a].outputs[0], from: a), nodes[m].opType == "Mul",
-                  other(nodes[m], than: nodes[a].outputs[0]) == x,
-                  let h = soleReader(of: nodes[m].outputs[0], from: m), nodes[h].opType == "Mul",
-                  let half = other(nodes[h], than: nodes[m].outputs[0]), scalar(half) == 0.5
+                let e = soleReader(of: div.outputs[0], from: i), nodes[e].opType == "Erf",
+                let a = soleReader(of: nodes[e].outputs[0], from: e), nodes[a].opType == "Add",
+                let one = other(nodes[a], than: nodes[e].outputs[0]), scalar(one) == 1,
+                let m = soleReader(of: nodes[a].outputs[0], from: a), nodes[m].opType == "Mul",
+                other(nodes[m], than: nodes[a].outputs[0]) == x,
+                let h = soleReader(of: nodes[m].outputs[0], from: m), nodes[h].opType == "Mul",
+                let half = other(nodes[h], than: nodes[m].outputs[0]), scalar(half) == 0.5
             else { continue }
-            let fused = Node(name: nodes[h].name.isEmpty ? div.name : nodes[h].name, opType: "Gelu", inputs: [x],
-                             outputs: nodes[h].outputs, attributes: ["approximate": .string("none"), "qb_divisor": .float(divisor)])
+            let fused = Node(
+                name: nodes[h].name.isEmpty ? div.name : nodes[h].name, opType: "Gelu", inputs: [x],
+                outputs: nodes[h].outputs, attributes: ["approximate": .string("none"), "qb_divisor": .float(divisor)])
             // The fused node takes the last node's place, where every reader of X has already run or waits.
             replacement[h] = fused
             removed.formUnion([i, e, a, m])

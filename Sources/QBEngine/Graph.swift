@@ -46,7 +46,10 @@ public struct Graph: Sendable {
     /// The kernels of the graph's kernel layers (`LayerKernels`), by node name.
     public var kernels: [String: any LayerKernel] = [:]
 
-    public init(nodes: [Node], initializers: [String: Value], inputs: [ValueInfo], outputs: [ValueInfo], opset: Int, file: String) {
+    public init(
+        nodes: [Node], initializers: [String: Value], inputs: [ValueInfo], outputs: [ValueInfo], opset: Int,
+        file: String
+    ) {
         self.nodes = nodes
         self.initializers = initializers
         self.inputs = inputs
@@ -63,7 +66,8 @@ public struct Graph: Sendable {
         for (i, n) in nodes.enumerated() {
             for o in n.outputs where !o.isEmpty {
                 if producer[o] != nil || available.contains(o) {
-                    throw EngineError(.malformedModel, file: file, node: n.label, "value '\(o)' is produced more than once")
+                    throw EngineError(
+                        .malformedModel, file: file, node: n.label, "value '\(o)' is produced more than once")
                 }
                 producer[o] = i
             }
@@ -76,7 +80,9 @@ public struct Graph: Sendable {
                     pending[i] += 1
                     consumers[p].append(i)
                 } else if !available.contains(input) {
-                    throw EngineError(.malformedModel, file: file, node: n.label, "input '\(input)' is not a graph input, an initializer or any node's output")
+                    throw EngineError(
+                        .malformedModel, file: file, node: n.label,
+                        "input '\(input)' is not a graph input, an initializer or any node's output")
                 }
             }
         }
@@ -95,7 +101,8 @@ public struct Graph: Sendable {
         }
         if order.count != nodes.count {
             let stuck = (0..<nodes.count).filter { pending[$0] > 0 }.prefix(5).map { nodes[$0].label }
-            throw EngineError(.malformedModel, file: file, "the graph has a cycle through \(stuck.joined(separator: ", "))")
+            throw EngineError(
+                .malformedModel, file: file, "the graph has a cycle through \(stuck.joined(separator: ", "))")
         }
         return order
     }

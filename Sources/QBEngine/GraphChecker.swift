@@ -14,21 +14,30 @@ enum GraphChecker {
             let key = n.domain.isEmpty ? n.opType : "\(n.domain).\(n.opType)"
             if n.isKernelLayer {
                 guard graph.kernels[n.name] != nil, n.inputs.count == 1, n.outputs.count == 1 else {
-                    throw EngineError(.malformedModel, file: graph.file, node: n.label, "a kernel layer needs one input, one output and a kernel")
+                    throw EngineError(
+                        .malformedModel, file: graph.file, node: n.label,
+                        "a kernel layer needs one input, one output and a kernel")
                 }
                 continue
             }
             if !n.domain.isEmpty || Operators.table[n.opType] == nil { missing[key, default: []].append(n.name) }
             for (k, v) in n.attributes where v == .graph {
-                throw EngineError(.unsupported, file: graph.file, node: n.label, "attribute '\(k)' holds a subgraph; control flow is not supported")
+                throw EngineError(
+                    .unsupported, file: graph.file, node: n.label,
+                    "attribute '\(k)' holds a subgraph; control flow is not supported")
             }
         }
         if !missing.isEmpty {
             let list = missing.keys.sorted().map { op in
                 let nodes = missing[op]!
-                return "\(op) (\(nodes.count) node\(nodes.count == 1 ? "" : "s"): \(nodes.prefix(3).joined(separator: ", "))\(nodes.count > 3 ? ", ..." : ""))"
+                return
+                    "\(op) (\(nodes.count) node\(nodes.count == 1 ? "" : "s"): "
+                    + "\(nodes.prefix(3).joined(separator: ", "))\(nodes.count > 3 ? ", ..." : ""))"
             }
-            throw EngineError(.unsupported, file: graph.file, "\(missing.count) unsupported operator\(missing.count == 1 ? "" : "s"): \(list.joined(separator: "; "))")
+            throw EngineError(
+                .unsupported, file: graph.file,
+                "\(missing.count) unsupported operator\(missing.count == 1 ? "" : "s"): \(list.joined(separator: "; "))"
+            )
         }
         // 2. Types and shapes, node by node.
         var info = [String: TypeInfo]()
@@ -42,9 +51,11 @@ enum GraphChecker {
         for n in graph.nodes {
             if n.isKernelLayer {
                 guard let x = info[n.inputs[0]] else {
-                    throw EngineError(.malformedModel, file: graph.file, node: n.label, "input '\(n.inputs[0])' is unknown")
+                    throw EngineError(
+                        .malformedModel, file: graph.file, node: n.label, "input '\(n.inputs[0])' is unknown")
                 }
-                info[n.outputs[0]] = TypeInfo(type: .float, shape: try x.shape.map { try graph.kernels[n.name]!.outputShape($0) })
+                info[n.outputs[0]] = TypeInfo(
+                    type: .float, shape: try x.shape.map { try graph.kernels[n.name]!.outputShape($0) })
                 continue
             }
             let ctx = OpContext(node: n, file: graph.file, opset: graph.opset)
@@ -64,7 +75,9 @@ enum GraphChecker {
             }
             for (k, name) in n.outputs.enumerated() where !name.isEmpty {
                 guard k < outputs.count else {
-                    throw EngineError(.malformedModel, file: graph.file, node: n.label, "declares \(n.outputs.count) outputs, the operator gives \(outputs.count)")
+                    throw EngineError(
+                        .malformedModel, file: graph.file, node: n.label,
+                        "declares \(n.outputs.count) outputs, the operator gives \(outputs.count)")
                 }
                 info[name] = outputs[k]
             }
@@ -73,15 +86,23 @@ enum GraphChecker {
         for o in graph.outputs {
             guard let got = info[o.name] else { continue }
             if let t = o.type, t.isFloat != got.type.isFloat {
-                throw EngineError(.typeMismatch, file: graph.file, "graph output '\(o.name)' is declared \(t) but computes \(got.type)")
+                throw EngineError(
+                    .typeMismatch, file: graph.file,
+                    "graph output '\(o.name)' is declared \(t) but computes \(got.type)")
             }
             if let declared = o.shape, let inferred = got.shape {
                 guard declared.count == inferred.count else {
-                    throw EngineError(.shapeMismatch, file: graph.file, "graph output '\(o.name)' is declared with rank \(declared.count) but has rank \(inferred.count)")
+                    throw EngineError(
+                        .shapeMismatch, file: graph.file,
+                        "graph output '\(o.name)' is declared with rank \(declared.count) but has rank "
+                            + "\(inferred.count)"
+                    )
                 }
                 for (d, e) in zip(declared, inferred) {
                     if let a = d.value, let b = e.value, a != b {
-                        throw EngineError(.shapeMismatch, file: graph.file, "graph output '\(o.name)' is declared \(declared) but computes \(inferred)")
+                        throw EngineError(
+                            .shapeMismatch, file: graph.file,
+                            "graph output '\(o.name)' is declared \(declared) but computes \(inferred)")
                     }
                 }
             }

@@ -37,10 +37,14 @@ enum GraphOptimizer {
         nodes = kept
         // 2. BatchNormalization into Conv / Gemm.
         nodes = try fuseIntoProducer(nodes, graphOutputs: outputs, consumers: ["BatchNormalization"]) { producer, bn in
-            guard bn.outputs.count == 1, producer.attributes["qb_lo"] == nil, producer.attributes["qb_hi"] == nil else { return nil }
+            guard bn.outputs.count == 1, producer.attributes["qb_lo"] == nil, producer.attributes["qb_hi"] == nil else {
+                return nil
+            }
             let params = bn.inputs[1...4].map { initializers[$0] }
             guard params.allSatisfy({ $0 != nil }) else { return nil }
-            let (gamma, beta, mean, variance) = (params[0]!.floats, params[1]!.floats, params[2]!.floats, params[3]!.floats)
+            let (gamma, beta, mean, variance) = (
+                params[0]!.floats, params[1]!.floats, params[2]!.floats, params[3]!.floats
+            )
             let eps = (try? bn.float("epsilon", 1e-5, file: g.file)) ?? 1e-5
             let scale = (0..<gamma.count).map { gamma[$0] / (variance[$0] + eps).squareRoot() }
             return try fold(producer, scale: scale, beta: beta, mean: mean, initializers: &initializers, file: g.file)
@@ -48,7 +52,8 @@ enum GraphOptimizer {
         // 3. Activation fusion.
         nodes = fuseIntoProducer(nodes, graphOutputs: outputs, consumers: ["Relu", "Clip"]) { producer, act in
             guard ["Conv", "Gemm", "MatMul"].contains(producer.opType), producer.attributes["qb_lo"] == nil,
-                  let (lo, hi) = bounds(act, initializers: initializers, opset: g.opset, file: g.file) else { return nil }
+                let (lo, hi) = bounds(act, initializers: initializers, opset: g.opset, file: g.file)
+            else { return nil }
             var new = producer
             new.attributes["qb_lo"] = .float(lo)
             new.attributes["qb_hi"] = .float(hi)
@@ -75,8 +80,10 @@ enum GraphOptimizer {
     /// single output of another node, read by nothing else and not a graph output, `rewrite(producer,
     /// consumer)` may return the producer's replacement, which takes over the consumer's outputs; the
     /// consumer is then removed.
-    static func fuseIntoProducer(_ nodes: [Node], graphOutputs: Set<String>, consumers types: Set<String>,
-                                 _ rewrite: (Node, Node) throws -> Node?) rethrows -> [Node] {
+    static func fuseIntoProducer(
+        _ nodes: [Node], graphOutputs: Set<String>, consumers types: Set<String>,
+        _ rewrite: (Node, Node) throws -> Node?
+    ) rethrows -> [Node] {
         var nodes = nodes
         let use = consumers(nodes)
         var index = [String: Int]()
@@ -85,8 +92,10 @@ enum GraphOptimizer {
         for (i, consumer) in nodes.enumerated() where types.contains(consumer.opType) {
             guard let p = index[consumer.inputs[0]], !removed.contains(p) else { continue }
             let producer = nodes[p]
-            guard producer.outputs.count == 1, use[producer.outputs[0]] == 1, !graphOutputs.contains(producer.outputs[0]),
-                  var new = try rewrite(producer, consumer) else { continue }
+            guard producer.outputs.count == 1, use[producer.outputs[0]] == 1,
+                !graphOutputs.contains(producer.outputs[0]),
+                var new = try rewrite(producer, consumer)
+            else { continue }
             new.outputs = consumer.outputs
             nodes[p] = new
             removed.insert(i)
@@ -99,7 +108,9 @@ enum GraphOptimizer {
     static func bounds(_ n: Node, initializers: [String: Value], opset: Int, file: String) -> (Float, Float)? {
         if n.opType == "Relu" { return (0, .infinity) }
         if opset < 11 {
-            guard let lo = try? n.float("min", -.infinity, file: file), let hi = try? n.float("max", .infinity, file: file) else { return nil }
+            guard let lo = try? n.float("min", -.infinity, file: file),
+                let hi = try? n.float("max", .infinity, file: file)
+            else { return nil }
             return (lo, hi)
         }
         var lo = -Float.infinity, hi = Float.infinity
@@ -115,7 +126,9 @@ enum GraphOptimizer {
     }
 
     /// The Conv or Gemm with the batch norm's per-channel scale and shift folded into its weights.
-    static func fold(_ n: Node, scale: [Float], beta: [Float], mean: [Float], initializers: inout [String: Value], file: String) throws -> Node? {
+    static func fold(
+        _ n: Node, scale: [Float], beta: [Float], mean: [Float], initializers: inout [String: Value], file: String
+    ) throws -> Node? {
         let channels = scale.count
         guard n.inputs.count >= 2, let w = initializers[n.inputs[1]], w.type == .float else { return nil }
         let oldBias: [Float]
@@ -134,7 +147,8 @@ enum GraphOptimizer {
         case "Gemm":
             // Output channels are the columns: B is [K, N], or [N, K] with transB.
             guard w.rank == 2, (try? n.float("alpha", 1, file: file)) == 1, (try? n.float("beta", 1, file: file)) == 1,
-                  (try? n.int("transA", 0, file: file)) == 0 else { return nil }
+                (try? n.int("transA", 0, file: file)) == 0
+            else { return nil }
             let transB = (try? n.int("transB", 0, file: file)) ?? 0 != 0
             let (rows, cols) = (w.shape[0], w.shape[1])
             guard (transB ? rows : cols) == channels else { return nil }

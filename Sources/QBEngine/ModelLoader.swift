@@ -9,7 +9,8 @@ public enum ModelLoader {
     public static func load(_ path: String, limits: EngineLimits = EngineLimits()) throws -> Graph {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
-            throw EngineError(.missingFile, file: path, isDir.boolValue ? "is a folder, not a model file" : "no such file")
+            throw EngineError(
+                .missingFile, file: path, isDir.boolValue ? "is a folder, not a model file" : "no such file")
         }
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         if let size = (attributes?[.size] as? NSNumber)?.intValue, size > limits.maxModelBytes {
@@ -20,28 +21,37 @@ public enum ModelLoader {
             throw EngineError(.io, file: path, "cannot read: \(error.localizedDescription)")
         }
         if data.isEmpty { throw EngineError(.malformedModel, file: path, "file is empty") }
-        return try load(data, file: path, baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path, limits: limits)
+        return try load(
+            data, file: path, baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path, limits: limits
+        )
     }
 
     /// Parses serialized ModelProto bytes.
-    public static func load(_ data: Data, file: String, baseDirectory: String? = nil, limits: EngineLimits = EngineLimits()) throws -> Graph {
+    public static func load(
+        _ data: Data, file: String, baseDirectory: String? = nil, limits: EngineLimits = EngineLimits()
+    ) throws -> Graph {
         let model: Onnx_ModelProto
         do {
             var options = BinaryDecodingOptions()
             options.messageDepthLimit = limits.maxNestingDepth
             model = try Onnx_ModelProto(serializedBytes: data, options: options)
         } catch {
-            throw EngineError(.malformedModel, file: file, "not an ONNX ModelProto (protobuf decoding failed: \(error))")
+            throw EngineError(
+                .malformedModel, file: file, "not an ONNX ModelProto (protobuf decoding failed: \(error))")
         }
         guard model.hasGraph else { throw EngineError(.malformedModel, file: file, "the model has no graph") }
         var opset = 0
         for o in model.opsetImport where o.domain.isEmpty || o.domain == "ai.onnx" { opset = Int(o.version) }
         if opset == 0 && model.opsetImport.isEmpty { opset = 1 }
-        guard opset > 0 else { throw EngineError(.unsupported, file: file, "the model imports no default-domain (ai.onnx) opset") }
+        guard opset > 0 else {
+            throw EngineError(.unsupported, file: file, "the model imports no default-domain (ai.onnx) opset")
+        }
         return try convert(model.graph, opset: opset, file: file, baseDirectory: baseDirectory, limits: limits)
     }
 
-    static func convert(_ g: Onnx_GraphProto, opset: Int, file: String, baseDirectory: String?, limits: EngineLimits) throws -> Graph {
+    static func convert(_ g: Onnx_GraphProto, opset: Int, file: String, baseDirectory: String?, limits: EngineLimits)
+        throws -> Graph
+    {
         guard g.node.count <= limits.maxNodes else {
             throw EngineError(.limit, file: file, "\(g.node.count) nodes, over the limit of \(limits.maxNodes)")
         }
@@ -60,7 +70,9 @@ public enum ModelLoader {
                 initializers[name] = Value(shape: v.shape, floats: f)
             }
         }
-        let inputs = try g.input.filter { initializers[$0.name] == nil }.map { try valueInfo($0, file: file, maxElements: limits.maxTensorElements) }
+        let inputs = try g.input.filter { initializers[$0.name] == nil }.map {
+            try valueInfo($0, file: file, maxElements: limits.maxTensorElements)
+        }
         let outputs = try g.output.map { try valueInfo($0, file: file, maxElements: limits.maxTensorElements) }
         guard !outputs.isEmpty else { throw EngineError(.malformedModel, file: file, "the graph declares no outputs") }
         var nodes = [Node]()
@@ -71,9 +83,11 @@ public enum ModelLoader {
             for a in n.attribute {
                 attributes[a.name] = try attribute(a, decoder: decoder, node: label)
             }
-            nodes.append(Node(name: n.name.isEmpty ? "\(n.opType)_\(i)" : n.name, opType: n.opType,
-                              domain: n.domain == "ai.onnx" ? "" : n.domain, inputs: n.input, outputs: n.output,
-                              attributes: attributes))
+            nodes.append(
+                Node(
+                    name: n.name.isEmpty ? "\(n.opType)_\(i)" : n.name, opType: n.opType,
+                    domain: n.domain == "ai.onnx" ? "" : n.domain, inputs: n.input, outputs: n.output,
+                    attributes: attributes))
         }
         var available = Set(initializers.keys)
         for i in inputs { available.insert(i.name) }
@@ -81,12 +95,15 @@ public enum ModelLoader {
         for o in outputs where !available.contains(o.name) && !sorted.contains(where: { $0.outputs.contains(o.name) }) {
             throw EngineError(.malformedModel, file: file, "graph output '\(o.name)' is produced by no node")
         }
-        return Graph(nodes: sorted, initializers: initializers, inputs: inputs, outputs: outputs, opset: opset, file: file)
+        return Graph(
+            nodes: sorted, initializers: initializers, inputs: inputs, outputs: outputs, opset: opset, file: file)
     }
 
     /// A declared input/output type. A negative dimension, or fixed dimensions whose product exceeds the
     /// tensor element limit, is refused (a malformed or malicious model), never followed.
-    static func valueInfo(_ v: Onnx_ValueInfoProto, file: String, maxElements: Int = EngineLimits().maxTensorElements) throws -> ValueInfo {
+    static func valueInfo(_ v: Onnx_ValueInfoProto, file: String, maxElements: Int = EngineLimits().maxTensorElements)
+        throws -> ValueInfo
+    {
         guard v.hasType, case .tensorType(let t)? = v.type.value else {
             return ValueInfo(name: v.name, type: nil, shape: nil)
         }
@@ -96,10 +113,17 @@ public enum ModelLoader {
         let dims: [Dim] = try t.shape.dim.map { d in
             switch d.value {
             case .dimValue(let n)?:
-                guard n >= 0 else { throw EngineError(.malformedModel, file: file, "value '\(v.name)' declares a negative dimension \(n)") }
+                guard n >= 0 else {
+                    throw EngineError(
+                        .malformedModel, file: file, "value '\(v.name)' declares a negative dimension \(n)")
+                }
                 let (p, overflow) = elements.multipliedReportingOverflow(by: Int(clamping: n))
                 guard !overflow, p <= maxElements else {
-                    throw EngineError(.limit, file: file, "value '\(v.name)' declares \(t.shape.dim.map { $0.dimValue }) elements, more than the limit of \(maxElements)")
+                    throw EngineError(
+                        .limit, file: file,
+                        "value '\(v.name)' declares \(t.shape.dim.map { $0.dimValue }) elements, more than the limit "
+                            + "of \(maxElements)"
+                    )
                 }
                 elements = p
                 return .fixed(Int(n))
@@ -129,14 +153,18 @@ public enum ModelLoader {
             if a.hasF { return .float(a.f) }
             return .int(Int(clamping: a.i))
         default:
-            throw EngineError(.unsupported, file: decoder.file, node: node, "attribute '\(a.name)' of type \(a.type) is not supported")
+            throw EngineError(
+                .unsupported, file: decoder.file, node: node, "attribute '\(a.name)' of type \(a.type) is not supported"
+            )
         }
     }
 }
 
 extension ModelLoader {
     /// Reads a serialized TensorProto file (the ONNX test-data format); returns its name and value.
-    public static func loadTensor(_ path: String, limits: EngineLimits = EngineLimits()) throws -> (name: String, value: Value) {
+    public static func loadTensor(_ path: String, limits: EngineLimits = EngineLimits()) throws -> (
+        name: String, value: Value
+    ) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw EngineError(.missingFile, file: path, "no such file")
         }
@@ -144,7 +172,8 @@ extension ModelLoader {
         do { t = try Onnx_TensorProto(serializedBytes: data) } catch {
             throw EngineError(.malformedModel, file: path, "not a TensorProto (protobuf decoding failed: \(error))")
         }
-        let decoder = TensorDecoder(file: path, baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path, limits: limits)
+        let decoder = TensorDecoder(
+            file: path, baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path, limits: limits)
         return (t.name, try decoder.decode(t, what: "tensor file"))
     }
 }

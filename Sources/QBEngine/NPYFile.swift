@@ -11,31 +11,48 @@ public enum NPYFile {
     }
 
     /// Parses a whole file's bytes; an array of more than `maxElements` elements is refused (a limit error).
-    public static func parse(_ b: [UInt8], file: String, maxElements: Int = EngineLimits().maxTensorElements) throws -> Value {
-        func bad(_ reason: String) -> EngineError { EngineError(.badInput, file: file, "not a valid .npy file: \(reason)") }
-        guard b.count >= 10, b[0] == 0x93, Array(b[1..<6]) == Array("NUMPY".utf8) else { throw bad("missing the \\x93NUMPY magic") }
+    public static func parse(_ b: [UInt8], file: String, maxElements: Int = EngineLimits().maxTensorElements) throws
+        -> Value
+    {
+        func bad(_ reason: String) -> EngineError {
+            EngineError(.badInput, file: file, "not a valid .npy file: \(reason)")
+        }
+        guard b.count >= 10, b[0] == 0x93, Array(b[1..<6]) == Array("NUMPY".utf8) else {
+            throw bad("missing the \\x93NUMPY magic")
+        }
         let major = b[6]
         let headerLength: Int, start: Int
         switch major {
-        case 1: headerLength = Int(b[8]) | Int(b[9]) << 8; start = 10
+        case 1:
+            headerLength = Int(b[8]) | Int(b[9]) << 8
+            start = 10
         case 2, 3:
             guard b.count >= 12 else { throw bad("truncated header") }
-            headerLength = Int(b[8]) | Int(b[9]) << 8 | Int(b[10]) << 16 | Int(b[11]) << 24; start = 12
+            headerLength = Int(b[8]) | Int(b[9]) << 8 | Int(b[10]) << 16 | Int(b[11]) << 24
+            start = 12
         default: throw bad("unknown format version \(major)")
         }
         guard b.count >= start + headerLength else { throw bad("truncated header") }
         let header = String(decoding: b[start..<(start + headerLength)], as: UTF8.self)
         guard let descr = field(header, "descr") else { throw bad("no 'descr' in the header") }
-        if field(header, "fortran_order") == "True" { throw EngineError(.unsupported, file: file, "Fortran-order arrays are not supported; save with np.ascontiguousarray") }
+        if field(header, "fortran_order") == "True" {
+            throw EngineError(
+                .unsupported, file: file, "Fortran-order arrays are not supported; save with np.ascontiguousarray")
+        }
         guard let shapeText = field(header, "shape") else { throw bad("no 'shape' in the header") }
         let shape = try shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() ")).split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            .map { s -> Int in guard let v = Int(s), v >= 0 else { throw bad("bad shape \(shapeText)") }; return v }
+            .map { s -> Int in
+                guard let v = Int(s), v >= 0 else { throw bad("bad shape \(shapeText)") }
+                return v
+            }
         var count = 1
         for d in shape {
             let (p, overflow) = count.multipliedReportingOverflow(by: d)
             guard !overflow, p <= maxElements else {
-                throw EngineError(.limit, file: file, "shape \(shape) has more than \(maxElements) elements (the tensor element limit)")
+                throw EngineError(
+                    .limit, file: file,
+                    "shape \(shape) has more than \(maxElements) elements (the tensor element limit)")
             }
             count = p
         }
@@ -48,7 +65,10 @@ public enum NPYFile {
         case "|i1": (type, width) = (.int8, 1)
         case "|u1": (type, width) = (.uint8, 1)
         case "|b1": (type, width) = (.bool, 1)
-        case let other: throw EngineError(.unsupported, file: file, "element type \(other) is not supported (float32, float64, int64, int32, int8, uint8, bool are)")
+        case let other:
+            throw EngineError(
+                .unsupported, file: file,
+                "element type \(other) is not supported (float32, float64, int64, int32, int8, uint8, bool are)")
         }
         let body = start + headerLength
         guard b.count - body == count &* width else {
@@ -78,7 +98,10 @@ public enum NPYFile {
     /// The bytes of a version 1.0 `.npy` file: float32 for floating values, int64 otherwise.
     public static func encode(_ v: Value) -> Data {
         let descr = v.type.isFloat ? "<f4" : "<i8"
-        let shape = v.shape.isEmpty ? "()" : v.shape.count == 1 ? "(\(v.shape[0]),)" : "(" + v.shape.map(String.init).joined(separator: ", ") + ")"
+        let shape =
+            v.shape.isEmpty
+            ? "()"
+            : v.shape.count == 1 ? "(\(v.shape[0]),)" : "(" + v.shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }"
         let total = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"

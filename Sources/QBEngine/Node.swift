@@ -21,8 +21,10 @@ public struct Node: Sendable, Equatable {
     public var outputs: [String]
     public var attributes: [String: Attribute]
 
-    public init(name: String, opType: String, domain: String = "", inputs: [String], outputs: [String],
-                attributes: [String: Attribute] = [:]) {
+    public init(
+        name: String, opType: String, domain: String = "", inputs: [String], outputs: [String],
+        attributes: [String: Attribute] = [:]
+    ) {
         self.name = name
         self.opType = opType
         self.domain = domain

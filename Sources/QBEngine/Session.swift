@@ -79,7 +79,9 @@ public final class Session: @unchecked Sendable {
             for (k, name) in n.outputs.enumerated() where !name.isEmpty && k < outs.count {
                 if let hook, let replaced = try hook(name, n, outs[k]) {
                     guard replaced.shape == outs[k].shape else {
-                        throw EngineError(.shapeMismatch, file: graph.file, node: n.label, "the hook replaced '\(name)' \(outs[k].shape) with a \(replaced.shape) value")
+                        throw EngineError(
+                            .shapeMismatch, file: graph.file, node: n.label,
+                            "the hook replaced '\(name)' \(outs[k].shape) with a \(replaced.shape) value")
                     }
                     outs[k] = replaced
                 }
@@ -103,25 +105,34 @@ public final class Session: @unchecked Sendable {
         var symbols = [String: Int]()
         for i in graph.inputs {
             guard var v = feeds[i.name] else {
-                throw EngineError(.badInput, file: graph.file, "input '\(i.name)' is missing (the model needs \(graph.inputs.map(\.name).joined(separator: ", ")))")
+                throw EngineError(
+                    .badInput, file: graph.file,
+                    "input '\(i.name)' is missing (the model needs \(graph.inputs.map(\.name).joined(separator: ", ")))"
+                )
             }
             if let t = i.type {
                 if t.isFloat != v.type.isFloat {
-                    throw EngineError(.typeMismatch, file: graph.file, "input '\(i.name)' must be \(t), got \(v.signature)")
+                    throw EngineError(
+                        .typeMismatch, file: graph.file, "input '\(i.name)' must be \(t), got \(v.signature)")
                 }
                 if t != v.type { v = ElementwiseOps.cast(v, to: t) }
             }
             if let shape = i.shape {
                 guard shape.count == v.rank else {
-                    throw EngineError(.shapeMismatch, file: graph.file, "input '\(i.name)' must have rank \(shape.count) \(shape), got \(v.shape)")
+                    throw EngineError(
+                        .shapeMismatch, file: graph.file,
+                        "input '\(i.name)' must have rank \(shape.count) \(shape), got \(v.shape)")
                 }
                 for (d, n) in zip(shape, v.shape) {
                     switch d {
                     case .fixed(let f) where f != n:
-                        throw EngineError(.shapeMismatch, file: graph.file, "input '\(i.name)' must be \(shape), got \(v.shape)")
+                        throw EngineError(
+                            .shapeMismatch, file: graph.file, "input '\(i.name)' must be \(shape), got \(v.shape)")
                     case .symbol(let s):
                         if let seen = symbols[s], seen != n {
-                            throw EngineError(.shapeMismatch, file: graph.file, "dimension '\(s)' is \(seen) in one input and \(n) in '\(i.name)'")
+                            throw EngineError(
+                                .shapeMismatch, file: graph.file,
+                                "dimension '\(s)' is \(seen) in one input and \(n) in '\(i.name)'")
                         }
                         symbols[s] = n
                     default: break
@@ -131,7 +142,9 @@ public final class Session: @unchecked Sendable {
             env[i.name] = v
         }
         for name in feeds.keys where !graph.inputs.contains(where: { $0.name == name }) {
-            throw EngineError(.badInput, file: graph.file, "the model has no input named '\(name)' (inputs: \(graph.inputs.map(\.name).joined(separator: ", ")))")
+            throw EngineError(
+                .badInput, file: graph.file,
+                "the model has no input named '\(name)' (inputs: \(graph.inputs.map(\.name).joined(separator: ", ")))")
         }
     }
 }

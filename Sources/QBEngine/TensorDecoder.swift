@@ -10,16 +10,21 @@ struct TensorDecoder {
     let limits: EngineLimits
 
     func decode(_ t: Onnx_TensorProto, what: String) throws -> Value {
-        func bad(_ reason: String) -> EngineError { EngineError(.malformedModel, file: file, "tensor '\(t.name)' (\(what)): \(reason)") }
+        func bad(_ reason: String) -> EngineError {
+            EngineError(.malformedModel, file: file, "tensor '\(t.name)' (\(what)): \(reason)")
+        }
         guard let type = DataType(rawValue: t.dataType) else {
-            throw EngineError(.unsupported, file: file, "tensor '\(t.name)' (\(what)): element type \(t.dataType) is not supported")
+            throw EngineError(
+                .unsupported, file: file, "tensor '\(t.name)' (\(what)): element type \(t.dataType) is not supported")
         }
         var count = 1
         for d in t.dims {
             guard d >= 0 else { throw bad("negative dimension \(d) in \(t.dims)") }
             let (p, overflow) = count.multipliedReportingOverflow(by: Int(d))
             guard !overflow, p <= limits.maxTensorElements else {
-                throw EngineError(.limit, file: file, "tensor '\(t.name)' (\(what)): \(t.dims) elements exceed the limit of \(limits.maxTensorElements)")
+                throw EngineError(
+                    .limit, file: file,
+                    "tensor '\(t.name)' (\(what)): \(t.dims) elements exceed the limit of \(limits.maxTensorElements)")
             }
             count = p
         }
@@ -38,13 +43,24 @@ struct TensorDecoder {
         let storage: Value.Storage
         let have: Int
         switch type {
-        case .float: storage = .float(t.floatData); have = t.floatData.count
-        case .double: storage = .float(t.doubleData.map { Float($0) }); have = t.doubleData.count
+        case .float:
+            storage = .float(t.floatData)
+            have = t.floatData.count
+        case .double:
+            storage = .float(t.doubleData.map { Float($0) })
+            have = t.doubleData.count
         case .float16:
-            storage = .float(t.int32Data.map { Float(Float16(bitPattern: UInt16(truncatingIfNeeded: $0))) }); have = t.int32Data.count
-        case .int64: storage = .int(t.int64Data); have = t.int64Data.count
-        case .uint32, .uint64: storage = .int(t.uint64Data.map { Int64(bitPattern: $0) }); have = t.uint64Data.count
-        default: storage = .int(t.int32Data.map { type.wrap(Int64($0)) }); have = t.int32Data.count
+            storage = .float(t.int32Data.map { Float(Float16(bitPattern: UInt16(truncatingIfNeeded: $0))) })
+            have = t.int32Data.count
+        case .int64:
+            storage = .int(t.int64Data)
+            have = t.int64Data.count
+        case .uint32, .uint64:
+            storage = .int(t.uint64Data.map { Int64(bitPattern: $0) })
+            have = t.uint64Data.count
+        default:
+            storage = .int(t.int32Data.map { type.wrap(Int64($0)) })
+            have = t.int32Data.count
         }
         guard have == count else { throw bad("has \(have) elements, its shape \(shape) needs \(count)") }
         return Value(type: type, shape: shape, storage: storage)
@@ -55,32 +71,49 @@ struct TensorDecoder {
         for e in t.externalData { info[e.key] = e.value }
         guard let location = info["location"], !location.isEmpty else { throw bad("external data without a location") }
         guard let base = baseDirectory else { throw bad("external data, but the model was not loaded from a file") }
-        guard !location.hasPrefix("/") else { throw bad("external data location '\(location)' is absolute; it must be inside the model's folder") }
+        guard !location.hasPrefix("/") else {
+            throw bad("external data location '\(location)' is absolute; it must be inside the model's folder")
+        }
         let baseURL = URL(fileURLWithPath: base).standardizedFileURL.resolvingSymlinksInPath()
         let url = baseURL.appendingPathComponent(location).standardizedFileURL.resolvingSymlinksInPath()
         guard url.path.hasPrefix(baseURL.path + "/") else {
             throw bad("external data location '\(location)' points outside the model's folder; refused")
         }
         guard let handle = FileHandle(forReadingAtPath: url.path) else {
-            throw EngineError(.missingFile, file: file, "tensor '\(t.name)': external data file \(url.path) cannot be opened")
+            throw EngineError(
+                .missingFile, file: file, "tensor '\(t.name)': external data file \(url.path) cannot be opened")
         }
         defer { try? handle.close() }
-        guard let offset = UInt64(info["offset"] ?? "0") else { throw bad("external data offset '\(info["offset"] ?? "")' is not a non-negative integer") }
+        guard let offset = UInt64(info["offset"] ?? "0") else {
+            throw bad("external data offset '\(info["offset"] ?? "")' is not a non-negative integer")
+        }
         var length: Int? = nil
         if let lengthText = info["length"] {
-            guard let n = Int(lengthText), n >= 0 else { throw bad("external data length '\(lengthText)' is not a non-negative integer") }
+            guard let n = Int(lengthText), n >= 0 else {
+                throw bad("external data length '\(lengthText)' is not a non-negative integer")
+            }
             length = n
         }
-        guard (length ?? 0) <= limits.maxModelBytes else { throw EngineError(.limit, file: file, "tensor '\(t.name)': external data of \(length ?? 0) bytes exceeds the model size limit") }
+        guard (length ?? 0) <= limits.maxModelBytes else {
+            throw EngineError(
+                .limit, file: file,
+                "tensor '\(t.name)': external data of \(length ?? 0) bytes exceeds the model size limit")
+        }
         do {
             try handle.seek(toOffset: offset)
             if let length {
                 let data = try handle.read(upToCount: length) ?? Data()
-                guard data.count == length else { throw bad("external data file \(url.path) holds fewer than \(length) bytes at offset \(offset)") }
+                guard data.count == length else {
+                    throw bad("external data file \(url.path) holds fewer than \(length) bytes at offset \(offset)")
+                }
                 return data
             }
             let data = try handle.read(upToCount: limits.maxModelBytes + 1) ?? Data()
-            guard data.count <= limits.maxModelBytes else { throw EngineError(.limit, file: file, "tensor '\(t.name)': external data file \(url.path) exceeds the model size limit") }
+            guard data.count <= limits.maxModelBytes else {
+                throw EngineError(
+                    .limit, file: file,
+                    "tensor '\(t.name)': external data file \(url.path) exceeds the model size limit")
+            }
             return data
         } catch let e as EngineError {
             throw e
@@ -100,7 +133,9 @@ struct TensorDecoder {
 
     static func decodeRaw(_ raw: Data, type: DataType, count: Int) -> Value.Storage {
         raw.withUnsafeBytes { (p: UnsafeRawBufferPointer) -> Value.Storage in
-            func load<T: FixedWidthInteger>(_: T.Type, _ i: Int) -> T { T(littleEndian: p.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)) }
+            func load<T: FixedWidthInteger>(_: T.Type, _ i: Int) -> T {
+                T(littleEndian: p.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self))
+            }
             switch type {
             case .float: return .float((0..<count).map { Float(bitPattern: load(UInt32.self, $0)) })
             case .double: return .float((0..<count).map { Float(Double(bitPattern: load(UInt64.self, $0))) })

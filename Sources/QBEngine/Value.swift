@@ -50,7 +50,8 @@ public struct Value: Sendable, Equatable {
     public var ints: [Int64] {
         switch storage {
         case .int(let i): return i
-        case .float(let f): return f.map { $0.isFinite ? Int64(clamping: Int64(exactly: $0.rounded(.towardZero)) ?? 0) : 0 }
+        case .float(let f):
+            return f.map { $0.isFinite ? Int64(clamping: Int64(exactly: $0.rounded(.towardZero)) ?? 0) : 0 }
         }
     }
 

@@ -27,7 +27,8 @@ public struct FuzzRunner {
         var mutator = Mutator(seed: seed)
         let fd: Int32 = current.map { open($0, O_WRONLY | O_CREAT | O_TRUNC, 0o644) } ?? -1
         defer { if fd >= 0 { close(fd) } }
-        var summary = Summary(target: target.name, seeds: seeds.count, executions: 0, seconds: 0, rejected: 0, errorKinds: [:])
+        var summary = Summary(
+            target: target.name, seeds: seeds.count, executions: 0, seconds: 0, rejected: 0, errorKinds: [:])
         let start = Date()
         // The seeds themselves first, then mutations until the budget is spent.
         var i = 0
@@ -56,7 +57,8 @@ public struct FuzzRunner {
         let type = String(describing: Swift.type(of: error))
         // "file[:line][:column]: reason": the reason's first three words.
         let parts = String(describing: error).split(separator: ":", omittingEmptySubsequences: false)
-        let reason = parts.dropFirst().drop { Int($0.trimmingCharacters(in: .whitespaces)) != nil }.joined(separator: ":")
+        let reason = parts.dropFirst().drop { Int($0.trimmingCharacters(in: .whitespaces)) != nil }.joined(
+            separator: ":")
         return "\(type): " + reason.split(separator: " ").prefix(3).joined(separator: " ")
     }
 }

@@ -24,7 +24,9 @@ public enum FuzzTargets {
     }()
 
     public static let all: [Target] = [
-        Target(name: "image", seedFolders: ["Tests/Fixtures/images", "Tests/Fixtures/bad"], seedEndings: [".jpg", ".png"]) { data in
+        Target(
+            name: "image", seedFolders: ["Tests/Fixtures/images", "Tests/Fixtures/bad"], seedEndings: [".jpg", ".png"]
+        ) { data in
             // JPEG and PNG through the C shim: full size, and the DCT-scaled (draft) path.
             let decoder = ImageDecoder(options: DecodeOptions(maxPixels: 1 << 22))
             _ = try? decoder.decode(data, name: "fuzz.jpg")
@@ -68,7 +70,9 @@ public enum FuzzTargets {
         for folder in target.seedFolders {
             let dir = URL(fileURLWithPath: root).appendingPathComponent(folder)
             let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-            for n in names.sorted() where target.seedEndings.contains(where: { n.hasSuffix($0) }) { out.append(dir.appendingPathComponent(n)) }
+            for n in names.sorted() where target.seedEndings.contains(where: { n.hasSuffix($0) }) {
+                out.append(dir.appendingPathComponent(n))
+            }
         }
         return out
     }

@@ -18,10 +18,17 @@ public struct Mutator {
 
     public mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
 
-    static let bytes: [UInt8] = [0, 1, 0x7F, 0x80, 0xFF, 0x20, 0x0A, 0x22, 0x2C, 0x3A, 0x5B, 0x5D, 0x7B, 0x7D, 0x5C, 0x2D, 0x30, 0x39, 0x65]
-    static let ints: [UInt32] = [0, 1, 0xFFFF_FFFF, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF, 0x1_0000, 0x100, 0xFF, 0x7F, 0x80, 0xFFFF_FF80]
-    static let tokens: [[UInt8]] = ["\"", ",", "\n", "{", "}", "[", "]", ":", "1e999", "-1", "null", "NaN", "\"\"", "\r\n", "\\u0000", "9999999999999999999"]
-        .map { Array($0.utf8) }
+    static let bytes: [UInt8] = [
+        0, 1, 0x7F, 0x80, 0xFF, 0x20, 0x0A, 0x22, 0x2C, 0x3A, 0x5B, 0x5D, 0x7B, 0x7D, 0x5C, 0x2D, 0x30, 0x39, 0x65,
+    ]
+    static let ints: [UInt32] = [
+        0, 1, 0xFFFF_FFFF, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF, 0x1_0000, 0x100, 0xFF, 0x7F, 0x80, 0xFFFF_FF80,
+    ]
+    static let tokens: [[UInt8]] = [
+        "\"", ",", "\n", "{", "}", "[", "]", ":", "1e999", "-1", "null", "NaN", "\"\"", "\r\n", "\\u0000",
+        "9999999999999999999",
+    ]
+    .map { Array($0.utf8) }
 
     /// One mutated input: 1 to 8 mutations of a random seed (sometimes spliced with another).
     public mutating func mutate(_ seeds: [[UInt8]]) -> [UInt8] {

@@ -42,7 +42,9 @@ public struct BaselineFile: Codable, Sendable {
 
     /// Reads a baseline file; a hand-edited or corrupted file gives an error naming the problem and where.
     public static func load(_ path: String) throws -> BaselineFile {
-        guard let data = FileManager.default.contents(atPath: path) else { throw HarnessError(file: path, "no baseline file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw HarnessError(file: path, "no baseline file")
+        }
         return try parse(data, file: path)
     }
 
@@ -60,13 +62,19 @@ public struct BaselineFile: Codable, Sendable {
     }
 
     /// Known metrics, finite values, non-negative tolerances, no entry twice.
-    private static func check(_ entries: [BaselineEntry], at path: [JSONLocator.Step], file: String, data: Data) throws {
+    private static func check(_ entries: [BaselineEntry], at path: [JSONLocator.Step], file: String, data: Data) throws
+    {
         var seen = Set<String>()
-        let label = path.compactMap { if case .key(let k) = $0 { return k }; return nil }.last ?? "entries"
+        let label =
+            path.compactMap {
+                if case .key(let k) = $0 { return k }
+                return nil
+            }.last ?? "entries"
         for (i, e) in entries.enumerated() {
             let here = path + [.index(i)], name = "\(label)[\(i)] (\(e.model) \(e.variant) \(e.metric))"
             guard MetricKind(rawValue: e.metric) != nil else {
-                throw HarnessError.at(here, file: file, data: data, "\(name): unknown metric '\(e.metric)' (known: \(MetricKind.names))")
+                throw HarnessError.at(
+                    here, file: file, data: data, "\(name): unknown metric '\(e.metric)' (known: \(MetricKind.names))")
             }
             guard e.value.isFinite else {
                 throw HarnessError.at(here, file: file, data: data, "\(name): value is not a finite number")
@@ -88,10 +96,14 @@ public struct BaselineFile: Codable, Sendable {
             if let f = row.fingerprint { fingerprints[row.model] = f }
             for (metric, tolerance) in Metric.gatedByDefault.sorted(by: { $0.key < $1.key }) {
                 guard let v = row.metrics[metric] else { continue }
-                entries.append(BaselineEntry(model: row.model, variant: row.variant, metric: metric, value: v, tolerance: tolerance, expectedFailure: nil))
+                entries.append(
+                    BaselineEntry(
+                        model: row.model, variant: row.variant, metric: metric, value: v, tolerance: tolerance,
+                        expectedFailure: nil))
             }
         }
-        return BaselineFile(suite: results.suite, environment: results.environment, fingerprints: fingerprints, entries: entries)
+        return BaselineFile(
+            suite: results.suite, environment: results.environment, fingerprints: fingerprints, entries: entries)
     }
 
     /// Writes the file atomically (temporary file, fsync, rename).
@@ -104,7 +116,13 @@ public struct BaselineFile: Codable, Sendable {
 
 /// The verdict of a run against its baselines.
 public struct GateReport: Sendable {
-    public enum Status: String, Sendable { case pass, regression, improvement, missingBaseline = "missing baseline", missingResult = "missing result", expectedFailure = "expected failure", otherHost = "not gated (other host class)" }
+    public enum Status: String, Sendable {
+        case pass, regression, improvement
+        case missingBaseline = "missing baseline"
+        case missingResult = "missing result"
+        case expectedFailure = "expected failure"
+        case otherHost = "not gated (other host class)"
+    }
 
     public struct Check: Sendable {
         public var model: String
@@ -127,7 +145,9 @@ public struct GateReport: Sendable {
     /// never passes on missing data); 4 a result without a baseline; 3 an improvement beyond tolerance
     /// (strict runs only). The worst applies, in that order: 2, 4, 3.
     public func exitStatus(strict: Bool) -> ExitStatus {
-        if !incomplete.isEmpty || checks.contains(where: { $0.status == .regression || $0.status == .missingResult }) { return .regression }
+        if !incomplete.isEmpty || checks.contains(where: { $0.status == .regression || $0.status == .missingResult }) {
+            return .regression
+        }
         if checks.contains(where: { $0.status == .missingBaseline }) { return .baselineMissing }
         if strict && checks.contains(where: { $0.status == .improvement }) { return .improvement }
         return .success
@@ -141,13 +161,16 @@ public struct GateReport: Sendable {
         var checks = [Check]()
         var covered = Set<String>()
         let speed = baseline.speedBaseline(for: results.environment)
-        let gated = baseline.entries.filter { !Metric.hostDependent.contains($0.metric) } + (speed?.baseline.entries ?? [])
+        let gated =
+            baseline.entries.filter { !Metric.hostDependent.contains($0.metric) } + (speed?.baseline.entries ?? [])
         if speed == nil {
             for e in baseline.entries where Metric.hostDependent.contains(e.metric) {
                 covered.insert("\(e.model)|\(e.variant)|\(e.metric)")
                 let value = results.rows.first { $0.model == e.model && $0.variant == e.variant }?.metrics[e.metric]
-                checks.append(Check(model: e.model, variant: e.variant, metric: e.metric, baseline: e.value, value: value,
-                                    allowance: e.tolerance.allowance(for: e.value), status: .otherHost))
+                checks.append(
+                    Check(
+                        model: e.model, variant: e.variant, metric: e.metric, baseline: e.value, value: value,
+                        allowance: e.tolerance.allowance(for: e.value), status: .otherHost))
             }
         }
         for e in gated {
@@ -162,26 +185,42 @@ public struct GateReport: Sendable {
             } else if let value {
                 // Entries were checked on load: every metric is a known kind.
                 let worse = MetricKind(rawValue: e.metric)?.worsening(from: e.value, to: value) ?? .infinity
-                if worse > allowance { status = .regression } else if -worse > allowance && e.tolerance.twoSided { status = .improvement } else { status = .pass }
+                if worse > allowance {
+                    status = .regression
+                } else if -worse > allowance && e.tolerance.twoSided {
+                    status = .improvement
+                } else {
+                    status = .pass
+                }
             } else {
                 status = .missingResult
             }
-            checks.append(Check(model: e.model, variant: e.variant, metric: e.metric, baseline: e.value, value: value, allowance: allowance, status: status))
+            checks.append(
+                Check(
+                    model: e.model, variant: e.variant, metric: e.metric, baseline: e.value, value: value,
+                    allowance: allowance, status: status))
         }
         for row in results.rows {
-            for metric in Metric.gatedByDefault.keys.sorted() where row.metrics[metric] != nil && !covered.contains("\(row.model)|\(row.variant)|\(metric)")
-                && !(Metric.hostDependent.contains(metric) && speed == nil) {
-                checks.append(Check(model: row.model, variant: row.variant, metric: metric, baseline: nil, value: row.metrics[metric], allowance: nil, status: .missingBaseline))
+            for metric in Metric.gatedByDefault.keys.sorted()
+            where row.metrics[metric] != nil && !covered.contains("\(row.model)|\(row.variant)|\(metric)")
+                && !(Metric.hostDependent.contains(metric) && speed == nil)
+            {
+                checks.append(
+                    Check(
+                        model: row.model, variant: row.variant, metric: metric, baseline: nil,
+                        value: row.metrics[metric], allowance: nil, status: .missingBaseline))
             }
         }
         var changes = [String]()
         for row in results.rows {
             // A merged run carries its shards' fingerprints, not the whole set's: not comparable.
             if let f = row.fingerprint, !f.hasPrefix("shards:"), let b = baseline.fingerprints[row.model], f != b {
-                changes.append("\(row.model): inputs changed (fingerprint \(f.prefix(12))... vs baseline \(b.prefix(12))...)")
+                changes.append(
+                    "\(row.model): inputs changed (fingerprint \(f.prefix(12))... vs baseline \(b.prefix(12))...)")
             }
         }
-        return GateReport(checks: checks, fingerprintChanges: Array(Set(changes)).sorted(), incomplete: results.incomplete ?? [],
-                          speedNote: speedNote(speed, host: results.environment))
+        return GateReport(
+            checks: checks, fingerprintChanges: Array(Set(changes)).sorted(), incomplete: results.incomplete ?? [],
+            speedNote: speedNote(speed, host: results.environment))
     }
 }

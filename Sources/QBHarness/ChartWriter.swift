@@ -4,7 +4,8 @@ import Foundation
 /// model, one labeled point per variant: the accuracy/size trade-off at a glance. Deterministic output.
 public enum ChartWriter {
     static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+            of: ">", with: "&gt;")
     }
 
     public static func svg(_ results: SuiteResults) -> String {
@@ -14,27 +15,38 @@ public enum ChartWriter {
         let columns = min(max(models.count, 1), 3)
         let rowsCount = (models.count + columns - 1) / columns
         let width = Double(columns) * panelW + 20, height = Double(max(rowsCount, 1)) * panelH + 40
-        var out = ["<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">",
-                   "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
-                   "<text x=\"10\" y=\"20\" font-size=\"14\">Suite \(escape(results.suite)): figure against bits per weight (log scale)</text>"]
+        var out = [
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
+                + "font-family=\"sans-serif\" font-size=\"11\">",
+            "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
+            "<text x=\"10\" y=\"20\" font-size=\"14\">Suite \(escape(results.suite)): figure against bits per weight "
+                + "(log scale)</text>",
+        ]
         for (i, model) in models.enumerated() {
             let x0 = 10 + Double(i % columns) * panelW, y0 = 30 + Double(i / columns) * panelH
             let rows = results.rows.filter { $0.model == model }
-            let perplexity = rows.first?.kind == "perplexity"
+            let perplexity = rows.first?.kind == .perplexity
             let points: [(Double, Double, String)] = rows.compactMap { r in
-                guard let bits = r.metrics["bits_per_weight"], let v = perplexity ? r.metrics["perplexity"] : (r.metrics["top1"] ?? r.metrics["agreement"]).map({ $0 * 100 }) else { return nil }
+                guard let bits = r.metrics["bits_per_weight"], let v = r.kind.headline(r.metrics) else { return nil }
                 return (bits, v, r.variant)
             }
             let ys = points.map(\.1)
             var lo = ys.min() ?? 0, hi = ys.max() ?? 1
-            if hi - lo < 1e-9 { lo -= 1; hi += 1 }
+            if hi - lo < 1e-9 {
+                lo -= 1
+                hi += 1
+            }
             let pad = (hi - lo) * 0.1
-            lo -= pad; hi += pad
+            lo -= pad
+            hi += pad
             let plotL = x0 + margin, plotR = x0 + panelW - 15, plotT = y0 + 25, plotB = y0 + panelH - 35
             func px(_ bits: Double) -> Double { plotL + (log2(max(bits, 1)) / 5) * (plotR - plotL) }
             func py(_ v: Double) -> Double { plotB - (v - lo) / (hi - lo) * (plotB - plotT) }
             out.append("<text x=\"\(x0 + 10)\" y=\"\(y0 + 15)\" font-size=\"12\">\(escape(model))</text>")
-            out.append("<rect x=\"\(plotL)\" y=\"\(plotT)\" width=\"\(plotR - plotL)\" height=\"\(plotB - plotT)\" fill=\"none\" stroke=\"#999\"/>")
+            out.append(
+                "<rect x=\"\(plotL)\" y=\"\(plotT)\" width=\"\(plotR - plotL)\" height=\"\(plotB - plotT)\" "
+                    + "fill=\"none\" stroke=\"#999\"/>"
+            )
             for b in [1.0, 2, 4, 8, 16, 32] {
                 out.append("<text x=\"\(px(b) - 4)\" y=\"\(plotB + 14)\">\(Int(b))</text>")
             }
@@ -43,8 +55,10 @@ public enum ChartWriter {
             out.append(String(format: "<text x=\"%.1f\" y=\"%.1f\">%.2f</text>", x0 + 2, plotB, lo))
             out.append("<text x=\"\(x0 + 2)\" y=\"\((plotT + plotB) / 2)\">\(perplexity ? "ppl" : "top-1 %")</text>")
             for (bits, v, name) in points {
-                out.append(String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#1f77b4\"/>", px(bits), py(v)))
-                out.append(String(format: "<text x=\"%.1f\" y=\"%.1f\">%@</text>", px(bits) - 30, py(v) - 7, escape(name)))
+                out.append(
+                    String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#1f77b4\"/>", px(bits), py(v)))
+                out.append(
+                    String(format: "<text x=\"%.1f\" y=\"%.1f\">%@</text>", px(bits) - 30, py(v) - 7, escape(name)))
             }
         }
         out.append("</svg>")

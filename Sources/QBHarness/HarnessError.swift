@@ -19,8 +19,9 @@ public struct HarnessError: Error, CustomStringConvertible, Sendable {
     public static func decoding(_ error: Error, file: String, data: Data, what: String) -> HarnessError {
         var path: [CodingKey] = []
         switch error {
-        case DecodingError.keyNotFound(_, let ctx), DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx),
-             DecodingError.dataCorrupted(let ctx):
+        case DecodingError.keyNotFound(_, let ctx), DecodingError.typeMismatch(_, let ctx),
+            DecodingError.valueNotFound(_, let ctx),
+            DecodingError.dataCorrupted(let ctx):
             path = ctx.codingPath
         default: break
         }
@@ -38,13 +39,17 @@ public struct HarnessError: Error, CustomStringConvertible, Sendable {
     public static func describe(_ error: Error) -> String {
         switch error {
         case DecodingError.keyNotFound(let key, let ctx): return "missing \"\(key.stringValue)\" at \(path(ctx))"
-        case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx): return "\(ctx.debugDescription) at \(path(ctx))"
-        case DecodingError.dataCorrupted(let ctx): return ctx.debugDescription + (ctx.codingPath.isEmpty ? "" : " at \(path(ctx))")
+        case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx):
+            return "\(ctx.debugDescription) at \(path(ctx))"
+        case DecodingError.dataCorrupted(let ctx):
+            return ctx.debugDescription + (ctx.codingPath.isEmpty ? "" : " at \(path(ctx))")
         default: return "\(error)"
         }
     }
 
     private static func path(_ ctx: DecodingError.Context) -> String {
-        ctx.codingPath.isEmpty ? "the top level" : ctx.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        ctx.codingPath.isEmpty
+            ? "the top level"
+            : ctx.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
     }
 }

@@ -72,26 +72,40 @@ public enum JSONLocator {
             case UInt8(ascii: "{"):
                 i += 1
                 space()
-                if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return }
+                if i < b.count, b[i] == UInt8(ascii: "}") {
+                    i += 1
+                    return
+                }
                 while true {
                     space()
                     guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a quoted key") }
                     let key = try string()
                     space()
-                    guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':' after the key \"\(key)\"") }
+                    guard i < b.count, b[i] == UInt8(ascii: ":") else {
+                        throw fail("expected ':' after the key \"\(key)\"")
+                    }
                     i += 1
                     space()
                     try value(depth: depth + 1, path: path + [.key(key)])
                     space()
                     guard i < b.count else { throw fail("the text ends inside an object") }
-                    if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                    if b[i] == UInt8(ascii: "}") { i += 1; return }
+                    if b[i] == UInt8(ascii: ",") {
+                        i += 1
+                        continue
+                    }
+                    if b[i] == UInt8(ascii: "}") {
+                        i += 1
+                        return
+                    }
                     throw fail("expected ',' or '}' in an object")
                 }
             case UInt8(ascii: "["):
                 i += 1
                 space()
-                if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return }
+                if i < b.count, b[i] == UInt8(ascii: "]") {
+                    i += 1
+                    return
+                }
                 var n = 0
                 while true {
                     space()
@@ -99,8 +113,14 @@ public enum JSONLocator {
                     n += 1
                     space()
                     guard i < b.count else { throw fail("the text ends inside an array") }
-                    if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                    if b[i] == UInt8(ascii: "]") { i += 1; return }
+                    if b[i] == UInt8(ascii: ",") {
+                        i += 1
+                        continue
+                    }
+                    if b[i] == UInt8(ascii: "]") {
+                        i += 1
+                        return
+                    }
                     throw fail("expected ',' or ']' in an array")
                 }
             case UInt8(ascii: "\""):
@@ -121,9 +141,15 @@ public enum JSONLocator {
             var out = [UInt8]()
             while i < b.count {
                 let c = b[i]
-                if c == UInt8(ascii: "\"") { i += 1; return String(decoding: out, as: UTF8.self) }
+                if c == UInt8(ascii: "\"") {
+                    i += 1
+                    return String(decoding: out, as: UTF8.self)
+                }
                 if c == 0x0A { line += 1 }
-                if c == UInt8(ascii: "\\") { i += 1; guard i < b.count else { break } }
+                if c == UInt8(ascii: "\\") {
+                    i += 1
+                    guard i < b.count else { break }
+                }
                 out.append(b[i])
                 i += 1
             }

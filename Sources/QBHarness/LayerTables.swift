@@ -7,16 +7,24 @@ enum LayerTables {
         let quantized = rows.filter { $0.layers != nil }
         guard !quantized.isEmpty else { return [] }
         func f(_ v: Double?, _ digits: Int) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "-" }
-        var lines = ["| variant | method | weights zero | multiplications eliminated (kernel counts) | layer facts |", "| --- | --- | --- | --- | --- |"]
+        var lines = [
+            "| variant | method | weights zero | multiplications eliminated (kernel counts) | layer facts |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for r in quantized {
             let layers = r.layers!
             let weights = layers.reduce(0) { $0 + $1.weights }
             let zeros = layers.reduce(0.0) { $0 + $1.zeros * Double($1.weights) } / Double(max(weights, 1))
             // Facts shared by many layers are counted ("recentralized x 7, plain shift x 3").
             var facts = [String: Int]()
-            for l in layers { facts[l.detail.split(separator: ",").first.map(String.init) ?? l.detail, default: 0] += 1 }
+            for l in layers {
+                facts[l.detail.split(separator: ",").first.map(String.init) ?? l.detail, default: 0] += 1
+            }
             let factText = facts.sorted { $0.key < $1.key }.map { "\($0.key) x \($0.value)" }.joined(separator: "; ")
-            lines.append("| \(r.variant) | \(Variants.named(r.variant)?.summary ?? "") | \(f(zeros * 100, 1))% | \(f(r.metrics["mults_eliminated"].map { $0 * 100 }, 1))% | \(factText) |")
+            lines.append(
+                "| \(r.variant) | \(Variants.named(r.variant)?.summary ?? "") | \(f(zeros * 100, 1))% | "
+                    + "\(f(r.metrics["mults_eliminated"].map { $0 * 100 }, 1))% | \(factText) |"
+            )
         }
         lines.append("")
         let names = quantized[0].layers!.map(\.name)

@@ -5,13 +5,20 @@ import QBQuant
 /// and R^2 and error per block) and mixed precision (the bit-width chosen per layer, greedy against the
 /// optimum along the front, drawn in `<suite>-mixed.svg`).
 enum MethodTables {
-    static func f(_ v: Double?, _ digits: Int) -> String { v.map { $0.isFinite ? String(format: "%.\(digits)f", $0) : "inf" } ?? "-" }
+    static func f(_ v: Double?, _ digits: Int) -> String {
+        v.map { $0.isFinite ? String(format: "%.\(digits)f", $0) : "inf" } ?? "-"
+    }
 
     /// The headline figure of a row with its 95% interval where there is one.
     static func figure(_ r: ResultRow) -> (value: Double?, text: String) {
         let m = r.metrics
-        if r.kind == "perplexity" { return (m["perplexity"], "\(f(m["perplexity"], 3)) +- \(f(m["perplexity_se"], 3))") }
-        if let t = m["top1"] { return (t * 100, "\(f(t * 100, 2))% (\(f(m["top1_ci_low"].map { $0 * 100 }, 1))-\(f(m["top1_ci_high"].map { $0 * 100 }, 1)))") }
+        if r.kind == .perplexity {
+            return (m["perplexity"], "\(f(m["perplexity"], 3)) +- \(f(m["perplexity_se"], 3))")
+        }
+        if let t = m["top1"] {
+            let low = f(m["top1_ci_low"].map { $0 * 100 }, 1), high = f(m["top1_ci_high"].map { $0 * 100 }, 1)
+            return (t * 100, "\(f(t * 100, 2))% (\(low)-\(high))")
+        }
         return (m["agreement"].map { $0 * 100 }, "\(f(m["agreement"].map { $0 * 100 }, 2))%")
     }
 
@@ -19,9 +26,13 @@ enum MethodTables {
         var lines = [String]()
         let qwt = rows.filter { $0.blocks != nil }
         if !qwt.isEmpty {
-            lines += ["QwT (Fu et al. 2025) on each base variant: the figure without and with the compensation (95% intervals from the evaluation set), "
-                      + "and the compensation's cost.", "",
-                      "| base | base figure | + QwT | change | blocks kept / fitted | mean R^2 | bytes added | fit (s) |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+            lines += [
+                "QwT (Fu et al. 2025) on each base variant: the figure without and with the compensation (95% "
+                    + "intervals from the evaluation set), "
+                    + "and the compensation's cost.", "",
+                "| base | base figure | + QwT | change | blocks kept / fitted | mean R^2 | bytes added | fit (s) |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- |",
+            ]
             for r in qwt {
                 let baseName = String(r.variant.dropLast(4))
                 let base = rows.first { $0.variant == baseName }
@@ -31,27 +42,44 @@ enum MethodTables {
                 let change = zip2(v, baseFigure?.value).map { $0 - $1 }
                 let kept = blocks.filter { !$0.gated }
                 let r2 = blocks.isEmpty ? nil : blocks.reduce(0.0) { $0 + $1.r2 } / Double(blocks.count)
-                lines.append("| \(baseName) | \(baseFigure?.text ?? "not run") | \(text) | \(f(change, 2)) | \(kept.count) / \(blocks.count) | \(f(r2, 3)) | "
-                             + "\(blocks.reduce(0) { $0 + $1.bytes }) | \(f(blocks.reduce(0.0) { $0 + $1.seconds }, 2)) |")
+                lines.append(
+                    "| \(baseName) | \(baseFigure?.text ?? "not run") | \(text) | \(f(change, 2)) | \(kept.count) / "
+                        + "\(blocks.count) | \(f(r2, 3)) | "
+                        + "\(blocks.reduce(0) { $0 + $1.bytes }) | \(f(blocks.reduce(0.0) { $0 + $1.seconds }, 2)) |")
             }
-            lines += ["", "QwT per block: R^2 of the compensation on the target Y - Y_q, and the block output's error ||Y - Y_q||^2 / ||Y||^2 "
-                      + "before and after (calibration samples).", ""]
-            lines.append("| variant | block (input -> output) | form | R^2 | error before | error after | lambda | gate |")
+            lines += [
+                "",
+                "QwT per block: R^2 of the compensation on the target Y - Y_q, and the block output's error ||Y - "
+                    + "Y_q||^2 / ||Y||^2 "
+                    + "before and after (calibration samples).", "",
+            ]
+            lines.append(
+                "| variant | block (input -> output) | form | R^2 | error before | error after | lambda | gate |")
             lines.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
             for r in qwt {
                 for b in r.blocks! {
-                    lines.append("| \(r.variant) | `\(b.input)` -> `\(b.output)` | \(b.form) | \(f(b.r2, 3)) | \(String(format: "%.3g", b.errorBefore)) | "
-                                 + "\(String(format: "%.3g", b.errorAfter)) | \(String(format: "%.0e", b.lambda)) | \(b.gated ? "zeroed (R^2 <= 0)" : "kept") |")
+                    lines.append(
+                        "| \(r.variant) | `\(b.input)` -> `\(b.output)` | \(b.form) | \(f(b.r2, 3)) | "
+                            + "\(String(format: "%.3g", b.errorBefore)) | "
+                            + "\(String(format: "%.3g", b.errorAfter)) | \(String(format: "%.0e", b.lambda)) | "
+                            + "\(b.gated ? "zeroed (R^2 <= 0)" : "kept") |"
+                    )
                 }
             }
             lines.append("")
         }
         let mixed = rows.filter { $0.mixed != nil && $0.blocks == nil }
         if let m0 = mixed.first?.mixed {
-            lines += ["Mixed precision (Pandey et al. 2023): candidates \(m0.candidates.joined(separator: ", ")); label-free sensitivity = output "
-                      + (m0.metric == "sqnr" ? "noise ||y - y_q||^2 / ||y||^2" : "KL divergence") + " with one layer quantized, on the first "
-                      + "calibration samples. The candidate chosen per layer:", ""]
-            lines.append("| layer | weights | " + mixed.map { "\($0.variant) (\($0.mixed!.deployed))" }.joined(separator: " | ") + " |")
+            lines += [
+                "Mixed precision (Pandey et al. 2023): candidates \(m0.candidates.joined(separator: ", ")); "
+                    + "label-free sensitivity = output "
+                    + (m0.metric == "sqnr" ? "noise ||y - y_q||^2 / ||y||^2" : "KL divergence")
+                    + " with one layer quantized, on the first "
+                    + "calibration samples. The candidate chosen per layer:", "",
+            ]
+            lines.append(
+                "| layer | weights | " + mixed.map { "\($0.variant) (\($0.mixed!.deployed))" }.joined(separator: " | ")
+                    + " |")
             lines.append("| --- | --- | " + mixed.map { _ in "---" }.joined(separator: " | ") + " |")
             for (i, layer) in m0.layers.enumerated() {
                 let cells = mixed.map { r -> String in
@@ -61,18 +89,29 @@ enum MethodTables {
                 }
                 lines.append("| \(layer) | \(m0.weights[i]) | " + cells.joined(separator: " | ") + " |")
             }
-            lines += ["", "Greedy front against the exact optimum (dynamic programming) at the same cost: predicted and measured output SQNR (dB) on the "
-                      + "sensitivity samples; chart: [\(suite)-mixed.svg](\(suite)-mixed.svg).", ""]
-            lines.append("| variant | budget | cost | greedy predicted | greedy measured | optimum predicted | optimum measured |")
+            lines += [
+                "",
+                "Greedy front against the exact optimum (dynamic programming) at the same cost: predicted and "
+                    + "measured output SQNR (dB) on the "
+                    + "sensitivity samples; chart: [\(suite)-mixed.svg](\(suite)-mixed.svg).", "",
+            ]
+            lines.append(
+                "| variant | budget | cost | greedy predicted | greedy measured | optimum predicted | optimum "
+                    + "measured |"
+            )
             lines.append("| --- | --- | --- | --- | --- | --- | --- |")
             func db(_ noise: Double?) -> String {
                 guard let noise else { return "-" }
-                return m0.metric == "sqnr" ? f(Sensitivity.decibels(noise), 2) + " dB" : String(format: "KL %.3g", noise)
+                return m0.metric == "sqnr"
+                    ? f(Sensitivity.decibels(noise), 2) + " dB" : String(format: "KL %.3g", noise)
             }
             for r in mixed {
                 let m = r.mixed!
                 for p in m.front {
-                    lines.append("| \(r.variant) | \(m.budget) | \(f(p.cost, 3)) | \(db(p.greedyPredicted)) | \(db(p.greedyMeasured)) | \(db(p.optimalPredicted)) | \(db(p.optimalMeasured)) |")
+                    lines.append(
+                        "| \(r.variant) | \(m.budget) | \(f(p.cost, 3)) | \(db(p.greedyPredicted)) | "
+                            + "\(db(p.greedyMeasured)) | \(db(p.optimalPredicted)) | \(db(p.optimalMeasured)) |"
+                    )
                 }
             }
             lines.append("")
@@ -92,9 +131,13 @@ enum MethodTables {
         guard !rows.isEmpty else { return nil }
         let panelW = 320.0, panelH = 230.0, columns = min(rows.count, 3)
         let height = Double((rows.count + columns - 1) / columns) * panelH + 40
-        var out = ["<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(Double(columns) * panelW + 20))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">",
-                   "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
-                   "<text x=\"10\" y=\"20\" font-size=\"14\">Suite \(ChartWriter.escape(results.suite)): mixed-precision fronts, measured output SQNR (dB) against cost; blue greedy, orange optimum</text>"]
+        var out = [
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(Double(columns) * panelW + 20))\" "
+                + "height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">",
+            "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
+            "<text x=\"10\" y=\"20\" font-size=\"14\">Suite \(ChartWriter.escape(results.suite)): mixed-precision "
+                + "fronts, measured output SQNR (dB) against cost; blue greedy, orange optimum</text>",
+        ]
         for (i, r) in rows.enumerated() {
             let m = r.mixed!
             let x0 = 10 + Double(i % columns) * panelW, y0 = 30 + Double(i / columns) * panelH
@@ -103,21 +146,46 @@ enum MethodTables {
             let o = pts.compactMap { p in p.optimalMeasured.map { (p.cost, Sensitivity.decibels($0)) } }
             let xs = pts.map(\.cost), ys = (g + o).map(\.1).filter(\.isFinite)
             var xlo = xs.min() ?? 0, xhi = xs.max() ?? 1, ylo = ys.min() ?? 0, yhi = ys.max() ?? 1
-            if xhi - xlo < 1e-12 { xlo -= 1; xhi += 1 }
-            if yhi - ylo < 1e-9 { ylo -= 1; yhi += 1 }
+            if xhi - xlo < 1e-12 {
+                xlo -= 1
+                xhi += 1
+            }
+            if yhi - ylo < 1e-9 {
+                ylo -= 1
+                yhi += 1
+            }
             let l = x0 + 45, rr = x0 + panelW - 15, t = y0 + 25, b = y0 + panelH - 35
             func px(_ v: Double) -> Double { l + (v - xlo) / (xhi - xlo) * (rr - l) }
             func py(_ v: Double) -> Double { b - (min(max(v, ylo), yhi) - ylo) / (yhi - ylo) * (b - t) }
-            out.append("<text x=\"\(x0 + 10)\" y=\"\(y0 + 15)\" font-size=\"12\">\(ChartWriter.escape(r.model)) \(ChartWriter.escape(r.variant)) (\(ChartWriter.escape(m.budget)))</text>")
-            out.append("<rect x=\"\(l)\" y=\"\(t)\" width=\"\(rr - l)\" height=\"\(b - t)\" fill=\"none\" stroke=\"#999\"/>")
-            out.append(String(format: "<text x=\"%.1f\" y=\"%.1f\">%.3g</text><text x=\"%.1f\" y=\"%.1f\">%.3g</text>", l, b + 14, xlo, rr - 30, b + 14, xhi))
-            out.append(String(format: "<text x=\"%.1f\" y=\"%.1f\">%.1f</text><text x=\"%.1f\" y=\"%.1f\">%.1f</text>", x0 + 5, t + 8, yhi, x0 + 5, b, ylo))
+            out.append(
+                "<text x=\"\(x0 + 10)\" y=\"\(y0 + 15)\" font-size=\"12\">\(ChartWriter.escape(r.model)) "
+                    + "\(ChartWriter.escape(r.variant)) (\(ChartWriter.escape(m.budget)))</text>"
+            )
+            out.append(
+                "<rect x=\"\(l)\" y=\"\(t)\" width=\"\(rr - l)\" height=\"\(b - t)\" fill=\"none\" stroke=\"#999\"/>")
+            out.append(
+                String(
+                    format: "<text x=\"%.1f\" y=\"%.1f\">%.3g</text><text x=\"%.1f\" y=\"%.1f\">%.3g</text>", l, b + 14,
+                    xlo, rr - 30, b + 14, xhi))
+            out.append(
+                String(
+                    format: "<text x=\"%.1f\" y=\"%.1f\">%.1f</text><text x=\"%.1f\" y=\"%.1f\">%.1f</text>", x0 + 5,
+                    t + 8, yhi, x0 + 5, b, ylo))
             out.append("<text x=\"\(l + 80)\" y=\"\(b + 28)\">cost (budget unit)</text>")
-            out.append(String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>", px(m.limit), t, px(m.limit), b))
+            out.append(
+                String(
+                    format:
+                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\" stroke-dasharray=\"4 "
+                        + "3\"/>",
+                    px(m.limit), t, px(m.limit), b))
             for (series, color) in [(g, "#1f77b4"), (o, "#ff7f0e")] {
-                let path = series.filter { $0.1.isFinite }.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }.joined(separator: " ")
+                let path = series.filter { $0.1.isFinite }.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }
+                    .joined(separator: " ")
                 out.append("<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\"/>")
-                for (x, y) in series where y.isFinite { out.append(String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%@\"/>", px(x), py(y), color)) }
+                for (x, y) in series where y.isFinite {
+                    out.append(
+                        String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%@\"/>", px(x), py(y), color))
+                }
             }
         }
         out.append("</svg>")

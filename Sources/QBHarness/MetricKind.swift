@@ -1,14 +1,26 @@
 /// Every figure a result row can carry, with the direction that is better: the gate, the baselines and the
 /// metric sets of `Metric` take the polarity from here, so a new metric cannot be gated the wrong way by omission.
 public enum MetricKind: String, CaseIterable, Sendable, Codable {
-    case top1 = "top1", top5 = "top5", agreement = "agreement", kl = "kl"
-    case top1CILow = "top1_ci_low", top1CIHigh = "top1_ci_high", deltaTop1 = "delta_top1"
-    case flipsCorrectToWrong = "flips_correct_to_wrong", flipsWrongToCorrect = "flips_wrong_to_correct"
-    case perplexity = "perplexity", perplexitySE = "perplexity_se", deltaPerplexity = "delta_perplexity"
+    case top1 = "top1"
+    case top5 = "top5"
+    case agreement = "agreement"
+    case kl = "kl"
+    case top1CILow = "top1_ci_low"
+    case top1CIHigh = "top1_ci_high"
+    case deltaTop1 = "delta_top1"
+    case flipsCorrectToWrong = "flips_correct_to_wrong"
+    case flipsWrongToCorrect = "flips_wrong_to_correct"
+    case perplexity = "perplexity"
+    case perplexitySE = "perplexity_se"
+    case deltaPerplexity = "delta_perplexity"
     case bitsPerByte = "bits_per_byte"
-    case modelBytes = "model_bytes", compression = "compression", bitsPerWeight = "bits_per_weight"
+    case modelBytes = "model_bytes"
+    case compression = "compression"
+    case bitsPerWeight = "bits_per_weight"
     case multsEliminated = "mults_eliminated"
-    case kernelSpeedup = "kernel_speedup", kernelGOPS = "kernel_gops", calibrationSeconds = "calibration_seconds"
+    case kernelSpeedup = "kernel_speedup"
+    case kernelGOPS = "kernel_gops"
+    case calibrationSeconds = "calibration_seconds"
 
     public enum Polarity: Sendable {
         case higherIsBetter, lowerIsBetter
@@ -18,11 +30,13 @@ public enum MetricKind: String, CaseIterable, Sendable, Codable {
     /// top-1 delta higher; the standard error of perplexity is better lower (a tighter estimate).
     public var polarity: Polarity {
         switch self {
-        case .top1, .top5, .agreement, .top1CILow, .top1CIHigh, .deltaTop1, .flipsWrongToCorrect, .compression, .multsEliminated,
-             .kernelSpeedup, .kernelGOPS:
+        case .top1, .top5, .agreement, .top1CILow, .top1CIHigh, .deltaTop1, .flipsWrongToCorrect, .compression,
+            .multsEliminated,
+            .kernelSpeedup, .kernelGOPS:
             return .higherIsBetter
-        case .kl, .flipsCorrectToWrong, .perplexity, .perplexitySE, .deltaPerplexity, .bitsPerByte, .modelBytes, .bitsPerWeight,
-             .calibrationSeconds:
+        case .kl, .flipsCorrectToWrong, .perplexity, .perplexitySE, .deltaPerplexity, .bitsPerByte, .modelBytes,
+            .bitsPerWeight,
+            .calibrationSeconds:
             return .lowerIsBetter
         }
     }
@@ -33,6 +47,68 @@ public enum MetricKind: String, CaseIterable, Sendable, Codable {
     /// `worse` > 0 when `value` is worse than `baseline` by that much, in this metric's direction.
     public func worsening(from baseline: Double, to value: Double) -> Double {
         polarity == .lowerIsBetter ? value - baseline : baseline - value
+    }
+
+    /// The tolerance a recorded baseline gets by default; nil: not gated unless a baseline lists it.
+    public var defaultTolerance: Tolerance? {
+        switch self {
+        case .top1, .top5: return Tolerance(absolute: 0.002, relative: nil, twoSided: true)
+        case .agreement: return Tolerance(absolute: 0.002, relative: nil, twoSided: false)
+        case .kl: return Tolerance(absolute: 1e-4, relative: nil, twoSided: false)
+        case .perplexity: return Tolerance(absolute: nil, relative: 1e-4, twoSided: true)
+        // The serialized size is exact: any change in a format or a method shows.
+        case .modelBytes: return Tolerance(absolute: 0, relative: nil, twoSided: true)
+        // Speed ratios move with the machine's load: a generous one-sided tolerance, same host class only.
+        case .kernelSpeedup: return Tolerance(absolute: nil, relative: 0.35, twoSided: false)
+        default: return nil
+        }
+    }
+
+    /// The report's column header.
+    public var header: String {
+        switch self {
+        case .top1: return "top-1"
+        case .top5: return "top-5"
+        case .agreement: return "agreement"
+        case .kl: return "KL vs FP32"
+        case .top1CILow: return "top-1 CI low"
+        case .top1CIHigh: return "top-1 CI high"
+        case .deltaTop1: return "delta top-1 vs FP32"
+        case .flipsCorrectToWrong: return "flips c->w"
+        case .flipsWrongToCorrect: return "flips w->c"
+        case .perplexity: return "perplexity"
+        case .perplexitySE: return "perplexity SE"
+        case .deltaPerplexity: return "delta vs FP32"
+        case .bitsPerByte: return "bits/byte"
+        case .modelBytes: return "size (bytes)"
+        case .compression: return "compression"
+        case .bitsPerWeight: return "bits/weight"
+        case .multsEliminated: return "multiplications eliminated"
+        case .kernelSpeedup: return "kernel speedup"
+        case .kernelGOPS: return "kernel GOP/s"
+        case .calibrationSeconds: return "calibration (s)"
+        }
+    }
+
+    /// How the report shows a value: times `scale`, with `digits` decimals, then `suffix` (fractions as percent).
+    public var display: (scale: Double, digits: Int, suffix: String) {
+        switch self {
+        case .top1, .top5, .agreement, .top1CILow, .top1CIHigh: return (100, 2, "%")
+        case .deltaTop1: return (100, 2, " pt")
+        case .multsEliminated: return (100, 1, "%")
+        case .kl: return (1, 5, "")
+        case .flipsCorrectToWrong, .flipsWrongToCorrect, .modelBytes: return (1, 0, "")
+        case .perplexity, .perplexitySE, .deltaPerplexity, .bitsPerByte: return (1, 4, "")
+        case .compression: return (1, 2, "x")
+        case .bitsPerWeight, .kernelSpeedup, .kernelGOPS, .calibrationSeconds: return (1, 2, "")
+        }
+    }
+
+    /// `value` as the report shows it ("-" when absent); `digits` overrides the metric's.
+    public func formatted(_ value: Double?, digits: Int? = nil) -> String {
+        let (scale, defaultDigits, suffix) = display
+        let number = value.map { String(format: "%.\(digits ?? defaultDigits)f", $0 * scale) } ?? "-"
+        return number + suffix
     }
 
     /// The known names, for error messages.

@@ -13,58 +13,82 @@ public enum ReportWriter {
 
     public static func markdown(_ results: SuiteResults, gate: GateReport?) -> String {
         func f(_ v: Double?, _ digits: Int) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "-" }
-        func status(_ row: ResultRow) -> String {
+        let e = results.environment
+        let capNote = e.cpuKernels.map { $0 == e.kernelLevel ? "" : " (CPU \($0), capped by QB_MAX_ISA/--max-isa)" }
+        @Sendable func status(_ row: ResultRow) -> String {
             guard let gate else { return "not gated" }
             let mine = gate.checks.filter { $0.model == row.model && $0.variant == row.variant }
             if mine.isEmpty { return "no baseline" }
             let bad = mine.filter { $0.status != .pass }
             return bad.isEmpty ? "pass" : bad.map { "\($0.metric): \($0.status.rawValue)" }.joined(separator: "; ")
         }
-        let e = results.environment
-        var lines = ["# QuantBench: suite `\(results.suite)`", "",
-                     "Environment: \(e.cpu) (\(e.features ?? "features unknown")), \(e.cores) cores, Swift \(e.swift), \(e.build) build, kernels \(e.kernelLevel)\(e.cpuKernels.map { $0 == e.kernelLevel ? "" : " (CPU \($0), capped by QB_MAX_ISA/--max-isa)" } ?? "").", "",
-                     "Size is the serialized variant (`.qbqm`: codes, scales, tables, sparse index, FP32 remainder, graph); compression = FP32 ONNX bytes / "
-                     + "variant bytes; bits/weight = the quantized layers' payload bits per weight. Kernel speedup = FP32 time / quantized time of the "
-                     + "quantized layers on one calibration batch, measured in the same run (gated only against a baseline from the same host class).", ""]
+        var lines = [
+            "# QuantBench: suite `\(results.suite)`", "",
+            "Environment: \(e.cpu) (\(e.features ?? "features unknown")), \(e.cores) cores, Swift \(e.swift), "
+                + "\(e.build) build, kernels "
+                + "\(e.kernelLevel)\(capNote ?? "").",
+            "",
+            "Size is the serialized variant (`.qbqm`: codes, scales, tables, sparse index, FP32 remainder, graph); "
+                + "compression = FP32 ONNX bytes / "
+                + "variant bytes; bits/weight = the quantized layers' payload bits per weight. Kernel speedup = FP32 "
+                + "time / quantized time of the "
+                + "quantized layers on one calibration batch, measured in the same run (gated only against a baseline "
+                + "from the same host class).",
+            "",
+        ]
         if let gaps = results.incomplete, !gaps.isEmpty {
-            lines += ["**INCOMPLETE RESULTS** (merged with `--allow-incomplete`; the gate fails on them):", ""] + gaps.map { "- \($0)" } + [""]
+            lines +=
+                ["**INCOMPLETE RESULTS** (merged with `--allow-incomplete`; the gate fails on them):", ""]
+                + gaps.map { "- \($0)" } + [""]
         }
         if let gate {
             let code = gate.exitCode(strict: false)
-            lines.append("Gate: **\(code == 0 ? "pass" : code == 2 ? "REGRESSION" : code == 4 ? "baseline missing" : "improvement")** (exit \(code)); "
-                         + "\(gate.checks.filter { $0.status == .pass }.count) of \(gate.checks.count) checks within tolerance."
-                         + (gate.speedNote.isEmpty ? "" : " " + gate.speedNote))
+            let verdict = code == 0 ? "pass" : code == 2 ? "REGRESSION" : code == 4 ? "baseline missing" : "improvement"
+            lines.append(
+                "Gate: **\(verdict)** (exit \(code)); "
+                    + "\(gate.checks.filter { $0.status == .pass }.count) of \(gate.checks.count) checks within "
+                    + "tolerance."
+                    + (gate.speedNote.isEmpty ? "" : " " + gate.speedNote))
             for c in gate.fingerprintChanges { lines.append("- \(c)") }
             lines.append("")
         }
         var byModel = [(String, [ResultRow])]()
         for row in results.rows {
-            if let i = byModel.firstIndex(where: { $0.0 == row.model }) { byModel[i].1.append(row) } else { byModel.append((row.model, [row])) }
+            if let i = byModel.firstIndex(where: { $0.0 == row.model }) {
+                byModel[i].1.append(row)
+            } else {
+                byModel.append((row.model, [row]))
+            }
         }
         for (model, rows) in byModel {
             let first = rows[0]
-            lines += ["## \(model)", "", "Evaluation set: `\(first.dataset)`, \(first.samples) \(first.kind == "perplexity" ? "windows" : "samples")"
-                      + (first.fingerprint.map { "; input fingerprint `\($0.prefix(16))...`" } ?? "") + ".", ""]
+            lines += [
+                "## \(model)", "",
+                "Evaluation set: `\(first.dataset)`, \(first.samples) "
+                    + "\(first.kind.sampleUnit)"
+                    + (first.fingerprint.map { "; input fingerprint `\($0.prefix(16))...`" } ?? "") + ".", "",
+            ]
+            let status = ReportColumn("status") { status($0) }
+            let size: [ReportColumn] = [.metric(.bitsPerWeight), .metric(.modelBytes), .metric(.compression)]
+            let cost: [ReportColumn] = [.metric(.kernelSpeedup), .metric(.calibrationSeconds), status]
             switch first.kind {
-            case "classification":
-                lines += ["| variant | top-1 (95% CI) | top-5 | delta top-1 vs FP32 | agreement | flips c->w / w->c | KL vs FP32 | bits/weight | size (bytes) | compression | kernel speedup | calibration (s) | status |",
-                          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-                for r in rows {
-                    let m = r.metrics
-                    lines.append("| \(r.variant) | \(f(m["top1"].map { $0 * 100 }, 2))% (\(f(m["top1_ci_low"].map { $0 * 100 }, 1))-\(f(m["top1_ci_high"].map { $0 * 100 }, 1))) | \(f(m["top5"].map { $0 * 100 }, 2))% | \(f(m["delta_top1"].map { $0 * 100 }, 2)) pt | \(f(m["agreement"].map { $0 * 100 }, 2))% | \(f(m["flips_correct_to_wrong"], 0)) / \(f(m["flips_wrong_to_correct"], 0)) | \(f(m["kl"], 5)) | \(f(m["bits_per_weight"], 2)) | \(f(m["model_bytes"], 0)) | \(f(m["compression"], 2))x | \(f(m["kernel_speedup"], 2)) | \(f(m["calibration_seconds"], 2)) | \(status(r)) |")
-                }
-            case "perplexity":
-                lines += ["| variant | perplexity (+- SE) | bits/byte | delta vs FP32 | bits/weight | size (bytes) | compression | kernel speedup | calibration (s) | status |",
-                          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-                for r in rows {
-                    let m = r.metrics
-                    lines.append("| \(r.variant) | \(f(m["perplexity"], 4)) +- \(f(m["perplexity_se"], 4)) | \(f(m["bits_per_byte"], 4)) | \(f(m["delta_perplexity"], 4)) | \(f(m["bits_per_weight"], 2)) | \(f(m["model_bytes"], 0)) | \(f(m["compression"], 2))x | \(f(m["kernel_speedup"], 2)) | \(f(m["calibration_seconds"], 2)) | \(status(r)) |")
-                }
-            default:
-                lines += ["| variant | top-1 agreement with FP32 | bits/weight | size (bytes) | status |", "| --- | --- | --- | --- | --- |"]
-                for r in rows {
-                    lines.append("| \(r.variant) | \(f(r.metrics["agreement"].map { $0 * 100 }, 2))% | \(f(r.metrics["bits_per_weight"], 1)) | \(f(r.metrics["model_bytes"], 0)) | \(status(r)) |")
-                }
+            case .classification:
+                let accuracy: [ReportColumn] = [
+                    .variant, .top1WithInterval, .metric(.top5), .metric(.deltaTop1), .metric(.agreement), .flips,
+                    .metric(.kl),
+                ]
+                lines += ReportColumn.table(accuracy + size + cost, rows: rows)
+            case .perplexity:
+                let accuracy: [ReportColumn] = [
+                    .variant, .perplexityWithError, .metric(.bitsPerByte), .metric(.deltaPerplexity),
+                ]
+                lines += ReportColumn.table(accuracy + size + cost, rows: rows)
+            case .agreement:
+                let columns: [ReportColumn] = [
+                    .variant, .metric(.agreement, header: "top-1 agreement with FP32"),
+                    .metric(.bitsPerWeight, digits: 1), .metric(.modelBytes), status,
+                ]
+                lines += ReportColumn.table(columns, rows: rows)
             }
             lines.append("")
             lines += LayerTables.markdown(rows)
@@ -74,8 +98,16 @@ public enum ReportWriter {
         if let gate {
             let failing = gate.checks.filter { $0.status != .pass }
             if !failing.isEmpty {
-                lines += ["## Checks not passing", "", "| model | variant | metric | baseline | value | allowed | status |", "| --- | --- | --- | --- | --- | --- | --- |"]
-                for c in failing { lines.append("| \(c.model) | \(c.variant) | \(c.metric) | \(f(c.baseline, 6)) | \(f(c.value, 6)) | \(f(c.allowance, 6)) | \(c.status.rawValue) |") }
+                lines += [
+                    "## Checks not passing", "", "| model | variant | metric | baseline | value | allowed | status |",
+                    "| --- | --- | --- | --- | --- | --- | --- |",
+                ]
+                for c in failing {
+                    lines.append(
+                        "| \(c.model) | \(c.variant) | \(c.metric) | \(f(c.baseline, 6)) | \(f(c.value, 6)) | "
+                            + "\(f(c.allowance, 6)) | \(c.status.rawValue) |"
+                    )
+                }
                 lines.append("")
             }
         }
@@ -87,24 +119,32 @@ public enum ReportWriter {
 
     /// One line per (model, variant, metric): `model,dataset,variant,samples,metric,value` (RFC 4180).
     public static func csv(_ results: SuiteResults) -> String {
-        func field(_ s: String) -> String { s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+        func field(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
+                ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
         var lines = ["model,dataset,variant,samples,metric,value"]
         for r in results.rows {
             for (k, v) in r.metrics.sorted(by: { $0.key < $1.key }) {
-                lines.append([r.model, r.dataset, r.variant, String(r.samples), k, String(v)].map(field).joined(separator: ","))
+                lines.append(
+                    [r.model, r.dataset, r.variant, String(r.samples), k, String(v)].map(field).joined(separator: ","))
             }
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }
 
     /// Writes `<folder>/<suite>.md`, `.json` and `.csv`; returns the Markdown and JSON paths.
-    public static func write(_ results: SuiteResults, gate: GateReport?, folder: String) throws -> (markdown: String, json: String) {
+    public static func write(_ results: SuiteResults, gate: GateReport?, folder: String) throws -> (
+        markdown: String, json: String
+    ) {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let md = folder + "/\(results.suite).md", js = folder + "/\(results.suite).json"
         try AtomicFile.write(try json(results), to: js)
         try AtomicFile.write(Data(csv(results).utf8), to: folder + "/\(results.suite).csv")
         try AtomicFile.write(Data(ChartWriter.svg(results).utf8), to: folder + "/\(results.suite).svg")
-        if let front = MethodTables.frontSVG(results) { try AtomicFile.write(Data(front.utf8), to: folder + "/\(results.suite)-mixed.svg") }
+        if let front = MethodTables.frontSVG(results) {
+            try AtomicFile.write(Data(front.utf8), to: folder + "/\(results.suite)-mixed.svg")
+        }
         try AtomicFile.write(Data(markdown(results, gate: gate).utf8), to: md)
         return (md, js)
     }

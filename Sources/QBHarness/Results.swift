@@ -8,8 +8,7 @@ public struct ResultRow: Codable, Sendable, Equatable {
     public var folder: String
     public var dataset: String
     public var variant: String
-    /// classification or perplexity.
-    public var kind: String
+    public var kind: EvaluationKind
     public var samples: Int
     /// The input fingerprint (image sets), proving the inputs did not drift.
     public var fingerprint: String?
@@ -56,31 +55,38 @@ public struct Environment: Codable, Sendable, Equatable {
 
     public static func current(avx2: Bool) -> Environment {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let flags = Set(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
-        let features = ["avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni"].filter { flags.contains($0) }.joined(separator: " ")
-        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }.map {
-            String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces)
-        } ?? "unknown"
+        let flags = Set(
+            cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? []
+        )
+        let features = ["avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni"].filter { flags.contains($0) }
+            .joined(separator: " ")
+        let model =
+            cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }.map {
+                String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces)
+            } ?? "unknown"
         #if DEBUG
-        let build = "debug"
+            let build = "debug"
         #else
-        let build = "release"
+            let build = "release"
         #endif
         #if swift(>=6.3)
-        let swift = "6.3"
+            let swift = "6.3"
         #elseif swift(>=6.0)
-        let swift = "6.x"
+            let swift = "6.x"
         #else
-        let swift = "5.x"
+            let swift = "5.x"
         #endif
-        return Environment(cpu: model, cores: ProcessInfo.processInfo.activeProcessorCount, swift: swift, avx2: avx2, build: build, features: features,
-                           kernels: KernelISA.active.description, cpuKernels: KernelISA.detected.description)
+        return Environment(
+            cpu: model, cores: ProcessInfo.processInfo.activeProcessorCount, swift: swift, avx2: avx2, build: build,
+            features: features,
+            kernels: KernelISA.active.description, cpuKernels: KernelISA.detected.description)
     }
 
     /// Whether speed figures recorded on `other` are comparable with this one's: same CPU model, vector
     /// features, core count, kernel level and build.
     public func sameHostClass(_ other: Environment) -> Bool {
-        cpu == other.cpu && cores == other.cores && avx2 == other.avx2 && build == other.build && features != nil && features == other.features
+        cpu == other.cpu && cores == other.cores && avx2 == other.avx2 && build == other.build && features != nil
+            && features == other.features
             && kernelLevel == other.kernelLevel
     }
 }
@@ -96,7 +102,9 @@ public struct SuiteResults: Codable, Sendable {
 
     /// Reads a results file (`quantbench run` JSON); errors name the file and the problem.
     public static func load(_ path: String) throws -> SuiteResults {
-        guard let data = FileManager.default.contents(atPath: path) else { throw HarnessError(file: path, "no such results file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw HarnessError(file: path, "no such results file")
+        }
         return try parse(data, file: path)
     }
 
@@ -109,21 +117,14 @@ public struct SuiteResults: Codable, Sendable {
 
 /// What the metrics mean and which direction is better.
 public enum Metric {
-    public static let higherIsBetter = Set(MetricKind.allCases.filter { $0.polarity == .higherIsBetter }.map(\.rawValue))
+    public static let higherIsBetter = Set(
+        MetricKind.allCases.filter { $0.polarity == .higherIsBetter }.map(\.rawValue))
     public static let lowerIsBetter = Set(MetricKind.allCases.filter { $0.polarity == .lowerIsBetter }.map(\.rawValue))
 
     /// Metrics that are gated by default when a baseline is recorded, with their default tolerance.
-    public static let gatedByDefault: [String: Tolerance] = [
-        "top1": Tolerance(absolute: 0.002, relative: nil, twoSided: true),
-        "top5": Tolerance(absolute: 0.002, relative: nil, twoSided: true),
-        "agreement": Tolerance(absolute: 0.002, relative: nil, twoSided: false),
-        "kl": Tolerance(absolute: 1e-4, relative: nil, twoSided: false),
-        "perplexity": Tolerance(absolute: nil, relative: 1e-4, twoSided: true),
-        // The serialized size is exact: any change in a format or a method shows.
-        "model_bytes": Tolerance(absolute: 0, relative: nil, twoSided: true),
-        // Speed ratios move with the machine's load: a generous one-sided tolerance, same host class only.
-        "kernel_speedup": Tolerance(absolute: nil, relative: 0.35, twoSided: false),
-    ]
+    public static let gatedByDefault: [String: Tolerance] = Dictionary(
+        uniqueKeysWithValues: MetricKind.allCases.compactMap { kind in kind.defaultTolerance.map { (kind.rawValue, $0) }
+        })
 
     /// Metrics gated only against a baseline recorded on the same host class (`Environment.sameHostClass`).
     public static let hostDependent = Set(MetricKind.allCases.filter(\.isHostDependent).map(\.rawValue))
@@ -135,31 +136,44 @@ extension SuiteResults {
     /// tile each model's set without gap or overlap, and (unless `allowIncomplete`) a missing shard.
     public static func merge(_ parts: [SuiteResults], allowIncomplete: Bool = false) throws -> SuiteResults {
         guard let first = parts.first else { throw HarnessError(file: "merge", "no shard results given") }
-        guard parts.allSatisfy({ $0.suite == first.suite }) else { throw HarnessError(file: "merge", "the shards come from different suites") }
+        guard parts.allSatisfy({ $0.suite == first.suite }) else {
+            throw HarnessError(file: "merge", "the shards come from different suites")
+        }
         var rows = [ResultRow](), gaps = [String]()
         // Every (model, variant) any part has, in the order of first appearance: a row only later shards
         // produced is not dropped.
         var protos = [ResultRow](), seen = Set<String>()
-        for part in parts { for r in part.rows where seen.insert("\(r.model)|\(r.variant)").inserted { protos.append(r) } }
+        for part in parts {
+            for r in part.rows where seen.insert("\(r.model)|\(r.variant)").inserted { protos.append(r) }
+        }
         for proto in protos {
             let mine = parts.flatMap { $0.rows.filter { $0.model == proto.model && $0.variant == proto.variant } }
             let ranges = mine.compactMap(\.range).sorted { $0[0] < $1[0] }
-            guard ranges.count == mine.count else { throw HarnessError(file: "merge", "\(proto.model) [\(proto.variant)]: a part is not a shard (no sample range)") }
+            guard ranges.count == mine.count else {
+                throw HarnessError(
+                    file: "merge", "\(proto.model) [\(proto.variant)]: a part is not a shard (no sample range)")
+            }
             func missing(_ what: String) throws {
                 let text = "\(proto.model) [\(proto.variant)]: \(what)"
                 guard allowIncomplete else { throw HarnessError(file: "merge", text) }
                 gaps.append(text)
             }
             for (a, b) in zip(ranges, ranges.dropFirst()) where a[1] != b[0] {
-                if a[1] > b[0] { throw HarnessError(file: "merge", "\(proto.model) [\(proto.variant)]: samples \(b[0])..<\(a[1]) are covered twice") }
+                if a[1] > b[0] {
+                    throw HarnessError(
+                        file: "merge", "\(proto.model) [\(proto.variant)]: samples \(b[0])..<\(a[1]) are covered twice")
+                }
                 try missing("samples \(a[1])..<\(b[0]) are missing (a shard failed or was not given)")
             }
-            if let f = ranges.first, f[0] != 0 { try missing("samples 0..<\(f[0]) are missing (the first shard was not given)") }
+            if let f = ranges.first, f[0] != 0 {
+                try missing("samples 0..<\(f[0]) are missing (the first shard was not given)")
+            }
             if let last = ranges.last, last.count == 3, last[1] != last[2] {
                 try missing("samples \(last[1])..<\(last[2]) are missing (the last shard was not given)")
             }
             if Set(ranges.compactMap { $0.count == 3 ? $0[2] : nil }).count > 1 {
-                throw HarnessError(file: "merge", "\(proto.model) [\(proto.variant)]: the shards disagree on the number of samples")
+                throw HarnessError(
+                    file: "merge", "\(proto.model) [\(proto.variant)]: the shards disagree on the number of samples")
             }
             var merged = proto
             merged.counts = [:]
@@ -168,12 +182,16 @@ extension SuiteResults {
             merged.seconds = mine.reduce(0) { $0 + $1.seconds }
             merged.range = nil
             let fingerprints = Set(mine.compactMap(\.fingerprint))
-            merged.fingerprint = fingerprints.isEmpty ? nil : "shards:" + mine.compactMap(\.fingerprint).joined(separator: "+").prefix(200)
+            merged.fingerprint =
+                fingerprints.isEmpty
+                ? nil : "shards:" + mine.compactMap(\.fingerprint).joined(separator: "+").prefix(200)
             for (k, v) in Counts.metrics(kind: merged.kind, merged.counts) { merged.metrics[k] = v }
             rows.append(merged)
         }
         // A row some part lacks entirely is missing from the shards that did not run it.
         let incomplete = gaps + parts.flatMap { $0.incomplete ?? [] }
-        return SuiteResults(suite: first.suite, environment: first.environment, rows: rows, incomplete: incomplete.isEmpty ? nil : incomplete)
+        return SuiteResults(
+            suite: first.suite, environment: first.environment, rows: rows,
+            incomplete: incomplete.isEmpty ? nil : incomplete)
     }
 }

@@ -26,7 +26,8 @@ extension Environment {
 extension BaselineFile {
     /// Every recorded speed class: the top-level entries' own, then `speed`.
     public var speedBaselines: [SpeedBaseline] {
-        let own = SpeedBaseline(environment: environment, entries: entries.filter { Metric.hostDependent.contains($0.metric) })
+        let own = SpeedBaseline(
+            environment: environment, entries: entries.filter { Metric.hostDependent.contains($0.metric) })
         return ([own] + (speed ?? [])).filter { !$0.entries.isEmpty }
     }
 
@@ -37,7 +38,11 @@ extension BaselineFile {
     /// produces then asks for a baseline, exit 4).
     public func speedBaseline(for host: Environment) -> (baseline: SpeedBaseline, exact: Bool)? {
         if environment.sameHostClass(host) {
-            return (SpeedBaseline(environment: environment, entries: entries.filter { Metric.hostDependent.contains($0.metric) }), true)
+            return (
+                SpeedBaseline(
+                    environment: environment, entries: entries.filter { Metric.hostDependent.contains($0.metric) }),
+                true
+            )
         }
         let classes = speedBaselines
         if let same = classes.first(where: { $0.environment.sameHostClass(host) }) { return (same, true) }
@@ -75,10 +80,14 @@ extension GateReport {
     /// One line on how the speed figures were gated.
     public static func speedNote(_ match: (baseline: SpeedBaseline, exact: Bool)?, host: Environment) -> String {
         guard let match else {
-            return "Speed figures not gated: no baseline for this host class (\(host.speedClass)); `quantbench baseline record --host-only` adds it."
+            return
+                "Speed figures not gated: no baseline for this host class (\(host.speedClass)); `quantbench baseline "
+                + "record --host-only` adds it."
         }
         let recorded = match.baseline.environment.hostDescription
-        return match.exact ? "Speed figures gated against this host class (\(recorded))."
-            : "Speed figures gated against the \(host.speedClass) class recorded on \(recorded) (same kernel level, another host)."
+        return match.exact
+            ? "Speed figures gated against this host class (\(recorded))."
+            : "Speed figures gated against the \(host.speedClass) class recorded on \(recorded) (same kernel level, "
+                + "another host)."
     }
 }

@@ -54,12 +54,17 @@ public struct Suite: Codable, Sendable {
             for v in e.variants where Variants.named(v) == nil {
                 throw HarnessError(file: path, "model \(e.model): unknown variant \"\(v)\" (known: \(Variants.names))")
             }
-            if let c = e.qwtSamples, c < 1 { throw HarnessError(file: path, "model \(e.model): qwt_samples must be positive") }
+            if let c = e.qwtSamples, c < 1 {
+                throw HarnessError(file: path, "model \(e.model): qwt_samples must be positive")
+            }
             if let b = e.qwtBlocks, b.isEmpty || b.contains(where: { $0.count != 2 }) {
-                throw HarnessError(file: path, "model \(e.model): qwt_blocks must list [input, output] pairs of value names")
+                throw HarnessError(
+                    file: path, "model \(e.model): qwt_blocks must list [input, output] pairs of value names")
             }
             if let l = e.limit, l < 1 { throw HarnessError(file: path, "model \(e.model): limit must be positive") }
-            if let c = e.calibration, c < 1 { throw HarnessError(file: path, "model \(e.model): calibration must be positive") }
+            if let c = e.calibration, c < 1 {
+                throw HarnessError(file: path, "model \(e.model): calibration must be positive")
+            }
         }
         return suite
     }

@@ -50,11 +50,15 @@ public struct VariantBuilder {
 
     /// Quantizes `reference` (an optimized FP32 session of `modelFile`) as `variant`; `qwtFeeds` is asked
     /// for QwT's calibration samples only when the variant needs them.
-    public func build(_ variant: VariantDef, reference: Session, modelFile: String, calibration: [[String: Value]],
-                      qwtFeeds: (Int) throws -> [[String: Value]]) throws -> Built {
+    public func build(
+        _ variant: VariantDef, reference: Session, modelFile: String, calibration: [[String: Value]],
+        qwtFeeds: (Int) throws -> [[String: Value]]
+    ) throws -> Built {
         var built: Built
         if let method = variant.method {
-            built = Built(model: try Quantizer.quantize(reference.graph, method: method, calibration: calibration, integer: true, threads: threads))
+            built = Built(
+                model: try Quantizer.quantize(
+                    reference.graph, method: method, calibration: calibration, integer: true, threads: threads))
         } else if let mixed = variant.mixed {
             built = try buildMixed(mixed, reference: reference, modelFile: modelFile, calibration: calibration)
         } else {
@@ -63,9 +67,13 @@ public struct VariantBuilder {
         if let qwt = variant.qwt {
             let feeds = try qwtFeeds(qwt.samples)
             log("QwT: fitting the blocks on \(qwt.samples) samples")
-            built.model = try QwT.compensate(built.model, reference: reference.graph, feeds: feeds, settings: qwt, threads: threads)
+            built.model = try QwT.compensate(
+                built.model, reference: reference.graph, feeds: feeds, settings: qwt, threads: threads)
             for b in built.model.blocks {
-                log(String(format: "  block %@ -> %@: R^2 %.3f, error %.4g -> %.4g%@", b.input, b.output, b.r2, b.errorBefore, b.errorAfter, b.gated ? " (gated)" : ""))
+                log(
+                    String(
+                        format: "  block %@ -> %@: R^2 %.3f, error %.4g -> %.4g%@", b.input, b.output, b.r2,
+                        b.errorBefore, b.errorAfter, b.gated ? " (gated)" : ""))
             }
         }
         return built
@@ -80,7 +88,9 @@ public struct VariantBuilder {
         }
     }
 
-    func buildMixed(_ mixed: MixedDef, reference: Session, modelFile: String, calibration: [[String: Value]]) throws -> Built {
+    func buildMixed(_ mixed: MixedDef, reference: Session, modelFile: String, calibration: [[String: Value]]) throws
+        -> Built
+    {
         let graph = reference.graph
         let cands = try candidates(mixed, file: modelFile)
         // The first feeds holding at least `samples` samples.
@@ -92,14 +102,20 @@ public struct VariantBuilder {
         }
         // One observation of the ranges on the whole calibration set: the sensitivities, the front and the
         // deployed model all quantize with them.
-        let ranges = try Quantizer.observeLayers(graph, feeds: calibration, methods: cands.map(\.method), threads: threads)
-        let (sens, cached) = try sensitivity(graph, candidates: cands, feeds: feeds, calibration: calibration, ranges: ranges, metric: mixed.metric,
-                                             modelFile: modelFile)
+        let ranges = try Quantizer.observeLayers(
+            graph, feeds: calibration, methods: cands.map(\.method), threads: threads)
+        let (sens, cached) = try sensitivity(
+            graph, candidates: cands, feeds: feeds, calibration: calibration, ranges: ranges, metric: mixed.metric,
+            modelFile: modelFile)
         let bits = cands.map(\.bits)
         let limit = MixedPrecision.limit(mixed.budget)
         let front = MixedPrecision.greedyFront(sens, bits: bits, budget: mixed.budget)
         guard let chosen = MixedPrecision.greedy(front, limit: limit) else {
-            throw HarnessError(file: modelFile, "mixed precision: the budget \(mixed.budget) is below the cheapest allocation (\(front.last.map { String(format: "%.4g", $0.cost) } ?? "?"))")
+            throw HarnessError(
+                file: modelFile,
+                "mixed precision: the budget \(mixed.budget) is below the cheapest allocation "
+                    + "(\(front.last.map { String(format: "%.4g", $0.cost) } ?? "?"))"
+            )
         }
         let optimum = MixedPrecision.optimum(sens, bits: bits, budget: mixed.budget, limit: limit)
         // A bucketed (inexact) optimum can be worse than the greedy point: deploy the better prediction.
@@ -108,14 +124,17 @@ public struct VariantBuilder {
         func model(_ choice: [Int]) throws -> QuantizedModel {
             var per = [String: QuantMethod]()
             for (l, c) in choice.enumerated() { per[sens.layers[l]] = cands[c].method }
-            return try Quantizer.quantize(graph, method: cands[0].method, calibration: calibration, integer: true, perLayer: per, ranges: ranges, threads: threads)
+            return try Quantizer.quantize(
+                graph, method: cands[0].method, calibration: calibration, integer: true, perLayer: per, ranges: ranges,
+                threads: threads)
         }
         // The front measured: up to 8 points of the greedy front and the optimum at the same cost.
         let out = reference.outputs[0].name
         var refs = [[Float]]()
         for f in feeds { refs.append(try reference.run(f)[out]!.floats) }
         func measured(_ choice: [Int]) throws -> Double {
-            let s = try Session(graph: try model(choice).graph, options: SessionOptions(optimize: false, threads: threads))
+            let s = try Session(
+                graph: try model(choice).graph, options: SessionOptions(optimize: false, threads: threads))
             return try Sensitivity.score(s, output: out, feeds: feeds, reference: refs, metric: mixed.metric)
         }
         var picks = Set((0..<8).map { $0 * (front.count - 1) / 7 })
@@ -124,29 +143,50 @@ public struct VariantBuilder {
         for i in picks.sorted() {
             let p = front[i]
             let opt = MixedPrecision.optimum(sens, bits: bits, budget: mixed.budget, limit: p.cost)
-            points.append(.init(cost: p.cost, greedyPredicted: p.predicted, greedyMeasured: try measured(p.choice),
-                                optimalPredicted: opt?.point.predicted, optimalMeasured: try opt.map { try measured($0.point.choice) }))
+            points.append(
+                .init(
+                    cost: p.cost, greedyPredicted: p.predicted, greedyMeasured: try measured(p.choice),
+                    optimalPredicted: opt?.point.predicted,
+                    optimalMeasured: try opt.map { try measured($0.point.choice) }))
         }
         let start = DispatchTime.now().uptimeNanoseconds
         var q = try model(deployed.choice)
         q.calibrationSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 + sens.seconds
-        let report = MixedReport(budget: mixed.budget.description, limit: limit, metric: mixed.metric.rawValue, candidates: sens.candidates, layers: sens.layers,
-                                 weights: sens.weights, greedy: chosen.choice.map { sens.candidates[$0] }, optimal: optimum?.point.choice.map { sens.candidates[$0] },
-                                 optimalExact: optimum?.exact ?? false, deployed: deployed == chosen ? "greedy" : "optimal", front: points,
-                                 sensitivitySeconds: sens.seconds, cached: cached)
-        log(String(format: "mixed precision: %@, greedy cost %.3f (predicted %.3g), optimum %.3g; %d layers", mixed.budget.description, chosen.cost, chosen.predicted,
-                   optimum?.point.predicted ?? .nan, sens.layers.count))
+        let report = MixedReport(
+            budget: mixed.budget.description, limit: limit, metric: mixed.metric.rawValue, candidates: sens.candidates,
+            layers: sens.layers,
+            weights: sens.weights, greedy: chosen.choice.map { sens.candidates[$0] },
+            optimal: optimum?.point.choice.map { sens.candidates[$0] },
+            optimalExact: optimum?.exact ?? false, deployed: deployed == chosen ? "greedy" : "optimal", front: points,
+            sensitivitySeconds: sens.seconds, cached: cached)
+        log(
+            String(
+                format: "mixed precision: %@, greedy cost %.3f (predicted %.3g), optimum %.3g; %d layers",
+                mixed.budget.description, chosen.cost, chosen.predicted,
+                optimum?.point.predicted ?? .nan, sens.layers.count))
         return Built(model: q, mixed: report)
     }
 
     /// The sensitivities, from the cache when the model, the samples, the candidates and the metric are the
     /// same; measured and written (atomically) otherwise.
-    func sensitivity(_ graph: Graph, candidates: [Candidate], feeds: [[String: Value]], calibration: [[String: Value]], ranges: [String: RangeObserver],
-                     metric: Sensitivity.Metric, modelFile: String) throws -> (Sensitivity, Bool) {
-        struct Key: Encodable { var candidates: [String]; var methods: [String]; var metric: String; var samples: Int; var version: Int }
+    func sensitivity(
+        _ graph: Graph, candidates: [Candidate], feeds: [[String: Value]], calibration: [[String: Value]],
+        ranges: [String: RangeObserver],
+        metric: Sensitivity.Metric, modelFile: String
+    ) throws -> (Sensitivity, Bool) {
+        struct Key: Encodable {
+            var candidates: [String]
+            var methods: [String]
+            var metric: String
+            var samples: Int
+            var version: Int
+        }
         // Version: raise it when a quantizer's arithmetic changes (the cached noise would be stale).
-        var f = Fingerprint(domain: "sensitivity", settings: Key(candidates: candidates.map(\.name), methods: candidates.map { "\($0.method)" },
-                                                              metric: metric.rawValue, samples: feeds.count, version: 2))
+        var f = Fingerprint(
+            domain: "sensitivity",
+            settings: Key(
+                candidates: candidates.map(\.name), methods: candidates.map { "\($0.method)" },
+                metric: metric.rawValue, samples: feeds.count, version: 2))
         if let data = FileManager.default.contents(atPath: modelFile) { f.addBytes(data) }
         for feed in calibration {
             for k in feed.keys.sorted() {
@@ -162,14 +202,19 @@ public struct VariantBuilder {
         let key = f.finalize()
         let path = cacheFolder.map { $0 + "/sensitivity-\(key.prefix(32)).json" }
         let specs = LayerSpec.find(in: graph)
-        if let path, let data = FileManager.default.contents(atPath: path), let s = try? JSONDecoder().decode(Sensitivity.self, from: data),
-           s.candidates == candidates.map(\.name), s.metric == metric, s.layers == specs.map(\.name), s.weights == specs.map(\.weights.count),
-           s.noise.count == s.layers.count, s.noise.allSatisfy({ $0.count == candidates.count }), s.bytes.count == s.layers.count {
+        if let path, let data = FileManager.default.contents(atPath: path),
+            let s = try? JSONDecoder().decode(Sensitivity.self, from: data),
+            s.candidates == candidates.map(\.name), s.metric == metric, s.layers == specs.map(\.name),
+            s.weights == specs.map(\.weights.count),
+            s.noise.count == s.layers.count, s.noise.allSatisfy({ $0.count == candidates.count }),
+            s.bytes.count == s.layers.count
+        {
             log("mixed precision: sensitivities from \(path)")
             return (s, true)
         }
         log("mixed precision: measuring \(candidates.count) candidates per layer on \(feeds.count) calibration batches")
-        let s = try Sensitivity.measure(graph, candidates: candidates, feeds: feeds, metric: metric, ranges: ranges, threads: threads)
+        let s = try Sensitivity.measure(
+            graph, candidates: candidates, feeds: feeds, metric: metric, ranges: ranges, threads: threads)
         if let path, let folder = cacheFolder {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try AtomicFile.write(try JSONEncoder().encode(s), to: path)

@@ -1,7 +1,7 @@
 import Foundation
 import QBTensor
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes files so that a reader sees either the old file or the complete new one, never a part:
@@ -20,7 +20,9 @@ public enum AtomicFile {
         }
         let temp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw IngestError(.writeFailed, file: path, "cannot create \(temp): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw IngestError(.writeFailed, file: path, "cannot create \(temp): \(String(cString: strerror(errno)))")
+        }
         var ok = false
         defer {
             if !ok { unlink(temp) }
@@ -31,7 +33,10 @@ public enum AtomicFile {
                 if offset > 0 && FaultInjection.isActive("kill-mid-write") { kill(getpid(), SIGKILL) }
                 let chunk = FaultInjection.isActive("kill-mid-write") ? max(1, raw.count / 2) : raw.count
                 let n = Glibc.write(fd, raw.baseAddress! + offset, min(chunk, raw.count - offset))
-                if n < 0 { if errno == EINTR { continue }; return false }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
                 offset += n
             }
             return true
@@ -43,7 +48,8 @@ public enum AtomicFile {
         }
         if FaultInjection.isActive("kill-before-rename") { kill(getpid(), SIGKILL) }
         guard rename(temp, path) == 0 else {
-            throw IngestError(.writeFailed, file: path, "cannot rename \(temp) over it: \(String(cString: strerror(errno)))")
+            throw IngestError(
+                .writeFailed, file: path, "cannot rename \(temp) over it: \(String(cString: strerror(errno)))")
         }
         ok = true
         let dfd = open(dir, O_RDONLY | O_DIRECTORY)

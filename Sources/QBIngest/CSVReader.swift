@@ -65,7 +65,9 @@ public struct CSVReader: Sendable {
                     i += 1
                 }
                 if !closed {
-                    throw IngestError(.badCSV, file: file, line: openLine, "unterminated quoted field (the quote opened here is never closed)")
+                    throw IngestError(
+                        .badCSV, file: file, line: openLine,
+                        "unterminated quoted field (the quote opened here is never closed)")
                 }
                 // After a closing quote: a separator, a line end, or the end of the file.
                 if i < n {
@@ -73,8 +75,11 @@ public struct CSVReader: Sendable {
                     if next == UInt8(ascii: "\r") && i + 1 < n && bytes[i + 1] == UInt8(ascii: "\n") {
                         // handled below as a line end
                     } else if next != UInt8(ascii: ",") && next != UInt8(ascii: "\n") {
-                        throw IngestError(.badCSV, file: file, line: line,
-                                          "unexpected character after the closing quote of field \(fields.count + 1) (a quote inside a quoted field must be doubled)")
+                        throw IngestError(
+                            .badCSV, file: file, line: line,
+                            "unexpected character after the closing quote of field \(fields.count + 1) (a quote "
+                                + "inside a quoted field must be doubled)"
+                        )
                     }
                 }
                 atFieldStart = false
@@ -86,14 +91,24 @@ public struct CSVReader: Sendable {
                 atFieldStart = true
                 i += 1
             case UInt8(ascii: "\r") where i + 1 < n && bytes[i + 1] == UInt8(ascii: "\n"):
-                try finishField(); finishRecord()
-                i += 2; line += 1; recordLine = line; atFieldStart = true
+                try finishField()
+                finishRecord()
+                i += 2
+                line += 1
+                recordLine = line
+                atFieldStart = true
             case UInt8(ascii: "\n"):
-                try finishField(); finishRecord()
-                i += 1; line += 1; recordLine = line; atFieldStart = true
+                try finishField()
+                finishRecord()
+                i += 1
+                line += 1
+                recordLine = line
+                atFieldStart = true
             case UInt8(ascii: "\""):
-                throw IngestError(.badCSV, file: file, line: line,
-                                  "stray quote inside unquoted field \(fields.count + 1) (quote the whole field and double the quote)")
+                throw IngestError(
+                    .badCSV, file: file, line: line,
+                    "stray quote inside unquoted field \(fields.count + 1) (quote the whole field and double the quote)"
+                )
             default:
                 field.append(b)
                 atFieldStart = false
@@ -101,18 +116,24 @@ public struct CSVReader: Sendable {
             }
         }
         if !field.isEmpty || !fields.isEmpty || !atFieldStart {
-            try finishField(); finishRecord()
+            try finishField()
+            finishRecord()
         }
         // Drop blank records at the end (a trailing empty line); blank lines elsewhere are kept and
         // then fail the field-count check with their line number.
         while let last = records.last, last.fields == [""] { records.removeLast() }
 
         guard header else { return ([], records) }
-        guard let first = records.first else { throw IngestError(.badCSV, file: file, line: 1, "no header row: the file has no records") }
+        guard let first = records.first else {
+            throw IngestError(.badCSV, file: file, line: 1, "no header row: the file has no records")
+        }
         let names = first.fields
         for record in records.dropFirst() where record.fields.count != names.count {
-            throw IngestError(.badCSV, file: file, line: record.line,
-                              "record has \(record.fields.count) fields, the header has \(names.count) (\(names.joined(separator: ",")))")
+            throw IngestError(
+                .badCSV, file: file, line: record.line,
+                "record has \(record.fields.count) fields, the header has \(names.count) "
+                    + "(\(names.joined(separator: ",")))"
+            )
         }
         return (names, Array(records.dropFirst()))
     }

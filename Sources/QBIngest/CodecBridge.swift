@@ -10,9 +10,13 @@ enum CodecBridge {
 
     /// Decodes a JPEG held in memory. `scaleFor(width, height)` picks the DCT scale denominator
     /// (1, 2, 4 or 8) once the header is known.
-    static func decodeJPEG(_ bytes: Bytes, file: String, options: DecodeOptions,
-                           scaleFor: (Int, Int) -> Int) throws -> DecodedImage {
-        guard let dec = qb_jpeg_create() else { throw IngestError(.corrupt, file: file, "out of memory creating a JPEG decoder") }
+    static func decodeJPEG(
+        _ bytes: Bytes, file: String, options: DecodeOptions,
+        scaleFor: (Int, Int) -> Int
+    ) throws -> DecodedImage {
+        guard let dec = qb_jpeg_create() else {
+            throw IngestError(.corrupt, file: file, "out of memory creating a JPEG decoder")
+        }
         defer { qb_jpeg_destroy(dec) }
         let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
 
@@ -29,7 +33,10 @@ enum CodecBridge {
         case 3: model = "ycbcr"
         case 4: model = "cmyk"
         case 5: model = "ycck"
-        default: throw IngestError(.unsupported, file: file, "JPEG color space \(header.color_space) with \(header.components) components is not supported")
+        default:
+            throw IngestError(
+                .unsupported, file: file,
+                "JPEG color space \(header.color_space) with \(header.components) components is not supported")
         }
         let denom = scaleFor(width, height)
         var outW: UInt32 = 0, outH: UInt32 = 0
@@ -44,15 +51,18 @@ enum CodecBridge {
         if options.strictJPEG, qb_jpeg_warning_count(dec) > 0 {
             let warning = String(cString: qb_jpeg_first_warning(dec))
             let kind: IngestError.Kind = warning.localizedPremature ? .truncated : .corrupt
-            throw IngestError(kind, file: file, "libjpeg reported damaged data: \(warning)"
-                              + (qb_jpeg_warning_count(dec) > 1 ? " (and \(qb_jpeg_warning_count(dec) - 1) more warnings)" : ""))
+            throw IngestError(
+                kind, file: file,
+                "libjpeg reported damaged data: \(warning)"
+                    + (qb_jpeg_warning_count(dec) > 1 ? " (and \(qb_jpeg_warning_count(dec) - 1) more warnings)" : ""))
         }
         let source = DecodedImage.SourceInfo(
             format: .jpeg, width: width, height: height, channels: Int(header.components),
             bitDepth: Int(header.data_precision), colorModel: model, interlaced: false,
             progressive: header.progressive != 0, scaleDenominator: denom)
         if c == 4 {
-            return DecodedImage(width: w, height: h, channels: 3, pixels: ColorConversion.invertedCMYKToRGB(raw), source: source)
+            return DecodedImage(
+                width: w, height: h, channels: 3, pixels: ColorConversion.invertedCMYKToRGB(raw), source: source)
         }
         return DecodedImage(width: w, height: h, channels: c, pixels: raw, source: source)
     }
@@ -67,7 +77,9 @@ enum CodecBridge {
 
     /// Decodes a PNG held in memory to 8-bit gray or RGB (alpha dropped, 16-bit rounded to 8 bits).
     static func decodePNG(_ bytes: Bytes, file: String, options: DecodeOptions) throws -> DecodedImage {
-        guard let dec = qb_png_create() else { throw IngestError(.corrupt, file: file, "out of memory creating a PNG decoder") }
+        guard let dec = qb_png_create() else {
+            throw IngestError(.corrupt, file: file, "out of memory creating a PNG decoder")
+        }
         defer { qb_png_destroy(dec) }
         let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var header = qb_png_header()
@@ -78,7 +90,8 @@ enum CodecBridge {
         try checkPixels(width: width, height: height, file: file, options: options)
         let rowBytes = Int(header.out_rowbytes), outChannels = Int(header.out_channels)
         guard rowBytes == width * outChannels else {
-            throw IngestError(.unsupported, file: file, "unexpected decoded row size \(rowBytes) for \(width) x \(outChannels)")
+            throw IngestError(
+                .unsupported, file: file, "unexpected decoded row size \(rowBytes) for \(width) x \(outChannels)")
         }
         var raw = [UInt8](repeating: 0, count: rowBytes * height)
         let rc = raw.withUnsafeMutableBufferPointer { qb_png_read(dec, $0.baseAddress!, rowBytes) }
@@ -100,8 +113,9 @@ enum CodecBridge {
         case 1, 3:
             return DecodedImage(width: width, height: height, channels: outChannels, pixels: raw, source: source)
         case 2, 4:
-            return DecodedImage(width: width, height: height, channels: outChannels - 1,
-                                pixels: ColorConversion.dropAlpha(raw, channels: outChannels), source: source)
+            return DecodedImage(
+                width: width, height: height, channels: outChannels - 1,
+                pixels: ColorConversion.dropAlpha(raw, channels: outChannels), source: source)
         default:
             throw IngestError(.unsupported, file: file, "PNG decoded to \(outChannels) channels")
         }
@@ -110,7 +124,8 @@ enum CodecBridge {
     private static func pngError(_ dec: OpaquePointer, file: String, stage: String) -> IngestError {
         let message = String(cString: qb_png_message(dec))
         let lower = message.lowercased()
-        let kind: IngestError.Kind = (lower.contains("truncated") || lower.contains("not enough") || lower.contains("read error"))
+        let kind: IngestError.Kind =
+            (lower.contains("truncated") || lower.contains("not enough") || lower.contains("read error"))
             ? .truncated : .corrupt
         return IngestError(kind, file: file, "\(stage): \(message.isEmpty ? "libpng failed" : message)")
     }
@@ -119,9 +134,14 @@ enum CodecBridge {
         guard width > 0, height > 0 else {
             throw IngestError(.corrupt, file: file, "image has no pixels (\(width) x \(height))")
         }
-        if width.multipliedReportingOverflow(by: height).partialValue > options.maxPixels || width > 1 << 24 || height > 1 << 24 {
-            throw IngestError(.tooLarge, file: file,
-                              "header declares \(width) x \(height) = \(width * height) pixels, over the limit of \(options.maxPixels) (decompression-bomb guard; raise it with --max-pixels)")
+        if width.multipliedReportingOverflow(by: height).partialValue > options.maxPixels || width > 1 << 24
+            || height > 1 << 24
+        {
+            throw IngestError(
+                .tooLarge, file: file,
+                "header declares \(width) x \(height) = \(width * height) pixels, over the limit of "
+                    + "\(options.maxPixels) (decompression-bomb guard; raise it with --max-pixels)"
+            )
         }
     }
 
@@ -132,10 +152,12 @@ enum CodecBridge {
         var out: UnsafeMutablePointer<UInt8>? = nil
         var outSize = 0
         var message = [CChar](repeating: 0, count: Int(QB_MSG_CAP))
-        let rc = qb_gunzip(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, maxBytes, &out, &outSize, &message)
+        let rc = qb_gunzip(
+            bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, maxBytes, &out, &outSize, &message)
         guard rc == 0, let out else {
             let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw IngestError(rc == -2 ? .tooLarge : (text.contains("truncated") ? .truncated : .corrupt), file: file, text)
+            throw IngestError(
+                rc == -2 ? .tooLarge : (text.contains("truncated") ? .truncated : .corrupt), file: file, text)
         }
         defer { qb_free(out) }
         return Array(UnsafeBufferPointer(start: out, count: outSize))

@@ -10,7 +10,7 @@ enum ColorConversion {
         raw.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 for i in 0..<n {
-                    let nk = Int(src[4 * i + 3])            // 255 - K, since the stored K is inverted
+                    let nk = Int(src[4 * i + 3])  // 255 - K, since the stored K is inverted
                     for ch in 0..<3 {
                         let c = 255 - Int(src[4 * i + ch])
                         let t = c * nk + 128

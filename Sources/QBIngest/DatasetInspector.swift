@@ -36,16 +36,23 @@ public struct DatasetReport: Sendable {
 /// Reads a whole data set, as the suite would feed it to a model, and reports its count, classes
 /// and fingerprint.
 public enum DatasetInspector {
-    public static func inspect(_ path: String, settings: IngestSettings,
-                               progress: ((Int, Int) -> Void)? = nil) throws -> DatasetReport {
+    public static func inspect(
+        _ path: String, settings: IngestSettings,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> DatasetReport {
         let start = Date()
         let location = try DatasetLocation.locate(path, labels: settings.labelsFile)
         var report: DatasetReport
         switch location {
         case .imageFolder(let p): report = try images(try ImageDataset.imageFolder(p), settings, progress)
         case .unlabeledFolder(let p): report = try images(try ImageDataset.unlabeledFolder(p), settings, progress)
-        case .imageManifest(let p): report = try images(try ImageDataset.manifest(p, declaredClasses: settings.declaredClasses), settings, progress)
-        case .idx(let i, let l): report = try images(try ImageDataset.idx(images: i, labels: l, declaredClasses: settings.declaredClasses), settings, progress)
+        case .imageManifest(let p):
+            report = try images(
+                try ImageDataset.manifest(p, declaredClasses: settings.declaredClasses), settings, progress)
+        case .idx(let i, let l):
+            report = try images(
+                try ImageDataset.idx(images: i, labels: l, declaredClasses: settings.declaredClasses), settings,
+                progress)
         case .labeledText(let p): report = try labeledText(p, settings)
         case .corpus(let p): report = try corpus(p, settings)
         }
@@ -62,17 +69,24 @@ public enum DatasetInspector {
         return image.width == 28 && image.height == 28 && image.channels == 1 ? .fmnist : .imagenet
     }
 
-    static func images(_ dataset: ImageDataset, _ settings: IngestSettings, _ progress: ((Int, Int) -> Void)?) throws -> DatasetReport {
+    static func images(_ dataset: ImageDataset, _ settings: IngestSettings, _ progress: ((Int, Int) -> Void)?) throws
+        -> DatasetReport
+    {
         let p = try preprocessing(for: dataset, settings: settings)
-        let loader = try ImageSetLoader(decoder: ImageDecoder(options: settings.decode), preprocessing: p,
-                                        policy: settings.policy, threads: settings.threads, batchSize: settings.batchSize)
+        let loader = try ImageSetLoader(
+            decoder: ImageDecoder(options: settings.decode), preprocessing: p,
+            policy: settings.policy, threads: settings.threads, batchSize: settings.batchSize)
         let summary = try loader.summarize(dataset, limit: settings.limit, progress: progress)
-        let counts = dataset.samples.prefix(summary.total).reduce(into: [Int](repeating: 0, count: dataset.classes.count)) { $0[$1.label] += 1 }
-        let pipeline = "\(p.name): \(p.channels) x \(p.size) x \(p.size), crop fraction \(p.cropFraction), \(p.filter.rawValue)"
+        let counts = dataset.samples.prefix(summary.total).reduce(
+            into: [Int](repeating: 0, count: dataset.classes.count)
+        ) { $0[$1.label] += 1 }
+        let pipeline =
+            "\(p.name): \(p.channels) x \(p.size) x \(p.size), crop fraction \(p.cropFraction), \(p.filter.rawValue)"
             + (p.antialias ? " antialiased" : "") + ", DCT scaling \(settings.decode.dctScaling ? "on" : "off")"
-        return DatasetReport(location: dataset.location, kind: dataset.kind.rawValue, count: summary.total,
-                             classes: zip(dataset.classes, counts).map { ($0, $1) }, pipeline: pipeline,
-                             bad: summary.bad, fingerprint: summary.fingerprint, seconds: 0)
+        return DatasetReport(
+            location: dataset.location, kind: dataset.kind.rawValue, count: summary.total,
+            classes: zip(dataset.classes, counts).map { ($0, $1) }, pipeline: pipeline,
+            bad: summary.bad, fingerprint: summary.fingerprint, seconds: 0)
     }
 
     static func tokenization(_ settings: IngestSettings) throws -> (TextTokenization, (String) -> [Int32]) {
@@ -80,24 +94,35 @@ public enum DatasetInspector {
             let tokenizer = try WordPieceTokenizer(vocabularyFile: vocab)
             var fp = Fingerprint(domain: "vocabulary", settings: [String]())
             for token in tokenizer.vocabulary { fp.addString(token) }
-            let t = TextTokenization(tokenizer: "wordpiece", vocabularySHA256: fp.finalize(), maxLength: settings.maxLength)
+            let t = TextTokenization(
+                tokenizer: "wordpiece", vocabularySHA256: fp.finalize(), maxLength: settings.maxLength)
             return (t, { tokenizer.encode($0, maxLength: settings.maxLength) })
         }
         let bytes = ByteTokenizer()
         let t = TextTokenization(tokenizer: "bytes", vocabularySHA256: nil, maxLength: settings.maxLength)
-        return (t, { text in
-            let ids = bytes.encode(text)
-            return settings.maxLength.map { Array(ids.prefix($0)) } ?? ids
-        })
+        return (
+            t,
+            { text in
+                let ids = bytes.encode(text)
+                return settings.maxLength.map { Array(ids.prefix($0)) } ?? ids
+            }
+        )
     }
 
     static func labeledText(_ path: String, _ settings: IngestSettings) throws -> DatasetReport {
-        let set = try TextDataset.labeled(path, textColumn: settings.textColumn, labelColumn: settings.labelColumn,
-                                          declaredClasses: settings.declaredClasses)
+        let set = try TextDataset.labeled(
+            path, textColumn: settings.textColumn, labelColumn: settings.labelColumn,
+            declaredClasses: settings.declaredClasses)
         let (tokenization, encode) = try tokenization(settings)
         let samples = set.samples.prefix(settings.limit ?? set.samples.count)
-        struct Settings: Encodable { var tokenization: TextTokenization; var classes: [String]; var count: Int }
-        var fp = Fingerprint(domain: "labeled-text", settings: Settings(tokenization: tokenization, classes: set.classes, count: samples.count))
+        struct Settings: Encodable {
+            var tokenization: TextTokenization
+            var classes: [String]
+            var count: Int
+        }
+        var fp = Fingerprint(
+            domain: "labeled-text",
+            settings: Settings(tokenization: tokenization, classes: set.classes, count: samples.count))
         var tokens = 0
         for (i, s) in samples.enumerated() {
             let ids = encode(s.text)
@@ -108,10 +133,13 @@ public enum DatasetInspector {
         }
         var counts = [Int](repeating: 0, count: set.classes.count)
         for s in samples { counts[s.label] += 1 }
-        let pipeline = "\(tokenization.tokenizer) tokens" + (tokenization.maxLength.map { ", max length \($0)" } ?? "") + ", \(tokens) tokens in all"
-        return DatasetReport(location: path, kind: "labeled-text", count: samples.count,
-                             classes: zip(set.classes, counts).map { ($0, $1) }, pipeline: pipeline,
-                             bad: [], fingerprint: fp.finalize(), seconds: 0)
+        let pipeline =
+            "\(tokenization.tokenizer) tokens" + (tokenization.maxLength.map { ", max length \($0)" } ?? "")
+            + ", \(tokens) tokens in all"
+        return DatasetReport(
+            location: path, kind: "labeled-text", count: samples.count,
+            classes: zip(set.classes, counts).map { ($0, $1) }, pipeline: pipeline,
+            bad: [], fingerprint: fp.finalize(), seconds: 0)
     }
 
     static func corpus(_ path: String, _ settings: IngestSettings) throws -> DatasetReport {
@@ -122,7 +150,9 @@ public enum DatasetInspector {
         let ids = encode(corpus.text)
         var fp = Fingerprint(domain: "corpus", settings: tokenization)
         fp.addTokens(ids)
-        return DatasetReport(location: path, kind: "corpus", count: ids.count, classes: [],
-                             pipeline: "\(tokenization.tokenizer) tokens (count = tokens)", bad: [], fingerprint: fp.finalize(), seconds: 0)
+        return DatasetReport(
+            location: path, kind: "corpus", count: ids.count, classes: [],
+            pipeline: "\(tokenization.tokenizer) tokens (count = tokens)", bad: [], fingerprint: fp.finalize(),
+            seconds: 0)
     }
 }

@@ -22,7 +22,9 @@ public enum DatasetLocation: Sendable, Equatable {
     public static func locate(_ path: String, labels: String? = nil) throws -> DatasetLocation {
         let fm = FileManager.default
         var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw IngestError(.missingFile, file: path, "no such file or folder") }
+        guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw IngestError(.missingFile, file: path, "no such file or folder")
+        }
         if isDir.boolValue {
             let entries = (try? fm.contentsOfDirectory(atPath: path)) ?? []
             let hasSubfolder = entries.contains { name in
@@ -35,15 +37,22 @@ public enum DatasetLocation: Sendable, Equatable {
         let isGzip = head.starts(with: [0x1F, 0x8B])
         if head.count >= 4 && head[0] == 0 && head[1] == 0 && head[2] == 0x08 || (isGzip && path.contains("idx")) {
             guard let pair = labels ?? ImageDataset.idxLabelsPath(forImages: path) else {
-                throw IngestError(.badDataset, file: path, "an IDX images file needs its labels file: name it like the images file with \"labels\" or give --labels")
+                throw IngestError(
+                    .badDataset, file: path,
+                    "an IDX images file needs its labels file: name it like the images file with \"labels\" or give "
+                        + "--labels"
+                )
             }
             return .idx(images: path, labels: pair)
         }
         let lower = path.lowercased()
         if lower.hasSuffix(".csv") || lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") {
             let firstLine = String(decoding: head.prefix { $0 != 0x0A }, as: UTF8.self)
-            let hasPath = lower.hasSuffix(".csv")
-                ? firstLine.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "\""))) }.contains("path")
+            let hasPath =
+                lower.hasSuffix(".csv")
+                ? firstLine.split(separator: ",").map {
+                    $0.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "\"")))
+                }.contains("path")
                 : firstLine.contains("\"path\"")
             return hasPath ? .imageManifest(path) : .labeledText(path)
         }
@@ -51,7 +60,9 @@ public enum DatasetLocation: Sendable, Equatable {
     }
 
     private static func head(_ path: String) throws -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw IngestError(.unreadable, file: path, "cannot open for reading") }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw IngestError(.unreadable, file: path, "cannot open for reading")
+        }
         defer { try? handle.close() }
         do {
             return [UInt8](try handle.read(upToCount: 4096) ?? Data())

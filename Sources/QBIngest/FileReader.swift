@@ -14,7 +14,8 @@ public enum FileReader {
             throw IngestError(.unreadable, file: path, "permission denied")
         }
         if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber,
-           size.intValue > maxBytes {
+            size.intValue > maxBytes
+        {
             throw IngestError(.tooLarge, file: path, "file is \(size.intValue) bytes, over the limit of \(maxBytes)")
         }
         let data: Data

@@ -27,9 +27,9 @@ public struct Fingerprint: Sendable {
     public mutating func addFloats(_ values: UnsafeBufferPointer<Float>) {
         addInt(values.count)
         #if _endian(little)
-        hasher.update(bufferPointer: UnsafeRawBufferPointer(values))
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(values))
         #else
-        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { hasher.update(bufferPointer: $0) } }
+            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { hasher.update(bufferPointer: $0) } }
         #endif
     }
 

@@ -25,10 +25,14 @@ public struct IDXFile: Sendable {
             throw IngestError(.unknownFormat, file: file, "not an IDX file: the first two bytes must be 00 00")
         }
         guard bytes[2] == 0x08 else {
-            throw IngestError(.unsupported, file: file, String(format: "IDX element type 0x%02x is not supported (only 0x08, unsigned byte)", bytes[2]))
+            throw IngestError(
+                .unsupported, file: file,
+                String(format: "IDX element type 0x%02x is not supported (only 0x08, unsigned byte)", bytes[2]))
         }
         let rank = Int(bytes[3])
-        guard rank >= 1, rank <= 4 else { throw IngestError(.corrupt, file: file, "IDX rank \(rank) is out of range 1...4") }
+        guard rank >= 1, rank <= 4 else {
+            throw IngestError(.corrupt, file: file, "IDX rank \(rank) is out of range 1...4")
+        }
         guard bytes.count >= 4 + 4 * rank else { throw IngestError(.truncated, file: file, "IDX header is cut short") }
         var dims = [Int]()
         for d in 0..<rank {
@@ -40,15 +44,21 @@ public struct IDXFile: Sendable {
         var expected = 1
         for d in dims {
             let (p, overflow) = expected.multipliedReportingOverflow(by: d)
-            guard !overflow else { throw IngestError(.corrupt, file: file, "IDX header declares \(dims) elements, more than any file can hold") }
+            guard !overflow else {
+                throw IngestError(
+                    .corrupt, file: file, "IDX header declares \(dims) elements, more than any file can hold")
+            }
             expected = p
         }
         let have = bytes.count - 4 - 4 * rank
         if have < expected {
-            throw IngestError(.truncated, file: file, "IDX header declares \(dims) = \(expected) bytes of data, the file has \(have)")
+            throw IngestError(
+                .truncated, file: file, "IDX header declares \(dims) = \(expected) bytes of data, the file has \(have)")
         }
         if have > expected {
-            throw IngestError(.corrupt, file: file, "IDX header declares \(dims) = \(expected) bytes of data, the file has \(have - expected) bytes more")
+            throw IngestError(
+                .corrupt, file: file,
+                "IDX header declares \(dims) = \(expected) bytes of data, the file has \(have - expected) bytes more")
         }
         self.dimensions = dims
         self.data = Array(bytes[(4 + 4 * rank)...])

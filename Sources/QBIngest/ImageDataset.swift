@@ -34,8 +34,10 @@ public struct ImageDataset: Sendable {
     let idxRows: Int
     let idxCols: Int
 
-    init(kind: Kind, location: String, classes: [String], samples: [Sample],
-         idxImages: [UInt8] = [], idxRows: Int = 0, idxCols: Int = 0) {
+    init(
+        kind: Kind, location: String, classes: [String], samples: [Sample],
+        idxImages: [UInt8] = [], idxRows: Int = 0, idxCols: Int = 0
+    ) {
         self.kind = kind
         self.location = location
         self.classes = classes
@@ -56,8 +58,9 @@ public struct ImageDataset: Sendable {
     func idxImage(_ index: Int) -> DecodedImage {
         let n = idxRows * idxCols
         let pixels = Array(idxImages[(index * n)..<((index + 1) * n)])
-        let info = DecodedImage.SourceInfo(format: .idx, width: idxCols, height: idxRows, channels: 1, bitDepth: 8,
-                                           colorModel: "gray", interlaced: false, progressive: false, scaleDenominator: 1)
+        let info = DecodedImage.SourceInfo(
+            format: .idx, width: idxCols, height: idxRows, channels: 1, bitDepth: 8,
+            colorModel: "gray", interlaced: false, progressive: false, scaleDenominator: 1)
         return DecodedImage(width: idxCols, height: idxRows, channels: 1, pixels: pixels, source: info)
     }
 
@@ -69,7 +72,9 @@ public struct ImageDataset: Sendable {
     public static func imageFolder(_ root: String) throws -> ImageDataset {
         let fm = FileManager.default
         var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: root, isDirectory: &isDir) else { throw IngestError(.missingFile, file: root, "no such folder") }
+        guard fm.fileExists(atPath: root, isDirectory: &isDir) else {
+            throw IngestError(.missingFile, file: root, "no such folder")
+        }
         guard isDir.boolValue else { throw IngestError(.badDataset, file: root, "an ImageFolder must be a folder") }
         let entries: [String]
         do { entries = try fm.contentsOfDirectory(atPath: root) } catch {
@@ -79,11 +84,15 @@ public struct ImageDataset: Sendable {
             var d: ObjCBool = false
             return !name.hasPrefix(".") && fm.fileExists(atPath: root + "/" + name, isDirectory: &d) && d.boolValue
         }.sorted(by: Self.byteOrder)
-        guard !classes.isEmpty else { throw IngestError(.badDataset, file: root, "no class subfolders: an ImageFolder needs one folder per class") }
+        guard !classes.isEmpty else {
+            throw IngestError(.badDataset, file: root, "no class subfolders: an ImageFolder needs one folder per class")
+        }
         var samples = [Sample]()
         for (label, name) in classes.enumerated() {
             let files = try listFiles(root + "/" + name)
-            if files.isEmpty { throw IngestError(.badDataset, file: root + "/" + name, "class folder \"\(name)\" holds no files") }
+            if files.isEmpty {
+                throw IngestError(.badDataset, file: root + "/" + name, "class folder \"\(name)\" holds no files")
+            }
             for f in files { samples.append(Sample(source: .file(f), label: label, name: f)) }
         }
         return ImageDataset(kind: .imageFolder, location: root, classes: classes, samples: samples)
@@ -109,7 +118,11 @@ public struct ImageDataset: Sendable {
             let path = dir + "/" + name
             var d: ObjCBool = false
             // A dangling link stays a sample: reading it then fails as a missing file, never silently.
-            if fm.fileExists(atPath: path, isDirectory: &d), d.boolValue { out += try listFiles(path, visited: &visited) } else { out.append(path) }
+            if fm.fileExists(atPath: path, isDirectory: &d), d.boolValue {
+                out += try listFiles(path, visited: &visited)
+            } else {
+                out.append(path)
+            }
         }
         return out
     }
@@ -129,8 +142,9 @@ public struct ImageDataset: Sendable {
             return fm.fileExists(atPath: path, isDirectory: &d) && !d.boolValue
         }
         guard !files.isEmpty else { throw IngestError(.badDataset, file: root, "the folder holds no files") }
-        return ImageDataset(kind: .unlabeled, location: root, classes: ["unlabeled"],
-                            samples: files.map { Sample(source: .file($0), label: 0, name: $0) })
+        return ImageDataset(
+            kind: .unlabeled, location: root, classes: ["unlabeled"],
+            samples: files.map { Sample(source: .file($0), label: 0, name: $0) })
     }
 
     /// A manifest: CSV (RFC 4180, header `path,label`) or JSON Lines (`{"path": ..., "label": ...}`),
@@ -139,7 +153,8 @@ public struct ImageDataset: Sendable {
     /// error); otherwise the sorted distinct labels.
     public static func manifest(_ file: String, declaredClasses: [String]? = nil) throws -> ImageDataset {
         let rows = try ManifestRows.read(file, columns: ["path", "label"])
-        let classes = try ManifestRows.classes(rows.map { ($0.line, $0.values[1]) }, declared: declaredClasses, file: file)
+        let classes = try ManifestRows.classes(
+            rows.map { ($0.line, $0.values[1]) }, declared: declaredClasses, file: file)
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         let base = URL(fileURLWithPath: file).deletingLastPathComponent().path
         let samples = rows.map { row -> Sample in
@@ -155,19 +170,31 @@ public struct ImageDataset: Sendable {
     public static func idx(images: String, labels: String, declaredClasses: [String]? = nil) throws -> ImageDataset {
         let img = try IDXFile(path: images)
         let lab = try IDXFile(path: labels)
-        guard img.dimensions.count == 3 else { throw IngestError(.badDataset, file: images, "an IDX image file must have 3 dimensions (count, rows, cols), not \(img.dimensions)") }
-        guard lab.dimensions.count == 1 else { throw IngestError(.badDataset, file: labels, "an IDX label file must have 1 dimension, not \(lab.dimensions)") }
+        guard img.dimensions.count == 3 else {
+            throw IngestError(
+                .badDataset, file: images,
+                "an IDX image file must have 3 dimensions (count, rows, cols), not \(img.dimensions)")
+        }
+        guard lab.dimensions.count == 1 else {
+            throw IngestError(
+                .badDataset, file: labels, "an IDX label file must have 1 dimension, not \(lab.dimensions)")
+        }
         guard img.dimensions[0] == lab.dimensions[0] else {
-            throw IngestError(.badDataset, file: labels, "\(lab.dimensions[0]) labels for \(img.dimensions[0]) images in \(images)")
+            throw IngestError(
+                .badDataset, file: labels, "\(lab.dimensions[0]) labels for \(img.dimensions[0]) images in \(images)")
         }
         let maxLabel = Int(lab.data.max() ?? 0)
         let classes = declaredClasses ?? (0...maxLabel).map(String.init)
         if let bad = lab.data.firstIndex(where: { Int($0) >= classes.count }) {
-            throw IngestError(.unknownLabel, file: labels, "label \(lab.data[bad]) of sample \(bad) is outside the \(classes.count) declared classes")
+            throw IngestError(
+                .unknownLabel, file: labels,
+                "label \(lab.data[bad]) of sample \(bad) is outside the \(classes.count) declared classes")
         }
-        let samples = lab.data.enumerated().map { i, l in Sample(source: .idx(i), label: Int(l), name: "\(images)#\(i)") }
-        return ImageDataset(kind: .idx, location: images, classes: classes, samples: samples,
-                            idxImages: img.data, idxRows: img.dimensions[1], idxCols: img.dimensions[2])
+        let samples = lab.data.enumerated().map { i, l in Sample(source: .idx(i), label: Int(l), name: "\(images)#\(i)")
+        }
+        return ImageDataset(
+            kind: .idx, location: images, classes: classes, samples: samples,
+            idxImages: img.data, idxRows: img.dimensions[1], idxCols: img.dimensions[2])
     }
 
     /// The labels file that pairs with an IDX images file: `images` -> `labels`, `idx3` -> `idx1` in the name.
@@ -175,7 +202,8 @@ public struct ImageDataset: Sendable {
         let url = URL(fileURLWithPath: path)
         let name = url.lastPathComponent
         guard name.contains("images") else { return nil }
-        let labels = name.replacingOccurrences(of: "images", with: "labels").replacingOccurrences(of: "idx3", with: "idx1")
+        let labels = name.replacingOccurrences(of: "images", with: "labels").replacingOccurrences(
+            of: "idx3", with: "idx1")
         return url.deletingLastPathComponent().appendingPathComponent(labels).path
     }
 }

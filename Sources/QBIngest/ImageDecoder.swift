@@ -22,14 +22,17 @@ public struct ImageDecoder: Sendable {
     }
 
     /// Decodes image bytes; `name` is used in error messages.
-    public func decode(_ data: Data, name: String, draftTarget: (width: Int, height: Int)? = nil) throws -> DecodedImage {
+    public func decode(_ data: Data, name: String, draftTarget: (width: Int, height: Int)? = nil) throws -> DecodedImage
+    {
         try decode(data, name: name, draftTargetFor: draftTarget.map { t in { _, _ in t } })
     }
 
     /// Decodes image bytes, asking `draftTargetFor(sourceWidth, sourceHeight)` for the DCT-scaling
     /// target once the JPEG header is read.
-    public func decode(_ data: Data, name: String,
-                       draftTargetFor: ((Int, Int) -> (width: Int, height: Int))?) throws -> DecodedImage {
+    public func decode(
+        _ data: Data, name: String,
+        draftTargetFor: ((Int, Int) -> (width: Int, height: Int))?
+    ) throws -> DecodedImage {
         if data.isEmpty { throw IngestError(.emptyFile, file: name, "file is empty (0 bytes)") }
         guard let format = ImageFormat.detect(data) else {
             throw IngestError(.unknownFormat, file: name, ImageFormat.describeUnknown(data))
@@ -39,7 +42,8 @@ public struct ImageDecoder: Sendable {
             case .jpeg:
                 return try CodecBridge.decodeJPEG(bytes, file: name, options: options) { w, h in
                     guard options.dctScaling, let target = draftTargetFor?(w, h) else { return 1 }
-                    return Self.draftScale(sourceWidth: w, sourceHeight: h, targetWidth: target.width, targetHeight: target.height)
+                    return Self.draftScale(
+                        sourceWidth: w, sourceHeight: h, targetWidth: target.width, targetHeight: target.height)
                 }
             case .png:
                 return try CodecBridge.decodePNG(bytes, file: name, options: options)

@@ -43,8 +43,10 @@ public struct ImageSetLoader: Sendable {
     public var threads: Int
     public var batchSize: Int
 
-    public init(decoder: ImageDecoder = ImageDecoder(), preprocessing: Preprocessing, policy: BadSamplePolicy = .failFast,
-                threads: Int = ProcessInfo.processInfo.activeProcessorCount, batchSize: Int = 64) throws {
+    public init(
+        decoder: ImageDecoder = ImageDecoder(), preprocessing: Preprocessing, policy: BadSamplePolicy = .failFast,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount, batchSize: Int = 64
+    ) throws {
         self.decoder = decoder
         self.preprocessor = try Preprocessor(preprocessing)
         self.policy = policy
@@ -65,16 +67,21 @@ public struct ImageSetLoader: Sendable {
     /// Loads samples `first ..< limit` (to the end when `limit` is nil), calling `body` with each batch in
     /// order and `progress(done, total)` after each batch.
     @discardableResult
-    public func forEachBatch(_ dataset: ImageDataset, from first: Int = 0, limit: Int? = nil,
-                             progress: ((Int, Int) -> Void)? = nil,
-                             _ body: (ImageBatch) throws -> Void) throws -> LoadSummary {
+    public func forEachBatch(
+        _ dataset: ImageDataset, from first: Int = 0, limit: Int? = nil,
+        progress: ((Int, Int) -> Void)? = nil,
+        _ body: (ImageBatch) throws -> Void
+    ) throws -> LoadSummary {
         let total = min(limit ?? dataset.samples.count, dataset.samples.count)
         let first = min(max(first, 0), total)
         let p = preprocessor.settings
         let per = p.channels * p.size * p.size
-        var fingerprint = Fingerprint(domain: "image-set", settings: FingerprintSettings(
-            dataset: dataset.kind.rawValue, dctScaling: decoder.options.dctScaling, strictJPEG: decoder.options.strictJPEG,
-            preprocessing: p, classes: dataset.classes, count: total - first))
+        var fingerprint = Fingerprint(
+            domain: "image-set",
+            settings: FingerprintSettings(
+                dataset: dataset.kind.rawValue, dctScaling: decoder.options.dctScaling,
+                strictJPEG: decoder.options.strictJPEG,
+                preprocessing: p, classes: dataset.classes, count: total - first))
         var bad = [BadSample]()
         var loaded = 0
         var start = first
@@ -93,7 +100,8 @@ public struct ImageSetLoader: Sendable {
                         } catch let e as IngestError {
                             (errBase.base + i).pointee = e
                         } catch {
-                            (errBase.base + i).pointee = IngestError(.corrupt, file: dataset.samples[first + i].name, "\(error)")
+                            (errBase.base + i).pointee = IngestError(
+                                .corrupt, file: dataset.samples[first + i].name, "\(error)")
                         }
                     }
                 }
@@ -108,7 +116,9 @@ public struct ImageSetLoader: Sendable {
                 } else {
                     keep.append(i)
                     fingerprint.addInt(dataset.samples[start + i].label)
-                    storage.withUnsafeBufferPointer { fingerprint.addFloats(UnsafeBufferPointer(rebasing: $0[(i * per)..<((i + 1) * per)])) }
+                    storage.withUnsafeBufferPointer {
+                        fingerprint.addFloats(UnsafeBufferPointer(rebasing: $0[(i * per)..<((i + 1) * per)]))
+                    }
                 }
             }
             if keep.count != n {
@@ -118,9 +128,10 @@ public struct ImageSetLoader: Sendable {
                 storage = packed
             }
             loaded += keep.count
-            let batch = ImageBatch(tensor: Tensor(shape: [keep.count, p.channels, p.size, p.size], storage: storage),
-                                   labels: keep.map { dataset.samples[start + $0].label },
-                                   indices: keep.map { start + $0 })
+            let batch = ImageBatch(
+                tensor: Tensor(shape: [keep.count, p.channels, p.size, p.size], storage: storage),
+                labels: keep.map { dataset.samples[start + $0].label },
+                indices: keep.map { start + $0 })
             if !keep.isEmpty { try body(batch) }
             start += n
             progress?(start - first, total - first)
@@ -129,7 +140,9 @@ public struct ImageSetLoader: Sendable {
     }
 
     /// Reads the first `limit` samples (all when nil) for their summary and fingerprint only.
-    public func summarize(_ dataset: ImageDataset, limit: Int? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> LoadSummary {
+    public func summarize(_ dataset: ImageDataset, limit: Int? = nil, progress: ((Int, Int) -> Void)? = nil) throws
+        -> LoadSummary
+    {
         try forEachBatch(dataset, limit: limit, progress: progress) { _ in }
     }
 
@@ -142,7 +155,9 @@ public struct ImageSetLoader: Sendable {
             image = dataset.idxImage(i)
         case .file(let path):
             let data = try FileReader.read(path, maxBytes: 1 << 30)
-            image = try decoder.decode(data, name: path) { w, h in preprocessor.draftTarget(sourceWidth: w, sourceHeight: h) }
+            image = try decoder.decode(data, name: path) { w, h in
+                preprocessor.draftTarget(sourceWidth: w, sourceHeight: h)
+            }
         }
         preprocessor.run(image, into: out)
     }

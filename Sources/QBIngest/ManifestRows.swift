@@ -21,7 +21,9 @@ enum ManifestRows {
         let (header, records) = try CSVReader(file: file).parse(bytes)
         let positions = try columns.map { name -> Int in
             guard let i = header.firstIndex(of: name) else {
-                throw IngestError(.badCSV, file: file, line: 1, "no column \"\(name)\" in the header (columns: \(header.joined(separator: ", ")))")
+                throw IngestError(
+                    .badCSV, file: file, line: 1,
+                    "no column \"\(name)\" in the header (columns: \(header.joined(separator: ", ")))")
             }
             return i
         }
@@ -32,10 +34,13 @@ enum ManifestRows {
     static func classes(_ labels: [(line: Int, label: String)], declared: [String]?, file: String) throws -> [String] {
         if let declared {
             let known = Set(declared)
-            guard known.count == declared.count else { throw IngestError(.badSetting, file: file, "the declared classes repeat a name: \(declared)") }
+            guard known.count == declared.count else {
+                throw IngestError(.badSetting, file: file, "the declared classes repeat a name: \(declared)")
+            }
             if let bad = labels.first(where: { !known.contains($0.label) }) {
-                throw IngestError(.unknownLabel, file: file, line: bad.line,
-                                  "label \"\(bad.label)\" is not one of the declared classes (\(declared.joined(separator: ", ")))")
+                throw IngestError(
+                    .unknownLabel, file: file, line: bad.line,
+                    "label \"\(bad.label)\" is not one of the declared classes (\(declared.joined(separator: ", ")))")
             }
             return declared
         }

@@ -23,8 +23,10 @@ public struct Preprocessing: Sendable, Equatable, Codable {
     public var mean: [Float]
     public var std: [Float]
 
-    public init(name: String, size: Int, cropFraction: Double, filter: ResizeFilter = .bilinear, antialias: Bool = true,
-                channels: Int, scale: Float = 1.0 / 255.0, mean: [Float], std: [Float]) {
+    public init(
+        name: String, size: Int, cropFraction: Double, filter: ResizeFilter = .bilinear, antialias: Bool = true,
+        channels: Int, scale: Float = 1.0 / 255.0, mean: [Float], std: [Float]
+    ) {
         self.name = name
         self.size = size
         self.cropFraction = cropFraction
@@ -55,7 +57,9 @@ public struct Preprocessing: Sendable, Equatable, Codable {
         guard size > 0, size <= 16384 else { throw bad("size \(size) must be in 1...16384") }
         guard cropFraction > 0, cropFraction <= 1 else { throw bad("cropFraction \(cropFraction) must be in (0, 1]") }
         guard channels == 1 || channels == 3 else { throw bad("channels must be 1 or 3, not \(channels)") }
-        guard mean.count == channels, std.count == channels else { throw bad("mean and std need \(channels) values each") }
+        guard mean.count == channels, std.count == channels else {
+            throw bad("mean and std need \(channels) values each")
+        }
         guard std.allSatisfy({ $0 != 0 && $0.isFinite }), mean.allSatisfy(\.isFinite), scale.isFinite else {
             throw bad("mean, std and scale must be finite and std non-zero")
         }

@@ -29,10 +29,12 @@ public struct Preprocessor: Sendable {
         let full = s.resizedSize(width: image.source.width, height: image.source.height)
         let left = Int((Double(full.width - s.size) / 2).rounded(.toNearestOrEven))
         let top = Int((Double(full.height - s.size) / 2).rounded(.toNearestOrEven))
-        let tx = ResampleTaps(inSize: image.width, outSize: full.width, outRange: left..<(left + s.size),
-                              filter: s.filter, antialias: s.antialias)
-        let ty = ResampleTaps(inSize: image.height, outSize: full.height, outRange: top..<(top + s.size),
-                              filter: s.filter, antialias: s.antialias)
+        let tx = ResampleTaps(
+            inSize: image.width, outSize: full.width, outRange: left..<(left + s.size),
+            filter: s.filter, antialias: s.antialias)
+        let ty = ResampleTaps(
+            inSize: image.height, outSize: full.height, outRange: top..<(top + s.size),
+            filter: s.filter, antialias: s.antialias)
         let plane = s.size * s.size
         let rowLen = s.size * c
         let yFirst = ty.start.first!, yEnd = ty.start.last! + ty.width
@@ -49,7 +51,8 @@ public struct Preprocessor: Sendable {
                             let srcRow = src.baseAddress! + y * image.width * c
                             for i in 0..<(image.width * c) { lineBuf[i] = Float(srcRow[i]) }
                             let dst = rowsBuf.baseAddress! + (y - yFirst) * rowLen
-                            Self.horizontal(lineBuf.baseAddress!, channels: c, taps: tx, weights: wx.baseAddress!, into: dst)
+                            Self.horizontal(
+                                lineBuf.baseAddress!, channels: c, taps: tx, weights: wx.baseAddress!, into: dst)
                         }
                     }
                 }
@@ -89,8 +92,10 @@ public struct Preprocessor: Sendable {
     }
 
     @inline(__always)
-    private static func horizontal(_ line: UnsafePointer<Float>, channels c: Int, taps: ResampleTaps,
-                                   weights: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
+    private static func horizontal(
+        _ line: UnsafePointer<Float>, channels c: Int, taps: ResampleTaps,
+        weights: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>
+    ) {
         let width = taps.width
         taps.start.withUnsafeBufferPointer { start in
             for ox in 0..<start.count {

@@ -70,7 +70,7 @@ struct ResampleTaps {
                 w[x - lo] = v
                 total += v
             }
-            if total == 0 {                       // degenerate footprint: take the nearest sample
+            if total == 0 {  // degenerate footprint: take the nearest sample
                 let nearest = min(max(Int(center), 0), inSize - 1)
                 start.append(nearest)
                 w = [Double](repeating: 0, count: width)

@@ -17,11 +17,14 @@ public struct TextDataset: Sendable {
     /// Reads `textColumn` and `labelColumn` (JSON Lines: those fields). Classes are
     /// `declaredClasses` in that order (a label outside them is an error naming its line) or the
     /// sorted distinct labels.
-    public static func labeled(_ file: String, textColumn: String = "text", labelColumn: String = "label",
-                               declaredClasses: [String]? = nil) throws -> TextDataset {
+    public static func labeled(
+        _ file: String, textColumn: String = "text", labelColumn: String = "label",
+        declaredClasses: [String]? = nil
+    ) throws -> TextDataset {
         let rows = try ManifestRows.read(file, columns: [textColumn, labelColumn])
         if rows.isEmpty { throw IngestError(.badDataset, file: file, "no records") }
-        let classes = try ManifestRows.classes(rows.map { ($0.line, $0.values[1]) }, declared: declaredClasses, file: file)
+        let classes = try ManifestRows.classes(
+            rows.map { ($0.line, $0.values[1]) }, declared: declaredClasses, file: file)
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         let samples = rows.map { Sample(text: $0.values[0], label: index[$0.values[1]]!, line: $0.line) }
         return TextDataset(location: file, classes: classes, samples: samples)
@@ -65,7 +68,9 @@ public struct TextCorpus: Sendable {
         while true {
             switch parser.parseScalar(from: &iterator) {
             case .valid(let encoded): offset += encoded.count
-            case .error(let length): _ = length; return offset
+            case .error(let length):
+                _ = length
+                return offset
             case .emptyInput: return nil
             }
         }

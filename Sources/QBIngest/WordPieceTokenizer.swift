@@ -33,7 +33,9 @@ public struct WordPieceTokenizer: Sendable {
     }
 
     /// A tokenizer over an in-memory vocabulary; it must hold [UNK], [CLS], [SEP] and [PAD].
-    public init(vocabulary: [String], file: String = "vocabulary", lowercase: Bool = true, stripAccents: Bool? = nil) throws {
+    public init(vocabulary: [String], file: String = "vocabulary", lowercase: Bool = true, stripAccents: Bool? = nil)
+        throws
+    {
         var ids = [[UInt8]: Int32]()
         // Python's load_vocab assigns vocab[token] = index in order, so a repeated token keeps its LAST index.
         for (i, token) in vocabulary.enumerated() { ids[Array(token.utf8)] = Int32(i) }
@@ -85,7 +87,9 @@ public struct WordPieceTokenizer: Sendable {
             if Self.isWhitespace(s) {
                 cleaned.append(" ")
             } else if Self.isCJK(v) {
-                cleaned.append(" "); cleaned.append(s); cleaned.append(" ")
+                cleaned.append(" ")
+                cleaned.append(s)
+                cleaned.append(" ")
             } else {
                 cleaned.append(s)
             }
@@ -103,7 +107,10 @@ public struct WordPieceTokenizer: Sendable {
             var current = [Unicode.Scalar]()
             for s in word {
                 if Self.isPunctuation(s) {
-                    if !current.isEmpty { words.append(contentsOf: Self.splitOnWhitespace(current)); current = [] }
+                    if !current.isEmpty {
+                        words.append(contentsOf: Self.splitOnWhitespace(current))
+                        current = []
+                    }
                     words.append([s])
                 } else {
                     current.append(s)
@@ -116,8 +123,11 @@ public struct WordPieceTokenizer: Sendable {
 
     /// Greedy longest-match-first WordPiece of one word.
     private func wordPieces(_ word: [Unicode.Scalar], into out: inout [Int32]) {
-        if word.count > maxCharsPerWord { out.append(unkID); return }
-        var offsets = [0]           // UTF-8 byte offset of each code point, and the end
+        if word.count > maxCharsPerWord {
+            out.append(unkID)
+            return
+        }
+        var offsets = [0]  // UTF-8 byte offset of each code point, and the end
         var bytes = [UInt8]()
         for s in word {
             bytes.append(contentsOf: String(s).utf8)
@@ -131,9 +141,15 @@ public struct WordPieceTokenizer: Sendable {
             var found: Int32? = nil
             while start < end {
                 key.removeAll(keepingCapacity: true)
-                if start > 0 { key.append(0x23); key.append(0x23) }   // "##"
+                if start > 0 {
+                    key.append(0x23)
+                    key.append(0x23)
+                }  // "##"
                 key.append(contentsOf: bytes[offsets[start]..<offsets[end]])
-                if let id = ids[key] { found = id; break }
+                if let id = ids[key] {
+                    found = id
+                    break
+                }
                 end -= 1
             }
             guard let id = found else {
@@ -150,8 +166,10 @@ public struct WordPieceTokenizer: Sendable {
 
     /// Splits on the characters Python's `str.split()` treats as whitespace and that survive cleaning.
     static func splitOnWhitespace(_ scalars: [Unicode.Scalar]) -> [[Unicode.Scalar]] {
-        scalars.split(whereSeparator: { $0 == " " || $0 == "\u{2028}" || $0 == "\u{2029}" || $0.properties.generalCategory == .spaceSeparator
-            || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\u{0B}" || $0 == "\u{0C}" }).map(Array.init)
+        scalars.split(whereSeparator: {
+            $0 == " " || $0 == "\u{2028}" || $0 == "\u{2029}" || $0.properties.generalCategory == .spaceSeparator
+                || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\u{0B}" || $0 == "\u{0C}"
+        }).map(Array.init)
     }
 
     static func isWhitespace(_ s: Unicode.Scalar) -> Bool {
@@ -168,10 +186,13 @@ public struct WordPieceTokenizer: Sendable {
 
     static func isPunctuation(_ s: Unicode.Scalar) -> Bool {
         let v = s.value
-        if (33...47).contains(v) || (58...64).contains(v) || (91...96).contains(v) || (123...126).contains(v) { return true }
+        if (33...47).contains(v) || (58...64).contains(v) || (91...96).contains(v) || (123...126).contains(v) {
+            return true
+        }
         switch s.properties.generalCategory {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
-             .initialPunctuation, .finalPunctuation, .otherPunctuation: return true
+            .initialPunctuation, .finalPunctuation, .otherPunctuation:
+            return true
         default: return false
         }
     }
@@ -188,7 +209,10 @@ public struct WordPieceTokenizer: Sendable {
         var out = [Unicode.Scalar]()
         out.reserveCapacity(word.count)
         for (i, s) in word.enumerated() {
-            if s == "\u{03A3}" && finalSigma(word, at: i) { out.append("\u{03C2}"); continue }
+            if s == "\u{03A3}" && finalSigma(word, at: i) {
+                out.append("\u{03C2}")
+                continue
+            }
             out.append(contentsOf: s.properties.lowercaseMapping.unicodeScalars)
         }
         return out

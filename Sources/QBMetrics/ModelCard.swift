@@ -75,10 +75,13 @@ public enum CardEvaluation {
         case "image-classification": return try labeledImages(dataset).samples.count
         case "image-agreement": return try ImageDataset.unlabeledFolder(dataset).samples.count
         case "text-classification", "text-probe":
-            return try TextDataset.labeled(dataset, textColumn: card.eval.text_column ?? "text", labelColumn: card.eval.label_column ?? "label",
-                                           declaredClasses: card.eval.classes).samples.count
+            return try TextDataset.labeled(
+                dataset, textColumn: card.eval.text_column ?? "text", labelColumn: card.eval.label_column ?? "label",
+                declaredClasses: card.eval.classes
+            ).samples.count
         case "perplexity": return try TextCorpus(files: [dataset]).text.utf8.count / (card.eval.window ?? 128)
-        default: throw EngineError(.malformedModel, file: folder + "/card.json", "unknown evaluation kind \(card.eval.kind)")
+        default:
+            throw EngineError(.malformedModel, file: folder + "/card.json", "unknown evaluation kind \(card.eval.kind)")
         }
     }
 
@@ -86,8 +89,11 @@ public enum CardEvaluation {
     /// evaluated (perplexity: windows; all when nil).
     /// `session` runs a given (e.g. quantized) form of the model instead of `model.onnx` as it is.
     /// `dataset` replaces the card's evaluation set (same kind and reading), e.g. the full set in a nightly suite.
-    public static func run(folder: String, root: String, options: SessionOptions = SessionOptions(), from first: Int = 0, limit: Int? = nil,
-                           session given: Session? = nil, dataset override: String? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
+    public static func run(
+        folder: String, root: String, options: SessionOptions = SessionOptions(), from first: Int = 0,
+        limit: Int? = nil,
+        session given: Session? = nil, dataset override: String? = nil, progress: ((Int, Int) -> Void)? = nil
+    ) throws -> Outcome {
         let card = try ModelCard.load(folder)
         let session = try given ?? Session(modelPath: folder + "/model.onnx", options: options)
         let dataset = root + "/" + (override ?? card.eval.dataset)
@@ -95,39 +101,61 @@ public enum CardEvaluation {
         case "image-classification":
             let set = try labeledImages(dataset)
             guard let preset = Preprocessing.presets[card.eval.preset ?? ""] else {
-                throw EngineError(.malformedModel, file: folder + "/card.json", "unknown preprocessing preset \(card.eval.preset ?? "(none)")")
+                throw EngineError(
+                    .malformedModel, file: folder + "/card.json",
+                    "unknown preprocessing preset \(card.eval.preset ?? "(none)")")
             }
             let loader = try ImageSetLoader(preprocessing: preset, threads: options.threads)
-            return .classification(try ModelEvaluation.images(session, dataset: set, loader: loader, from: first, limit: limit, progress: progress))
+            return .classification(
+                try ModelEvaluation.images(
+                    session, dataset: set, loader: loader, from: first, limit: limit, progress: progress))
         case "text-classification":
-            let set = try TextDataset.labeled(dataset, textColumn: card.eval.text_column ?? "text", labelColumn: card.eval.label_column ?? "label",
-                                              declaredClasses: card.eval.classes)
-            guard let vocab = card.eval.vocabulary else { throw EngineError(.malformedModel, file: folder + "/card.json", "text evaluation needs a vocabulary") }
+            let set = try TextDataset.labeled(
+                dataset, textColumn: card.eval.text_column ?? "text", labelColumn: card.eval.label_column ?? "label",
+                declaredClasses: card.eval.classes)
+            guard let vocab = card.eval.vocabulary else {
+                throw EngineError(.malformedModel, file: folder + "/card.json", "text evaluation needs a vocabulary")
+            }
             let tokenizer = try WordPieceTokenizer(vocabularyFile: root + "/" + vocab)
-            return .classification(try ModelEvaluation.text(session, dataset: set, encode: { tokenizer.encode($0, maxLength: card.eval.max_length) },
-                                                            from: first, limit: limit, progress: progress))
+            return .classification(
+                try ModelEvaluation.text(
+                    session, dataset: set, encode: { tokenizer.encode($0, maxLength: card.eval.max_length) },
+                    from: first, limit: limit, progress: progress))
         case "image-agreement":
             let set = try ImageDataset.unlabeledFolder(dataset)
             guard let preset = Preprocessing.presets[card.eval.preset ?? ""] else {
-                throw EngineError(.malformedModel, file: folder + "/card.json", "unknown preprocessing preset \(card.eval.preset ?? "(none)")")
+                throw EngineError(
+                    .malformedModel, file: folder + "/card.json",
+                    "unknown preprocessing preset \(card.eval.preset ?? "(none)")")
             }
             let loader = try ImageSetLoader(preprocessing: preset, threads: options.threads, batchSize: 8)
-            return .predictions(try ModelEvaluation.images(session, dataset: set, loader: loader, from: first, limit: limit, progress: progress).predictions)
+            return .predictions(
+                try ModelEvaluation.images(
+                    session, dataset: set, loader: loader, from: first, limit: limit, progress: progress
+                ).predictions)
         case "text-probe":
-            let set = try TextDataset.labeled(dataset, textColumn: card.eval.text_column ?? "text", labelColumn: card.eval.label_column ?? "label",
-                                              declaredClasses: card.eval.classes)
+            let set = try TextDataset.labeled(
+                dataset, textColumn: card.eval.text_column ?? "text", labelColumn: card.eval.label_column ?? "label",
+                declaredClasses: card.eval.classes)
             guard let vocab = card.eval.vocabulary, let probe = card.probe else {
-                throw EngineError(.malformedModel, file: folder + "/card.json", "a text-probe evaluation needs a vocabulary and a probe")
+                throw EngineError(
+                    .malformedModel, file: folder + "/card.json",
+                    "a text-probe evaluation needs a vocabulary and a probe")
             }
             let tokenizer = try WordPieceTokenizer(vocabularyFile: root + "/" + vocab)
-            return .classification(try ModelEvaluation.text(
-                session, dataset: set, encode: { tokenizer.encode($0, maxLength: card.eval.max_length) }, from: first, limit: limit,
-                head: { e in zip(probe.weights, probe.bias).map { w, b in zip(w, e).reduce(b) { $0 + $1.0 * $1.1 } } }, progress: progress))
+            return .classification(
+                try ModelEvaluation.text(
+                    session, dataset: set, encode: { tokenizer.encode($0, maxLength: card.eval.max_length) },
+                    from: first, limit: limit,
+                    head: { e in zip(probe.weights, probe.bias).map { w, b in zip(w, e).reduce(b) { $0 + $1.0 * $1.1 } }
+                    }, progress: progress))
         case "perplexity":
             let corpus = try TextCorpus(files: [dataset])
             let tokens = corpus.text.utf8.map { Int64($0) }
-            return .perplexity(try ModelEvaluation.perplexity(session, tokens: tokens, window: card.eval.window ?? 128, from: first, limitWindows: limit,
-                                                              progress: progress))
+            return .perplexity(
+                try ModelEvaluation.perplexity(
+                    session, tokens: tokens, window: card.eval.window ?? 128, from: first, limitWindows: limit,
+                    progress: progress))
         default:
             throw EngineError(.malformedModel, file: folder + "/card.json", "unknown evaluation kind \(card.eval.kind)")
         }

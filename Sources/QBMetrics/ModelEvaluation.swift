@@ -17,7 +17,9 @@ public enum ModelEvaluation {
         /// The input fingerprint of image sets (see `Fingerprint`).
         public var fingerprint: String?
 
-        public init(predictions: [Int], labels: [Int], logits: [Float] = [], classes: Int = 0, fingerprint: String? = nil) {
+        public init(
+            predictions: [Int], labels: [Int], logits: [Float] = [], classes: Int = 0, fingerprint: String? = nil
+        ) {
             self.predictions = predictions
             self.labels = labels
             self.logits = logits
@@ -28,7 +30,9 @@ public enum ModelEvaluation {
         /// Samples whose label is among the `k` largest logits.
         public func topK(_ k: Int) -> Int {
             guard classes > 0 else { return correct }
-            return labels.indices.filter { Statistics.inTopK(logits[($0 * classes)..<(($0 + 1) * classes)], label: labels[$0], k: k) }.count
+            return labels.indices.filter {
+                Statistics.inTopK(logits[($0 * classes)..<(($0 + 1) * classes)], label: labels[$0], k: k)
+            }.count
         }
 
         public func row(_ i: Int) -> ArraySlice<Float> { logits[(i * classes)..<((i + 1) * classes)] }
@@ -45,7 +49,9 @@ public enum ModelEvaluation {
         /// The mean negative log-likelihood of each window, for the standard error.
         public var windowNLL: [Double] = []
         /// Standard error of the perplexity over windows (delta method: ppl x SE of the mean NLL).
-        public var perplexityStandardError: Double { perplexity * Statistics.meanAndStandardError(windowNLL).standardError }
+        public var perplexityStandardError: Double {
+            perplexity * Statistics.meanAndStandardError(windowNLL).standardError
+        }
         public var perplexity: Double { exp(nllSum / Double(max(predicted, 1))) }
         public var bitsPerToken: Double { nllSum / Double(max(predicted, 1)) / log(2) }
     }
@@ -63,8 +69,10 @@ public enum ModelEvaluation {
 
     /// Top-1 predictions of an image classifier over `dataset`, read through `loader` (batched,
     /// preprocessed exactly as `dataset inspect` does).
-    public static func images(_ session: Session, dataset: ImageDataset, loader: ImageSetLoader, from first: Int = 0, limit: Int? = nil,
-                              progress: ((Int, Int) -> Void)? = nil) throws -> Classification {
+    public static func images(
+        _ session: Session, dataset: ImageDataset, loader: ImageSetLoader, from first: Int = 0, limit: Int? = nil,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> Classification {
         let input = session.inputs[0].name, output = session.outputs[0].name
         var predictions = [Int](), labels = [Int](), logits = [Float]()
         var classes = 0
@@ -75,15 +83,19 @@ public enum ModelEvaluation {
             logits += y.floats
             classes = y.shape.last ?? 0
         }
-        return Classification(predictions: predictions, labels: FaultInjection.shifted(labels, classes: classes), logits: logits, classes: classes,
-                              fingerprint: summary.fingerprint)
+        return Classification(
+            predictions: predictions, labels: FaultInjection.shifted(labels, classes: classes), logits: logits,
+            classes: classes,
+            fingerprint: summary.fingerprint)
     }
 
     /// Top-1 predictions of a text classifier, one text per run at its own length (no padding). `head`
     /// turns the model's output row into class scores (e.g. a linear probe on an encoder's embedding);
     /// without it the output is the logits.
-    public static func text(_ session: Session, dataset: TextDataset, encode: (String) -> [Int32], from first: Int = 0, limit: Int? = nil,
-                            head: (([Float]) -> [Float])? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> Classification {
+    public static func text(
+        _ session: Session, dataset: TextDataset, encode: (String) -> [Int32], from first: Int = 0, limit: Int? = nil,
+        head: (([Float]) -> [Float])? = nil, progress: ((Int, Int) -> Void)? = nil
+    ) throws -> Classification {
         let input = session.inputs[0].name, output = session.outputs[0].name
         let end = min(limit ?? dataset.samples.count, dataset.samples.count)
         let samples = dataset.samples[min(first, end)..<end]
@@ -101,14 +113,19 @@ public enum ModelEvaluation {
             classes = y.shape.last ?? 0
             if (i + 1) % 100 == 0 || i + 1 == samples.count { progress?(i + 1, samples.count) }
         }
-        return Classification(predictions: predictions, labels: FaultInjection.shifted(samples.map(\.label), classes: classes), logits: logits, classes: classes)
+        return Classification(
+            predictions: predictions, labels: FaultInjection.shifted(samples.map(\.label), classes: classes),
+            logits: logits, classes: classes)
     }
 
     /// Perplexity of a causal language model over consecutive, non-overlapping windows of `window`
     /// tokens (the tail shorter than a window dropped): in each window every token after the first is
     /// predicted from the tokens before it. Log-softmax in Double, summed in Double.
-    public static func perplexity(_ session: Session, tokens: [Int64], window: Int, batch: Int = 16, from firstWindow: Int = 0, limitWindows: Int? = nil,
-                                  progress: ((Int, Int) -> Void)? = nil) throws -> Perplexity {
+    public static func perplexity(
+        _ session: Session, tokens: [Int64], window: Int, batch: Int = 16, from firstWindow: Int = 0,
+        limitWindows: Int? = nil,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> Perplexity {
         let input = session.inputs[0].name, output = session.outputs[0].name
         let windows = min(tokens.count / window, limitWindows ?? Int.max)
         var nll = 0.0

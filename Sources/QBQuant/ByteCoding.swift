@@ -20,7 +20,10 @@ struct ByteWriter {
         let (table, bits, bitCount) = Huffman.encode(symbols)
         let used = (0..<256).filter { table[$0] > 0 }
         u16(used.count)
-        for s in used { u8(s); u8(Int(table[s])) }
+        for s in used {
+            u8(s)
+            u8(Int(table[s]))
+        }
         u32(bitCount)
         bytes(bits)
     }
@@ -30,7 +33,11 @@ struct ByteReader {
     let data: [UInt8]
     var pos = 0
     init(_ d: [UInt8]) { data = d }
-    mutating func u8() -> Int? { guard pos < data.count else { return nil }; pos += 1; return Int(data[pos - 1]) }
+    mutating func u8() -> Int? {
+        guard pos < data.count else { return nil }
+        pos += 1
+        return Int(data[pos - 1])
+    }
     mutating func fixed(_ n: Int) -> UInt64? {
         guard pos + n <= data.count else { return nil }
         var v: UInt64 = 0
@@ -64,7 +71,9 @@ struct ByteReader {
             guard let s = u8(), let l = u8() else { return nil }
             table[s] = UInt8(l)
         }
-        guard let bitCount = u32(), count <= bitCount || count == 0, let bits = bytes((bitCount + 7) / 8) else { return nil }
+        guard let bitCount = u32(), count <= bitCount || count == 0, let bits = bytes((bitCount + 7) / 8) else {
+            return nil
+        }
         return Huffman.decode(table: table, bits: bits, count: count)
     }
 }

@@ -94,7 +94,8 @@ public struct RangeObserver: Sendable {
         case .entropy:
             var best = (kl: Double.infinity, i: Self.bins)
             for i in Swift.min(levels, Self.bins)...Self.bins {
-                let kl = Self.klAfterMerging(Array(histogram[0..<i]), tail: histogram[i...].reduce(0, +), levels: levels)
+                let kl = Self.klAfterMerging(
+                    Array(histogram[0..<i]), tail: histogram[i...].reduce(0, +), levels: levels)
                 if kl < best.kl { best = (kl, i) }
             }
             return Float((Double(best.i) + 0.5) * width)

@@ -10,13 +10,18 @@ public struct FixedPointMultiplier: Sendable, Equatable, Codable {
 
     public init(_ m: Double) {
         guard m > 0, m.isFinite else {
-            self.m0 = 0; leftShift = 0; rightShift = 0
+            self.m0 = 0
+            leftShift = 0
+            rightShift = 0
             return
         }
         let e = m.exponent + 1  // m = f * 2^e with f in [0.5, 1)
         var f = (m / pow(2, Double(e)) * 2147483648).rounded()
         var exp = e
-        if f >= 2147483648 { f /= 2; exp += 1 }
+        if f >= 2147483648 {
+            f /= 2
+            exp += 1
+        }
         m0 = Int32(f)
         // Shifts of 31 or more leave nothing (right) or saturate (left): clamp so C never shifts past its width.
         leftShift = Int32(min(max(exp, 0), 31))

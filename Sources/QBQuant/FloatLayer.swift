@@ -20,7 +20,8 @@ struct FloatLayer: @unchecked Sendable {
                 initializers[original] = Value(shape: [spec.rows, spec.depth], floats: weights)
             } else {
                 let m = spec.rows, k = spec.depth
-                initializers[original] = Value(shape: [k, m], floats: (0..<(m * k)).map { weights[($0 % m) * k + $0 / m] })
+                initializers[original] = Value(
+                    shape: [k, m], floats: (0..<(m * k)).map { weights[($0 % m) * k + $0 / m] })
             }
         }
         if let bias {
@@ -31,8 +32,9 @@ struct FloatLayer: @unchecked Sendable {
             }
         }
         node.inputs = Array(node.inputs.prefix(bias == nil ? 2 : 3))
-        let graph = Graph(nodes: [node], initializers: initializers, inputs: [ValueInfo(name: spec.input, type: .float, shape: nil)],
-                          outputs: [ValueInfo(name: spec.output, type: .float, shape: nil)], opset: 17, file: file)
+        let graph = Graph(
+            nodes: [node], initializers: initializers, inputs: [ValueInfo(name: spec.input, type: .float, shape: nil)],
+            outputs: [ValueInfo(name: spec.output, type: .float, shape: nil)], opset: 17, file: file)
         session = try Session(graph: graph, options: SessionOptions(optimize: false, threads: 1))
         input = spec.input
         output = spec.output

@@ -40,14 +40,20 @@ public struct GaussianMixture: Sendable, Equatable {
                 let total = max(p1 + p2, 1e-300)
                 ll += log(total)
                 let r1 = p1 / total, r2 = p2 / total
-                n1 += r1; n2 += r2
-                sx1 += r1 * x; sx2 += r2 * x
-                sxx1 += r1 * x * x; sxx2 += r2 * x * x
+                n1 += r1
+                n2 += r2
+                sx1 += r1 * x
+                sx2 += r2 * x
+                sxx1 += r1 * x * x
+                sxx2 += r2 * x * x
             }
             guard n1 > floor, n2 > floor else { break }
             let mu1 = sx1 / n1, mu2 = sx2 / n2
-            g = GaussianMixture(weight: (n1 / Double(xs.count), n2 / Double(xs.count)), mean: (mu1, mu2),
-                                std: (max((sxx1 / n1 - mu1 * mu1).squareRoot(), floor), max((sxx2 / n2 - mu2 * mu2).squareRoot(), floor)))
+            g = GaussianMixture(
+                weight: (n1 / Double(xs.count), n2 / Double(xs.count)), mean: (mu1, mu2),
+                std: (
+                    max((sxx1 / n1 - mu1 * mu1).squareRoot(), floor), max((sxx2 / n2 - mu2 * mu2).squareRoot(), floor)
+                ))
             if ll - previous < 1e-9 * abs(ll) { break }
             previous = ll
         }

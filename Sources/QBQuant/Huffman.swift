@@ -16,7 +16,9 @@ public enum Huffman {
         var parent = [Int](repeating: -1, count: 512)
         var heap = used.map { (weight: counts[$0], id: $0) }
         var next = 256
-        func less(_ a: (weight: Int, id: Int), _ b: (weight: Int, id: Int)) -> Bool { a.weight != b.weight ? a.weight < b.weight : a.id < b.id }
+        func less(_ a: (weight: Int, id: Int), _ b: (weight: Int, id: Int)) -> Bool {
+            a.weight != b.weight ? a.weight < b.weight : a.id < b.id
+        }
         while heap.count > 1 {
             heap.sort { less($1, $0) }  // smallest last
             let a = heap.removeLast(), b = heap.removeLast()
@@ -27,7 +29,10 @@ public enum Huffman {
         }
         for s in used {
             var d = 0, n = s
-            while parent[n] >= 0 { n = parent[n]; d += 1 }
+            while parent[n] >= 0 {
+                n = parent[n]
+                d += 1
+            }
             lengths[s] = UInt8(d)
         }
         return lengths
@@ -36,7 +41,9 @@ public enum Huffman {
     /// Canonical codes for the lengths: (code, length) per symbol.
     static func codes(_ lengths: [UInt8]) -> [(code: UInt64, length: Int)] {
         var out = [(code: UInt64, length: Int)](repeating: (0, 0), count: 256)
-        let order = (0..<256).filter { lengths[$0] > 0 }.sorted { lengths[$0] != lengths[$1] ? lengths[$0] < lengths[$1] : $0 < $1 }
+        let order = (0..<256).filter { lengths[$0] > 0 }.sorted {
+            lengths[$0] != lengths[$1] ? lengths[$0] < lengths[$1] : $0 < $1
+        }
         var code: UInt64 = 0, previous = 0
         for (i, s) in order.enumerated() {
             let l = Int(lengths[s])

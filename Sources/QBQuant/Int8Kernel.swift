@@ -21,15 +21,20 @@ struct Int8Kernel: FloatLinearKernel {
     let inputZero: Int
     /// Rows per convolution group (all rows for a linear layer): the row ranges `compute` is called with.
     let groupRows: Int
-    /// Taps per input channel (kh kw of a convolution, 1 for a linear layer): weight k is channel k / taps, tap k % taps.
+    /// Taps per input channel (kh kw of a convolution, 1 for a linear layer): weight k is channel k / taps, tap k %
+    /// taps.
     let taps: Int
     /// Per group, the weights packed for the packed kernels (AVX-512 VNNI, or AVX2 on the same bytes; tap-major when
-    /// taps > 1) and their row sums; empty below AVX2 and for depthwise layers (one row per group), which have their own kernel.
+    /// taps > 1) and their row sums; empty below AVX2 and for depthwise layers (one row per group), which have their
+    /// own kernel.
     let packed: [[Int8]]
     let packedSums: [[Int32]]
 
-    init(rows: Int, depth: Int, ld: Int, weights: [Int16], bias: [Int32], m0: [Int32], leftShift: [Int32], rightShift: [Int32],
-         output: AffineQuant, qmin: Int, qmax: Int, inputZero: Int, groupRows: Int? = nil, taps: Int = 1) {
+    init(
+        rows: Int, depth: Int, ld: Int, weights: [Int16], bias: [Int32], m0: [Int32], leftShift: [Int32],
+        rightShift: [Int32],
+        output: AffineQuant, qmin: Int, qmax: Int, inputZero: Int, groupRows: Int? = nil, taps: Int = 1
+    ) {
         self.rows = rows
         self.depth = depth
         self.ld = ld
@@ -64,8 +69,10 @@ struct Int8Kernel: FloatLinearKernel {
 
     var layout: PatchLayout { .columnMajor(ld: ld) }
 
-    func compute(rows r: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
-                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) throws -> OpCounts {
+    func compute(
+        rows r: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
+        out: UnsafeMutablePointer<Float>, rs: Int, cs: Int
+    ) throws -> OpCounts {
         let m = r.count
         // Column chunks whose sums and outputs stay in cache (and whose buffers are not fresh pages each call).
         let chunk = min(cols, max(240, (1 << 16) / max(m, 1) / 240 * 240))
@@ -81,15 +88,22 @@ struct Int8Kernel: FloatLinearKernel {
             let n = min(chunk, cols - c0), p = patches + c0 * ldp
             var packedRan: Int32 = 0
             if packedOK {
-                packedRan = packed[g].withUnsafeBufferPointer { wp in packedSums[g].withUnsafeBufferPointer { s in
-                    qb_igemm_vnni(Int32(m), Int32(n), Int32(depth), wp.baseAddress!, s.baseAddress!, p, ldp, Int32(inputZero), acc)
-                } }
+                packedRan = packed[g].withUnsafeBufferPointer { wp in
+                    packedSums[g].withUnsafeBufferPointer { s in
+                        qb_igemm_vnni(
+                            Int32(m), Int32(n), Int32(depth), wp.baseAddress!, s.baseAddress!, p, ldp, Int32(inputZero),
+                            acc)
+                    }
+                }
             }
             if packedRan == 0 {
-                weights.withUnsafeBufferPointer { w in qb_igemm_i16(Int32(m), Int32(n), Int32(ld), w.baseAddress! + r.lowerBound * ld, p, acc) }
+                weights.withUnsafeBufferPointer { w in
+                    qb_igemm_i16(Int32(m), Int32(n), Int32(ld), w.baseAddress! + r.lowerBound * ld, p, acc)
+                }
             }
             // Linear layers want the output transposed: unit stride into a buffer, then tiled (withUnitColumnStride).
-            withUnitColumnStride(rows: m, cols: n, out: out + c0 * cs, rs: rs, cs: cs, scratch: cs == 1 ? nil : scratch) { o, ors, ocs in
+            withUnitColumnStride(rows: m, cols: n, out: out + c0 * cs, rs: rs, cs: cs, scratch: cs == 1 ? nil : scratch)
+            { o, ors, ocs in
                 requantize(rows: r, acc: acc, cols: n, out: o, rs: ors, cs: ocs)
             }
         }
@@ -99,51 +113,78 @@ struct Int8Kernel: FloatLinearKernel {
 
     /// The epilogue of rows `r`: int32 sums `acc` [rows][cols] plus bias, requantized to the output codes,
     /// dequantized into `out` (element (i, j) at `i * rs + j * cs`).
-    private func requantize(rows r: Range<Int>, acc: UnsafePointer<Int32>, cols: Int, out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) {
-        bias.withUnsafeBufferPointer { b in m0.withUnsafeBufferPointer { m0p in
-            leftShift.withUnsafeBufferPointer { l in rightShift.withUnsafeBufferPointer { rsh in
-                let o = r.lowerBound
-                qb_requantize(Int32(r.count), Int32(cols), acc, b.baseAddress! + o, m0p.baseAddress! + o, l.baseAddress! + o, rsh.baseAddress! + o,
-                              Int32(output.zeroPoint), Int32(qmin), Int32(qmax), output.scale, out, rs, cs)
-            } }
-        } }
+    private func requantize(
+        rows r: Range<Int>, acc: UnsafePointer<Int32>, cols: Int, out: UnsafeMutablePointer<Float>, rs: Int, cs: Int
+    ) {
+        bias.withUnsafeBufferPointer { b in
+            m0.withUnsafeBufferPointer { m0p in
+                leftShift.withUnsafeBufferPointer { l in
+                    rightShift.withUnsafeBufferPointer { rsh in
+                        let o = r.lowerBound
+                        qb_requantize(
+                            Int32(r.count), Int32(cols), acc, b.baseAddress! + o, m0p.baseAddress! + o,
+                            l.baseAddress! + o, rsh.baseAddress! + o,
+                            Int32(output.zeroPoint), Int32(qmin), Int32(qmax), output.scale, out, rs, cs)
+                    }
+                }
+            }
+        }
     }
 
     var convolvesHWC: Bool { !packed.isEmpty }
     var hwcZeroPoint: Int { inputZero }
 
-    func convolve(group g: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
-                  inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) throws -> OpCounts {
+    func convolve(
+        group g: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int,
+        cols: Int,
+        inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int
+    ) throws -> OpCounts {
         let m = groupRows, chunk = 960
         let acc = UnsafeMutablePointer<Int32>.allocate(capacity: m * min(chunk, max(cols, 1)))
         defer { acc.deallocate() }
-        try packed[g].withUnsafeBufferPointer { wp in try packedSums[g].withUnsafeBufferPointer { s in
-            for c0 in stride(from: 0, to: cols, by: chunk) {
-                let n = min(chunk, cols - c0)
-                var input = qb_hwc_input(hwc: hwc, channels: channels, ih: ih, iw: iw, geo: geo, zero: inputZero, first: first + c0, count: n)
-                try KernelFailure.check(qb_conv_u8(Int32(m), wp.baseAddress!, s.baseAddress!, &input, acc), "qb_conv_u8")
-                requantize(rows: (g * m)..<((g + 1) * m), acc: acc, cols: n, out: out + c0, rs: rs, cs: 1)
+        try packed[g].withUnsafeBufferPointer { wp in
+            try packedSums[g].withUnsafeBufferPointer { s in
+                for c0 in stride(from: 0, to: cols, by: chunk) {
+                    let n = min(chunk, cols - c0)
+                    var input = qb_hwc_input(
+                        hwc: hwc, channels: channels, ih: ih, iw: iw, geo: geo, zero: inputZero, first: first + c0,
+                        count: n)
+                    try KernelFailure.check(
+                        qb_conv_u8(Int32(m), wp.baseAddress!, s.baseAddress!, &input, acc), "qb_conv_u8")
+                    requantize(rows: (g * m)..<((g + 1) * m), acc: acc, cols: n, out: out + c0, rs: rs, cs: 1)
+                }
             }
-        } }
+        }
         let macs = Int64(m) * Int64(cols) * Int64(depth)
         return OpCounts(macs: macs, multiplies: macs)
     }
 
     var fusesLinear: Bool { packed.count == 1 && taps == 1 && groupRows == rows && qb_kernels_have_avx2() == 1 }
 
-    func linear(input: UnsafePointer<Float>, count: Int, quant: AffineQuant, out: UnsafeMutablePointer<Float>) throws -> OpCounts {
-        let status = packed[0].withUnsafeBufferPointer { wp in packedSums[0].withUnsafeBufferPointer { sums in
-            bias.withUnsafeBufferPointer { b in m0.withUnsafeBufferPointer { m0p in
-                leftShift.withUnsafeBufferPointer { l in rightShift.withUnsafeBufferPointer { r in
-                    var layer = qb_int8_linear(rows: Int32(rows), depth: Int32(depth), weights: wp.baseAddress, weight_sums: sums.baseAddress,
-                                               in_scale: quant.scale, in_zero: Int32(quant.zeroPoint), in_max: Int32(quant.qmax),
-                                               bias: b.baseAddress, m0: m0p.baseAddress, left_shift: l.baseAddress, right_shift: r.baseAddress,
-                                               out_scale: output.scale, out_zero: Int32(output.zeroPoint), out_min: Int32(qmin),
-                                               out_max: Int32(qmax))
-                    return qb_linear_int8(&layer, input, Int32(count), out)
-                } }
-            } }
-        } }
+    func linear(input: UnsafePointer<Float>, count: Int, quant: AffineQuant, out: UnsafeMutablePointer<Float>) throws
+        -> OpCounts
+    {
+        let status = packed[0].withUnsafeBufferPointer { wp in
+            packedSums[0].withUnsafeBufferPointer { sums in
+                bias.withUnsafeBufferPointer { b in
+                    m0.withUnsafeBufferPointer { m0p in
+                        leftShift.withUnsafeBufferPointer { l in
+                            rightShift.withUnsafeBufferPointer { r in
+                                var layer = qb_int8_linear(
+                                    rows: Int32(rows), depth: Int32(depth), weights: wp.baseAddress,
+                                    weight_sums: sums.baseAddress,
+                                    in_scale: quant.scale, in_zero: Int32(quant.zeroPoint), in_max: Int32(quant.qmax),
+                                    bias: b.baseAddress, m0: m0p.baseAddress, left_shift: l.baseAddress,
+                                    right_shift: r.baseAddress,
+                                    out_scale: output.scale, out_zero: Int32(output.zeroPoint), out_min: Int32(qmin),
+                                    out_max: Int32(qmax))
+                                return qb_linear_int8(&layer, input, Int32(count), out)
+                            }
+                        }
+                    }
+                }
+            }
+        }
         if status == 0 { throw KernelFailure(reason: "qb_linear_int8 declined a layer it was given (no AVX2 form)") }
         try KernelFailure.check(status, "qb_linear_int8")
         let macs = Int64(rows) * Int64(count) * Int64(depth)
@@ -152,8 +193,10 @@ struct Int8Kernel: FloatLinearKernel {
 
     var hasDepthwise: Bool { true }
 
-    func depthwise(rows r: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
-                   out: UnsafeMutablePointer<Float>) throws -> OpCounts {
+    func depthwise(
+        rows r: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
+        out: UnsafeMutablePointer<Float>
+    ) throws -> OpCounts {
         let cols = Int(geo.oh) * Int(geo.ow), m = r.count
         // A few channels at a time, so their int32 sums are requantized while still in cache.
         let chunk = max(1, min(m, (1 << 15) / max(cols, 1)))
@@ -162,7 +205,9 @@ struct Int8Kernel: FloatLinearKernel {
         weights.withUnsafeBufferPointer { w in
             for c0 in stride(from: 0, to: m, by: chunk) {
                 let n = min(chunk, m - c0), first = r.lowerBound + c0
-                qb_dwconv_i16(codes + c0 * ih * iw, Int32(n), Int32(ih), Int32(iw), geo, w.baseAddress! + first * ld, Int32(ld), acc)
+                qb_dwconv_i16(
+                    codes + c0 * ih * iw, Int32(n), Int32(ih), Int32(iw), geo, w.baseAddress! + first * ld, Int32(ld),
+                    acc)
                 requantize(rows: first..<(first + n), acc: acc, cols: cols, out: out + c0 * cols, rs: cols, cs: 1)
             }
         }

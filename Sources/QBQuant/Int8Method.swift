@@ -15,7 +15,10 @@ public struct Int8Settings: Sendable, Equatable, Codable {
     public var weightBits = 8
     public var activationBits = 8
 
-    public init(perChannel: Bool = true, calibration: CalibrationMethod = .max, weightOnly: Bool = false, weightBits: Int = 8, activationBits: Int = 8) {
+    public init(
+        perChannel: Bool = true, calibration: CalibrationMethod = .max, weightOnly: Bool = false, weightBits: Int = 8,
+        activationBits: Int = 8
+    ) {
         self.perChannel = perChannel
         self.calibration = calibration
         self.weightOnly = weightOnly
@@ -35,7 +38,9 @@ extension Int8Settings: QuantizationMethod {
     var quantizesActivations: Bool { !weightOnly }
 
     func validate(file: String) throws {
-        guard (2...8).contains(weightBits) else { throw QuantError(file: file, "weight bits must be 2...8, got \(weightBits)") }
+        guard (2...8).contains(weightBits) else {
+            throw QuantError(file: file, "weight bits must be 2...8, got \(weightBits)")
+        }
     }
 
     /// The layer's input and output: the integer kernel requantizes its output to the calibrated range.
@@ -44,11 +49,13 @@ extension Int8Settings: QuantizationMethod {
     func quantize(_ spec: LayerSpec, quantizer: ActivationQuantizers, integer: Bool, file: String) throws
         -> QuantizedLayer<Int8Payload>
     {
-        let input = weightOnly ? AffineQuant(scale: 1, zeroPoint: 0, bits: 8) : try quantizer(spec.input, activationBits)
+        let input =
+            weightOnly ? AffineQuant(scale: 1, zeroPoint: 0, bits: 8) : try quantizer(spec.input, activationBits)
         let output = weightOnly ? input : try quantizer(spec.output, activationBits)
         let (layer, payload) = try Int8Method.layer(
             spec, settings: self, input: input, output: output, integer: integer, file: file)
-        let widths = weightBits == 8 && activationBits == 8 ? "" : ", W\(weightBits)A\(weightOnly ? 32 : activationBits)"
+        let widths =
+            weightBits == 8 && activationBits == 8 ? "" : ", W\(weightBits)A\(weightOnly ? 32 : activationBits)"
         let zeros = Double(payload.codes.filter { $0 == 0 }.count) / Double(payload.codes.count)
         return QuantizedLayer(
             layer: layer, payload: payload, zeroFraction: zeros,
@@ -63,7 +70,9 @@ extension QuantMethod {
 
 enum Int8Method {
     /// Symmetric codes in [-(2^(bits-1) - 1), 2^(bits-1) - 1] and their scales (one per row, or one for all rows).
-    static func quantizeWeights(_ w: [Float], rows: Int, depth: Int, perChannel: Bool, bits: Int = 8) -> (codes: [Int8], scales: [Float]) {
+    static func quantizeWeights(_ w: [Float], rows: Int, depth: Int, perChannel: Bool, bits: Int = 8) -> (
+        codes: [Int8], scales: [Float]
+    ) {
         let top = Float((1 << (bits - 1)) - 1)
         var scales = [Float](repeating: 0, count: rows)
         let all = w.reduce(Float(0)) { max($0, abs($1)) }
@@ -72,7 +81,8 @@ enum Int8Method {
             scales[r] = m > 0 ? m / top : 1
         }
         var codes = [Int8](repeating: 0, count: w.count)
-        let rule: FloatingPointRoundingRule = FaultInjection.isActive("rounding") ? .towardZero : .toNearestOrAwayFromZero
+        let rule: FloatingPointRoundingRule =
+            FaultInjection.isActive("rounding") ? .towardZero : .toNearestOrAwayFromZero
         for r in 0..<rows {
             for k in 0..<depth {
                 codes[r * depth + k] = Int8(min(max((w[r * depth + k] / scales[r]).rounded(rule), -top), top))
@@ -82,21 +92,31 @@ enum Int8Method {
     }
 
     /// Builds the layer: `input` and `output` are the calibrated activation quantizers.
-    static func layer(_ spec: LayerSpec, settings: Int8Settings, input: AffineQuant, output: AffineQuant, integer: Bool,
-                      file: String) throws -> (QuantLayer, Int8Payload) {
-        let (codes, scales) = quantizeWeights(spec.weights, rows: spec.rows, depth: spec.depth, perChannel: settings.perChannel, bits: settings.weightBits)
+    static func layer(
+        _ spec: LayerSpec, settings: Int8Settings, input: AffineQuant, output: AffineQuant, integer: Bool,
+        file: String
+    ) throws -> (QuantLayer, Int8Payload) {
+        let (codes, scales) = quantizeWeights(
+            spec.weights, rows: spec.rows, depth: spec.depth, perChannel: settings.perChannel, bits: settings.weightBits
+        )
         let payload = Int8Payload(codes: codes, bits: settings.weightBits, scales: scales, bias: spec.bias)
-        let layer = try build(spec, codes: codes, scales: scales, input: settings.weightOnly ? nil : input, output: settings.weightOnly ? nil : output,
-                              integer: integer, file: file)
+        let layer = try build(
+            spec, codes: codes, scales: scales, input: settings.weightOnly ? nil : input,
+            output: settings.weightOnly ? nil : output,
+            integer: integer, file: file)
         return (layer, payload)
     }
 
     /// The layer from its codes and scales (also how a `.qbqm` file is loaded); no `input` = weight-only.
-    static func build(_ spec: LayerSpec, codes: [Int8], scales: [Float], input: AffineQuant?, output: AffineQuant?, integer: Bool,
-                      file: String) throws -> QuantLayer {
+    static func build(
+        _ spec: LayerSpec, codes: [Int8], scales: [Float], input: AffineQuant?, output: AffineQuant?, integer: Bool,
+        file: String
+    ) throws -> QuantLayer {
         let dequantized = (0..<codes.count).map { scales[$0 / spec.depth] * Float(codes[$0]) }
         guard let input, let output else {
-            return QuantLayer(spec: spec, file: file, input: nil, path: .weightOnly(try FloatLayer(spec, weights: dequantized, bias: spec.bias, file: file)))
+            return QuantLayer(
+                spec: spec, file: file, input: nil,
+                path: .weightOnly(try FloatLayer(spec, weights: dequantized, bias: spec.bias, file: file)))
         }
         // int32 bias at scale S_x S_w (zero point 0).
         let biasQ: [Int32] = (0..<spec.rows).map { r in
@@ -111,22 +131,30 @@ enum Int8Method {
         let qmin = spec.lo.isFinite ? max(0, min(output.qmax, code(spec.lo))) : 0
         let qmax = spec.hi.isFinite ? max(qmin, min(output.qmax, code(spec.hi))) : output.qmax
         if !integer {
-            let bias = spec.bias == nil ? nil : (0..<spec.rows).map { Float(Double(biasQ[$0]) * Double(input.scale) * Double(scales[$0])) }
+            let bias =
+                spec.bias == nil
+                ? nil : (0..<spec.rows).map { Float(Double(biasQ[$0]) * Double(input.scale) * Double(scales[$0])) }
             let layer = try FloatLayer(spec, weights: dequantized, bias: bias, file: file)
-            return QuantLayer(spec: spec, file: file, input: input, output: output,
-                              path: .simulated(layer, output: OutputQuant(quant: output, qmin: qmin, qmax: qmax)))
+            return QuantLayer(
+                spec: spec, file: file, input: input, output: output,
+                path: .simulated(layer, output: OutputQuant(quant: output, qmin: qmin, qmax: qmax)))
         }
         let ld = (spec.depth + 15) / 16 * 16
         guard ld * 127 * 255 < Int(Int32.max) else {
-            throw QuantError(file: file, layer: spec.name, "\(spec.depth) weights per row would overflow the int8 kernel's int32 sums")
+            throw QuantError(
+                file: file, layer: spec.name,
+                "\(spec.depth) weights per row would overflow the int8 kernel's int32 sums")
         }
         var w16 = [Int16](repeating: 0, count: spec.rows * ld)
         for r in 0..<spec.rows { for k in 0..<spec.depth { w16[r * ld + k] = Int16(codes[r * spec.depth + k]) } }
-        let multipliers = (0..<spec.rows).map { FixedPointMultiplier(Double(input.scale) * Double(scales[$0]) / Double(output.scale)) }
-        let kernel = Int8Kernel(rows: spec.rows, depth: spec.depth, ld: ld, weights: w16, bias: biasQ, m0: multipliers.map(\.m0),
-                                leftShift: multipliers.map(\.leftShift), rightShift: multipliers.map(\.rightShift),
-                                output: output, qmin: qmin, qmax: qmax, inputZero: input.zeroPoint, groupRows: spec.rows / spec.group,
-                                taps: spec.taps)
+        let multipliers = (0..<spec.rows).map {
+            FixedPointMultiplier(Double(input.scale) * Double(scales[$0]) / Double(output.scale))
+        }
+        let kernel = Int8Kernel(
+            rows: spec.rows, depth: spec.depth, ld: ld, weights: w16, bias: biasQ, m0: multipliers.map(\.m0),
+            leftShift: multipliers.map(\.leftShift), rightShift: multipliers.map(\.rightShift),
+            output: output, qmin: qmin, qmax: qmax, inputZero: input.zeroPoint, groupRows: spec.rows / spec.group,
+            taps: spec.taps)
         return QuantLayer(spec: spec, file: file, input: input, output: output, path: .integer(kernel))
     }
 }

@@ -28,7 +28,9 @@ struct Int8Payload: WeightPayload {
 
     static func decode(kind: Int, count: Int, from reader: inout ByteReader) -> Int8Payload? {
         if kind == 1 {
-            guard let raw = reader.bytes(count), let scales = reader.floats(), let bias = reader.bias() else { return nil }
+            guard let raw = reader.bytes(count), let scales = reader.floats(), let bias = reader.bias() else {
+                return nil
+            }
             return Int8Payload(codes: raw.map { Int8(bitPattern: $0) }, bits: 8, scales: scales, bias: bias)
         }
         guard let bits = reader.u8(), (2...7).contains(bits), let raw = reader.bytes((count * bits + 7) / 8) else {

@@ -40,13 +40,16 @@ public struct LayerSpec: Sendable {
         var out = [LayerSpec]()
         for n in graph.nodes {
             guard n.domain.isEmpty, n.outputs.count == 1, n.inputs.count >= 2, graph.initializers[n.inputs[0]] == nil,
-                  let w = graph.initializers[n.inputs[1]], w.type.isFloat else { continue }
+                let w = graph.initializers[n.inputs[1]], w.type.isFloat
+            else { continue }
             let biasName = n.inputs.count > 2 && !n.inputs[2].isEmpty ? n.inputs[2] : nil
             let bias = biasName.flatMap { graph.initializers[$0] }
             if biasName != nil && bias == nil { continue }
             switch n.opType {
             case "Gemm":
-                guard (attributeInt(n, "transA") ?? 0) == 0, (attributeFloat(n, "alpha") ?? 1) == 1, (attributeFloat(n, "beta") ?? 1) == 1 else { continue }
+                guard (attributeInt(n, "transA") ?? 0) == 0, (attributeFloat(n, "alpha") ?? 1) == 1,
+                    (attributeFloat(n, "beta") ?? 1) == 1
+                else { continue }
             case "MatMul":
                 if biasName != nil { continue }
             case "Conv":
@@ -55,7 +58,9 @@ public struct LayerSpec: Sendable {
                 continue
             }
             // One reading of an operator's geometry, shared with loading a .qbqm file.
-            guard var spec = try? LayerSpec(node: n, weightShape: w.shape, file: graph.file), bias == nil || bias!.count == spec.rows else { continue }
+            guard var spec = try? LayerSpec(node: n, weightShape: w.shape, file: graph.file),
+                bias == nil || bias!.count == spec.rows
+            else { continue }
             let f = w.floats
             if case .linear = spec.kind, !weightTransposed(n) {
                 let (m, k) = (spec.rows, spec.depth)
@@ -99,13 +104,22 @@ public struct LayerSpec: Sendable {
     public func outputShape(_ x: [Dim], file: String) throws -> [Dim] {
         switch kind {
         case .linear:
-            guard let last = x.last else { throw QuantError(file: file, layer: name, "a linear layer's input needs rank >= 1") }
-            if let k = last.value, k != depth { throw QuantError(file: file, layer: name, "input has \(k) features, the layer \(depth)") }
+            guard let last = x.last else {
+                throw QuantError(file: file, layer: name, "a linear layer's input needs rank >= 1")
+            }
+            if let k = last.value, k != depth {
+                throw QuantError(file: file, layer: name, "input has \(k) features, the layer \(depth)")
+            }
             return Array(x.dropLast()) + [.fixed(rows)]
         case .conv(_, let kernel):
-            guard x.count == kernel.count + 2 else { throw QuantError(file: file, layer: name, "input rank \(x.count) does not fit a \(kernel.count)-D convolution") }
+            guard x.count == kernel.count + 2 else {
+                throw QuantError(
+                    file: file, layer: name, "input rank \(x.count) does not fit a \(kernel.count)-D convolution")
+            }
             let spatial = x.dropFirst(2)
-            guard spatial.allSatisfy({ $0.value != nil }) else { return [x[0], .fixed(rows)] + spatial.map { _ in .unknown } }
+            guard spatial.allSatisfy({ $0.value != nil }) else {
+                return [x[0], .fixed(rows)] + spatial.map { _ in .unknown }
+            }
             let w = try ConvWindow(node: node, file: file, inSize: spatial.map { $0.value! }, kernel: kernel)
             return [x[0], .fixed(rows)] + w.outSize.map { .fixed($0) }
         }

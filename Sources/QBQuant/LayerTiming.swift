@@ -47,8 +47,10 @@ public enum LayerTiming {
         }
     }
 
-    public static func measure(_ model: QuantizedModel, reference: Graph, feed: [String: Value], threads: Int,
-                               cache: Cache = Cache()) throws -> Result {
+    public static func measure(
+        _ model: QuantizedModel, reference: Graph, feed: [String: Value], threads: Int,
+        cache: Cache = Cache()
+    ) throws -> Result {
         let rows = try layers(model, reference: reference, feed: feed, threads: threads, cache: cache)
         let quantized = rows.reduce(0) { $0 + $1.quantizedSeconds }, fp32 = rows.reduce(0) { $0 + $1.fp32Seconds }
         let ops = rows.reduce(0) { $0 + $1.ops }
@@ -58,50 +60,80 @@ public enum LayerTiming {
 
     /// Every quantized layer and QwT compensation layer of `model`, timed on its input from `feed`.
     /// `reps`: at least this many runs per layer (default `minimumReps`, then up to the time budget).
-    public static func layers(_ model: QuantizedModel, reference: Graph, feed: [String: Value], threads: Int,
-                              reps: Int = minimumReps, cache: Cache = Cache()) throws -> [Layer] {
+    public static func layers(
+        _ model: QuantizedModel, reference: Graph, feed: [String: Value], threads: Int,
+        reps: Int = minimumReps, cache: Cache = Cache()
+    ) throws -> [Layer] {
         let session = try Session(graph: reference, options: SessionOptions(optimize: false, threads: threads))
         let specs = Dictionary(LayerSpec.find(in: reference).map { ($0.output, $0) }, uniquingKeysWith: { a, _ in a })
         var inputs = [String: Value](), outputs = [String: [Int]]()
         // QwT's compensation layers read block inputs, which the FP32 graph computes too.
-        let compensations = model.graph.nodes.filter { $0.name.hasPrefix("qwt") && ($0.opType == "Conv" || $0.opType == "MatMul") }
+        let compensations = model.graph.nodes.filter {
+            $0.name.hasPrefix("qwt") && ($0.opType == "Conv" || $0.opType == "MatMul")
+        }
         let wanted = Set(specs.values.map(\.input)).union(compensations.map { $0.inputs[0] }), outs = Set(specs.keys)
         for (k, v) in feed where wanted.contains(k) { inputs[k] = v }
-        _ = try session.run(feed, hook: { name, _, v in
-            if wanted.contains(name) { inputs[name] = v }
-            if outs.contains(name) { outputs[name] = v.shape }
-            return nil
-        })
-        func ints(_ n: Node, _ key: String) -> [Int] { if case .ints(let v)? = n.attributes[key] { return v }; return [] }
+        _ = try session.run(
+            feed,
+            hook: { name, _, v in
+                if wanted.contains(name) { inputs[name] = v }
+                if outs.contains(name) { outputs[name] = v.shape }
+                return nil
+            })
+        func ints(_ n: Node, _ key: String) -> [Int] {
+            if case .ints(let v)? = n.attributes[key] { return v }
+            return []
+        }
         var rows = [Layer]()
         for n in model.graph.nodes where n.isKernelLayer {
             guard let layer = model.graph.kernels[n.name] as? QuantLayer, let spec = specs[n.outputs[0]],
-                  let x = inputs[spec.input], let shape = outputs[spec.output] else { continue }
+                let x = inputs[spec.input], let shape = outputs[spec.output]
+            else { continue }
             let float = try FloatLayer(spec, weights: spec.weights, bias: spec.bias, file: reference.file)
             let (q, f) = try cache.times(layer.timingKey(input: x.shape)) {
-                try interleavedMedians(minimum: reps, { _ = try layer.run(x, threads: threads) }, { _ = try float.run(x, threads: threads) })
+                try interleavedMedians(
+                    minimum: reps, { _ = try layer.run(x, threads: threads) },
+                    { _ = try float.run(x, threads: threads) })
             }
             let weight = reference.initializers[spec.node.inputs[1]]?.shape ?? [spec.rows, spec.depth]
-            rows.append(Layer(name: spec.name, op: spec.node.opType, input: x.shape, output: shape, weight: weight, strides: ints(spec.node, "strides"),
-                              pads: ints(spec.node, "pads"), dilations: ints(spec.node, "dilations"), group: spec.group, fp32Seconds: f,
-                              quantizedSeconds: q, ops: 2 * Double(spec.rows) * Double(spec.columns(outputShape: shape)) * Double(spec.depth)))
+            rows.append(
+                Layer(
+                    name: spec.name, op: spec.node.opType, input: x.shape, output: shape, weight: weight,
+                    strides: ints(spec.node, "strides"),
+                    pads: ints(spec.node, "pads"), dilations: ints(spec.node, "dilations"), group: spec.group,
+                    fp32Seconds: f,
+                    quantizedSeconds: q,
+                    ops: 2 * Double(spec.rows) * Double(spec.columns(outputShape: shape)) * Double(spec.depth)))
         }
         // The compensations are extra work of the quantized model: their time and operations count.
         for n in compensations {
             guard let x = inputs[n.inputs[0]] else { continue }
             var constants = [String: Value]()
             for name in n.inputs.dropFirst() { constants[name] = model.graph.initializers[name] }
-            let g = Graph(nodes: [n], initializers: constants, inputs: [ValueInfo(name: n.inputs[0], type: .float, shape: nil)],
-                          outputs: [ValueInfo(name: n.outputs[0], type: .float, shape: nil)], opset: reference.opset, file: reference.file)
+            let g = Graph(
+                nodes: [n], initializers: constants, inputs: [ValueInfo(name: n.inputs[0], type: .float, shape: nil)],
+                outputs: [ValueInfo(name: n.outputs[0], type: .float, shape: nil)], opset: reference.opset,
+                file: reference.file)
             let s = try Session(graph: g, options: SessionOptions(optimize: false, threads: threads))
             let y = try s.run([n.inputs[0]: x])[n.outputs[0]]!
             let w = constants[n.inputs[1]]!
             let outChannels = n.opType == "Conv" ? w.shape[0] : w.shape[1]
-            let key = TimingKey(form: "compensation " + n.name + " " + n.opType, shape: x.shape + [-1] + w.shape, structure: [])
-            let (q, _) = try cache.times(key) { (try median(minimum: reps) { _ = try s.run([n.inputs[0]: x], threads: threads) }, 0) }
-            rows.append(Layer(name: n.name, op: n.opType, input: x.shape, output: y.shape, weight: w.shape, strides: ints(n, "strides"), pads: ints(n, "pads"),
-                              dilations: ints(n, "dilations"), group: { if case .int(let g)? = n.attributes["group"] { return g }; return 1 }(),
-                              fp32Seconds: 0, quantizedSeconds: q, ops: 2 * Double(w.count) * Double(y.count / max(outChannels, 1))))
+            let key = TimingKey(
+                form: "compensation " + n.name + " " + n.opType, shape: x.shape + [-1] + w.shape, structure: [])
+            let (q, _) = try cache.times(key) {
+                (try median(minimum: reps) { _ = try s.run([n.inputs[0]: x], threads: threads) }, 0)
+            }
+            rows.append(
+                Layer(
+                    name: n.name, op: n.opType, input: x.shape, output: y.shape, weight: w.shape,
+                    strides: ints(n, "strides"), pads: ints(n, "pads"),
+                    dilations: ints(n, "dilations"),
+                    group: {
+                        if case .int(let g)? = n.attributes["group"] { return g }
+                        return 1
+                    }(),
+                    fp32Seconds: 0, quantizedSeconds: q,
+                    ops: 2 * Double(w.count) * Double(y.count / max(outChannels, 1))))
         }
         return rows
     }
@@ -112,8 +144,10 @@ public enum LayerTiming {
 
     /// Median seconds of runs of `a` and of `b`, alternated (a, b, a, b, ...) after one warm-up run of each, so
     /// that a slow phase of the machine (another process, frequency changes) hits both alike.
-    static func interleavedMedians(minimum: Int = minimumReps, budget: Double = budget, _ a: () throws -> Void,
-                                   _ b: () throws -> Void) rethrows -> (Double, Double) {
+    static func interleavedMedians(
+        minimum: Int = minimumReps, budget: Double = budget, _ a: () throws -> Void,
+        _ b: () throws -> Void
+    ) rethrows -> (Double, Double) {
         try a()
         try b()
         var ta = [Double](), tb = [Double](), total = 0.0
@@ -130,7 +164,9 @@ public enum LayerTiming {
     }
 
     /// Median seconds of runs of `body` after one warm-up run (as many as `interleavedMedians` makes).
-    static func median(minimum: Int = minimumReps, budget: Double = budget, _ body: () throws -> Void) rethrows -> Double {
+    static func median(minimum: Int = minimumReps, budget: Double = budget, _ body: () throws -> Void) rethrows
+        -> Double
+    {
         try body()
         var t = [Double](), total = 0.0
         while t.count < minimum || (total < budget && t.count < maximumReps) {

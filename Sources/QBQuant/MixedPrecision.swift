@@ -40,7 +40,9 @@ public enum MixedPrecision {
     }
 
     /// The cost of candidate `c` at layer `l` in the budget's unit.
-    public static func cost(_ s: Sensitivity, bits: [(weights: Double, activations: Double)], budget: Budget, layer l: Int, candidate c: Int) -> Double {
+    public static func cost(
+        _ s: Sensitivity, bits: [(weights: Double, activations: Double)], budget: Budget, layer l: Int, candidate c: Int
+    ) -> Double {
         switch budget {
         case .bitsPerWeight: return Double(s.bytes[l][c] * 8) / Double(max(s.weights.reduce(0, +), 1))
         case .bytes: return Double(s.bytes[l][c])
@@ -60,16 +62,23 @@ public enum MixedPrecision {
     }
 
     static func point(_ choice: [Int], _ costs: [[Double]], _ s: Sensitivity) -> Point {
-        Point(choice: choice, cost: choice.enumerated().reduce(0) { $0 + costs[$1.offset][$1.element] },
-              predicted: choice.enumerated().reduce(0) { $0 + s.noise[$1.offset][$1.element] })
+        Point(
+            choice: choice, cost: choice.enumerated().reduce(0) { $0 + costs[$1.offset][$1.element] },
+            predicted: choice.enumerated().reduce(0) { $0 + s.noise[$1.offset][$1.element] })
     }
 
-    static func costTable(_ s: Sensitivity, bits: [(weights: Double, activations: Double)], budget: Budget) -> [[Double]] {
-        s.layers.indices.map { l in s.candidates.indices.map { cost(s, bits: bits, budget: budget, layer: l, candidate: $0) } }
+    static func costTable(_ s: Sensitivity, bits: [(weights: Double, activations: Double)], budget: Budget)
+        -> [[Double]]
+    {
+        s.layers.indices.map { l in
+            s.candidates.indices.map { cost(s, bits: bits, budget: budget, layer: l, candidate: $0) }
+        }
     }
 
     /// The greedy front, from every layer at its costliest candidate to the last flip.
-    public static func greedyFront(_ s: Sensitivity, bits: [(weights: Double, activations: Double)], budget: Budget) -> [Point] {
+    public static func greedyFront(_ s: Sensitivity, bits: [(weights: Double, activations: Double)], budget: Budget)
+        -> [Point]
+    {
         let costs = costTable(s, bits: bits, budget: budget)
         var choice = costs.map { row in row.indices.max { (row[$0], -$0) < (row[$1], -$1) }! }
         var flips = [(l: Int, c: Int)]()
@@ -97,8 +106,10 @@ public enum MixedPrecision {
     /// The choice minimizing the predicted noise within the budget, by dynamic programming over layers on
     /// integer cost units. `exact` is false when costs had to be rounded up to coarser units (the result
     /// then still meets the budget, but a finer choice might exist).
-    public static func optimum(_ s: Sensitivity, bits: [(weights: Double, activations: Double)], budget: Budget, limit: Double,
-                               maxCells: Int = 200_000) -> (point: Point, exact: Bool)? {
+    public static func optimum(
+        _ s: Sensitivity, bits: [(weights: Double, activations: Double)], budget: Budget, limit: Double,
+        maxCells: Int = 200_000
+    ) -> (point: Point, exact: Bool)? {
         let costs = costTable(s, bits: bits, budget: budget)
         // Integer units: costs are sums of (weights x bits) or bytes; scale to the unit they share.
         let scale: Double
@@ -130,7 +141,10 @@ public enum MixedPrecision {
             for cap in 0...capacity {
                 for c in s.candidates.indices where units[l][c] <= cap {
                     let v = best[cap - units[l][c]] + s.noise[l][c]
-                    if v < next[cap] { next[cap] = v; p[cap] = Int8(c) }
+                    if v < next[cap] {
+                        next[cap] = v
+                        p[cap] = Int8(c)
+                    }
                 }
             }
             best = next

@@ -15,32 +15,53 @@ extension ModelFile {
         func attributes(_ n: Header.NodeEntry) throws -> [String: Attribute] {
             var out = [String: Attribute]()
             for (k, a) in n.attributes {
-                if let v = a.int { out[k] = .int(v) } else if let v = a.float { out[k] = .float(v) } else if let v = a.string { out[k] = .string(v) }
-                else if let v = a.ints { out[k] = .ints(v) } else if let v = a.floats { out[k] = .floats(v) } else if let v = a.strings { out[k] = .strings(v) }
-                else if let t = a.tensor {
+                if let v = a.int {
+                    out[k] = .int(v)
+                } else if let v = a.float {
+                    out[k] = .float(v)
+                } else if let v = a.string {
+                    out[k] = .string(v)
+                } else if let v = a.ints {
+                    out[k] = .ints(v)
+                } else if let v = a.floats {
+                    out[k] = .floats(v)
+                } else if let v = a.strings {
+                    out[k] = .strings(v)
+                } else if let t = a.tensor {
                     guard let v = tensors[t] else { throw QuantError(file: file, "attribute tensor '\(t)' is missing") }
                     out[k] = .tensor(v)
-                } else { throw QuantError(file: file, "node '\(n.name)': attribute '\(k)' has no value") }
+                } else {
+                    throw QuantError(file: file, "node '\(n.name)': attribute '\(k)' has no value")
+                }
             }
             return out
         }
         func node(_ n: Header.NodeEntry) throws -> Node {
-            Node(name: n.name, opType: n.op, domain: n.domain, inputs: n.inputs, outputs: n.outputs, attributes: try attributes(n))
+            Node(
+                name: n.name, opType: n.op, domain: n.domain, inputs: n.inputs, outputs: n.outputs,
+                attributes: try attributes(n))
         }
         func info(_ v: Header.ValueEntry) -> ValueInfo {
-            ValueInfo(name: v.name, type: v.type.flatMap(DataType.init(rawValue:)), shape: v.shape?.map { d in
-                if let n = Int(d) { return .fixed(n) }
-                return d == "?" ? .unknown : .symbol(d)
-            })
+            ValueInfo(
+                name: v.name, type: v.type.flatMap(DataType.init(rawValue:)),
+                shape: v.shape?.map { d in
+                    if let n = Int(d) { return .fixed(n) }
+                    return d == "?" ? .unknown : .symbol(d)
+                })
         }
-        var graph = Graph(nodes: try header.nodes.map(node), initializers: tensors.filter { !$0.key.hasPrefix("attribute:") },
-                          inputs: header.inputs.map(info), outputs: header.outputs.map(info), opset: header.opset, file: file)
+        var graph = Graph(
+            nodes: try header.nodes.map(node), initializers: tensors.filter { !$0.key.hasPrefix("attribute:") },
+            inputs: header.inputs.map(info), outputs: header.outputs.map(info), opset: header.opset, file: file)
         for l in header.layers {
-            guard let payload = payloads[l.node.outputs.first ?? l.name], let kernelNode = graph.nodes.first(where: { $0.isKernelLayer && $0.outputs == l.node.outputs }) else {
+            guard let payload = payloads[l.node.outputs.first ?? l.name],
+                let kernelNode = graph.nodes.first(where: { $0.isKernelLayer && $0.outputs == l.node.outputs })
+            else {
                 throw QuantError(file: file, layer: l.name, "the layer's node or payload is missing")
             }
             guard l.input?.isValid ?? true, l.output?.isValid ?? true else {
-                throw QuantError(file: file, layer: l.name, "invalid activation quantizer (scale must be positive, 1...8 bits, zero point among the codes)")
+                throw QuantError(
+                    file: file, layer: l.name,
+                    "invalid activation quantizer (scale must be positive, 1...8 bits, zero point among the codes)")
             }
             let original = try node(l.node)
             let spec = try LayerSpec(node: original, weightShape: l.weightShape, file: file)
@@ -63,8 +84,11 @@ extension LayerSpec {
 
     /// A layer described by its operator and weight shape (weights and bias filled in by the caller).
     init(node: Node, weightShape w: [Int], file: String) throws {
-        let lo = LayerSpec.attributeFloat(node, "qb_lo") ?? -.infinity, hi = LayerSpec.attributeFloat(node, "qb_hi") ?? .infinity
-        guard node.inputs.count >= 2, node.outputs.count == 1, w.allSatisfy({ $0 > 0 }), w.reduce(1.0, { $0 * Double($1) }) <= Double(1 << 26) else {
+        let lo = LayerSpec.attributeFloat(node, "qb_lo") ?? -.infinity,
+            hi = LayerSpec.attributeFloat(node, "qb_hi") ?? .infinity
+        guard node.inputs.count >= 2, node.outputs.count == 1, w.allSatisfy({ $0 > 0 }),
+            w.reduce(1.0, { $0 * Double($1) }) <= Double(1 << 26)
+        else {
             throw QuantError(file: file, layer: node.name, "not a layer: \(node.opType) with weight shape \(w)")
         }
         switch node.opType {
@@ -72,14 +96,21 @@ extension LayerSpec {
             let taps = w.dropFirst(2).reduce(1, *)
             let group = LayerSpec.attributeInt(node, "group") ?? 1
             guard group >= 1, w[0] % group == 0 else {
-                throw QuantError(file: file, layer: node.name, "\(w[0]) output channels do not split into \(group) groups")
+                throw QuantError(
+                    file: file, layer: node.name, "\(w[0]) output channels do not split into \(group) groups")
             }
-            self.init(node: node, kind: .conv(group: LayerSpec.attributeInt(node, "group") ?? 1, kernel: Array(w.dropFirst(2))), input: node.inputs[0],
-                      output: node.outputs[0], rows: w[0], depth: w[1] * taps, taps: taps, weights: [], bias: nil, lo: lo, hi: hi, constants: [])
+            self.init(
+                node: node,
+                kind: .conv(group: LayerSpec.attributeInt(node, "group") ?? 1, kernel: Array(w.dropFirst(2))),
+                input: node.inputs[0],
+                output: node.outputs[0], rows: w[0], depth: w[1] * taps, taps: taps, weights: [], bias: nil, lo: lo,
+                hi: hi, constants: [])
         case "Gemm" where w.count == 2, "MatMul" where w.count == 2:
             let transB = LayerSpec.weightTransposed(node)
-            self.init(node: node, kind: .linear, input: node.inputs[0], output: node.outputs[0], rows: transB ? w[0] : w[1], depth: transB ? w[1] : w[0],
-                      taps: 1, weights: [], bias: nil, lo: lo, hi: hi, constants: [])
+            self.init(
+                node: node, kind: .linear, input: node.inputs[0], output: node.outputs[0], rows: transB ? w[0] : w[1],
+                depth: transB ? w[1] : w[0],
+                taps: 1, weights: [], bias: nil, lo: lo, hi: hi, constants: [])
         default:
             throw QuantError(file: file, layer: node.name, "not a layer: \(node.opType) with weight shape \(w)")
         }

@@ -19,11 +19,15 @@ public struct OpCounts: Sendable, Equatable, Codable {
     }
 
     public static func + (a: OpCounts, b: OpCounts) -> OpCounts {
-        OpCounts(macs: a.macs + b.macs, multiplies: a.multiplies + b.multiplies, adds: a.adds + b.adds, shifts: a.shifts + b.shifts)
+        OpCounts(
+            macs: a.macs + b.macs, multiplies: a.multiplies + b.multiplies, adds: a.adds + b.adds,
+            shifts: a.shifts + b.shifts)
     }
 
     public static func - (a: OpCounts, b: OpCounts) -> OpCounts {
-        OpCounts(macs: a.macs - b.macs, multiplies: a.multiplies - b.multiplies, adds: a.adds - b.adds, shifts: a.shifts - b.shifts)
+        OpCounts(
+            macs: a.macs - b.macs, multiplies: a.multiplies - b.multiplies, adds: a.adds - b.adds,
+            shifts: a.shifts - b.shifts)
     }
 }
 
@@ -42,21 +46,27 @@ protocol IntegerKernel: Sendable {
     var layout: PatchLayout { get }
     /// What the kernel's speed depends on (`TimingKey`): layers with equal keys are timed once.
     var timingKey: TimingKey { get }
-    func compute(rows: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
-                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) throws -> OpCounts
+    func compute(
+        rows: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
+        out: UnsafeMutablePointer<Float>, rs: Int, cs: Int
+    ) throws -> OpCounts
     /// Whether `depthwise` computes depthwise convolutions straight from the input planes.
     var hasDepthwise: Bool { get }
     /// A depthwise convolution on the input planes: channel i of `rows` reads plane i at `codes` and
     /// writes plane i of `out`.
-    func depthwise(rows: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
-                   out: UnsafeMutablePointer<Float>) throws -> OpCounts
+    func depthwise(
+        rows: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
+        out: UnsafeMutablePointer<Float>
+    ) throws -> OpCounts
     /// Whether `convolve` computes convolutions from the input as unsigned codes in HWC order (zero point
     /// `hwcZeroPoint`), building its patches block by block.
     var convolvesHWC: Bool { get }
     var hwcZeroPoint: Int { get }
     /// Output positions [first, first + cols) of group `group`'s rows; row i of the group goes to `out + i * rs`.
-    func convolve(group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
-                  inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) throws -> OpCounts
+    func convolve(
+        group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
+        inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int
+    ) throws -> OpCounts
 }
 
 /// A C kernel's failure (its status code), named by the layer that ran it (`PatchRunner.run`).
@@ -73,12 +83,16 @@ struct KernelFailure: Error {
 
 extension IntegerKernel {
     var hasDepthwise: Bool { false }
-    func depthwise(rows: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
-                   out: UnsafeMutablePointer<Float>) -> OpCounts { preconditionFailure("the kernel has no depthwise path") }
+    func depthwise(
+        rows: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
+        out: UnsafeMutablePointer<Float>
+    ) -> OpCounts { preconditionFailure("the kernel has no depthwise path") }
     var convolvesHWC: Bool { false }
     var hwcZeroPoint: Int { 0 }
-    func convolve(group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
-                  inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) -> OpCounts { preconditionFailure("the kernel has no HWC convolution") }
+    func convolve(
+        group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
+        inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int
+    ) -> OpCounts { preconditionFailure("the kernel has no HWC convolution") }
 }
 
 /// Runs an integer kernel over a layer's input: unfolds the centered codes into patches per batch item
@@ -88,17 +102,22 @@ enum PatchRunner {
     /// `input` holds the layer's float input; `quant` gives its centered codes. Convolutions that the kernel
     /// computes from HWC codes quantize each (item, group) plane as they go (no tensor of codes); the other
     /// forms quantize the whole input first.
-    static func run(_ spec: LayerSpec, file: String, shape: [Int], input: [Float], quant: AffineQuant, kernel: IntegerKernel,
-                    threads: Int) throws -> (Value, OpCounts) {
+    static func run(
+        _ spec: LayerSpec, file: String, shape: [Int], input: [Float], quant: AffineQuant, kernel: IntegerKernel,
+        threads: Int
+    ) throws -> (Value, OpCounts) {
         do {
-            return try runKernel(spec, file: file, shape: shape, input: input, quant: quant, kernel: kernel, threads: threads)
+            return try runKernel(
+                spec, file: file, shape: shape, input: input, quant: quant, kernel: kernel, threads: threads)
         } catch let failure as KernelFailure {
             throw QuantError(file: file, layer: spec.name, failure.reason)
         }
     }
 
-    private static func runKernel(_ spec: LayerSpec, file: String, shape: [Int], input: [Float], quant: AffineQuant,
-                                  kernel: IntegerKernel, threads: Int) throws -> (Value, OpCounts) {
+    private static func runKernel(
+        _ spec: LayerSpec, file: String, shape: [Int], input: [Float], quant: AffineQuant,
+        kernel: IntegerKernel, threads: Int
+    ) throws -> (Value, OpCounts) {
         var counts = OpCounts()
         let inputScale = quant.scale
         switch spec.kind {
@@ -108,28 +127,38 @@ enum PatchRunner {
             }
             let r = shape.dropLast().reduce(1, *), outShape = Array(shape.dropLast()) + [spec.rows]
             if let fused = kernel as? FloatLinearKernel, fused.fusesLinear, r > 0 {
-                let (out, counts) = try fusedLinear(fused, input: input, inputRows: r, outputFeatures: spec.rows, depth: k,
-                                                    quant: quant, threads: threads)
+                let (out, counts) = try fusedLinear(
+                    fused, input: input, inputRows: r, outputFeatures: spec.rows, depth: k,
+                    quant: quant, threads: threads)
                 return (Value(shape: outShape, floats: out), counts)
             }
             var out = uninitializedFloats(r * spec.rows)
-            let patches = linearPatches(quant.centered(input, threads: threads), rows: r, depth: k, layout: kernel.layout)
+            let patches = linearPatches(
+                quant.centered(input, threads: threads), rows: r, depth: k, layout: kernel.layout)
             try out.withUnsafeMutableBufferPointer { po in
                 let o = SharedPointer(po.baseAddress!), rows = spec.rows
-                counts = try columns(r, patches: patches, layout: kernel.layout, threads: threads, work: r * spec.rows * k) { j0, n, p, ldp in
-                    try kernel.compute(rows: 0..<rows, patches: p, ldp: ldp, cols: n, inputScale: inputScale,
-                                   out: o.base + j0 * rows, rs: 1, cs: rows)
+                counts = try columns(
+                    r, patches: patches, layout: kernel.layout, threads: threads, work: r * spec.rows * k
+                ) { j0, n, p, ldp in
+                    try kernel.compute(
+                        rows: 0..<rows, patches: p, ldp: ldp, cols: n, inputScale: inputScale,
+                        out: o.base + j0 * rows, rs: 1, cs: rows)
                 }
             }
             return (Value(shape: outShape, floats: out), counts)
         case .conv(let group, let kernelSize):
             guard shape.count == kernelSize.count + 2, shape[1] * kernelSize.reduce(1, *) == spec.depth * group else {
-                throw QuantError(file: file, layer: spec.name, "input \(shape) does not fit the layer (\(spec.depth / spec.taps) channels per group x \(group) groups)")
+                throw QuantError(
+                    file: file, layer: spec.name,
+                    "input \(shape) does not fit the layer (\(spec.depth / spec.taps) channels per group x \(group) "
+                        + "groups)"
+                )
             }
             let n = shape[0], c = shape[1], ih = shape.count == 4 ? shape[2] : 1, iw = shape[shape.count - 1]
             let w = try ConvWindow(node: spec.node, file: file, inSize: Array(shape.dropFirst(2)), kernel: kernelSize)
-            let geo = qb_conv_geo(kh: Int32(w.kh), kw: Int32(w.kw), sh: Int32(w.sh), sw: Int32(w.sw), dh: Int32(w.dh), dw: Int32(w.dw),
-                                  pt: Int32(w.pt), pl: Int32(w.pl), oh: Int32(w.oh), ow: Int32(w.ow))
+            let geo = qb_conv_geo(
+                kh: Int32(w.kh), kw: Int32(w.kw), sh: Int32(w.sh), sw: Int32(w.sw), dh: Int32(w.dh), dw: Int32(w.dw),
+                pt: Int32(w.pt), pl: Int32(w.pl), oh: Int32(w.oh), ow: Int32(w.ow))
             let cols = w.oh * w.ow, cg = c / group, mg = spec.rows / group, k = spec.depth
             var out = uninitializedFloats(n * spec.rows * cols)
             // Depthwise (one input and one output channel per group): straight on the planes, channels
@@ -137,19 +166,23 @@ enum PatchRunner {
             if cg == 1 && mg == 1 && kernel.hasDepthwise && k == w.kh * w.kw {
                 let parts = max(1, min(threads, (c * cols * k) >> 16, c))
                 let slots = ResultSlots(n * parts), codes = quant.centered(input, threads: threads)
-                codes.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
-                    let xs = SharedConstPointer(px.baseAddress!), os = SharedPointer(po.baseAddress!)
-                    // Every (item, channel range) is a task; the ranges depend on the thread count, each channel's sums do not.
-                    Parallel.forEach(count: n * parts, workers: threads) { t in
-                        let b = t / parts, i = t % parts
-                        let lo = c * i / parts, hi = c * (i + 1) / parts
-                        guard lo < hi else { return }
-                        slots.set(t) {
-                            try kernel.depthwise(rows: lo..<hi, codes: xs.pointer + (b * c + lo) * ih * iw, ih: ih, iw: iw, geo: geo,
-                                                 inputScale: inputScale, out: os.base + (b * spec.rows + lo) * cols)
+                codes.withUnsafeBufferPointer { px in
+                    out.withUnsafeMutableBufferPointer { po in
+                        let xs = SharedConstPointer(px.baseAddress!), os = SharedPointer(po.baseAddress!)
+                        // Every (item, channel range) is a task; the ranges depend on the thread count, each channel's
+                        // sums do not.
+                        Parallel.forEach(count: n * parts, workers: threads) { t in
+                            let b = t / parts, i = t % parts
+                            let lo = c * i / parts, hi = c * (i + 1) / parts
+                            guard lo < hi else { return }
+                            slots.set(t) {
+                                try kernel.depthwise(
+                                    rows: lo..<hi, codes: xs.pointer + (b * c + lo) * ih * iw, ih: ih, iw: iw, geo: geo,
+                                    inputScale: inputScale, out: os.base + (b * spec.rows + lo) * cols)
+                            }
                         }
                     }
-                } }
+                }
                 return (Value(shape: [n, spec.rows] + w.outSize, floats: out), try slots.total())
             }
             // Patches built block by block from HWC unsigned codes inside the kernel, columns split among threads.
@@ -160,51 +193,71 @@ enum PatchRunner {
                 // columns over the threads (each element is computed the same way either way).
                 let outer = tasks >= threads ? threads : 1, inner = outer > 1 ? 1 : threads
                 let slots = ResultSlots(tasks)
-                input.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
-                    let xs = SharedConstPointer(px.baseAddress!), os = SharedPointer(po.baseAddress!)
-                    Parallel.forEach(count: tasks, workers: outer) { t in
-                        let b = t / group, g = t % group
-                        // The plane's centered codes (qb_quantize_i16, as `AffineQuant.centered`), then HWC unsigned codes.
-                        let centered = UnsafeMutablePointer<Int16>.allocate(capacity: max(plane, 1))
-                        defer { centered.deallocate() }
-                        let hwc = UnsafeMutablePointer<UInt8>.allocate(capacity: max(plane, 1))
-                        defer { hwc.deallocate() }
-                        qb_quantize_i16(xs.pointer + (b * c + g * cg) * ih * iw, plane, scale, zero, qmax, centered)
-                        qb_hwc_u8(centered, Int32(cg), Int32(ih * iw), hwcZero, hwc)
-                        let codes = SharedConstPointer(hwc), base = SharedPointer(os.base + (b * spec.rows + g * mg) * cols)
-                        slots.set(t) { try split(cols, threads: inner, work: cols * mg * k) { j0, m in
-                            try kernel.convolve(group: g, hwc: codes.pointer, channels: cg, ih: ih, iw: iw, geo: geo, first: j0, cols: m,
-                                                inputScale: inputScale, out: base.base + j0, rs: cols)
-                        } }
+                input.withUnsafeBufferPointer { px in
+                    out.withUnsafeMutableBufferPointer { po in
+                        let xs = SharedConstPointer(px.baseAddress!), os = SharedPointer(po.baseAddress!)
+                        Parallel.forEach(count: tasks, workers: outer) { t in
+                            let b = t / group, g = t % group
+                            // The plane's centered codes (qb_quantize_i16, as `AffineQuant.centered`), then HWC
+                            // unsigned codes.
+                            let centered = UnsafeMutablePointer<Int16>.allocate(capacity: max(plane, 1))
+                            defer { centered.deallocate() }
+                            let hwc = UnsafeMutablePointer<UInt8>.allocate(capacity: max(plane, 1))
+                            defer { hwc.deallocate() }
+                            qb_quantize_i16(xs.pointer + (b * c + g * cg) * ih * iw, plane, scale, zero, qmax, centered)
+                            qb_hwc_u8(centered, Int32(cg), Int32(ih * iw), hwcZero, hwc)
+                            let codes = SharedConstPointer(hwc),
+                                base = SharedPointer(os.base + (b * spec.rows + g * mg) * cols)
+                            slots.set(t) {
+                                try split(cols, threads: inner, work: cols * mg * k) { j0, m in
+                                    try kernel.convolve(
+                                        group: g, hwc: codes.pointer, channels: cg, ih: ih, iw: iw, geo: geo, first: j0,
+                                        cols: m,
+                                        inputScale: inputScale, out: base.base + j0, rs: cols)
+                                }
+                            }
+                        }
                     }
-                } }
+                }
                 return (Value(shape: [n, spec.rows] + w.outSize, floats: out), try slots.total())
             }
             let codes = quant.centered(input, threads: threads)
             var pt = [Int16](), pc = [Int16]()
             if kernel.layout == .kMajor { pt = [Int16](repeating: 0, count: k * cols) }
             if case .columnMajor(let ld) = kernel.layout { pc = [Int16](repeating: 0, count: cols * ld) }
-            try codes.withUnsafeBufferPointer { px in try out.withUnsafeMutableBufferPointer { po in
-                for b in 0..<n {
-                    for g in 0..<group {
-                        let xg = px.baseAddress! + (b * c + g * cg) * ih * iw
-                        let patches: [Int16]
-                        if case .columnMajor(let ld) = kernel.layout {
-                            pc.withUnsafeMutableBufferPointer { qb_im2row_i16(xg, Int32(cg), Int32(ih), Int32(iw), geo, $0.baseAddress!, ld) }
-                            patches = pc
-                        } else {
-                            pt.withUnsafeMutableBufferPointer { qb_im2col_i16(xg, Int32(cg), Int32(ih), Int32(iw), geo, $0.baseAddress!, cols) }
-                            patches = pt
+            try codes.withUnsafeBufferPointer { px in
+                try out.withUnsafeMutableBufferPointer { po in
+                    for b in 0..<n {
+                        for g in 0..<group {
+                            let xg = px.baseAddress! + (b * c + g * cg) * ih * iw
+                            let patches: [Int16]
+                            if case .columnMajor(let ld) = kernel.layout {
+                                pc.withUnsafeMutableBufferPointer {
+                                    qb_im2row_i16(xg, Int32(cg), Int32(ih), Int32(iw), geo, $0.baseAddress!, ld)
+                                }
+                                patches = pc
+                            } else {
+                                pt.withUnsafeMutableBufferPointer {
+                                    qb_im2col_i16(xg, Int32(cg), Int32(ih), Int32(iw), geo, $0.baseAddress!, cols)
+                                }
+                                patches = pt
+                            }
+                            let base = SharedPointer(po.baseAddress! + (b * spec.rows + g * mg) * cols)
+                            counts =
+                                counts
+                                + (try columns(
+                                    cols, patches: patches, layout: kernel.layout, threads: threads,
+                                    work: cols * mg * k
+                                ) { j0, m, p, ldp in
+                                    try kernel.compute(
+                                        rows: (g * mg)..<((g + 1) * mg), patches: p, ldp: ldp, cols: m,
+                                        inputScale: inputScale,
+                                        out: base.base + j0, rs: cols, cs: 1)
+                                })
                         }
-                        let base = SharedPointer(po.baseAddress! + (b * spec.rows + g * mg) * cols)
-                        counts = counts + (try columns(cols, patches: patches, layout: kernel.layout, threads: threads,
-                                                       work: cols * mg * k) { j0, m, p, ldp in
-                            try kernel.compute(rows: (g * mg)..<((g + 1) * mg), patches: p, ldp: ldp, cols: m, inputScale: inputScale,
-                                           out: base.base + j0, rs: cols, cs: 1)
-                        })
                     }
                 }
-            } }
+            }
             return (Value(shape: [n, spec.rows] + w.outSize, floats: out), counts)
         }
     }
@@ -214,7 +267,11 @@ enum PatchRunner {
         switch layout {
         case .kMajor:
             var pt = [Int16](repeating: 0, count: rows * depth)
-            codes.withUnsafeBufferPointer { src in pt.withUnsafeMutableBufferPointer { qb_transpose_i16(Int32(rows), Int32(depth), src.baseAddress!, depth, $0.baseAddress!, rows) } }
+            codes.withUnsafeBufferPointer { src in
+                pt.withUnsafeMutableBufferPointer {
+                    qb_transpose_i16(Int32(rows), Int32(depth), src.baseAddress!, depth, $0.baseAddress!, rows)
+                }
+            }
             return pt
         case .columnMajor(let ld):
             if ld == depth { return codes }
@@ -226,7 +283,9 @@ enum PatchRunner {
 
     /// Splits `cols` columns into blocks (multiples of 64) over threads when the work is large enough;
     /// `body(first, count)` computes one block.
-    static func split(_ cols: Int, threads: Int, work: Int, _ body: @Sendable (Int, Int) throws -> OpCounts) throws -> OpCounts {
+    static func split(_ cols: Int, threads: Int, work: Int, _ body: @Sendable (Int, Int) throws -> OpCounts) throws
+        -> OpCounts
+    {
         guard cols > 0 else { return OpCounts() }
         let workers = work < 1 << 20 ? 1 : max(1, min(threads, (cols + 63) / 64))
         let block = ((cols + workers - 1) / workers + 63) / 64 * 64
@@ -240,8 +299,10 @@ enum PatchRunner {
     }
 
     /// `split` over a patch matrix: `body(first, count, patches of the first column, their stride)`.
-    static func columns(_ cols: Int, patches: [Int16], layout: PatchLayout, threads: Int, work: Int,
-                        _ body: @Sendable (Int, Int, UnsafePointer<Int16>, Int) throws -> OpCounts) throws -> OpCounts {
+    static func columns(
+        _ cols: Int, patches: [Int16], layout: PatchLayout, threads: Int, work: Int,
+        _ body: @Sendable (Int, Int, UnsafePointer<Int16>, Int) throws -> OpCounts
+    ) throws -> OpCounts {
         try patches.withUnsafeBufferPointer { pp in
             let base = SharedConstPointer(pp.baseAddress!)
             return try split(cols, threads: threads, work: work) { j0, n in
@@ -253,7 +314,6 @@ enum PatchRunner {
         }
     }
 }
-
 
 /// One slot per parallel part (each written by one worker): its counts, or the error it threw.
 final class ResultSlots: @unchecked Sendable {
@@ -276,8 +336,11 @@ final class ResultSlots: @unchecked Sendable {
 /// output ([cols][rows], rs = 1) goes through a [rows][cols] buffer and a tiled transpose (element-by-element
 /// strided stores would dominate); any other layout is passed through.
 /// `scratch` (rows * cols floats), when given, is the buffer: callers in a loop allocate it once.
-func withUnitColumnStride(rows: Int, cols: Int, out: UnsafeMutablePointer<Float>, rs: Int, cs: Int, scratch: UnsafeMutablePointer<Float>? = nil,
-                          _ body: (UnsafeMutablePointer<Float>, Int, Int) -> Void) {
+func withUnitColumnStride(
+    rows: Int, cols: Int, out: UnsafeMutablePointer<Float>, rs: Int, cs: Int,
+    scratch: UnsafeMutablePointer<Float>? = nil,
+    _ body: (UnsafeMutablePointer<Float>, Int, Int) -> Void
+) {
     guard cs != 1, rs == 1, rows > 0, cols > 0 else { return body(out, rs, cs) }
     let tmp = scratch ?? UnsafeMutablePointer<Float>.allocate(capacity: rows * cols)
     defer { if scratch == nil { tmp.deallocate() } }

@@ -56,11 +56,14 @@ final class QuantLayer: LayerKernel, @unchecked Sendable {
     func outputShape(_ x: [Dim]) throws -> [Dim] { try spec.outputShape(x, file: file) }
 
     func run(_ x: Value, threads: Int) throws -> Value {
-        guard x.type.isFloat else { throw QuantError(file: file, layer: spec.name, "input must be floating point, got \(x.signature)") }
+        guard x.type.isFloat else {
+            throw QuantError(file: file, layer: spec.name, "input must be floating point, got \(x.signature)")
+        }
         switch path {
         case .integer(let kernel):
-            let (y, c) = try PatchRunner.run(spec, file: file, shape: x.shape, input: x.floats, quant: input!, kernel: kernel,
-                                             threads: threads)
+            let (y, c) = try PatchRunner.run(
+                spec, file: file, shape: x.shape, input: x.floats, quant: input!, kernel: kernel,
+                threads: threads)
             lock.withLock { performed = performed + c }
             return y
         case .simulated(let layer, let output):

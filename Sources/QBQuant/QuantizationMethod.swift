@@ -78,8 +78,9 @@ public struct QuantMethod: Sendable, Equatable, CustomStringConvertible {
     {
         func run<Method: QuantizationMethod>(_ method: Method) throws -> QuantizedLayer<any WeightPayload> {
             let done = try method.quantize(spec, quantizer: quantizer, integer: integer, file: file)
-            return QuantizedLayer(layer: done.layer, payload: done.payload, zeroFraction: done.zeroFraction,
-                                  detail: done.detail)
+            return QuantizedLayer(
+                layer: done.layer, payload: done.payload, zeroFraction: done.zeroFraction,
+                detail: done.detail)
         }
         return try run(method)
     }

@@ -17,7 +17,10 @@ public struct LayerReport: Sendable, Codable, Equatable {
     /// SQNR (dB) of the layer's output in the quantized model against FP32 on the calibration inputs.
     public var sqnr: Double?
 
-    public init(name: String, op: String, output: String, weights: Int, payloadBytes: Int, zeros: Double, detail: String, sqnr: Double?) {
+    public init(
+        name: String, op: String, output: String, weights: Int, payloadBytes: Int, zeros: Double, detail: String,
+        sqnr: Double?
+    ) {
         self.name = name
         self.op = op
         self.output = output
@@ -61,14 +64,21 @@ public enum Quantizer {
     /// `LayerSpec.name`) another method and `skip` leaves layers in FP32: the per-layer interface mixed
     /// precision builds on. `ranges` reuses observations of the FP32 graph (`observe`) instead of
     /// observing again: the ranges of FP32 values do not depend on which layers are quantized.
-    public static func quantize(_ graph: Graph, method: QuantMethod, calibration: [[String: Value]], integer: Bool = true,
-                                perLayer: [String: QuantMethod] = [:], skip: Set<String> = [], ranges: [String: RangeObserver]? = nil,
-                                threads: Int = 1) throws -> QuantizedModel {
+    public static func quantize(
+        _ graph: Graph, method: QuantMethod, calibration: [[String: Value]], integer: Bool = true,
+        perLayer: [String: QuantMethod] = [:], skip: Set<String> = [], ranges: [String: RangeObserver]? = nil,
+        threads: Int = 1
+    ) throws -> QuantizedModel {
         let start = DispatchTime.now().uptimeNanoseconds
         let specs = LayerSpec.find(in: graph).filter { !skip.contains($0.name) }
-        guard !specs.isEmpty else { throw QuantError(file: graph.file, "the model has no Conv, Gemm or MatMul layer with constant weights to quantize") }
+        guard !specs.isEmpty else {
+            throw QuantError(
+                file: graph.file, "the model has no Conv, Gemm or MatMul layer with constant weights to quantize")
+        }
         for name in perLayer.keys where !specs.contains(where: { $0.name == name }) {
-            throw QuantError(file: graph.file, layer: name, "no such quantizable layer (layers: \(specs.prefix(5).map(\.name).joined(separator: ", "))...)")
+            throw QuantError(
+                file: graph.file, layer: name,
+                "no such quantizable layer (layers: \(specs.prefix(5).map(\.name).joined(separator: ", "))...)")
         }
         func methodOf(_ spec: LayerSpec) -> QuantMethod { perLayer[spec.name] ?? method }
         for candidate in [method] + Array(perLayer.values) {
@@ -98,17 +108,20 @@ public enum Quantizer {
         var used = Set<String>()
         for spec in specs {
             guard spec.weights.allSatisfy(\.isFinite), spec.bias?.allSatisfy(\.isFinite) ?? true else {
-                throw QuantError(file: graph.file, layer: spec.name, "the weights or the bias hold NaN or infinite values")
+                throw QuantError(
+                    file: graph.file, layer: spec.name, "the weights or the bias hold NaN or infinite values")
             }
             let layerMethod = methodOf(spec)
             func quantizer(_ name: String, bits: Int) throws -> AffineQuant {
                 guard let observer = observed[name] else {
-                    throw QuantError(file: graph.file, layer: spec.name, "value '\(name)' was never observed during calibration")
+                    throw QuantError(
+                        file: graph.file, layer: spec.name, "value '\(name)' was never observed during calibration")
                 }
                 let range = observer.range(layerMethod.calibration, bits: bits)
                 return AffineQuant(lo: range.lo, hi: range.hi, bits: bits)
             }
-            let quantized = try layerMethod.quantizeLayer(spec, quantizer: quantizer, integer: integer, file: graph.file)
+            let quantized = try layerMethod.quantizeLayer(
+                spec, quantizer: quantizer, integer: integer, file: graph.file)
             // Replace the node; its weight and bias initializers go unless something else reads them.
             guard let i = g.nodes.firstIndex(where: { $0.outputs == spec.node.outputs }) else { continue }
             let name = "qb:" + spec.output
@@ -116,36 +129,54 @@ public enum Quantizer {
             g.kernels[name] = quantized.layer
             used.formUnion(spec.constants)
             payloads[spec.output] = quantized.payload
-            layers.append(LayerReport(name: spec.name, op: spec.opType, output: spec.output, weights: spec.weights.count,
-                                      payloadBytes: quantized.payload.encoded().count, zeros: quantized.zeroFraction,
-                                      detail: quantized.detail, sqnr: nil))
+            layers.append(
+                LayerReport(
+                    name: spec.name, op: spec.opType, output: spec.output, weights: spec.weights.count,
+                    payloadBytes: quantized.payload.encoded().count, zeros: quantized.zeroFraction,
+                    detail: quantized.detail, sqnr: nil))
         }
         let read = Set(g.nodes.flatMap(\.inputs))
-        for c in used where !read.contains(c) && !g.outputs.contains(where: { $0.name == c }) { g.initializers[c] = nil }
+        for c in used where !read.contains(c) && !g.outputs.contains(where: { $0.name == c }) {
+            g.initializers[c] = nil
+        }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return QuantizedModel(graph: g, layers: layers, calibrationSeconds: seconds, payloads: payloads)
     }
 
     /// The ranges of every quantizable layer's input and output on the FP32 graph, with the histograms
     /// `methods` need: one observation that quantizations with any of them (any layer subset) can share.
-    public static func observeLayers(_ graph: Graph, feeds: [[String: Value]], methods: [QuantMethod], threads: Int) throws -> [String: RangeObserver] {
+    public static func observeLayers(_ graph: Graph, feeds: [[String: Value]], methods: [QuantMethod], threads: Int)
+        throws -> [String: RangeObserver]
+    {
         let names = Set(LayerSpec.find(in: graph).flatMap { [$0.input, $0.output] })
-        return try observe(graph, names: names, feeds: feeds, histogram: methods.contains { $0.calibration != .max }, threads: threads)
+        return try observe(
+            graph, names: names, feeds: feeds, histogram: methods.contains { $0.calibration != .max }, threads: threads)
     }
 
     /// Runs the FP32 graph on the calibration feeds and collects the ranges of `names` (two passes when a
     /// histogram is needed). Graph inputs are observed from the feeds.
-    public static func observe(_ graph: Graph, names: Set<String>, feeds: [[String: Value]], histogram: Bool, threads: Int) throws -> [String: RangeObserver] {
+    public static func observe(
+        _ graph: Graph, names: Set<String>, feeds: [[String: Value]], histogram: Bool, threads: Int
+    ) throws -> [String: RangeObserver] {
         let session = try Session(graph: graph, options: SessionOptions(optimize: false, threads: threads))
         var observers = [String: RangeObserver]()
         for pass in histogram ? [1, 2] : [1] {
             for feed in feeds {
                 func see(_ name: String, _ v: Value) {
                     guard names.contains(name), v.type.isFloat else { return }
-                    if pass == 1 { observers[name, default: RangeObserver()].observe(v.floats) } else { observers[name]?.accumulate(v.floats) }
+                    if pass == 1 {
+                        observers[name, default: RangeObserver()].observe(v.floats)
+                    } else {
+                        observers[name]?.accumulate(v.floats)
+                    }
                 }
                 for (k, v) in feed { see(k, v) }
-                _ = try session.run(feed, hook: { name, _, value in see(name, value); return nil })
+                _ = try session.run(
+                    feed,
+                    hook: { name, _, value in
+                        see(name, value)
+                        return nil
+                    })
             }
         }
         return observers
@@ -153,25 +184,34 @@ public enum Quantizer {
 
     /// SQNR (dB) of each layer's output in `quantized` against the same value in `reference`, over the
     /// feeds: `10 log10(sum y^2 / sum (y - y_q)^2)` (infinite when equal).
-    public static func layerSQNR(reference: Session, quantized: Session, outputs: [String], feeds: [[String: Value]]) throws -> [String: Double] {
+    public static func layerSQNR(reference: Session, quantized: Session, outputs: [String], feeds: [[String: Value]])
+        throws -> [String: Double]
+    {
         let wanted = Set(outputs)
         var signal = [String: Double](), noise = [String: Double]()
         for feed in feeds {
             var ref = [String: [Float]]()
-            _ = try reference.run(feed, hook: { name, _, v in if wanted.contains(name) { ref[name] = v.floats }; return nil })
-            _ = try quantized.run(feed, hook: { name, _, v in
-                if let r = ref[name] {
-                    let q = v.floats
-                    var s = 0.0, n = 0.0
-                    for i in 0..<min(r.count, q.count) {
-                        s += Double(r[i]) * Double(r[i])
-                        n += (Double(r[i]) - Double(q[i])) * (Double(r[i]) - Double(q[i]))
+            _ = try reference.run(
+                feed,
+                hook: { name, _, v in
+                    if wanted.contains(name) { ref[name] = v.floats }
+                    return nil
+                })
+            _ = try quantized.run(
+                feed,
+                hook: { name, _, v in
+                    if let r = ref[name] {
+                        let q = v.floats
+                        var s = 0.0, n = 0.0
+                        for i in 0..<min(r.count, q.count) {
+                            s += Double(r[i]) * Double(r[i])
+                            n += (Double(r[i]) - Double(q[i])) * (Double(r[i]) - Double(q[i]))
+                        }
+                        signal[name, default: 0] += s
+                        noise[name, default: 0] += n
                     }
-                    signal[name, default: 0] += s
-                    noise[name, default: 0] += n
-                }
-                return nil
-            })
+                    return nil
+                })
         }
         var out = [String: Double]()
         for name in outputs where signal[name] != nil {

@@ -41,8 +41,11 @@ public struct BlockReport: Sendable, Codable, Equatable {
     public var rows: Int
     public var seconds: Double
 
-    public init(input: String, output: String, form: String, r2: Double, errorBefore: Double, errorAfter: Double, gated: Bool, lambda: Double,
-                bytes: Int, rows: Int, seconds: Double) {
+    public init(
+        input: String, output: String, form: String, r2: Double, errorBefore: Double, errorAfter: Double, gated: Bool,
+        lambda: Double,
+        bytes: Int, rows: Int, seconds: Double
+    ) {
         self.input = input
         self.output = output
         self.form = form
@@ -74,8 +77,10 @@ public enum QwT {
 
     /// Adds the compensations to `model`, fitted on `feeds` against `reference` (the optimized FP32 graph
     /// the model was quantized from). `progress` is told each block as it starts.
-    public static func compensate(_ model: QuantizedModel, reference: Graph, feeds: [[String: Value]], settings: QwTSettings = QwTSettings(),
-                                  threads: Int = 1, progress: ((Int, Int) -> Void)? = nil) throws -> QuantizedModel {
+    public static func compensate(
+        _ model: QuantizedModel, reference: Graph, feeds: [[String: Value]], settings: QwTSettings = QwTSettings(),
+        threads: Int = 1, progress: ((Int, Int) -> Void)? = nil
+    ) throws -> QuantizedModel {
         let start = DispatchTime.now().uptimeNanoseconds
         let file = reference.file
         var blocks = ResidualBlocks.find(in: reference)
@@ -88,13 +93,22 @@ public enum QwT {
                 }
                 // The compensation renames the output's producer, which a quantized layer's node must not be.
                 guard !kernelOutputs.contains(pair[1]) else {
-                    throw QuantError(file: file, "QwT block \(pair): the output is a quantized layer's own output; end the block at a later value")
+                    throw QuantError(
+                        file: file,
+                        "QwT block \(pair): the output is a quantized layer's own output; end the block at a later "
+                            + "value"
+                    )
                 }
                 return ResidualBlock(input: pair[0], output: pair[1])
             }
-            guard Set(blocks.map(\.output)).count == blocks.count else { throw QuantError(file: file, "QwT: two blocks end at the same value") }
+            guard Set(blocks.map(\.output)).count == blocks.count else {
+                throw QuantError(file: file, "QwT: two blocks end at the same value")
+            }
         }
-        guard !blocks.isEmpty else { throw QuantError(file: file, "QwT: the graph has no residual block to compensate (give the blocks in the suite file)") }
+        guard !blocks.isEmpty else {
+            throw QuantError(
+                file: file, "QwT: the graph has no residual block to compensate (give the blocks in the suite file)")
+        }
         guard settings.groupChannels >= 1 else { throw QuantError(file: file, "QwT: group channels must be positive") }
         let fp = try Session(graph: reference, options: SessionOptions(optimize: false, threads: threads))
         var out = model
@@ -107,22 +121,39 @@ public enum QwT {
             for feed in feeds {
                 var xq: Value? = feed[block.input], yq: Value? = nil, y: Value? = nil
                 do {
-                    _ = try qs.run(feed, hook: { name, _, v in
-                        if name == block.input { xq = v }
-                        if name == block.output { yq = v; throw Stop() }
-                        return nil
-                    })
+                    _ = try qs.run(
+                        feed,
+                        hook: { name, _, v in
+                            if name == block.input { xq = v }
+                            if name == block.output {
+                                yq = v
+                                throw Stop()
+                            }
+                            return nil
+                        })
                 } catch is Stop {}
-                guard let x = xq, let q = yq else { throw QuantError(file: file, "QwT: block \(block.input) -> \(block.output) was not computed") }
+                guard let x = xq, let q = yq else {
+                    throw QuantError(file: file, "QwT: block \(block.input) -> \(block.output) was not computed")
+                }
                 do {
-                    _ = try fp.run(feed, hook: { name, _, v in
-                        if name == block.input { return x }
-                        if name == block.output { y = v; throw Stop() }
-                        return nil
-                    })
+                    _ = try fp.run(
+                        feed,
+                        hook: { name, _, v in
+                            if name == block.input { return x }
+                            if name == block.output {
+                                y = v
+                                throw Stop()
+                            }
+                            return nil
+                        })
                 } catch is Stop {}
-                guard let y else { throw QuantError(file: file, "QwT: block output \(block.output) was not computed in FP32") }
-                if fit == nil { fit = try Fit(x: x.shape, y: y.shape, groupChannels: settings.groupChannels, file: file, block: block) }
+                guard let y else {
+                    throw QuantError(file: file, "QwT: block output \(block.output) was not computed in FP32")
+                }
+                if fit == nil {
+                    fit = try Fit(
+                        x: x.shape, y: y.shape, groupChannels: settings.groupChannels, file: file, block: block)
+                }
                 try fit!.check(x: x.shape, y: y.shape, yq: q.shape, file: file, block: block)
                 let yf = y.floats, qf = q.floats
                 let target = (0..<yf.count).map { yf[$0] - qf[$0] }
@@ -131,7 +162,9 @@ public enum QwT {
             }
             guard let fit else { throw QuantError(file: file, "QwT: no calibration samples") }
             let lambda = settings.lambda ?? (fit.conv ? 1e-3 : 0)
-            let report = try fit.solve(lambda: lambda, sumY2: sumY2, block: block, index: k, graph: &out, seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            let report = try fit.solve(
+                lambda: lambda, sumY2: sumY2, block: block, index: k, graph: &out,
+                seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
             out.blocks.append(report)
         }
         progress?(blocks.count, blocks.count)
@@ -152,16 +185,32 @@ public enum QwT {
             let what = "QwT block \(block.input) -> \(block.output)"
             if x.count == 4 && y.count == 4 {
                 guard x[0] == y[0] else { throw QuantError(file: file, "\(what): batch sizes differ") }
-                let s = x[2] == y[2] && x[3] == y[3] ? 1 : ((x[2] - 1) / 2 + 1 == y[2] && (x[3] - 1) / 2 + 1 == y[3] ? 2 : 0)
-                guard s > 0 else { throw QuantError(file: file, "\(what): input \(x) and output \(y) are not related by stride 1 or 2") }
+                let s =
+                    x[2] == y[2] && x[3] == y[3]
+                    ? 1 : ((x[2] - 1) / 2 + 1 == y[2] && (x[3] - 1) / 2 + 1 == y[3] ? 2 : 0)
+                guard s > 0 else {
+                    throw QuantError(file: file, "\(what): input \(x) and output \(y) are not related by stride 1 or 2")
+                }
                 var g = max(x[1] / groupChannels, 1)
                 if x[1] % g != 0 || y[1] % g != 0 { g = 1 }
-                conv = true; groups = g; stride = s; inChannels = x[1]; outChannels = y[1]
+                conv = true
+                groups = g
+                stride = s
+                inChannels = x[1]
+                outChannels = y[1]
             } else {
                 guard x.count >= 2, x.dropLast() == y.dropLast() else {
-                    throw QuantError(file: file, "\(what): input \(x) and output \(y) must share all axes but the last (tokens x features) or be NCHW")
+                    throw QuantError(
+                        file: file,
+                        "\(what): input \(x) and output \(y) must share all axes but the last (tokens x features) or "
+                            + "be NCHW"
+                    )
                 }
-                conv = false; groups = 1; stride = 1; inChannels = x.last!; outChannels = y.last!
+                conv = false
+                groups = 1
+                stride = 1
+                inChannels = x.last!
+                outChannels = y.last!
             }
             let fit = RidgeFit(inputs: inChannels / groups, targets: outChannels / groups)
             fits = [RidgeFit](repeating: fit, count: groups)
@@ -169,15 +218,27 @@ public enum QwT {
 
         /// Every sample must have the first one's geometry (the stride and groups were chosen from it).
         func check(x: [Int], y: [Int], yq: [Int], file: String, block: ResidualBlock) throws {
-            let ok = y == yq && x.count == y.count && (conv ? x[1] == inChannels && y[1] == outChannels && x[0] == y[0]
-                && (stride == 1 ? x[2] == y[2] && x[3] == y[3] : (x[2] - 1) / 2 + 1 == y[2] && (x[3] - 1) / 2 + 1 == y[3])
-                : x.last == inChannels && y.last == outChannels && x.dropLast() == y.dropLast())
+            let ok =
+                y == yq && x.count == y.count
+                && (conv
+                    ? x[1] == inChannels && y[1] == outChannels && x[0] == y[0]
+                        && (stride == 1
+                            ? x[2] == y[2] && x[3] == y[3] : (x[2] - 1) / 2 + 1 == y[2] && (x[3] - 1) / 2 + 1 == y[3])
+                    : x.last == inChannels && y.last == outChannels && x.dropLast() == y.dropLast())
             guard ok else {
-                throw QuantError(file: file, "QwT block \(block.input) -> \(block.output): a calibration sample's shapes \(x) -> \(y) (quantized \(yq)) differ from the first sample's")
+                throw QuantError(
+                    file: file,
+                    "QwT block \(block.input) -> \(block.output): a calibration sample's shapes \(x) -> \(y) "
+                        + "(quantized \(yq)) differ from the first sample's"
+                )
             }
         }
 
-        var form: String { conv ? "conv 1x1, \(groups) group\(groups == 1 ? "" : "s"), stride \(stride)" : "linear \(inChannels)x\(outChannels)" }
+        var form: String {
+            conv
+                ? "conv 1x1, \(groups) group\(groups == 1 ? "" : "s"), stride \(stride)"
+                : "linear \(inChannels)x\(outChannels)"
+        }
 
         mutating func add(x: [Float], xShape: [Int], target t: [Float], tShape: [Int]) throws {
             let ci = inChannels / groups, co = outChannels / groups
@@ -187,13 +248,22 @@ public enum QwT {
                     var xc = [Float](repeating: 0, count: ci * count), tc = [Float](repeating: 0, count: co * count)
                     for j in 0..<ci {
                         let c = g * ci + j
-                        for b in 0..<n { for i in 0..<oh { for k in 0..<ow {
-                            xc[j * count + (b * oh + i) * ow + k] = x[((b * inChannels + c) * h + i * stride) * w + k * stride]
-                        } } }
+                        for b in 0..<n {
+                            for i in 0..<oh {
+                                for k in 0..<ow {
+                                    xc[j * count + (b * oh + i) * ow + k] =
+                                        x[((b * inChannels + c) * h + i * stride) * w + k * stride]
+                                }
+                            }
+                        }
                     }
                     for j in 0..<co {
                         let c = g * co + j
-                        for b in 0..<n { for p in 0..<(oh * ow) { tc[j * count + b * oh * ow + p] = t[(b * outChannels + c) * oh * ow + p] } }
+                        for b in 0..<n {
+                            for p in 0..<(oh * ow) {
+                                tc[j * count + b * oh * ow + p] = t[(b * outChannels + c) * oh * ow + p]
+                            }
+                        }
                     }
                     fits[g].add(columnsX: xc, columnsT: tc, count: count)
                 }
@@ -209,20 +279,27 @@ public enum QwT {
         }
 
         /// Solves every group, applies the R^2 gate, and inserts the compensation into `graph`.
-        func solve(lambda: Double, sumY2: Double, block: ResidualBlock, index: Int, graph model: inout QuantizedModel, seconds: Double) throws -> BlockReport {
+        func solve(
+            lambda: Double, sumY2: Double, block: ResidualBlock, index: Int, graph model: inout QuantizedModel,
+            seconds: Double
+        ) throws -> BlockReport {
             let ci = inChannels / groups, co = outChannels / groups
-            var weights = [Float](repeating: 0, count: outChannels * ci), bias = [Float](repeating: 0, count: outChannels)
+            var weights = [Float](repeating: 0, count: outChannels * ci),
+                bias = [Float](repeating: 0, count: outChannels)
             var residual = 0.0, total = 0.0, squares = 0.0, used = lambda
             for g in 0..<groups {
-                let s = try fits[g].solve(lambda: lambda, file: model.graph.file, what: "QwT block \(block.input) -> \(block.output)")
+                let s = try fits[g].solve(
+                    lambda: lambda, file: model.graph.file, what: "QwT block \(block.input) -> \(block.output)")
                 used = max(used, s.lambda)
                 // Stored form: fp16 weights, fp32 bias; the statistics are those of the stored form.
                 var beta = s.beta
-                for j in 0..<ci { for m in 0..<co {
-                    let w = Float(Float16(Float(beta[j * co + m])))
-                    beta[j * co + m] = Double(w)
-                    weights[(g * co + m) * ci + j] = w
-                } }
+                for j in 0..<ci {
+                    for m in 0..<co {
+                        let w = Float(Float16(Float(beta[j * co + m])))
+                        beta[j * co + m] = Double(w)
+                        weights[(g * co + m) * ci + j] = w
+                    }
+                }
                 for m in 0..<co {
                     let b = Float(beta[ci * co + m])
                     beta[ci * co + m] = Double(b)
@@ -230,7 +307,9 @@ public enum QwT {
                 }
                 // Weights beyond fp16's range cannot be stored: statistics of the Float64 fit, and gated below.
                 let st = fits[g].statistics(beta.allSatisfy(\.isFinite) ? beta : s.beta)
-                residual += st.residual; total += st.total; squares += st.sumSquares
+                residual += st.residual
+                total += st.total
+                squares += st.sumSquares
             }
             var r2 = total > 0 ? 1 - residual / total : 0
             if !r2.isFinite { r2 = 0 }
@@ -238,17 +317,22 @@ public enum QwT {
             let bytes = gated ? 0 : weights.count * 2 + bias.count * 4
             let denominator = max(sumY2, .leastNormalMagnitude)
             if !gated { try insert(block: block, index: index, weights: weights, bias: bias, into: &model) }
-            return BlockReport(input: block.input, output: block.output, form: form, r2: r2, errorBefore: squares / denominator,
-                               errorAfter: (gated || !residual.isFinite ? squares : residual) / denominator, gated: gated, lambda: used, bytes: bytes,
-                               rows: fits.first?.rows ?? 0, seconds: seconds)
+            return BlockReport(
+                input: block.input, output: block.output, form: form, r2: r2, errorBefore: squares / denominator,
+                errorAfter: (gated || !residual.isFinite ? squares : residual) / denominator, gated: gated,
+                lambda: used, bytes: bytes,
+                rows: fits.first?.rows ?? 0, seconds: seconds)
         }
 
         /// `output` is renamed `output#raw`; the compensation reads `input` and an Add writes `output` again,
         /// so every reader of the block's output sees the compensated value.
-        func insert(block: ResidualBlock, index: Int, weights: [Float], bias: [Float], into model: inout QuantizedModel) throws {
+        func insert(block: ResidualBlock, index: Int, weights: [Float], bias: [Float], into model: inout QuantizedModel)
+            throws
+        {
             var g = model.graph
             guard let p = g.nodes.firstIndex(where: { $0.outputs.contains(block.output) }) else {
-                throw QuantError(file: g.file, "QwT: the block output \(block.output) has no producer in the quantized graph")
+                throw QuantError(
+                    file: g.file, "QwT: the block output \(block.output) has no producer in the quantized graph")
             }
             let raw = block.output + "#raw", prefix = "qwt\(index)"
             g.nodes[p].outputs = g.nodes[p].outputs.map { $0 == block.output ? raw : $0 }
@@ -257,16 +341,23 @@ public enum QwT {
             if conv {
                 g.initializers[w] = Value(shape: [outChannels, inChannels / groups, 1, 1], floats: weights)
                 g.initializers[b] = Value(shape: [outChannels], floats: bias)
-                added.append(Node(name: prefix, opType: "Conv", inputs: [block.input, w, b], outputs: [delta],
-                                  attributes: ["group": .int(groups), "strides": .ints([stride, stride]), "kernel_shape": .ints([1, 1])]))
+                added.append(
+                    Node(
+                        name: prefix, opType: "Conv", inputs: [block.input, w, b], outputs: [delta],
+                        attributes: [
+                            "group": .int(groups), "strides": .ints([stride, stride]), "kernel_shape": .ints([1, 1]),
+                        ]))
             } else {
                 // W as [in][out] for MatMul.
                 var wt = [Float](repeating: 0, count: weights.count)
-                for m in 0..<outChannels { for j in 0..<inChannels { wt[j * outChannels + m] = weights[m * inChannels + j] } }
+                for m in 0..<outChannels {
+                    for j in 0..<inChannels { wt[j * outChannels + m] = weights[m * inChannels + j] }
+                }
                 g.initializers[w] = Value(shape: [inChannels, outChannels], floats: wt)
                 g.initializers[b] = Value(shape: [outChannels], floats: bias)
                 added.append(Node(name: prefix, opType: "MatMul", inputs: [block.input, w], outputs: [prefix + ":mm"]))
-                added.append(Node(name: prefix + ":bias", opType: "Add", inputs: [prefix + ":mm", b], outputs: [delta]))
+                added.append(
+                    Node(name: prefix + ":bias", opType: "Add", inputs: [prefix + ":mm", b], outputs: [delta]))
             }
             added.append(Node(name: prefix + ":add", opType: "Add", inputs: [raw, delta], outputs: [block.output]))
             g.nodes.insert(contentsOf: added, at: p + 1)

@@ -26,22 +26,30 @@ public struct ResidualBlock: Sendable, Equatable, Codable {
 /// one block; a block's output moves to the next block's input when only non-layer nodes with one reader
 /// each lie between. Nested or overlapping segments are dropped.
 public enum ResidualBlocks {
-    static let activations: Set<String> = ["Relu", "Clip", "LeakyRelu", "HardSwish", "HardSigmoid", "Sigmoid", "Tanh", "Gelu", "Elu", "Selu"]
+    static let activations: Set<String> = [
+        "Relu", "Clip", "LeakyRelu", "HardSwish", "HardSigmoid", "Sigmoid", "Tanh", "Gelu", "Elu", "Selu",
+    ]
 
     public static func find(in graph: Graph) -> [ResidualBlock] {
         var producer = [String: Int]()
         for (i, n) in graph.nodes.enumerated() { for o in n.outputs where !o.isEmpty { producer[o] = i } }
         var readers = [String: [Int]]()
-        for (i, n) in graph.nodes.enumerated() { for v in n.inputs where !v.isEmpty { readers[v, default: []].append(i) } }
+        for (i, n) in graph.nodes.enumerated() {
+            for v in n.inputs where !v.isEmpty { readers[v, default: []].append(i) }
+        }
         let layerOutputs = Set(LayerSpec.find(in: graph).map(\.output))
         // Values computed from shapes and constants only (Shape -> Gather -> Concat -> Reshape's shape, a
         // causal mask sliced to the sequence length): not data, so not a place where branches split.
         var shapeMemo = [String: Bool]()
         func shapeOnly(_ v: String) -> Bool {
             if let m = shapeMemo[v] { return m }
-            guard let p = producer[v] else { shapeMemo[v] = graph.initializers[v] != nil; return shapeMemo[v]! }
+            guard let p = producer[v] else {
+                shapeMemo[v] = graph.initializers[v] != nil
+                return shapeMemo[v]!
+            }
             let n = graph.nodes[p]
-            let r = ["Shape", "Size", "Constant", "ConstantOfShape"].contains(n.opType)
+            let r =
+                ["Shape", "Size", "Constant", "ConstantOfShape"].contains(n.opType)
                 || n.inputs.allSatisfy { $0.isEmpty || graph.initializers[$0] != nil || shapeOnly($0) }
             shapeMemo[v] = r
             return r
@@ -51,23 +59,33 @@ public enum ResidualBlocks {
             if let m = memo[v] { return m }
             var out: Set<String> = [v]
             if let p = producer[v], !["Shape", "Size"].contains(graph.nodes[p].opType) {
-                for i in graph.nodes[p].inputs where !i.isEmpty && graph.initializers[i] == nil && !shapeOnly(i) { out.formUnion(ancestors(i)) }
+                for i in graph.nodes[p].inputs where !i.isEmpty && graph.initializers[i] == nil && !shapeOnly(i) {
+                    out.formUnion(ancestors(i))
+                }
             }
             memo[v] = out
             return out
         }
         func index(_ v: String) -> Int { producer[v] ?? -1 }
-        struct Segment { var split: String; var end: String; var layers: [String]; var attention: Bool }
+        struct Segment {
+            var split: String
+            var end: String
+            var layers: [String]
+            var attention: Bool
+        }
         var segments = [Segment]()
         for (i, n) in graph.nodes.enumerated() where n.opType == "Add" && n.domain.isEmpty && n.inputs.count == 2 {
             guard n.inputs.allSatisfy({ graph.initializers[$0] == nil && !shapeOnly($0) }) else { continue }
             let a = ancestors(n.inputs[0]), b = ancestors(n.inputs[1])
             guard let split = a.intersection(b).max(by: { (index($0), $0) < (index($1), $1) }) else { continue }
             let inside = a.union(b).filter { index($0) > index(split) }
-            let layers = graph.nodes.indices.filter { $0 > index(split) && $0 <= i }.flatMap { graph.nodes[$0].outputs }.filter { layerOutputs.contains($0) && inside.contains($0) }
+            let layers = graph.nodes.indices.filter { $0 > index(split) && $0 <= i }.flatMap { graph.nodes[$0].outputs }
+                .filter { layerOutputs.contains($0) && inside.contains($0) }
             guard !layers.isEmpty else { continue }
             var end = n.outputs[0]
-            while let r = readers[end], r.count == 1, activations.contains(graph.nodes[r[0]].opType), !graph.outputs.contains(where: { $0.name == end }) {
+            while let r = readers[end], r.count == 1, activations.contains(graph.nodes[r[0]].opType),
+                !graph.outputs.contains(where: { $0.name == end })
+            {
                 end = graph.nodes[r[0]].outputs[0]
             }
             let attention = inside.contains { producer[$0].map { graph.nodes[$0].opType == "Softmax" } ?? false }
@@ -79,7 +97,9 @@ public enum ResidualBlocks {
             var v = v
             for _ in 0..<8 {
                 if v == target { return true }
-                guard let r = readers[v], r.count == 1, graph.nodes[r[0]].outputs.count == 1, !layerOutputs.contains(graph.nodes[r[0]].outputs[0]) else { return false }
+                guard let r = readers[v], r.count == 1, graph.nodes[r[0]].outputs.count == 1,
+                    !layerOutputs.contains(graph.nodes[r[0]].outputs[0])
+                else { return false }
                 v = graph.nodes[r[0]].outputs[0]
             }
             return v == target
@@ -89,7 +109,9 @@ public enum ResidualBlocks {
         while k < segments.count {
             var s = segments[k]
             if s.attention, k + 1 < segments.count, leadsTo(s.end, segments[k + 1].split) {
-                s = Segment(split: s.split, end: segments[k + 1].end, layers: s.layers + segments[k + 1].layers, attention: true)
+                s = Segment(
+                    split: s.split, end: segments[k + 1].end, layers: s.layers + segments[k + 1].layers, attention: true
+                )
                 k += 1
             }
             k += 1
@@ -98,7 +120,8 @@ public enum ResidualBlocks {
         }
         // A block ends where the next begins when only such a chain lies between (post-LN: the block's
         // output is its LayerNormalization's).
-        for i in blocks.indices.dropLast() where blocks[i].output != blocks[i + 1].input && leadsTo(blocks[i].output, blocks[i + 1].input) {
+        for i in blocks.indices.dropLast()
+        where blocks[i].output != blocks[i + 1].input && leadsTo(blocks[i].output, blocks[i + 1].input) {
             blocks[i].output = blocks[i + 1].input
         }
         return blocks

@@ -50,7 +50,10 @@ public struct RidgeFit: Sendable {
                 }
                 cross.withUnsafeMutableBufferPointer { c in
                     for i in 0..<k {
-                        for m in 0..<targets { c[i * targets + m] += RidgeFit.dot(xp.baseAddress! + i * count, tp.baseAddress! + m * count, count) }
+                        for m in 0..<targets {
+                            c[i * targets + m] += RidgeFit.dot(
+                                xp.baseAddress! + i * count, tp.baseAddress! + m * count, count)
+                        }
                     }
                 }
                 for m in 0..<targets {
@@ -74,7 +77,10 @@ public struct RidgeFit: Sendable {
             i += 4
         }
         var tail = 0.0
-        while i < n { tail += a[i] * b[i]; i += 1 }
+        while i < n {
+            tail += a[i] * b[i]
+            i += 1
+        }
         return (s[0] + s[1]) + (s[2] + s[3]) + tail
     }
 

@@ -42,10 +42,15 @@ public struct Sensitivity: Sendable, Codable, Equatable {
     /// of the FP32 graph's ranges for every quantization.
     /// `ranges` (from `Quantizer.observe`) are the activation ranges the deployed model will use; nil
     /// observes them on `feeds`.
-    public static func measure(_ graph: Graph, candidates: [Candidate], feeds: [[String: Value]], metric: Metric = .sqnr, ranges given: [String: RangeObserver]? = nil,
-                               threads: Int = 1, progress: ((Int, Int) -> Void)? = nil) throws -> Sensitivity {
+    public static func measure(
+        _ graph: Graph, candidates: [Candidate], feeds: [[String: Value]], metric: Metric = .sqnr,
+        ranges given: [String: RangeObserver]? = nil,
+        threads: Int = 1, progress: ((Int, Int) -> Void)? = nil
+    ) throws -> Sensitivity {
         let start = DispatchTime.now().uptimeNanoseconds
-        guard !candidates.isEmpty else { throw QuantError(file: graph.file, "mixed precision needs at least one candidate") }
+        guard !candidates.isEmpty else {
+            throw QuantError(file: graph.file, "mixed precision needs at least one candidate")
+        }
         guard !feeds.isEmpty else { throw QuantError(file: graph.file, "mixed precision: no calibration samples") }
         let specs = LayerSpec.find(in: graph)
         guard !specs.isEmpty else { throw QuantError(file: graph.file, "the model has no quantizable layer") }
@@ -56,20 +61,27 @@ public struct Sensitivity: Sendable, Codable, Equatable {
         var batch = 1
         let input = graph.inputs[0].name
         for (i, feed) in feeds.enumerated() {
-            reference.append(try fp.run(feed, hook: { name, _, v in
-                if i == 0 && outputsOfLayers.contains(name) { shapes[name] = v.shape }
-                return nil
-            })[out]!.floats)
+            reference.append(
+                try fp.run(
+                    feed,
+                    hook: { name, _, v in
+                        if i == 0 && outputsOfLayers.contains(name) { shapes[name] = v.shape }
+                        return nil
+                    })[out]!.floats)
             if i == 0 { batch = max(feed[input]?.shape.first ?? 1, 1) }
         }
-        let ranges = try given ?? Quantizer.observeLayers(graph, feeds: feeds, methods: candidates.map(\.method), threads: threads)
+        let ranges =
+            try given
+            ?? Quantizer.observeLayers(graph, feeds: feeds, methods: candidates.map(\.method), threads: threads)
         var noise = [[Double]](), bytes = [[Int]]()
         let all = Set(specs.map(\.name))
         for (l, spec) in specs.enumerated() {
             progress?(l, specs.count)
             var row = [Double](), sizes = [Int]()
             for c in candidates {
-                let q = try Quantizer.quantize(graph, method: c.method, calibration: feeds, skip: all.subtracting([spec.name]), ranges: ranges, threads: threads)
+                let q = try Quantizer.quantize(
+                    graph, method: c.method, calibration: feeds, skip: all.subtracting([spec.name]), ranges: ranges,
+                    threads: threads)
                 let session = try Session(graph: q.graph, options: SessionOptions(optimize: false, threads: threads))
                 row.append(try score(session, output: out, feeds: feeds, reference: reference, metric: metric))
                 sizes.append(q.payloadBytes)
@@ -79,13 +91,17 @@ public struct Sensitivity: Sendable, Codable, Equatable {
         }
         progress?(specs.count, specs.count)
         let macs = specs.map { s in shapes[s.output].map { s.weights.count * s.columns(outputShape: $0) / batch } ?? 0 }
-        return Sensitivity(metric: metric, candidates: candidates.map(\.name), layers: specs.map(\.name), weights: specs.map(\.weights.count), macs: macs,
-                           noise: noise, bytes: bytes, samples: feeds.reduce(0) { $0 + ($1[input]?.shape.first ?? 1) },
-                           seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        return Sensitivity(
+            metric: metric, candidates: candidates.map(\.name), layers: specs.map(\.name),
+            weights: specs.map(\.weights.count), macs: macs,
+            noise: noise, bytes: bytes, samples: feeds.reduce(0) { $0 + ($1[input]?.shape.first ?? 1) },
+            seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 
     /// The metric of a model's output against the FP32 outputs `reference` (one per feed).
-    public static func score(_ session: Session, output: String, feeds: [[String: Value]], reference: [[Float]], metric: Metric) throws -> Double {
+    public static func score(
+        _ session: Session, output: String, feeds: [[String: Value]], reference: [[Float]], metric: Metric
+    ) throws -> Double {
         var signal = 0.0, error = 0.0, kl = 0.0, rows = 0
         for (feed, y) in zip(feeds, reference) {
             let q = try session.run(feed)[output]!

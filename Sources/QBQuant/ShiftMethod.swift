@@ -23,8 +23,11 @@ public struct ShiftSettings: Sendable, Equatable, Codable {
     public var activationBits = 8
     public var calibration = CalibrationMethod.max
 
-    public init(bits: Int = 5, sparsity: Double = 0, recentralize: Bool = true, separation: Double = 2.0, activationBits: Int = 8,
-                calibration: CalibrationMethod = .max) {
+    public init(
+        bits: Int = 5, sparsity: Double = 0, recentralize: Bool = true, separation: Double = 2.0,
+        activationBits: Int = 8,
+        calibration: CalibrationMethod = .max
+    ) {
         self.bits = bits
         self.sparsity = sparsity
         self.recentralize = recentralize
@@ -106,7 +109,9 @@ enum ShiftMethod {
         var kept = [Bool](repeating: true, count: n)
         let pruneCount = Int(Double(n) * min(max(settings.sparsity, 0), 1))
         if pruneCount > 0 {
-            let order = weights.indices.sorted { abs(weights[$0]) != abs(weights[$1]) ? abs(weights[$0]) < abs(weights[$1]) : $0 < $1 }
+            let order = weights.indices.sorted {
+                abs(weights[$0]) != abs(weights[$1]) ? abs(weights[$0]) < abs(weights[$1]) : $0 < $1
+            }
             for i in order.prefix(pruneCount) { kept[i] = false }
         }
         for i in 0..<n where weights[i] == 0 { kept[i] = false }
@@ -134,9 +139,11 @@ enum ShiftMethod {
         }
         let b = bias((0..<n).filter { kept[$0] }.map { abs(targets[$0]) }, emax: emax, bits: settings.bits)
         let lowest = max(0, emax - maxSpan)
-        var codes = ShiftCodes(nonzero: kept, negative: [Bool](repeating: false, count: n), component: comp,
-                               exponent: [UInt8](repeating: 0, count: n), unit: sigma * pow(2, Double(lowest - b)), mu: mu,
-                               recentralized: recentral, separation: separation, bias: b, exponentBits: settings.bits - (recentral ? 2 : 1))
+        var codes = ShiftCodes(
+            nonzero: kept, negative: [Bool](repeating: false, count: n), component: comp,
+            exponent: [UInt8](repeating: 0, count: n), unit: sigma * pow(2, Double(lowest - b)), mu: mu,
+            recentralized: recentral, separation: separation, bias: b, exponentBits: settings.bits - (recentral ? 2 : 1)
+        )
         for i in 0..<n where kept[i] {
             let u = targets[i]
             let mag = abs(u)
@@ -152,11 +159,14 @@ enum ShiftMethod {
         return codes
     }
 
-    static func layer(_ spec: LayerSpec, settings: ShiftSettings, input: AffineQuant, integer: Bool, file: String) throws
+    static func layer(_ spec: LayerSpec, settings: ShiftSettings, input: AffineQuant, integer: Bool, file: String)
+        throws
         -> (QuantLayer, ShiftPayload, ShiftCodes)
     {
         guard (2...8).contains(settings.bits), !(settings.bits < 3 && settings.recentralize) else {
-            throw QuantError(file: file, layer: spec.name, "power-of-two bits must be 2...8 (3...8 when recentralized), got \(settings.bits)")
+            throw QuantError(
+                file: file, layer: spec.name,
+                "power-of-two bits must be 2...8 (3...8 when recentralized), got \(settings.bits)")
         }
         let codes = quantize(spec.weights, settings: settings)
         let payload = ShiftPayload(codes: codes, bits: settings.bits, bias: spec.bias)
@@ -164,18 +174,26 @@ enum ShiftMethod {
     }
 
     /// The layer from its codes (also how a `.qbqm` file is loaded).
-    static func build(_ spec: LayerSpec, codes: ShiftCodes, input: AffineQuant, integer: Bool, file: String) throws -> QuantLayer {
+    static func build(_ spec: LayerSpec, codes: ShiftCodes, input: AffineQuant, integer: Bool, file: String) throws
+        -> QuantLayer
+    {
         guard codes.nonzero.count == spec.rows * spec.depth else {
-            throw QuantError(file: file, layer: spec.name, "\(codes.nonzero.count) codes do not fit a \(spec.rows)x\(spec.depth) layer")
+            throw QuantError(
+                file: file, layer: spec.name,
+                "\(codes.nonzero.count) codes do not fit a \(spec.rows)x\(spec.depth) layer")
         }
         if !integer {
             let dequantized = (0..<codes.nonzero.count).map { codes.value($0) }
-            return QuantLayer(spec: spec, file: file, input: input, path: .simulated(try FloatLayer(spec, weights: dequantized, bias: spec.bias, file: file), output: nil))
+            return QuantLayer(
+                spec: spec, file: file, input: input,
+                path: .simulated(try FloatLayer(spec, weights: dequantized, bias: spec.bias, file: file), output: nil))
         }
         // The kernel's int64 sums stay exact while depth * 255 * 2^span < 2^62.
         let span = Int(codes.exponent.max() ?? 0)
         guard span <= 62, Double(spec.depth) * 255 * pow(2, Double(span)) < pow(2, 62) else {
-            throw QuantError(file: file, layer: spec.name, "exponent span \(span) over \(spec.depth) weights per row would overflow the shift kernel's int64 sums")
+            throw QuantError(
+                file: file, layer: spec.name,
+                "exponent span \(span) over \(spec.depth) weights per row would overflow the shift kernel's int64 sums")
         }
         var rowStart = [Int32](repeating: 0, count: spec.rows + 1)
         var idx = [Int32](), code = [UInt8]()
@@ -187,11 +205,14 @@ enum ShiftMethod {
             }
             rowStart[r + 1] = Int32(idx.count)
         }
-        let kernel = ShiftKernel(depth: spec.depth, rowStart: rowStart, indices: idx + [0], codes: code + [0], unit: [Float](repeating: Float(codes.unit), count: spec.rows),
-                                 mu0: [Float](repeating: Float(codes.mu.0), count: spec.rows), mu1: [Float](repeating: Float(codes.mu.1), count: spec.rows),
-                                 bias: spec.bias, lo: spec.lo, hi: spec.hi,
-                                 packed: ShiftKernel.Packed(spec, codes: codes, zeroPoint: input.zeroPoint),
-                                 depthwiseForm: ShiftKernel.Depthwise(spec, codes: codes))
+        let kernel = ShiftKernel(
+            depth: spec.depth, rowStart: rowStart, indices: idx + [0], codes: code + [0],
+            unit: [Float](repeating: Float(codes.unit), count: spec.rows),
+            mu0: [Float](repeating: Float(codes.mu.0), count: spec.rows),
+            mu1: [Float](repeating: Float(codes.mu.1), count: spec.rows),
+            bias: spec.bias, lo: spec.lo, hi: spec.hi,
+            packed: ShiftKernel.Packed(spec, codes: codes, zeroPoint: input.zeroPoint),
+            depthwiseForm: ShiftKernel.Depthwise(spec, codes: codes))
         return QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel))
     }
 }

@@ -51,9 +51,12 @@ struct TernaryKernel: IntegerKernel {
             let wide = codes.map { Int16($0) }
             let tables = qb_ternary_table_size(Int32(spec.rows), Int32(groups))
             var wp = [Int8](repeating: 0, count: qb_vnni_packed_size(Int32(spec.rows), Int32(spec.depth)))
-            var sums = [Int32](repeating: 0, count: spec.rows), a = [Float](repeating: 0, count: tables), c = [Int32](repeating: 0, count: tables)
-            qb_ternary_pack(Int32(spec.rows), Int32(spec.depth), Int32(spec.taps), Int32(groups), wide, Int32(spec.depth), &dense, Int32(zeroPoint),
-                            &wp, &sums, &a, &c)
+            var sums = [Int32](repeating: 0, count: spec.rows), a = [Float](repeating: 0, count: tables),
+                c = [Int32](repeating: 0, count: tables)
+            qb_ternary_pack(
+                Int32(spec.rows), Int32(spec.depth), Int32(spec.taps), Int32(groups), wide, Int32(spec.depth), &dense,
+                Int32(zeroPoint),
+                &wp, &sums, &a, &c)
             self.rows = spec.rows
             self.groups = groups
             self.ld = (spec.depth + 15) / 16 * 16
@@ -65,11 +68,16 @@ struct TernaryKernel: IntegerKernel {
 
         /// Runs `body` with the C description of the packed layer (pointers valid only inside).
         func withLayer<T>(_ body: (inout qb_ternary_layer) -> T) -> T {
-            codes.withUnsafeBufferPointer { w in alphas.withUnsafeBufferPointer { a in corrections.withUnsafeBufferPointer { c in
-                var layer = qb_ternary_layer(rows: Int32(rows), groups: Int32(groups), codes: w.baseAddress, alphas: a.baseAddress,
-                                             corr: c.baseAddress)
-                return body(&layer)
-            } } }
+            codes.withUnsafeBufferPointer { w in
+                alphas.withUnsafeBufferPointer { a in
+                    corrections.withUnsafeBufferPointer { c in
+                        var layer = qb_ternary_layer(
+                            rows: Int32(rows), groups: Int32(groups), codes: w.baseAddress, alphas: a.baseAddress,
+                            corr: c.baseAddress)
+                        return body(&layer)
+                    }
+                }
+            }
         }
     }
 
@@ -79,18 +87,23 @@ struct TernaryKernel: IntegerKernel {
     private func counts(rows r: Range<Int>, cols: Int) -> OpCounts {
         let groups = Int64(rowStart[r.upperBound] - rowStart[r.lowerBound])
         let adds = Int64(groupStart[Int(rowStart[r.upperBound])] - groupStart[Int(rowStart[r.lowerBound])])
-        return OpCounts(macs: Int64(r.count) * Int64(cols) * Int64(depth), multiplies: groups * Int64(cols), adds: adds * Int64(cols))
+        return OpCounts(
+            macs: Int64(r.count) * Int64(cols) * Int64(depth), multiplies: groups * Int64(cols),
+            adds: adds * Int64(cols))
     }
 
-    func compute(rows r: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
-                 out: UnsafeMutablePointer<Float>, rs: Int, cs: Int) throws -> OpCounts {
+    func compute(
+        rows r: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
+        out: UnsafeMutablePointer<Float>, rs: Int, cs: Int
+    ) throws -> OpCounts {
         if let v = packed {
             precondition(r == 0..<v.rows, "the packed ternary kernel computes whole layers")
             var done: Int32 = 0
             withUnitColumnStride(rows: v.rows, cols: cols, out: out, rs: rs, cs: cs) { o, ors, ocs in
                 done = v.withLayer { layer in
                     withOptionalPointer(bias) { b in
-                        var input = qb_code_columns(patches: patches, stride: ldp, depth: depth, zero: v.zeroPoint, count: cols)
+                        var input = qb_code_columns(
+                            patches: patches, stride: ldp, depth: depth, zero: v.zeroPoint, count: cols)
                         var output = qb_float_output(sx: inputScale, bias: b, lo: lo, hi: hi, out: o, rs: ors, cs: ocs)
                         return qb_ternary_rows(&layer, &input, &output)
                     }
@@ -100,27 +113,41 @@ struct TernaryKernel: IntegerKernel {
             return counts(rows: r, cols: cols)
         }
         var adds: Int64 = 0, mults: Int64 = 0
-        rowStart.withUnsafeBufferPointer { rsp in groupStart.withUnsafeBufferPointer { g in plusCount.withUnsafeBufferPointer { p in
-            indices.withUnsafeBufferPointer { i in alphas.withUnsafeBufferPointer { a in
-                withOptionalPointer(bias) { b in
-                    qb_ternary_gemm(Int32(r.count), Int32(cols), rsp.baseAddress! + r.lowerBound, g.baseAddress!, p.baseAddress!, i.baseAddress!,
+        rowStart.withUnsafeBufferPointer { rsp in
+            groupStart.withUnsafeBufferPointer { g in
+                plusCount.withUnsafeBufferPointer { p in
+                    indices.withUnsafeBufferPointer { i in
+                        alphas.withUnsafeBufferPointer { a in
+                            withOptionalPointer(bias) { b in
+                                qb_ternary_gemm(
+                                    Int32(r.count), Int32(cols), rsp.baseAddress! + r.lowerBound, g.baseAddress!,
+                                    p.baseAddress!, i.baseAddress!,
                                     a.baseAddress!, patches, ldp, inputScale, b.map { $0 + r.lowerBound }, lo, hi,
                                     out, rs, cs, &adds, &mults)
+                            }
+                        }
+                    }
                 }
-            } }
-        } } }
+            }
+        }
         return OpCounts(macs: Int64(r.count) * Int64(cols) * Int64(depth), multiplies: mults, adds: adds)
     }
 
     var convolvesHWC: Bool { packed != nil }
     var hwcZeroPoint: Int { packed?.zeroPoint ?? 0 }
 
-    func convolve(group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
-                  inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int) throws -> OpCounts {
-        guard let v = packed, group == 0 else { preconditionFailure("the packed ternary kernel computes ungrouped convolutions") }
+    func convolve(
+        group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
+        inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int
+    ) throws -> OpCounts {
+        guard let v = packed, group == 0 else {
+            preconditionFailure("the packed ternary kernel computes ungrouped convolutions")
+        }
         let done = v.withLayer { layer in
             withOptionalPointer(bias) { b in
-                var input = qb_hwc_input(hwc: hwc, channels: channels, ih: ih, iw: iw, geo: geo, zero: v.zeroPoint, first: first, count: cols)
+                var input = qb_hwc_input(
+                    hwc: hwc, channels: channels, ih: ih, iw: iw, geo: geo, zero: v.zeroPoint, first: first, count: cols
+                )
                 var output = qb_float_output(sx: inputScale, bias: b, lo: lo, hi: hi, out: out, rs: rs, cs: 1)
                 return qb_ternary_conv(&layer, &input, &output)
             }
@@ -131,14 +158,17 @@ struct TernaryKernel: IntegerKernel {
 
     var hasDepthwise: Bool { depthwiseWeights != nil }
 
-    func depthwise(rows r: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
-                   out: UnsafeMutablePointer<Float>) throws -> OpCounts {
+    func depthwise(
+        rows r: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
+        out: UnsafeMutablePointer<Float>
+    ) throws -> OpCounts {
         guard let w = depthwiseWeights else { preconditionFailure("not a depthwise layer") }
         let taps = Int(geo.kh) * Int(geo.kw)
         w.withUnsafeBufferPointer { wp in
             withOptionalPointer(bias) { b in
-                qb_dwternary_i16(codes, Int32(r.count), Int32(ih), Int32(iw), geo, wp.baseAddress! + r.lowerBound * taps, inputScale,
-                                 b.map { $0 + r.lowerBound }, lo, hi, out)
+                qb_dwternary_i16(
+                    codes, Int32(r.count), Int32(ih), Int32(iw), geo, wp.baseAddress! + r.lowerBound * taps, inputScale,
+                    b.map { $0 + r.lowerBound }, lo, hi, out)
             }
         }
         return counts(rows: r, cols: Int(geo.oh) * Int(geo.ow))
@@ -149,10 +179,15 @@ struct TernaryKernel: IntegerKernel {
 extension TernaryKernel: FloatLinearKernel {
     var fusesLinear: Bool { packed != nil }
 
-    func linear(input: UnsafePointer<Float>, count: Int, quant: AffineQuant, out: UnsafeMutablePointer<Float>) throws -> OpCounts {
+    func linear(input: UnsafePointer<Float>, count: Int, quant: AffineQuant, out: UnsafeMutablePointer<Float>) throws
+        -> OpCounts
+    {
         guard let v = packed else { throw KernelFailure(reason: "qb_ternary_floats: the layer has no packed form") }
-        try packedLinear("qb_ternary_floats", input: input, count: count, depth: depth, quant: quant, packedZero: v.zeroPoint, rows: v.rows, bias: bias,
-                         lo: lo, hi: hi, out: out) { x, output in v.withLayer { qb_ternary_floats(&$0, &x, &output) } }
+        try packedLinear(
+            "qb_ternary_floats", input: input, count: count, depth: depth, quant: quant, packedZero: v.zeroPoint,
+            rows: v.rows, bias: bias,
+            lo: lo, hi: hi, out: out
+        ) { x, output in v.withLayer { qb_ternary_floats(&$0, &x, &output) } }
         return counts(rows: 0..<v.rows, cols: count)
     }
 }

@@ -17,8 +17,11 @@ public struct TernarySettings: Sendable, Equatable, Codable {
     public var calibration = CalibrationMethod.max
     public var base3 = false
 
-    public init(groupSize: Int? = 4, threshold: Threshold = .exact, activationBits: Int = 8, calibration: CalibrationMethod = .max,
-                base3: Bool = false) {
+    public init(
+        groupSize: Int? = 4, threshold: Threshold = .exact, activationBits: Int = 8,
+        calibration: CalibrationMethod = .max,
+        base3: Bool = false
+    ) {
         self.base3 = base3
         self.groupSize = groupSize
         self.threshold = threshold
@@ -37,7 +40,9 @@ extension TernarySettings: QuantizationMethod {
     var nominalBits: Double { base3 ? 1.6 : 2 }
 
     func validate(file: String) throws {
-        if let groupSize, groupSize < 1 { throw QuantError(file: file, "the FGQ group size must be positive, got \(groupSize)") }
+        if let groupSize, groupSize < 1 {
+            throw QuantError(file: file, "the FGQ group size must be positive, got \(groupSize)")
+        }
     }
 
     func quantize(_ spec: LayerSpec, quantizer: ActivationQuantizers, integer: Bool, file: String) throws
@@ -81,7 +86,8 @@ enum TernaryMethod {
         }
         let kept = mags.indices.filter { keep[$0] && mags[$0] > 0 }
         // alpha as stored: fp16.
-        let alpha = kept.isEmpty ? 0 : Float(Float16(Float(kept.reduce(0.0) { $0 + Double(mags[$1]) } / Double(kept.count))))
+        let alpha =
+            kept.isEmpty ? 0 : Float(Float16(Float(kept.reduce(0.0) { $0 + Double(mags[$1]) } / Double(kept.count))))
         let codes = values.indices.map { keep[$0] && mags[$0] > 0 ? Int8(values[$0] > 0 ? 1 : -1) : 0 }
         return (codes, alpha)
     }
@@ -95,7 +101,9 @@ enum TernaryMethod {
         var out = [(row: Int, ks: [Int])]()
         for r in 0..<spec.rows {
             for t in 0..<spec.taps {
-                for c0 in stride(from: 0, to: channels, by: n) { out.append((r, (c0..<min(c0 + n, channels)).map { $0 * spec.taps + t })) }
+                for c0 in stride(from: 0, to: channels, by: n) {
+                    out.append((r, (c0..<min(c0 + n, channels)).map { $0 * spec.taps + t }))
+                }
             }
         }
         return out
@@ -117,24 +125,39 @@ enum TernaryMethod {
         return (codes, alphas)
     }
 
-    static func layer(_ spec: LayerSpec, settings: TernarySettings, input: AffineQuant, integer: Bool, file: String) throws
+    static func layer(_ spec: LayerSpec, settings: TernarySettings, input: AffineQuant, integer: Bool, file: String)
+        throws
         -> (QuantLayer, TernaryPayload)
     {
         let (codes, alphas) = ternarizeLayer(spec, settings: settings)
         let payload = TernaryPayload(
-            codes: codes, groupSize: settings.groupSize, alphas: settings.groupSize == nil ? [alphas.first ?? 0] : alphas,
+            codes: codes, groupSize: settings.groupSize,
+            alphas: settings.groupSize == nil ? [alphas.first ?? 0] : alphas,
             bias: spec.bias, base3: settings.base3)
-        return (try build(spec, codes: codes, groupSize: settings.groupSize, alphas: alphas, input: input, integer: integer, file: file), payload)
+        return (
+            try build(
+                spec, codes: codes, groupSize: settings.groupSize, alphas: alphas, input: input, integer: integer,
+                file: file), payload
+        )
     }
 
     /// The layer from its codes and per-group alphas (also how a `.qbqm` file is loaded).
-    static func build(_ spec: LayerSpec, codes: [Int8], groupSize: Int?, alphas: [Float], input: AffineQuant, integer: Bool, file: String) throws -> QuantLayer {
+    static func build(
+        _ spec: LayerSpec, codes: [Int8], groupSize: Int?, alphas: [Float], input: AffineQuant, integer: Bool,
+        file: String
+    ) throws -> QuantLayer {
         let groups = groups(spec, groupSize: groupSize)
         guard alphas.count == groups.count, codes.count == spec.rows * spec.depth else {
-            throw QuantError(file: file, layer: spec.name, "\(alphas.count) group scales and \(codes.count) codes do not fit \(groups.count) groups of a \(spec.rows)x\(spec.depth) layer")
+            throw QuantError(
+                file: file, layer: spec.name,
+                "\(alphas.count) group scales and \(codes.count) codes do not fit \(groups.count) groups of a "
+                    + "\(spec.rows)x\(spec.depth) layer"
+            )
         }
         if !integer {
-            let layer = try FloatLayer(spec, weights: dequantized(spec, codes: codes, groups: groups, alphas: alphas), bias: spec.bias, file: file)
+            let layer = try FloatLayer(
+                spec, weights: dequantized(spec, codes: codes, groups: groups, alphas: alphas), bias: spec.bias,
+                file: file)
             return QuantLayer(spec: spec, file: file, input: input, path: .simulated(layer, output: nil))
         }
         // CSR form for the add/subtract kernel: per row its non-empty groups, each with the +1 indices first.
@@ -142,7 +165,8 @@ enum TernaryMethod {
         var gs = [Int32](), np = [Int32](), idx = [Int32](), alpha = [Float]()
         for (g, grp) in groups.enumerated() {
             let r = grp.row
-            let plus = grp.ks.filter { codes[r * spec.depth + $0] > 0 }, minus = grp.ks.filter { codes[r * spec.depth + $0] < 0 }
+            let plus = grp.ks.filter { codes[r * spec.depth + $0] > 0 },
+                minus = grp.ks.filter { codes[r * spec.depth + $0] < 0 }
             guard !plus.isEmpty || !minus.isEmpty else { continue }
             gs.append(Int32(idx.count))
             np.append(Int32(plus.count))
@@ -153,15 +177,21 @@ enum TernaryMethod {
         gs.append(Int32(idx.count))
         for r in 0..<spec.rows { rowStart[r + 1] += rowStart[r] }
         // (One unused element each so that no buffer is empty.)
-        let kernel = TernaryKernel(depth: spec.depth, rowStart: rowStart, groupStart: gs, plusCount: np + [0], indices: idx + [0], alphas: alpha + [0],
-                                   bias: spec.bias, lo: spec.lo, hi: spec.hi,
-                                   packed: TernaryKernel.Packed(spec, codes: codes, groupSize: groupSize, alphas: alphas, zeroPoint: input.zeroPoint),
-                                   depthwiseWeights: spec.group == spec.rows && spec.depth == spec.taps ? dequantized(spec, codes: codes, groups: groups, alphas: alphas) : nil)
+        let kernel = TernaryKernel(
+            depth: spec.depth, rowStart: rowStart, groupStart: gs, plusCount: np + [0], indices: idx + [0],
+            alphas: alpha + [0],
+            bias: spec.bias, lo: spec.lo, hi: spec.hi,
+            packed: TernaryKernel.Packed(
+                spec, codes: codes, groupSize: groupSize, alphas: alphas, zeroPoint: input.zeroPoint),
+            depthwiseWeights: spec.group == spec.rows && spec.depth == spec.taps
+                ? dequantized(spec, codes: codes, groups: groups, alphas: alphas) : nil)
         return QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel))
     }
 
     /// The weights alpha_g * t (exact products), [rows][depth].
-    static func dequantized(_ spec: LayerSpec, codes: [Int8], groups: [(row: Int, ks: [Int])], alphas: [Float]) -> [Float] {
+    static func dequantized(_ spec: LayerSpec, codes: [Int8], groups: [(row: Int, ks: [Int])], alphas: [Float])
+        -> [Float]
+    {
         var w = [Float](repeating: 0, count: codes.count)
         for (g, grp) in groups.enumerated() {
             for k in grp.ks { w[grp.row * spec.depth + k] = alphas[g] * Float(codes[grp.row * spec.depth + k]) }

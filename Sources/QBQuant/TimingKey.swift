@@ -19,8 +19,9 @@ extension Int8Kernel {
 extension TernaryKernel {
     var timingKey: TimingKey {
         let form = packed.map { [1, $0.rows, $0.groups, $0.ld] } ?? [0]
-        return TimingKey(form: "ternary", shape: [depth, depthwiseWeights == nil ? 0 : 1, indices.count] + form,
-                         structure: rowStart + groupStart)
+        return TimingKey(
+            form: "ternary", shape: [depth, depthwiseWeights == nil ? 0 : 1, indices.count] + form,
+            structure: rowStart + groupStart)
     }
 }
 
@@ -38,8 +39,10 @@ extension QuantLayer {
         let path: TimingKey
         switch self.path {
         case .integer(let kernel): path = kernel.timingKey
-        case .simulated(_, let output): path = TimingKey(form: output == nil ? "simulated" : "simulated+requantized",
-                                                          shape: [], structure: [])
+        case .simulated(_, let output):
+            path = TimingKey(
+                form: output == nil ? "simulated" : "simulated+requantized",
+                shape: [], structure: [])
         case .weightOnly: path = TimingKey(form: "weight-only", shape: [], structure: [])
         }
         return TimingKey(form: spec.name + " " + path.form, shape: input + [-1] + path.shape, structure: path.structure)

@@ -8,9 +8,9 @@ import Foundation
 public enum FaultInjection {
     public static let active: Set<String> = {
         #if DEBUG
-        return Set((ProcessInfo.processInfo.environment["QB_FAULT"] ?? "").split(separator: ",").map(String.init))
+            return Set((ProcessInfo.processInfo.environment["QB_FAULT"] ?? "").split(separator: ",").map(String.init))
         #else
-        return []
+            return []
         #endif
     }()
 

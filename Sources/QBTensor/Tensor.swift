@@ -8,8 +8,9 @@ public struct Tensor: Sendable, Equatable {
     /// Creates a tensor; `storage.count` must equal the product of `shape`.
     public init(shape: [Int], storage: [Float]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
-        precondition(shape.reduce(1, *) == storage.count,
-                     "shape \(shape) needs \(shape.reduce(1, *)) elements, got \(storage.count)")
+        precondition(
+            shape.reduce(1, *) == storage.count,
+            "shape \(shape) needs \(shape.reduce(1, *)) elements, got \(storage.count)")
         self.shape = shape
         self.storage = storage
     }

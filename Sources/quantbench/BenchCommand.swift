@@ -10,11 +10,13 @@ import QBTensor
 /// it side by side with Pillow.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Throughput benchmarks (run in release builds).", subcommands: [Ingest.self, Gemm.self, Kernels.self, Layers.self, Model.self])
+        commandName: "bench", abstract: "Throughput benchmarks (run in release builds).",
+        subcommands: [Ingest.self, Gemm.self, Kernels.self, Layers.self, Model.self])
 
     struct Ingest: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Decode + preprocess every image of a folder, several rounds; print images per second as JSON lines.")
+            abstract:
+                "Decode + preprocess every image of a folder, several rounds; print images per second as JSON lines.")
 
         @Argument(help: "A folder of images (unlabeled) or an ImageFolder.")
         var path: String
@@ -44,16 +46,21 @@ struct BenchCommand: ParsableCommand {
                 case .unlabeledFolder(let f): dataset = try ImageDataset.unlabeledFolder(f)
                 default: throw ValidationError("\(path) is not an image folder")
                 }
-                let loader = try ImageSetLoader(decoder: ImageDecoder(options: DecodeOptions(dctScaling: !noDCTScaling)),
-                                                preprocessing: p, threads: threads, batchSize: max(dataset.samples.count, threads))
+                let loader = try ImageSetLoader(
+                    decoder: ImageDecoder(options: DecodeOptions(dctScaling: !noDCTScaling)),
+                    preprocessing: p, threads: threads, batchSize: max(dataset.samples.count, threads))
                 var fingerprint = ""
-                _ = try loader.summarize(dataset)   // warm-up (page cache, allocator)
+                _ = try loader.summarize(dataset)  // warm-up (page cache, allocator)
                 for round in 0..<rounds {
                     let start = DispatchTime.now().uptimeNanoseconds
                     for _ in 0..<passes { fingerprint = try loader.summarize(dataset).fingerprint }
                     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                     let images = dataset.samples.count * passes
-                    print("{\"tool\":\"quantbench\",\"round\":\(round),\"threads\":\(threads),\"images\":\(images),\"seconds\":\(seconds),\"images_per_second\":\(Double(images) / seconds),\"fingerprint\":\"\(fingerprint)\"}")
+                    print(
+                        "{\"tool\":\"quantbench\",\"round\":\(round),\"threads\":\(threads),\"images\":\(images),"
+                            + "\"seconds\":\(seconds),\"images_per_second\":\(Double(images) / seconds),"
+                            + "\"fingerprint\":\"\(fingerprint)\"}"
+                    )
                 }
             }
         }
@@ -83,22 +90,37 @@ struct BenchCommand: ParsableCommand {
                 var times = [Double]()
                 for rep in 0...reps {
                     let start = DispatchTime.now().uptimeNanoseconds
-                    let multiplied = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-                        GEMM.multiply(m: size, n: size, k: size, a: pa.baseAddress!, aRow: size, aCol: 1, b: pb.baseAddress!, bRow: size, bCol: 1,
-                                      c: pc.baseAddress!, ldc: size, threads: threads)
-                    } } }
-                    guard multiplied else { throw EngineError(.limit, file: "bench gemm", "the packing buffers for \(size)^3 could not be allocated") }
+                    let multiplied = a.withUnsafeBufferPointer { pa in
+                        b.withUnsafeBufferPointer { pb in
+                            c.withUnsafeMutableBufferPointer { pc in
+                                GEMM.multiply(
+                                    m: size, n: size, k: size, a: pa.baseAddress!, aRow: size, aCol: 1,
+                                    b: pb.baseAddress!, bRow: size, bCol: 1,
+                                    c: pc.baseAddress!, ldc: size, threads: threads)
+                            }
+                        }
+                    }
+                    guard multiplied else {
+                        throw EngineError(
+                            .limit, file: "bench gemm", "the packing buffers for \(size)^3 could not be allocated")
+                    }
                     if rep > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
                 }
                 let median = times.sorted()[times.count / 2]
-                print("{\"tool\":\"quantbench\",\"size\":\(size),\"threads\":\(threads),\"gflops\":\(2 * Double(size * size * size) / median / 1e9),\"avx2\":\(GEMM.usesAVX2)}")
+                print(
+                    "{\"tool\":\"quantbench\",\"size\":\(size),\"threads\":\(threads),"
+                        + "\"gflops\":\(2 * Double(size * size * size) / median / 1e9),\"avx2\":\(GEMM.usesAVX2)}"
+                )
             }
         }
     }
 
     struct Kernels: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The variants' kernels (\(KernelBench.kinds.joined(separator: ", "))) on GEMM shapes: median GOP/s, as JSON lines (2 ops per multiply-accumulate of the dense layer).")
+            abstract:
+                "The variants' kernels (\(KernelBench.kinds.joined(separator: ", "))) on GEMM shapes: median GOP/s, "
+                + "as JSON lines (2 ops per multiply-accumulate of the dense layer)."
+        )
 
         @Option(help: "Comma-separated shapes ROWSxCOLSxDEPTH (weight rows, output positions, weights per row).")
         var shapes: String = "1024x1024x1024"
@@ -126,20 +148,33 @@ struct BenchCommand: ParsableCommand {
                 var list = [(name: String, rows: Int, cols: Int, depth: Int)]()
                 for s in shapes.split(separator: ",") {
                     let d = s.split(separator: "x").compactMap { Int($0) }
-                    guard d.count == 3, d.allSatisfy({ $0 > 0 }) else { throw ValidationError("bad shape \(s): use ROWSxCOLSxDEPTH") }
+                    guard d.count == 3, d.allSatisfy({ $0 > 0 }) else {
+                        throw ValidationError("bad shape \(s): use ROWSxCOLSxDEPTH")
+                    }
                     list.append(("\(s)", d[0], d[1], d[2]))
                 }
                 for folder in model {
-                    let session = try Session(modelPath: folder + "/model.onnx", options: SessionOptions(threads: threads))
-                    let feeds = try CalibrationSet.feeds(folder: folder, root: root, samples: 64, input: session.inputs[0].name).feeds
+                    let session = try Session(
+                        modelPath: folder + "/model.onnx", options: SessionOptions(threads: threads))
+                    let feeds = try CalibrationSet.feeds(
+                        folder: folder, root: root, samples: 64, input: session.inputs[0].name
+                    ).feeds
                     let name = URL(fileURLWithPath: folder).lastPathComponent
-                    list += try KernelBench.shapes(of: session, feeds: feeds[0]).map { ("\(name):\($0.name)", $0.rows, $0.cols, $0.depth) }
+                    list += try KernelBench.shapes(of: session, feeds: feeds[0]).map {
+                        ("\(name):\($0.name)", $0.rows, $0.cols, $0.depth)
+                    }
                 }
                 for shape in list {
                     for kind in kernels.split(separator: ",").map(String.init) {
-                        let t = try KernelBench.seconds(kind: kind, rows: shape.rows, cols: shape.cols, depth: shape.depth, threads: threads, reps: reps)
+                        let t = try KernelBench.seconds(
+                            kind: kind, rows: shape.rows, cols: shape.cols, depth: shape.depth, threads: threads,
+                            reps: reps)
                         let gops = 2 * Double(shape.rows) * Double(shape.cols) * Double(shape.depth) / t / 1e9
-                        print("{\"tool\":\"quantbench\",\"shape\":\"\(shape.name)\",\"kernel\":\"\(kind)\",\"rows\":\(shape.rows),\"cols\":\(shape.cols),\"depth\":\(shape.depth),\"threads\":\(threads),\"gops\":\(gops)}")
+                        print(
+                            "{\"tool\":\"quantbench\",\"shape\":\"\(shape.name)\",\"kernel\":\"\(kind)\","
+                                + "\"rows\":\(shape.rows),\"cols\":\(shape.cols),\"depth\":\(shape.depth),"
+                                + "\"threads\":\(threads),\"gops\":\(gops)}"
+                        )
                     }
                 }
             }
@@ -196,7 +231,9 @@ struct BenchCommand: ParsableCommand {
                             return nil
                         }
                     }
-                    for (op, ms) in perOp.sorted(by: { $0.value > $1.value }) { print(String(format: "  %-20@ %8.3f ms", op, ms)) }
+                    for (op, ms) in perOp.sorted(by: { $0.value > $1.value }) {
+                        print(String(format: "  %-20@ %8.3f ms", op, ms))
+                    }
                     print("  slowest nodes:")
                     for (label, entry) in perNode.sorted(by: { $0.value.ms > $1.value.ms }).prefix(40) {
                         print(String(format: "  %8.3f ms  %@  %@", entry.ms, label, entry.what))

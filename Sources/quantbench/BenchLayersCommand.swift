@@ -12,7 +12,10 @@ extension BenchCommand {
     /// (scripts/bench_layers.py runs onnxruntime's Conv/QLinearConv and MatMul/QLinearMatMul beside it).
     struct Layers: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Each quantized layer of a model vs the same layer in FP32 on its real input: median seconds, as JSON lines.")
+            abstract:
+                "Each quantized layer of a model vs the same layer in FP32 on its real input: median seconds, as JSON "
+                + "lines."
+        )
 
         @Argument(help: "The model folder (model.onnx + card.json with a calibration set).")
         var model: String
@@ -40,19 +43,33 @@ extension BenchCommand {
                 guard let def = Variants.named(variant), def.isQuantized else {
                     throw ValidationError("unknown or unquantized variant \(variant) (known: \(Variants.names))")
                 }
-                guard batch > 0, reps > 0, threads > 0 else { throw ValidationError("--batch, --reps and --threads must be positive") }
+                guard batch > 0, reps > 0, threads > 0 else {
+                    throw ValidationError("--batch, --reps and --threads must be positive")
+                }
                 let session = try Session(modelPath: model + "/model.onnx", options: SessionOptions(threads: threads))
                 let input = session.inputs[0].name
-                let feeds = try CalibrationSet.feeds(folder: model, root: root, samples: batch, input: input, threads: threads).feeds
-                let builder = VariantBuilder(threads: threads, cacheFolder: root + "/.cache/quantbench", log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
-                let q = try builder.build(def, reference: session, modelFile: model + "/model.onnx", calibration: feeds) { n in
-                    try CalibrationSet.feeds(folder: model, root: root, samples: n, input: input, threads: threads).feeds
+                let feeds = try CalibrationSet.feeds(
+                    folder: model, root: root, samples: batch, input: input, threads: threads
+                ).feeds
+                let builder = VariantBuilder(
+                    threads: threads, cacheFolder: root + "/.cache/quantbench",
+                    log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+                let q = try builder.build(def, reference: session, modelFile: model + "/model.onnx", calibration: feeds)
+                { n in
+                    try CalibrationSet.feeds(folder: model, root: root, samples: n, input: input, threads: threads)
+                        .feeds
                 }.model
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = .sortedKeys
-                for layer in try LayerTiming.layers(q, reference: session.graph, feed: feeds[0], threads: threads, reps: reps) {
-                    print(String(decoding: try encoder.encode(Row(model: URL(fileURLWithPath: model).lastPathComponent, variant: variant,
-                                                                   threads: threads, layer: layer)), as: UTF8.self))
+                for layer in try LayerTiming.layers(
+                    q, reference: session.graph, feed: feeds[0], threads: threads, reps: reps)
+                {
+                    print(
+                        String(
+                            decoding: try encoder.encode(
+                                Row(
+                                    model: URL(fileURLWithPath: model).lastPathComponent, variant: variant,
+                                    threads: threads, layer: layer)), as: UTF8.self))
                 }
             }
         }

@@ -64,7 +64,8 @@ extension CLI {
         print("kind: \(r.kind)")
         print("count: \(r.count)")
         if !r.classes.isEmpty {
-            print("classes (\(r.classes.count)): " + r.classes.map { "\($0.name) (\($0.count))" }.joined(separator: ", "))
+            print(
+                "classes (\(r.classes.count)): " + r.classes.map { "\($0.name) (\($0.count))" }.joined(separator: ", "))
         }
         print("pipeline: \(r.pipeline)")
         print("bad samples: \(r.bad.count)")

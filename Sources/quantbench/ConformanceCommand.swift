@@ -39,23 +39,41 @@ struct ConformanceCommand: ParsableCommand {
             }
             let cases = Conformance.run(root: root, optimize: optimize)
             let passed = cases.filter { $0.outcome == .passed }
-            let failed = cases.filter { if case .failed = $0.outcome { return true }; return false }
+            let failed = cases.filter {
+                if case .failed = $0.outcome { return true }
+                return false
+            }
             let unsupported = cases.count - passed.count - failed.count
             print("tests: \(cases.count); passed \(passed.count); failed \(failed.count); unsupported \(unsupported)")
             // Unsupported tests grouped by reason (the operators, types or attributes not supported).
             var reasons = [String: [String]]()
-            for c in cases { if case .unsupported(let why) = c.outcome { reasons[Self.shortReason(why), default: []].append(c.name) } }
+            for c in cases {
+                if case .unsupported(let why) = c.outcome { reasons[Self.shortReason(why), default: []].append(c.name) }
+            }
             if verbose {
                 for c in failed { if case .failed(let why) = c.outcome { print("FAIL \(c.name): \(why)") } }
-                for (why, names) in reasons.sorted(by: { $0.value.count > $1.value.count }) { print("UNSUPPORTED \(names.count): \(why)") }
+                for (why, names) in reasons.sorted(by: { $0.value.count > $1.value.count }) {
+                    print("UNSUPPORTED \(names.count): \(why)")
+                }
             }
             if let report {
-                var lines = ["# ONNX node conformance", "",
-                             "`quantbench conformance \(root)\(optimize ? " --optimize" : "")`: \(cases.count) tests; **\(passed.count) passed**, \(failed.count) failed, \(unsupported) use an unsupported operator, type or attribute.", "",
-                             "## Failures", ""]
-                for c in failed { if case .failed(let why) = c.outcome { lines.append("- `\(c.name)`: \(why.replacingOccurrences(of: "\n", with: " "))") } }
+                var lines = [
+                    "# ONNX node conformance", "",
+                    "`quantbench conformance \(root)\(optimize ? " --optimize" : "")`: \(cases.count) tests; "
+                        + "**\(passed.count) passed**, \(failed.count) failed, \(unsupported) use an unsupported "
+                        + "operator, type or attribute.",
+                    "",
+                    "## Failures", "",
+                ]
+                for c in failed {
+                    if case .failed(let why) = c.outcome {
+                        lines.append("- `\(c.name)`: \(why.replacingOccurrences(of: "\n", with: " "))")
+                    }
+                }
                 lines += ["", "## Not supported (tests per reason)", ""]
-                for (why, names) in reasons.sorted(by: { ($0.value.count, $1.key) > ($1.value.count, $0.key) }) { lines.append("- \(names.count): \(why)") }
+                for (why, names) in reasons.sorted(by: { ($0.value.count, $1.key) > ($1.value.count, $0.key) }) {
+                    lines.append("- \(names.count): \(why)")
+                }
                 lines += ["", "## Passed", "", passed.map { "`\($0.name)`" }.joined(separator: ", "), ""]
                 try AtomicFile.write(Data(lines.joined(separator: "\n").utf8), to: report)
                 print("wrote \(report)")

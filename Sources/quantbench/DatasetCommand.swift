@@ -23,7 +23,8 @@ struct DatasetCommand: ParsableCommand {
 
         func run() throws {
             try CLI.guarded {
-                let report = try DatasetInspector.inspect(path, settings: options.settings, progress: CLI.progressPrinter(label: path))
+                let report = try DatasetInspector.inspect(
+                    path, settings: options.settings, progress: CLI.progressPrinter(label: path))
                 CLI.printReport(report)
             }
         }

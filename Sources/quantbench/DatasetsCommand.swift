@@ -39,14 +39,17 @@ struct DatasetsCommand: ParsableCommand {
     func run() throws {
         try CLI.guarded {
             guard FileManager.default.fileExists(atPath: root + "/Datasets") else {
-                throw IngestError(.missingFile, file: root + "/Datasets", "no Datasets folder: run quantbench from the project folder or pass --root")
+                throw IngestError(
+                    .missingFile, file: root + "/Datasets",
+                    "no Datasets folder: run quantbench from the project folder or pass --root")
             }
             print("QuantBench embedded evaluation sets (\(threads) threads)")
             for set in Self.sets(root: root) {
                 var settings = set.settings
                 settings.threads = threads
                 print("")
-                let report = try DatasetInspector.inspect(set.path, settings: settings, progress: CLI.progressPrinter(label: set.name))
+                let report = try DatasetInspector.inspect(
+                    set.path, settings: settings, progress: CLI.progressPrinter(label: set.name))
                 CLI.printReport(report)
             }
             print("\nAll embedded sets read.")

@@ -36,7 +36,10 @@ struct DecodeCommand: ParsableCommand {
             if s.format == .png { print("interlaced: \(s.interlaced)") }
             if let rawOutput {
                 try AtomicFile.write(Data(image.rgb8()), to: rawOutput)
-                print("wrote \(image.width * image.height * 3) bytes of RGB8 (\(image.width) x \(image.height) x 3) to \(rawOutput)")
+                print(
+                    "wrote \(image.width * image.height * 3) bytes of RGB8 (\(image.width) x \(image.height) x 3) to "
+                        + "\(rawOutput)"
+                )
             }
         }
     }

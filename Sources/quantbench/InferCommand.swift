@@ -20,7 +20,8 @@ struct InferCommand: ParsableCommand {
     @Option(name: .customLong("input"), help: "An input: FILE.npy (next unbound input) or NAME=FILE.npy.")
     var inputs: [String] = []
 
-    @Option(name: .customLong("output"), help: "Where to write an output: FILE.npy (the first output) or NAME=FILE.npy.")
+    @Option(
+        name: .customLong("output"), help: "Where to write an output: FILE.npy (the first output) or NAME=FILE.npy.")
     var outputs: [String] = []
 
     @Flag(name: .customLong("no-optimize"), help: "Run the graph as written (no folding or fusion).")
@@ -37,15 +38,19 @@ struct InferCommand: ParsableCommand {
         isaOptions.apply()
         try CLI.guarded {
             // A .qbqm file (from `quantbench quantize`) runs as written: its graph is already optimized.
-            let session = model.hasSuffix(".qbqm")
-                ? try Session(graph: try ModelFile.load([UInt8](try FileReader.read(model)), file: model), options: limitOptions.session(optimize: false, threads: threads))
+            let session =
+                model.hasSuffix(".qbqm")
+                ? try Session(
+                    graph: try ModelFile.load([UInt8](try FileReader.read(model)), file: model),
+                    options: limitOptions.session(optimize: false, threads: threads))
                 : try Session(modelPath: model, options: limitOptions.session(optimize: !noOptimize, threads: threads))
             var feeds = [String: Value]()
             var next = session.inputs.makeIterator()
             for spec in inputs {
                 let (name, file) = split(spec)
                 guard let target = name ?? next.next()?.name else {
-                    throw ValidationError("more --input files than model inputs (\(session.inputs.map(\.name).joined(separator: ", ")))")
+                    throw ValidationError(
+                        "more --input files than model inputs (\(session.inputs.map(\.name).joined(separator: ", ")))")
                 }
                 feeds[target] = try NPYFile.read(file)
             }

@@ -7,13 +7,17 @@ struct IngestOptions: ParsableArguments {
     @Option(help: "Preprocessing preset: auto, \(Preprocessing.presets.keys.sorted().joined(separator: ", ")).")
     var preset: String = "auto"
 
-    @Flag(name: .customLong("no-dct-scaling"), help: "Decode JPEGs at full size even when the target is at most half the source.")
+    @Flag(
+        name: .customLong("no-dct-scaling"),
+        help: "Decode JPEGs at full size even when the target is at most half the source.")
     var noDCTScaling = false
 
     @Option(help: "Refuse images with more pixels than this (decompression-bomb guard).")
     var maxPixels: Int = DecodeOptions.default.maxPixels
 
-    @Option(name: .customLong("on-bad"), help: "What to do with a sample that cannot be read: fail (stop) or skip (count and list it).")
+    @Option(
+        name: .customLong("on-bad"),
+        help: "What to do with a sample that cannot be read: fail (stop) or skip (count and list it).")
     var onBad: String = BadSamplePolicy.failFast.rawValue
 
     @OptionGroup var threadOptions: ThreadOptions
@@ -42,7 +46,10 @@ struct IngestOptions: ParsableArguments {
 
     func validate() throws {
         if preset != "auto" && Preprocessing.presets[preset] == nil {
-            throw ValidationError("unknown preset \"\(preset)\"; choose auto, \(Preprocessing.presets.keys.sorted().joined(separator: ", "))")
+            throw ValidationError(
+                "unknown preset \"\(preset)\"; choose auto, "
+                    + "\(Preprocessing.presets.keys.sorted().joined(separator: ", "))"
+            )
         }
         if BadSamplePolicy(rawValue: onBad) == nil { throw ValidationError("--on-bad must be fail or skip") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be positive") }

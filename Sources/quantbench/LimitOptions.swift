@@ -17,7 +17,8 @@ struct LimitOptions: ParsableArguments {
 
     func validate() throws {
         guard maxModelBytes > 0, maxTensorElements > 0, maxNodes > 0, maxNesting > 0 else {
-            throw ValidationError("--max-model-bytes, --max-tensor-elements, --max-nodes and --max-nesting must be positive")
+            throw ValidationError(
+                "--max-model-bytes, --max-tensor-elements, --max-nodes and --max-nesting must be positive")
         }
     }
 

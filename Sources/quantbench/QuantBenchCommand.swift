@@ -15,7 +15,11 @@ struct QuantBenchCommand: ParsableCommand {
             Exit codes: 0 success; 1 error (bad input, missing file, bad settings); 2 regression; \
             3 improvement beyond tolerance (--strict); 4 baseline missing; 64 usage error.
             """,
-        subcommands: [RunCommand.self, GateCommand.self, MergeCommand.self, BaselineCommand.self, DatasetsCommand.self, DecodeCommand.self, DatasetCommand.self, InferCommand.self, QuantizeCommand.self, ModelCommand.self, ConformanceCommand.self, BenchCommand.self],
+        subcommands: [
+            RunCommand.self, GateCommand.self, MergeCommand.self, BaselineCommand.self, DatasetsCommand.self,
+            DecodeCommand.self, DatasetCommand.self, InferCommand.self, QuantizeCommand.self, ModelCommand.self,
+            ConformanceCommand.self, BenchCommand.self,
+        ],
         defaultSubcommand: RunCommand.self)
 
     static func main() {

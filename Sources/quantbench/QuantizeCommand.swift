@@ -12,7 +12,10 @@ import QBQuant
 struct QuantizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
-        abstract: "Quantize a model folder with one variant and write its .qbqm file (atomically); prints its layers and size.")
+        abstract:
+            "Quantize a model folder with one variant and write its .qbqm file (atomically); prints its layers and "
+            + "size."
+    )
 
     @Argument(help: "The model folder (model.onnx + card.json with a calibration set).")
     var model: String
@@ -40,23 +43,38 @@ struct QuantizeCommand: ParsableCommand {
             guard let def = Variants.named(variant) else {
                 throw ValidationError("unknown variant \(variant) (known: \(Variants.names))")
             }
-            guard def.isQuantized else { throw ValidationError("\(variant) is the FP32 model itself: nothing to quantize") }
+            guard def.isQuantized else {
+                throw ValidationError("\(variant) is the FP32 model itself: nothing to quantize")
+            }
             let session = try Session(modelPath: model + "/model.onnx", options: SessionOptions(threads: threads))
-            let (feeds, dataset) = try CalibrationSet.feeds(folder: model, root: root, samples: calibration, input: session.inputs[0].name, threads: threads)
+            let (feeds, dataset) = try CalibrationSet.feeds(
+                folder: model, root: root, samples: calibration, input: session.inputs[0].name, threads: threads)
             let builder = VariantBuilder(threads: threads, cacheFolder: root + "/.cache/quantbench", log: { print($0) })
             let input = session.inputs[0].name
-            let q = try builder.build(def, reference: session, modelFile: model + "/model.onnx", calibration: feeds) { n in
+            let q = try builder.build(def, reference: session, modelFile: model + "/model.onnx", calibration: feeds) {
+                n in
                 try CalibrationSet.feeds(folder: model, root: root, samples: n, input: input, threads: threads).feeds
             }.model
             let bytes = try ModelFile.encode(q, method: variant)
             let path = output ?? "\(variant).qbqm"
             try AtomicFile.write(Data(bytes), to: path)
-            let fp32 = ((try? FileManager.default.attributesOfItem(atPath: model + "/model.onnx"))?[.size] as? NSNumber)?.intValue ?? 0
+            let fp32 =
+                ((try? FileManager.default.attributesOfItem(atPath: model + "/model.onnx"))?[.size] as? NSNumber)?
+                .intValue ?? 0
             print("\(variant): \(def.summary)")
-            print("calibrated on \(calibration) samples of \(dataset) in \(String(format: "%.2f", q.calibrationSeconds)) s")
-            for l in q.layers { print("  \(l.name) (\(l.op)): \(l.weights) weights -> \(l.payloadBytes) bytes; \(l.detail)") }
-            print("wrote \(path): \(bytes.count) bytes (FP32 ONNX \(fp32) bytes, \(String(format: "%.2f", Double(fp32) / Double(bytes.count)))x; "
-                  + "\(String(format: "%.2f", Double((q.payloadBytes + q.compensationBytes) * 8) / Double(max(q.quantizedWeights, 1)))) bits per quantized weight)")
+            print(
+                "calibrated on \(calibration) samples of \(dataset) in "
+                    + "\(String(format: "%.2f", q.calibrationSeconds)) s"
+            )
+            for l in q.layers {
+                print("  \(l.name) (\(l.op)): \(l.weights) weights -> \(l.payloadBytes) bytes; \(l.detail)")
+            }
+            let bitsPerWeight = Double((q.payloadBytes + q.compensationBytes) * 8) / Double(max(q.quantizedWeights, 1))
+            print(
+                "wrote \(path): \(bytes.count) bytes (FP32 ONNX \(fp32) bytes, "
+                    + "\(String(format: "%.2f", Double(fp32) / Double(bytes.count)))x; "
+                    + "\(String(format: "%.2f", bitsPerWeight)) bits per quantized weight)"
+            )
         }
     }
 }

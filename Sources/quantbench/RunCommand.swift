@@ -8,7 +8,9 @@ import QBIngest
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a suite (default: Suites/default.json), write Reports/<suite>.md and .json, gate against Baselines/<suite>.json.",
+        abstract:
+            "Run a suite (default: Suites/default.json), write Reports/<suite>.md and .json, gate against "
+            + "Baselines/<suite>.json.",
         discussion: """
             Exit codes: 0 every gated figure within tolerance; 1 error; 2 a regression (or a baselined figure \
             missing from the run); 3 an improvement beyond tolerance (with --strict); 4 a figure without a baseline.
@@ -22,7 +24,11 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var threadOptions: ThreadOptions
     var threads: Int { threadOptions.threads }
 
-    @Option(help: "Run only shard K of N (K from 1): a contiguous 1/N of every model's samples; writes partial results for `quantbench merge`, no gate.")
+    @Option(
+        help: ArgumentHelp(
+            "Run only shard K of N (K from 1): a contiguous 1/N of every model's samples; writes partial results for "
+                + "`quantbench merge`, no gate.")
+    )
     var shard: String?
 
     @Option(help: "Where a shard's partial results go (default Reports/<suite>.shard-K-of-N.json).")
@@ -53,10 +59,15 @@ struct RunCommand: ParsableCommand {
         try CLI.guarded {
             let root = gate.root
             let s = try Suite.load(gate.resolve(suite))
-            var runner = SuiteRunner(root: root, options: limitOptions.session(threads: threads),
-                                     log: { FileHandle.standardError.write(Data("  \($0)\n".utf8)) },
-                                     progress: { CLI.progressPrinter(label: $0) })
-            let shardSuffix = try shard.map { text -> String in let (k, n) = try Self.parseShard(text); return ".shard-\(k + 1)-of-\(n)" } ?? ""
+            var runner = SuiteRunner(
+                root: root, options: limitOptions.session(threads: threads),
+                log: { FileHandle.standardError.write(Data("  \($0)\n".utf8)) },
+                progress: { CLI.progressPrinter(label: $0) })
+            let shardSuffix =
+                try shard.map { text -> String in
+                    let (k, n) = try Self.parseShard(text)
+                    return ".shard-\(k + 1)-of-\(n)"
+                } ?? ""
             let parts = gate.resolve(gate.reports) + "/.\(s.name)\(shardSuffix).parts"
             runner.partsFolder = parts
             runner.cacheFolder = cache.map(gate.resolve) ?? root + "/.cache/quantbench"
@@ -68,15 +79,21 @@ struct RunCommand: ParsableCommand {
                 try? FileManager.default.removeItem(atPath: path)
                 let results = try runner.run(s, shard: (k, n))
                 try AtomicFile.write(try ReportWriter.json(results), to: path)
-                try? FileManager.default.removeItem(atPath: parts)   // finished: nothing to resume
-                print(String(format: "shard %d/%d of suite %@: %d partial results in %.1f s, written to %@", k + 1, n, s.name, results.rows.count,
-                             Date().timeIntervalSince(start), path))
+                try? FileManager.default.removeItem(atPath: parts)  // finished: nothing to resume
+                print(
+                    String(
+                        format: "shard %d/%d of suite %@: %d partial results in %.1f s, written to %@", k + 1, n,
+                        s.name, results.rows.count,
+                        Date().timeIntervalSince(start), path))
                 return
             }
             let results = try runner.run(s)
-            try? FileManager.default.removeItem(atPath: parts)   // finished: nothing to resume
+            try? FileManager.default.removeItem(atPath: parts)  // finished: nothing to resume
             code = try Self.reportAndGate(results, options: gate)
-            print(String(format: "suite %@: %d results in %.1f s", s.name, results.rows.count, Date().timeIntervalSince(start)))
+            print(
+                String(
+                    format: "suite %@: %d results in %.1f s", s.name, results.rows.count,
+                    Date().timeIntervalSince(start)))
         }
         if code != 0 { throw ExitCode(code) }
     }
@@ -91,7 +108,9 @@ struct RunCommand: ParsableCommand {
             // first, then the baseline's error ends the command (exit 1).
             var baselineError: Error? = nil
             if FileManager.default.fileExists(atPath: baselinePath) {
-                do { gate = GateReport.compare(results, with: try BaselineFile.load(baselinePath)) } catch { baselineError = error }
+                do { gate = GateReport.compare(results, with: try BaselineFile.load(baselinePath)) } catch {
+                    baselineError = error
+                }
             }
             let paths = try ReportWriter.write(results, gate: gate, folder: options.resolve(options.reports))
             if let baselineError {
@@ -100,15 +119,21 @@ struct RunCommand: ParsableCommand {
             }
             for row in results.rows {
                 let m = row.metrics
-                let figure = row.kind == "perplexity" ? String(format: "perplexity %.4f", m["perplexity"] ?? 0)
+                let figure =
+                    row.kind == .perplexity
+                    ? String(format: "perplexity %.4f", m["perplexity"] ?? 0)
                     : String(format: "top-1 %.2f%%", (m["top1"] ?? m["agreement"] ?? 0) * 100)
-                print("\(row.model) [\(row.variant)]: \(figure) on \(row.samples) \(row.kind == "perplexity" ? "windows" : "samples")")
+                print("\(row.model) [\(row.variant)]: \(figure) on \(row.samples) \(row.kind.sampleUnit)")
             }
             print("report: \(paths.markdown) (and \(paths.json))")
             if let gate {
                 code = gate.exitCode(strict: options.strict)
                 for c in gate.checks where c.status != .pass && c.status != .expectedFailure {
-                    print("\(c.status.rawValue.uppercased()): \(c.model) [\(c.variant)] \(c.metric): \(c.value.map { String($0) } ?? "none") vs baseline \(c.baseline.map { String($0) } ?? "none")")
+                    print(
+                        "\(c.status.rawValue.uppercased()): \(c.model) [\(c.variant)] \(c.metric): "
+                            + "\(c.value.map { String($0) } ?? "none") vs baseline "
+                            + "\(c.baseline.map { String($0) } ?? "none")"
+                    )
                 }
                 for f in gate.fingerprintChanges { print("note: \(f)") }
                 for gap in gate.incomplete { print("INCOMPLETE: \(gap)") }
@@ -127,7 +152,10 @@ struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Merge shard results (quantbench run --shard K/N) into one report and gate it.",
-        discussion: "Refuses incomplete or overlapping shards unless --allow-incomplete: the report then lists the gaps and the gate fails (exit 2). Exit codes as for run.")
+        discussion:
+            "Refuses incomplete or overlapping shards unless --allow-incomplete: the report then lists the gaps and "
+            + "the gate fails (exit 2). Exit codes as for run."
+    )
 
     @Argument(help: "The shards' result files.")
     var files: [String]
@@ -155,12 +183,19 @@ struct BaselineCommand: ParsableCommand {
 
     struct Record: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run a suite (or take a finished run's results) and write Baselines/<suite>.json (atomically), printing what changed.")
+            abstract:
+                "Run a suite (or take a finished run's results) and write Baselines/<suite>.json (atomically), "
+                + "printing what changed."
+        )
 
         @Argument(help: "The suite file.")
         var suite: String = "Suites/default.json"
 
-        @Option(help: "Record from this results file (a run's or a merge's Reports/<suite>.json) instead of running the suite.")
+        @Option(
+            help: ArgumentHelp(
+                "Record from this results file (a run's or a merge's Reports/<suite>.json) instead of running the "
+                    + "suite.")
+        )
         var results: String?
 
         @Option(help: "The project folder.")
@@ -169,7 +204,11 @@ struct BaselineCommand: ParsableCommand {
         @OptionGroup var threadOptions: ThreadOptions
         var threads: Int { threadOptions.threads }
 
-        @Flag(help: "Record only this host class's speed figures (kernel speedup, GOP/s) into the existing file, beside the other classes'.")
+        @Flag(
+            help: ArgumentHelp(
+                "Record only this host class's speed figures (kernel speedup, GOP/s) into the existing file, beside "
+                    + "the other classes'.")
+        )
         var hostOnly = false
 
         @OptionGroup var isaOptions: ISAOptions
@@ -182,7 +221,9 @@ struct BaselineCommand: ParsableCommand {
                     results = try SuiteResults.load(file)
                 } else {
                     let s = try Suite.load(GateOptions.resolve(suite, root: root))
-                    var runner = SuiteRunner(root: root, options: SessionOptions(threads: threads), progress: { CLI.progressPrinter(label: $0) })
+                    var runner = SuiteRunner(
+                        root: root, options: SessionOptions(threads: threads),
+                        progress: { CLI.progressPrinter(label: $0) })
                     runner.cacheFolder = root + "/.cache/quantbench"
                     results = try runner.run(s)
                 }
@@ -190,23 +231,38 @@ struct BaselineCommand: ParsableCommand {
                 let old = try? BaselineFile.load(path)
                 let new: BaselineFile
                 if hostOnly {
-                    guard let old else { throw HarnessError(file: path, "--host-only adds to an existing baseline file; record the whole suite first") }
+                    guard let old else {
+                        throw HarnessError(
+                            file: path, "--host-only adds to an existing baseline file; record the whole suite first")
+                    }
                     new = old.recordingSpeed(of: results)
                 } else {
                     new = BaselineFile.record(results).keepingSpeedClasses(of: old)
                 }
-                let oldEntries = (old?.entries ?? []) + (old?.speed ?? []).filter { $0.environment.sameHostClass(results.environment) }.flatMap(\.entries)
-                let newEntries = new.entries + (new.speed ?? []).filter { $0.environment.sameHostClass(results.environment) }.flatMap(\.entries)
+                let oldEntries =
+                    (old?.entries ?? [])
+                    + (old?.speed ?? []).filter { $0.environment.sameHostClass(results.environment) }.flatMap(\.entries)
+                let newEntries =
+                    new.entries
+                    + (new.speed ?? []).filter { $0.environment.sameHostClass(results.environment) }.flatMap(\.entries)
                 for e in newEntries where !hostOnly || Metric.hostDependent.contains(e.metric) {
-                    let before = oldEntries.first { $0.model == e.model && $0.variant == e.variant && $0.metric == e.metric }
+                    let before = oldEntries.first {
+                        $0.model == e.model && $0.variant == e.variant && $0.metric == e.metric
+                    }
                     if before?.value != e.value {
-                        print("\(e.model) [\(e.variant)] \(e.metric): \(before.map { String($0.value) } ?? "new") -> \(e.value)")
+                        print(
+                            "\(e.model) [\(e.variant)] \(e.metric): \(before.map { String($0.value) } ?? "new") -> "
+                                + "\(e.value)"
+                        )
                     }
                 }
                 try FileManager.default.createDirectory(atPath: root + "/Baselines", withIntermediateDirectories: true)
                 try new.write(to: path)
                 let classes = new.speedBaselines.map(\.environment.speedClass).joined(separator: ", ")
-                print("wrote \(path) (\(new.entries.count) entries; speed figures for \(new.speedBaselines.count) host classes: \(classes))")
+                print(
+                    "wrote \(path) (\(new.entries.count) entries; speed figures for \(new.speedBaselines.count) host "
+                        + "classes: \(classes))"
+                )
             }
         }
     }
@@ -216,7 +272,10 @@ struct BaselineCommand: ParsableCommand {
 struct GateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gate",
-        abstract: "Compare a results file (Reports/<suite>.json) with its baselines, rewrite its report, and exit with the gate's code.")
+        abstract:
+            "Compare a results file (Reports/<suite>.json) with its baselines, rewrite its report, and exit with the "
+            + "gate's code."
+    )
 
     @Argument(help: "The results file.")
     var results: String

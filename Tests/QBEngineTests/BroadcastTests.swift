@@ -10,7 +10,10 @@ struct BroadcastTests {
         return (0..<n).map { i in
             var rem = i
             var coords = [Int](repeating: 0, count: out.count)
-            for d in stride(from: out.count - 1, through: 0, by: -1) { coords[d] = rem % out[d]; rem /= out[d] }
+            for d in stride(from: out.count - 1, through: 0, by: -1) {
+                coords[d] = rem % out[d]
+                rem /= out[d]
+            }
             func index(_ shape: [Int]) -> Int {
                 var idx = 0
                 let offset = out.count - shape.count
@@ -24,7 +27,10 @@ struct BroadcastTests {
     @Test("random shape pairs", arguments: Array(0..<40))
     func randomPairs(_ seed: Int) throws {
         var g = UInt64(seed * 7919 + 1)
-        func next(_ n: Int) -> Int { g = g &* 6364136223846793005 &+ 1442695040888963407; return Int(g >> 33) % n }
+        func next(_ n: Int) -> Int {
+            g = g &* 6364136223846793005 &+ 1442695040888963407
+            return Int(g >> 33) % n
+        }
         let rank = next(4) + 1
         let out = (0..<rank).map { _ in next(4) + 1 }
         func derive() -> [Int] {
@@ -34,18 +40,29 @@ struct BroadcastTests {
         let aShape = derive(), bShape = derive()
         let a = Array(0..<aShape.reduce(1, *)), b = Array(0..<bShape.reduce(1, *))
         let shape = try #require(Broadcast.shape([aShape, bShape]))
-        #expect(Broadcast.map(a, aShape, b, bShape, shape) { $0 * 1000 + $1 } == reference(a, aShape, b, bShape, shape), "\(aShape) with \(bShape)")
+        #expect(
+            Broadcast.map(a, aShape, b, bShape, shape) { $0 * 1000 + $1 } == reference(a, aShape, b, bShape, shape),
+            "\(aShape) with \(bShape)")
     }
 
-    @Test("the Float fast paths equal the generic broadcast", arguments: [
-        ([2, 3, 4], [2, 3, 4]), ([2, 3, 4], [4]), ([4], [2, 3, 4]), ([2, 3, 4], []), ([], [2, 3, 4]), ([2, 3, 4], [1, 3, 4]),
-        ([2, 3, 4], [3, 1]), ([5, 1], [1, 7]), ([1], [6]), ([2, 1, 4], [1, 3, 1]),
-    ])
+    @Test(
+        "the Float fast paths equal the generic broadcast",
+        arguments: [
+            ([2, 3, 4], [2, 3, 4]), ([2, 3, 4], [4]), ([4], [2, 3, 4]), ([2, 3, 4], []), ([], [2, 3, 4]),
+            ([2, 3, 4], [1, 3, 4]),
+            ([2, 3, 4], [3, 1]), ([5, 1], [1, 7]), ([1], [6]), ([2, 1, 4], [1, 3, 1]),
+        ])
     func floatFastPaths(_ c: ([Int], [Int])) throws {
-        let a = randomFloats(c.0.reduce(1, *), seed: 1).map { $0 + 2 }, b = randomFloats(c.1.reduce(1, *), seed: 2).map { $0 + 2 }
+        let a = randomFloats(c.0.reduce(1, *), seed: 1).map { $0 + 2 },
+            b = randomFloats(c.1.reduce(1, *), seed: 2).map { $0 + 2 }
         let shape = try #require(Broadcast.shape([c.0, c.1]))
-        for (op, f) in [(FloatArithmetic.Op.add, { (x: Float, y: Float) in x + y }), (.sub, { $0 - $1 }), (.mul, { $0 * $1 }), (.div, { $0 / $1 })] {
-            #expect(FloatArithmetic.apply(op, a, c.0, b, c.1, shape) == Broadcast.map(a, c.0, b, c.1, shape, f), "\(op) \(c)")
+        for (op, f) in [
+            (FloatArithmetic.Op.add, { (x: Float, y: Float) in x + y }), (.sub, { $0 - $1 }), (.mul, { $0 * $1 }),
+            (.div, { $0 / $1 }),
+        ] {
+            #expect(
+                FloatArithmetic.apply(op, a, c.0, b, c.1, shape) == Broadcast.map(a, c.0, b, c.1, shape, f),
+                "\(op) \(c)")
         }
     }
 

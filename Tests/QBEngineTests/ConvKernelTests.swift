@@ -13,8 +13,9 @@ struct ConvKernelTests {
         var oh: Int { (ih + pt + pb - dh * (kh - 1) - 1) / sh + 1 }
         var ow: Int { (iw + pl + pr - dw * (kw - 1) - 1) / sw + 1 }
         var geo: qb_conv_geo {
-            qb_conv_geo(kh: Int32(kh), kw: Int32(kw), sh: Int32(sh), sw: Int32(sw), dh: Int32(dh), dw: Int32(dw),
-                        pt: Int32(pt), pl: Int32(pl), oh: Int32(oh), ow: Int32(ow))
+            qb_conv_geo(
+                kh: Int32(kh), kw: Int32(kw), sh: Int32(sh), sw: Int32(sw), dh: Int32(dh), dw: Int32(dw),
+                pt: Int32(pt), pl: Int32(pl), oh: Int32(oh), ow: Int32(ow))
         }
         var description: String {
             "C\(c) \(ih)x\(iw) M\(m) k\(kh)x\(kw) s\(sh),\(sw) d\(dh),\(dw) p\(pt),\(pl),\(pb),\(pr)"
@@ -42,27 +43,32 @@ struct ConvKernelTests {
         var col = [Float](repeating: .nan, count: depth * ohw)
         qb_im2col(x, Int32(t.c), Int32(t.ih), Int32(t.iw), t.geo, &col)
         var out = [Float](repeating: .nan, count: t.m * ohw)
-        let status = qb_sgemm(Int32(t.m), Int32(ohw), Int32(depth), w, depth, 1, col, ohw, 1, &out, ohw, bias,
-                              1, lo, hi, 0)
+        let status = qb_sgemm(
+            Int32(t.m), Int32(ohw), Int32(depth), w, depth, 1, col, ohw, 1, &out, ohw, bias,
+            1, lo, hi, 0)
         #expect(status == 0)
         return out
     }
 
     /// The direct kernel, its blocks computed in `parts` calls.
-    static func direct(_ t: Case, x: [Float], w: [Float], bias: [Float]?, lo: Float, hi: Float,
-                       parts: Int) -> [Float] {
+    static func direct(
+        _ t: Case, x: [Float], w: [Float], bias: [Float]?, lo: Float, hi: Float,
+        parts: Int
+    ) -> [Float] {
         var out = [Float](repeating: .nan, count: t.m * t.oh * t.ow)
         let blocks = Int(qb_conv_direct_blocks(t.geo)), per = (blocks + parts - 1) / parts
         for part in 0..<parts where part * per < blocks {
-            let status = qb_conv_direct(x, Int32(t.c), Int32(t.ih), Int32(t.iw), w, Int32(t.m), bias, t.geo, lo, hi,
-                                        &out, Int32(part * per), Int32(min(per, blocks - part * per)))
+            let status = qb_conv_direct(
+                x, Int32(t.c), Int32(t.ih), Int32(t.iw), w, Int32(t.m), bias, t.geo, lo, hi,
+                &out, Int32(part * per), Int32(min(per, blocks - part * per)))
             #expect(status == 0)
         }
         return out
     }
 
-    @Test("direct convolution has im2col + SGEMM's bits on odd geometries, in any block split",
-          arguments: KernelISA.available)
+    @Test(
+        "direct convolution has im2col + SGEMM's bits on odd geometries, in any block split",
+        arguments: KernelISA.available)
     func directEqualsTwin(isa: KernelISA) {
         for (index, t) in Self.cases.enumerated() {
             let x = randomFloats(t.c * t.ih * t.iw, seed: UInt64(index) * 7 + 1)
@@ -115,9 +121,12 @@ struct ConvKernelTests {
             // Two calls, planes [0, c/2) and [c/2, c), as the engine splits them over threads.
             let half = Int32(t.c / 2)
             let status = KernelISA.capped(at: isa) {
-                (qb_depthwise(x, Int32(t.c), 0, half, Int32(t.ih), Int32(t.iw), w, bias, t.geo, lo, hi, &got),
-                 qb_depthwise(x, Int32(t.c), half, Int32(t.c) - half, Int32(t.ih), Int32(t.iw), w, bias, t.geo, lo, hi,
-                              &got))
+                (
+                    qb_depthwise(x, Int32(t.c), 0, half, Int32(t.ih), Int32(t.iw), w, bias, t.geo, lo, hi, &got),
+                    qb_depthwise(
+                        x, Int32(t.c), half, Int32(t.c) - half, Int32(t.ih), Int32(t.iw), w, bias, t.geo, lo, hi,
+                        &got)
+                )
             }
             #expect(status.0 == 0 && status.1 == 0)
             #expect(!got.contains { $0.isNaN }, "\(t) at \(isa): an output left unwritten")

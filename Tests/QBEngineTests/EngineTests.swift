@@ -40,7 +40,10 @@ struct EngineTests {
         let x = Value(shape: [2, 3, 9, 11], floats: randomFloats(2 * 3 * 99, seed: 7))
         let plain = try Session(graph: graph, options: SessionOptions(optimize: false, threads: 1)).run(["x": x])["y"]!
         let optimized = try Session(graph: graph, options: SessionOptions(optimize: true, threads: 1))
-        #expect(optimized.graph.nodes.map(\.opType) == ["Conv", "Conv", "Add", "Relu", "GlobalAveragePool", "Flatten", "Gemm"])
+        #expect(
+            optimized.graph.nodes.map(\.opType) == [
+                "Conv", "Conv", "Add", "Relu", "GlobalAveragePool", "Flatten", "Gemm",
+            ])
         let fast = try optimized.run(["x": x])["y"]!
         #expect(fast.shape == [2, 5])
         let diff = Tolerance.worst(zip(plain.floats, fast.floats).map { abs($0 - $1) })
@@ -52,10 +55,17 @@ struct EngineTests {
     @Test("a symbolic batch is checked and bound consistently")
     func symbolicBatch() throws {
         let session = try Session(graph: try residualModel().graph())
-        #expect(try session.run(["x": Value(shape: [3, 3, 9, 11], floats: randomFloats(297 * 3, seed: 1))])["y"]!.shape == [3, 5])
-        #expect(throws: EngineError.self) { try session.run(["x": Value(shape: [1, 3, 9, 12], floats: randomFloats(324, seed: 1))]) }
+        #expect(
+            try session.run(["x": Value(shape: [3, 3, 9, 11], floats: randomFloats(297 * 3, seed: 1))])["y"]!.shape == [
+                3, 5,
+            ])
+        #expect(throws: EngineError.self) {
+            try session.run(["x": Value(shape: [1, 3, 9, 12], floats: randomFloats(324, seed: 1))])
+        }
         #expect(throws: EngineError.self) { try session.run([:]) }
-        #expect(throws: EngineError.self) { try session.run(["x": Value(shape: [1, 3, 9, 11], ints: [Int64](repeating: 0, count: 297))]) }
+        #expect(throws: EngineError.self) {
+            try session.run(["x": Value(shape: [1, 3, 9, 11], ints: [Int64](repeating: 0, count: 297))])
+        }
     }
 
     @Test("every unsupported operator is listed at once, with its nodes")
@@ -72,7 +82,9 @@ struct EngineTests {
             Issue.record("accepted")
         } catch let e as EngineError {
             #expect(e.kind == .unsupported)
-            #expect(e.reason.contains("FancyOp (2 nodes: first, third)") && e.reason.contains("OtherOp (1 node: second)"), "\(e)")
+            #expect(
+                e.reason.contains("FancyOp (2 nodes: first, third)") && e.reason.contains("OtherOp (1 node: second)"),
+                "\(e)")
         }
     }
 
@@ -93,7 +105,9 @@ struct EngineTests {
 
     @Test("malformed models: garbage, cycles, missing producers, negative dims")
     func malformed() throws {
-        #expect(throws: EngineError.self) { try ModelLoader.load(Data([0x08, 0x96, 0x01, 0xFF, 0xFF]), file: "junk.onnx") }
+        #expect(throws: EngineError.self) {
+            try ModelLoader.load(Data([0x08, 0x96, 0x01, 0xFF, 0xFF]), file: "junk.onnx")
+        }
         #expect(throws: EngineError.self) { try ModelLoader.load(Data(), file: "empty.onnx") }
         var cyclic = ModelBuilder()
         cyclic.input("x", [1])
@@ -101,12 +115,18 @@ struct EngineTests {
         cyclic.node("Add", ["x", "b"], ["a"])
         cyclic.node("Relu", ["a"], ["b"])
         cyclic.node("Relu", ["a"], ["y"])
-        do { _ = try cyclic.graph(); Issue.record("cycle accepted") } catch let e as EngineError { #expect(e.reason.contains("cycle"), "\(e)") }
+        do {
+            _ = try cyclic.graph()
+            Issue.record("cycle accepted")
+        } catch let e as EngineError { #expect(e.reason.contains("cycle"), "\(e)") }
         var orphan = ModelBuilder()
         orphan.input("x", [1])
         orphan.output("y", [1])
         orphan.node("Add", ["x", "nothing"], ["y"])
-        do { _ = try orphan.graph(); Issue.record("orphan accepted") } catch let e as EngineError { #expect(e.reason.contains("'nothing'"), "\(e)") }
+        do {
+            _ = try orphan.graph()
+            Issue.record("orphan accepted")
+        } catch let e as EngineError { #expect(e.reason.contains("'nothing'"), "\(e)") }
         var negative = ModelBuilder()
         negative.input("x", [1])
         negative.output("y", [1])
@@ -130,40 +150,59 @@ struct EngineTests {
         let ok = try Session(modelPath: try model(location: "weights.bin"))
         #expect(try ok.run(["x": Value(shape: [2], floats: [1, 2])])["y"]!.floats == [11, 22])
         for bad in ["../outside.bin", "/etc/passwd", "sub/../../x.bin"] {
-            do { _ = try ModelLoader.load(try model(location: bad)); Issue.record("\(bad) followed") } catch let e as EngineError {
+            do {
+                _ = try ModelLoader.load(try model(location: bad))
+                Issue.record("\(bad) followed")
+            } catch let e as EngineError {
                 #expect(e.reason.contains("outside") || e.reason.contains("absolute"), "\(e)")
             }
         }
     }
 
-    @Test("malicious declarations are refused with an error, never followed: negative or huge declared shapes, bad external offsets and lengths, huge .npy shapes")
+    @Test(
+        """
+        malicious declarations are refused with an error, never followed: negative or huge declared shapes, bad \
+        external offsets and lengths, huge .npy shapes
+        """
+    )
     func maliciousDeclarations() throws {
         var negative = ModelBuilder()
         negative.input("x", [-2])
         negative.output("y", [2])
         negative.node("Relu", ["x"], ["y"])
-        do { _ = try negative.graph(); Issue.record("negative dim accepted") } catch let e as EngineError { #expect(e.reason.contains("negative"), "\(e)") }
+        do {
+            _ = try negative.graph()
+            Issue.record("negative dim accepted")
+        } catch let e as EngineError { #expect(e.reason.contains("negative"), "\(e)") }
         // 2^31 x 2^31 x 2^31 elements overflow any product: refused by the element limit, no arithmetic trap.
         var huge = ModelBuilder()
         huge.input("x", [1 << 31, 1 << 31, 1 << 31])
         huge.output("y", [1])
         huge.node("Flatten", ["x"], ["f"])
         huge.node("ReduceSum", ["f"], ["y"])
-        do { _ = try huge.graph(); Issue.record("huge shape accepted") } catch let e as EngineError { #expect(e.kind == .limit, "\(e)") }
+        do {
+            _ = try huge.graph()
+            Issue.record("huge shape accepted")
+        } catch let e as EngineError { #expect(e.kind == .limit, "\(e)") }
         // Reshape targets whose product overflows: a shape error, not a trap.
         var reshape = ModelBuilder()
         reshape.input("x", [4])
         reshape.output("y", [4])
         reshape.initializer(ModelBuilder.intTensor("s", [1 << 40, 1 << 40, -1]))
         reshape.node("Reshape", ["x", "s"], ["y"])
-        #expect(throws: EngineError.self) { try Session(graph: try reshape.graph()).run(["x": Value(shape: [4], floats: [1, 2, 3, 4])]) }
+        #expect(throws: EngineError.self) {
+            try Session(graph: try reshape.graph()).run(["x": Value(shape: [4], floats: [1, 2, 3, 4])])
+        }
         // External data with a negative length or a non-numeric offset.
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         try Data(count: 64).write(to: dir.appendingPathComponent("w.bin"))
         for (key, value) in [("length", "-8"), ("offset", "x12"), ("offset", "-4")] {
             let path = try externalDataModel(["location": "w.bin", key: value], in: dir, name: "m.onnx")
-            do { _ = try ModelLoader.load(path); Issue.record("\(key) \(value) accepted") } catch let err as EngineError {
+            do {
+                _ = try ModelLoader.load(path)
+                Issue.record("\(key) \(value) accepted")
+            } catch let err as EngineError {
                 #expect(err.reason.contains(key), "\(err)")
             }
         }
@@ -172,13 +211,22 @@ struct EngineTests {
             var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
             while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
             header += "\n"
-            return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)] + Array(header.utf8)
+            return [0x93] + Array("NUMPY".utf8) + [
+                1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8),
+            ] + Array(header.utf8)
         }
-        do { _ = try NPYFile.parse(npy("(2147483648, 2147483648, 4)"), file: "huge.npy"); Issue.record("huge .npy accepted") } catch let e as EngineError {
+        do {
+            _ = try NPYFile.parse(npy("(2147483648, 2147483648, 4)"), file: "huge.npy")
+            Issue.record("huge .npy accepted")
+        } catch let e as EngineError {
             #expect(e.kind == .limit, "\(e)")
         }
-        #expect(throws: EngineError.self) { try NPYFile.parse(npy("(10, 10)") + [UInt8](repeating: 0, count: 400), file: "small.npy", maxElements: 99) }
-        #expect(try NPYFile.parse(npy("(10, 10)") + [UInt8](repeating: 0, count: 400), file: "ok.npy", maxElements: 100).shape == [10, 10])
+        #expect(throws: EngineError.self) {
+            try NPYFile.parse(npy("(10, 10)") + [UInt8](repeating: 0, count: 400), file: "small.npy", maxElements: 99)
+        }
+        #expect(
+            try NPYFile.parse(npy("(10, 10)") + [UInt8](repeating: 0, count: 400), file: "ok.npy", maxElements: 100)
+                .shape == [10, 10])
     }
 
     @Test("the hook captures every value and can replace one")
@@ -186,7 +234,10 @@ struct EngineTests {
         let session = try Session(graph: try residualModel().graph(), options: SessionOptions(optimize: false))
         let x = Value(shape: [1, 3, 9, 11], floats: randomFloats(297, seed: 3))
         var seen = [String]()
-        let normal = try session.run(["x": x]) { name, _, _ in seen.append(name); return nil }["y"]!
+        let normal = try session.run(["x": x]) { name, _, _ in
+            seen.append(name)
+            return nil
+        }["y"]!
         #expect(seen.count == 10 && seen.contains("c1") && seen.last == "y")
         let zeroed = try session.run(["x": x]) { name, _, v in
             name == "g" ? Value(shape: v.shape, floats: [Float](repeating: 0, count: v.count)) : nil
@@ -212,12 +263,18 @@ struct EngineTests {
 struct ConformanceTests {
     static let root = "/usr/share/libonnx-testdata/data/node"
 
-    @Test("every test of a supported operator passes, plain and optimized",
-          .enabled(if: FileManager.default.fileExists(atPath: root), "libonnx-testdata is not installed (apt-get install libonnx-testdata)"))
+    @Test(
+        "every test of a supported operator passes, plain and optimized",
+        .enabled(
+            if: FileManager.default.fileExists(atPath: root),
+            "libonnx-testdata is not installed (apt-get install libonnx-testdata)"))
     func nodeTests() {
         for optimize in [false, true] {
             let cases = Conformance.run(root: Self.root, optimize: optimize)
-            let failed = cases.filter { if case .failed = $0.outcome { return true }; return false }
+            let failed = cases.filter {
+                if case .failed = $0.outcome { return true }
+                return false
+            }
             for c in failed.prefix(10) { Issue.record("\(c.name): \(c.outcome)") }
             #expect(failed.isEmpty)
             // The count that passes today; it may only grow.
@@ -249,10 +306,20 @@ struct HostileShapeTests {
         let huge: Int64 = 1 << 40
         #expect(throws: EngineError.self) { try run("ConstantOfShape", [Value(shape: [3], ints: [huge, huge, huge])]) }
         #expect(throws: EngineError.self) { try run("ConstantOfShape", [Value(shape: [2], ints: [4, -1])]) }
-        #expect(throws: EngineError.self) { try run("Expand", [Value(shape: [1], floats: [1]), Value(shape: [2], ints: [huge, huge])]) }
-        #expect(throws: EngineError.self) { try run("Tile", [Value(shape: [2], floats: [1, 2]), Value(shape: [1], ints: [Int64.max])]) }
-        #expect(throws: EngineError.self) { try run("Range", [Value(shape: [], ints: [0]), Value(shape: [], ints: [Int64.max]), Value(shape: [], ints: [1])]) }
-        #expect(throws: EngineError.self) { try run("Gather", [Value(shape: [3], floats: [1, 2, 3]), Value(shape: [1], ints: [7])]) }
+        #expect(throws: EngineError.self) {
+            try run("Expand", [Value(shape: [1], floats: [1]), Value(shape: [2], ints: [huge, huge])])
+        }
+        #expect(throws: EngineError.self) {
+            try run("Tile", [Value(shape: [2], floats: [1, 2]), Value(shape: [1], ints: [Int64.max])])
+        }
+        #expect(throws: EngineError.self) {
+            try run(
+                "Range",
+                [Value(shape: [], ints: [0]), Value(shape: [], ints: [Int64.max]), Value(shape: [], ints: [1])])
+        }
+        #expect(throws: EngineError.self) {
+            try run("Gather", [Value(shape: [3], floats: [1, 2, 3]), Value(shape: [1], ints: [7])])
+        }
     }
 }
 

@@ -49,7 +49,9 @@ struct ModelBuilder {
         return v
     }
 
-    mutating func input(_ name: String, _ dims: [Any], type: Int32 = 1) { model.graph.input.append(Self.valueInfo(name, dims, type: type)) }
+    mutating func input(_ name: String, _ dims: [Any], type: Int32 = 1) {
+        model.graph.input.append(Self.valueInfo(name, dims, type: type))
+    }
     mutating func output(_ name: String, _ dims: [Any] = [], type: Int32 = 1, unranked: Bool = false) {
         var v = Self.valueInfo(name, dims, type: type)
         if unranked { v.type.tensorType.clearShape() }
@@ -57,7 +59,9 @@ struct ModelBuilder {
     }
     mutating func initializer(_ t: Onnx_TensorProto) { model.graph.initializer.append(t) }
 
-    mutating func node(_ op: String, _ inputs: [String], _ outputs: [String], name: String? = nil, _ attributes: [String: Any] = [:]) {
+    mutating func node(
+        _ op: String, _ inputs: [String], _ outputs: [String], name: String? = nil, _ attributes: [String: Any] = [:]
+    ) {
         var n = Onnx_NodeProto()
         n.opType = op
         n.name = name ?? "\(op)_\(model.graph.node.count)"
@@ -67,11 +71,21 @@ struct ModelBuilder {
             var a = Onnx_AttributeProto()
             a.name = k
             switch v {
-            case let i as Int: a.type = .int; a.i = Int64(i)
-            case let f as Float: a.type = .float; a.f = f
-            case let s as String: a.type = .string; a.s = Data(s.utf8)
-            case let l as [Int]: a.type = .ints; a.ints = l.map { Int64($0) }
-            case let l as [Float]: a.type = .floats; a.floats = l
+            case let i as Int:
+                a.type = .int
+                a.i = Int64(i)
+            case let f as Float:
+                a.type = .float
+                a.f = f
+            case let s as String:
+                a.type = .string
+                a.s = Data(s.utf8)
+            case let l as [Int]:
+                a.type = .ints
+                a.ints = l.map { Int64($0) }
+            case let l as [Float]:
+                a.type = .floats
+                a.floats = l
             default: fatalError("attribute type")
             }
             n.attribute.append(a)

@@ -25,14 +25,18 @@ struct ReferenceModelTests {
         #expect(!models.isEmpty && models.count == Self.entries.count)
     }
 
-    @Test("max |engine - onnxruntime| <= 1e-4 x output range, optimized or not; threads change no bit", arguments: entries)
+    @Test(
+        "max |engine - onnxruntime| <= 1e-4 x output range, optimized or not; threads change no bit", arguments: entries
+    )
     func matchesOnnxruntime(_ e: Manifest.Entry) throws {
         let x = try NPYFile.read(Fixtures.path("onnx/" + e.input))
         let expected = try NPYFile.read(Fixtures.path("onnx/" + e.output))
         let range = (expected.floats.max() ?? 0) - (expected.floats.min() ?? 0)
         var outputs = [Value]()
         for (optimize, threads) in [(false, 1), (true, 1), (true, 2)] {
-            let session = try Session(modelPath: Fixtures.path("onnx/" + e.model), options: SessionOptions(optimize: optimize, threads: threads))
+            let session = try Session(
+                modelPath: Fixtures.path("onnx/" + e.model),
+                options: SessionOptions(optimize: optimize, threads: threads))
             let y = try #require(try session.run([session.inputs[0].name: x])[session.outputs[0].name])
             #expect(y.shape == expected.shape)
             let err = Tolerance.worst(zip(y.floats, expected.floats).map { abs($0 - $1) })

@@ -46,13 +46,16 @@ struct VectorMathTests {
         #expect(qb_erff(10) == 1 && qb_erff(-10) == -1 && qb_erff(.nan).isNaN)
         #expect(qb_tanhf(20) == 1 && qb_tanhf(-20) == -1 && qb_tanhf(.nan).isNaN)
         #expect(qb_logf(0) == -.infinity && qb_logf(-1).isNaN && qb_logf(.infinity) == .infinity)
-        #expect(abs(qb_logf(Float.leastNonzeroMagnitude) - Float(Foundation.log(Double(Float.leastNonzeroMagnitude)))) < 1e-4)
+        #expect(
+            abs(qb_logf(Float.leastNonzeroMagnitude) - Float(Foundation.log(Double(Float.leastNonzeroMagnitude))))
+                < 1e-4)
     }
 
     static func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
 
-    @Test("every function, Softmax and LayerNorm rows give the portable bits at every ISA level",
-          arguments: KernelISA.available)
+    @Test(
+        "every function, Softmax and LayerNorm rows give the portable bits at every ISA level",
+        arguments: KernelISA.available)
     func sameBits(isa: KernelISA) {
         let length = 1_037
         let x = (0..<length).map { Float(sin(Double($0) * 0.37)) * 6 }

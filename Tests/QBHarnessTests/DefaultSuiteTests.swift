@@ -13,12 +13,19 @@ struct DefaultSuiteTests {
     /// On the quickest model also QwT and mixed precision.
     static let resnetExtra: Set<String> = ["w4a4+qwt", "mp-b5"]
 
-    @Test("runs from the committed files and passes the committed baselines (FP32, int8, FGQ, power-of-two; QwT and mixed precision on fmnist-resnet); 1 and 2 threads, and the kernels one ISA level lower, give identical results")
+    @Test(
+        """
+        runs from the committed files and passes the committed baselines (FP32, int8, FGQ, power-of-two; QwT and \
+        mixed precision on fmnist-resnet); 1 and 2 threads, and the kernels one ISA level lower, give \
+        identical results
+        """
+    )
     func endToEnd() throws {
         let root = Fixtures.packageRoot.path
         var suite = try Suite.load(root + "/Suites/default.json")
         for i in suite.models.indices {
-            let wanted = suite.models[i].model.hasSuffix("fmnist-resnet") ? Self.variants.union(Self.resnetExtra) : Self.variants
+            let wanted =
+                suite.models[i].model.hasSuffix("fmnist-resnet") ? Self.variants.union(Self.resnetExtra) : Self.variants
             suite.models[i].variants = suite.models[i].variants.filter { wanted.contains($0) }
         }
         // Kernel timing is a release-build benchmark: the speed checks are "other host class" here.
@@ -27,10 +34,15 @@ struct DefaultSuiteTests {
         let results = try runner.run(suite)
         #expect(results.rows.count == 4 * Self.variants.count + Self.resnetExtra.count)
         var baseline = try BaselineFile.load(root + "/Baselines/default.json")
-        baseline.entries = baseline.entries.filter { Self.variants.contains($0.variant) || ($0.model == "fmnist-resnet" && Self.resnetExtra.contains($0.variant)) }
+        baseline.entries = baseline.entries.filter {
+            Self.variants.contains($0.variant) || ($0.model == "fmnist-resnet" && Self.resnetExtra.contains($0.variant))
+        }
         #expect(baseline.entries.contains { $0.variant == "int8" })
         let gate = GateReport.compare(results, with: baseline)
-        for c in gate.checks where c.status != .pass && c.status != .otherHost { Issue.record("\(c.model) \(c.variant) \(c.metric): \(c.status) (\(c.value ?? .nan) vs \(c.baseline ?? .nan))") }
+        for c in gate.checks where c.status != .pass && c.status != .otherHost {
+            Issue.record(
+                "\(c.model) \(c.variant) \(c.metric): \(c.status) (\(c.value ?? .nan) vs \(c.baseline ?? .nan))")
+        }
         #expect(gate.exitCode(strict: true) == 0)
         #expect(gate.fingerprintChanges.isEmpty)
         // Determinism: the quickest model again on one thread, same metrics to the bit.
@@ -55,7 +67,9 @@ struct DefaultSuiteTests {
         var resnet = suite
         resnet.models = [suite.models[0]]
         // The portable level's plain loops are slow in a debug build: there, FP32 and int8 only.
-        if lower == .portable { resnet.models[0].variants = resnet.models[0].variants.filter { ["fp32", "int8"].contains($0) } }
+        if lower == .portable {
+            resnet.models[0].variants = resnet.models[0].variants.filter { ["fp32", "int8"].contains($0) }
+        }
         var cappedRunner = SuiteRunner(root: root, options: SessionOptions(threads: 2))
         cappedRunner.measureKernels = false
         let capped = try KernelISA.capped(at: lower) { try cappedRunner.run(resnet) }

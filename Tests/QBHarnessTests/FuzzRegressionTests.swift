@@ -7,17 +7,22 @@ import Testing
 /// error or a result; and each target survives its seeds and a fixed set of mutations.
 @Suite("Fuzz findings stay fixed")
 struct FuzzRegressionTests {
-    @Test("each committed crash input is read without a crash (an error is fine)", arguments: FuzzTargets.all.map(\.name))
+    @Test(
+        "each committed crash input is read without a crash (an error is fine)", arguments: FuzzTargets.all.map(\.name))
     func replay(target name: String) throws {
         let target = try #require(FuzzTargets.named(name))
         let folder = Fixtures.packageRoot.appendingPathComponent("Tests/Fixtures/fuzz/\(name)")
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".bin") }.sorted()
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter {
+            $0.hasSuffix(".bin")
+        }.sorted()
         for f in files {
             let data = try Data(contentsOf: folder.appendingPathComponent(f))
             do { try target.run(data) } catch {}  // returning at all is the test
         }
         // Seeds and 300 seeded mutations: the same inputs every run.
-        let seeds = FuzzTargets.seeds(target, root: Fixtures.packageRoot.path).compactMap { try? [UInt8](Data(contentsOf: $0)) }
+        let seeds = FuzzTargets.seeds(target, root: Fixtures.packageRoot.path).compactMap {
+            try? [UInt8](Data(contentsOf: $0))
+        }
         #expect(!seeds.isEmpty, "no seeds for \(name)")
         var mutator = Mutator(seed: 7)
         for i in 0..<(seeds.count + 300) {

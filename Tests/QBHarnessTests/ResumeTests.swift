@@ -10,10 +10,12 @@ struct ResumeTests {
     func resume() throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let suite = Suite(name: "quick", description: nil, models: [
-            Suite.Entry(model: "Models/fmnist-resnet", variants: ["fp32"], limit: 64),
-            Suite.Entry(model: "Models/austen-lm", variants: ["fp32"], limit: 8),
-        ])
+        let suite = Suite(
+            name: "quick", description: nil,
+            models: [
+                Suite.Entry(model: "Models/fmnist-resnet", variants: ["fp32"], limit: 64),
+                Suite.Entry(model: "Models/austen-lm", variants: ["fp32"], limit: 8),
+            ])
         var log = [String]()
         var runner = SuiteRunner(root: Fixtures.packageRoot.path, options: SessionOptions(threads: 2))
         runner.partsFolder = dir.appendingPathComponent("parts").path

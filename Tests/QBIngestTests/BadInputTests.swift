@@ -130,10 +130,14 @@ struct BadInputTests {
         }
     }
 
-    @Test("seeded byte flips never crash the decoders: each gives a consistent image or an ingest error naming the file")
+    @Test(
+        "seeded byte flips never crash the decoders: each gives a consistent image or an ingest error naming the file")
     func flips() throws {
         var rng = SplitMix64(seed: 42)
-        for name in ["images/jpeg_baseline_420.jpg", "images/jpeg_progressive.jpg", "images/png_palette8_trns.png", "images/png_rgba16.png"] {
+        for name in [
+            "images/jpeg_baseline_420.jpg", "images/jpeg_progressive.jpg", "images/png_palette8_trns.png",
+            "images/png_rgba16.png",
+        ] {
             let original = try Fixtures.bytes(name)
             var decoded = 0, refused = 0
             for _ in 0..<60 {
@@ -145,7 +149,9 @@ struct BadInputTests {
                 do {
                     let image = try ImageDecoder().decode(Data(bytes), name: name)
                     #expect(image.width > 0 && image.height > 0 && (1...4).contains(image.channels))
-                    #expect(image.pixels.count == image.width * image.height * image.channels, "\(name): pixels do not fill the image")
+                    #expect(
+                        image.pixels.count == image.width * image.height * image.channels,
+                        "\(name): pixels do not fill the image")
                     decoded += 1
                 } catch let error as IngestError {
                     #expect(error.file == name && !error.reason.isEmpty, "\(error)")

@@ -3,8 +3,11 @@ import QBTestSupport
 import Testing
 
 /// Runs the built `quantbench` binary (it sits next to the test bundle in the build folder).
-func runQuantbench(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("quantbench")
+func runQuantbench(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+    status: Int32, stdout: String, stderr: String
+) {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+        "quantbench")
     let candidates = [binary, Fixtures.packageRoot.appendingPathComponent(".build/debug/quantbench")]
     guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
         Issue.record("quantbench binary not found at \(candidates.map(\.path)); `swift test` builds it")
@@ -54,7 +57,9 @@ struct CLITests {
 
     @Test("dataset inspect on an IDX pair and a usage error")
     func inspect() throws {
-        let r = try runQuantbench(["dataset", "inspect", Fixtures.path("idx/fmnist-test-first100-images-idx3-ubyte.gz"), "--threads", "1"])
+        let r = try runQuantbench([
+            "dataset", "inspect", Fixtures.path("idx/fmnist-test-first100-images-idx3-ubyte.gz"), "--threads", "1",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("count: 100"))
         #expect(r.stdout.contains("fingerprint: sha256:"))
@@ -74,7 +79,8 @@ struct GateCLITests {
         let results = Fixtures.packageRoot.appendingPathComponent("Reports/default.json").path
         let ok = try runQuantbench(["gate", results, "--reports", dir.path])
         #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
-        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: results))) as? [String: Any])
+        var json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: results))) as? [String: Any])
         var rows = try #require(json["rows"] as? [[String: Any]])
         var metrics = try #require(rows[0]["metrics"] as? [String: Any])
         metrics["top1"] = 0.5

@@ -20,8 +20,9 @@ struct DatasetTests {
     func pngEqualsIDX() throws {
         // The first image of class 9 in the test set is test image 0 (an ankle boot).
         let folder = try ImageDataset.imageFolder(Self.fmnist)
-        let idx = try ImageDataset.idx(images: Fixtures.path("idx/fmnist-test-first100-images-idx3-ubyte"),
-                                       labels: Fixtures.path("idx/fmnist-test-first100-labels-idx1-ubyte"))
+        let idx = try ImageDataset.idx(
+            images: Fixtures.path("idx/fmnist-test-first100-images-idx3-ubyte"),
+            labels: Fixtures.path("idx/fmnist-test-first100-labels-idx1-ubyte"))
         let loader = try ImageSetLoader(preprocessing: .fmnist)
         let pngIndex = try #require(folder.samples.firstIndex { $0.name.hasSuffix("9_ankle_boot/00000.png") })
         var a = [Float](repeating: 0, count: 784), b = a
@@ -50,7 +51,8 @@ struct DatasetTests {
     func fingerprintSensitivity() throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        try FileManager.default.copyItem(atPath: Fixtures.path("images/photo_dct.jpg"), toPath: dir.appendingPathComponent("p.jpg").path)
+        try FileManager.default.copyItem(
+            atPath: Fixtures.path("images/photo_dct.jpg"), toPath: dir.appendingPathComponent("p.jpg").path)
         let photos = try ImageDataset.unlabeledFolder(dir.path)
         func fp(_ p: Preprocessing, dct: Bool) throws -> String {
             try ImageSetLoader(decoder: ImageDecoder(options: DecodeOptions(dctScaling: dct)), preprocessing: p)
@@ -74,10 +76,15 @@ struct DatasetTests {
     func messyFolder() throws -> URL {
         let dir = try Fixtures.temporaryDirectory()
         let fm = FileManager.default
-        for cls in ["cat", "dog"] { try fm.createDirectory(at: dir.appendingPathComponent(cls), withIntermediateDirectories: true) }
-        try fm.copyItem(atPath: Fixtures.path("images/jpeg_baseline_420.jpg"), toPath: dir.appendingPathComponent("cat/a.jpg").path)
-        try fm.copyItem(atPath: Fixtures.path("bad/truncated.png"), toPath: dir.appendingPathComponent("cat/b.png").path)
-        try fm.copyItem(atPath: Fixtures.path("images/png_rgb8.png"), toPath: dir.appendingPathComponent("dog/c.png").path)
+        for cls in ["cat", "dog"] {
+            try fm.createDirectory(at: dir.appendingPathComponent(cls), withIntermediateDirectories: true)
+        }
+        try fm.copyItem(
+            atPath: Fixtures.path("images/jpeg_baseline_420.jpg"), toPath: dir.appendingPathComponent("cat/a.jpg").path)
+        try fm.copyItem(
+            atPath: Fixtures.path("bad/truncated.png"), toPath: dir.appendingPathComponent("cat/b.png").path)
+        try fm.copyItem(
+            atPath: Fixtures.path("images/png_rgb8.png"), toPath: dir.appendingPathComponent("dog/c.png").path)
         try Data("not an image".utf8).write(to: dir.appendingPathComponent("dog/notes.txt"))
         try Data("hidden".utf8).write(to: dir.appendingPathComponent("dog/.DS_Store"))
         return dir
@@ -110,8 +117,11 @@ struct DatasetTests {
         let dir = try messyFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let fm = FileManager.default
-        try fm.createSymbolicLink(atPath: dir.appendingPathComponent("cat/loop").path, withDestinationPath: dir.appendingPathComponent("cat").path)
-        try fm.createSymbolicLink(atPath: dir.appendingPathComponent("dog/gone.png").path, withDestinationPath: "/no/such/file.png")
+        try fm.createSymbolicLink(
+            atPath: dir.appendingPathComponent("cat/loop").path,
+            withDestinationPath: dir.appendingPathComponent("cat").path)
+        try fm.createSymbolicLink(
+            atPath: dir.appendingPathComponent("dog/gone.png").path, withDestinationPath: "/no/such/file.png")
         let set = try ImageDataset.imageFolder(dir.path)
         #expect(set.samples.count == 5)
         var p = Preprocessing.imagenet
@@ -125,9 +135,13 @@ struct DatasetTests {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let img = Fixtures.path("images")
-        try Data("path,label\n\(img)/jpeg_gray.jpg,b\n\(img)/png_rgb8.png,a\n".utf8).write(to: dir.appendingPathComponent("m.csv"))
-        try Data("{\"path\": \"\(img)/jpeg_gray.jpg\", \"label\": \"b\"}\n{\"path\": \"\(img)/png_rgb8.png\", \"label\": \"a\"}\n".utf8)
-            .write(to: dir.appendingPathComponent("m.jsonl"))
+        try Data("path,label\n\(img)/jpeg_gray.jpg,b\n\(img)/png_rgb8.png,a\n".utf8).write(
+            to: dir.appendingPathComponent("m.csv"))
+        try Data(
+            ("{\"path\": \"\(img)/jpeg_gray.jpg\", \"label\": \"b\"}\n{\"path\": \"\(img)/png_rgb8.png\", \"label\": "
+                + "\"a\"}\n").utf8
+        )
+        .write(to: dir.appendingPathComponent("m.jsonl"))
         let csv = try ImageDataset.manifest(dir.appendingPathComponent("m.csv").path)
         let jsonl = try ImageDataset.manifest(dir.appendingPathComponent("m.jsonl").path)
         #expect(csv.classes == ["a", "b"] && csv.samples.map(\.label) == [1, 0])
@@ -149,7 +163,9 @@ struct DatasetTests {
     func locate() throws {
         #expect(try DatasetLocation.locate(Self.fmnist) == .imageFolder(Self.fmnist))
         let idx = Fixtures.path("idx/fmnist-test-first100-images-idx3-ubyte.gz")
-        #expect(try DatasetLocation.locate(idx) == .idx(images: idx, labels: Fixtures.path("idx/fmnist-test-first100-labels-idx1-ubyte.gz")))
+        #expect(
+            try DatasetLocation.locate(idx)
+                == .idx(images: idx, labels: Fixtures.path("idx/fmnist-test-first100-labels-idx1-ubyte.gz")))
         let foods = Fixtures.dataset("fine-foods/test.csv")
         #expect(try DatasetLocation.locate(foods) == .labeledText(foods))
         #expect(throws: IngestError.self) { try DatasetLocation.locate("/no/such/place") }
@@ -167,6 +183,8 @@ struct DatasetTests {
         #expect(report.count == 1000)
         #expect(report.classes.map(\.count) == [658, 342])
         s.maxLength = 64
-        #expect(try DatasetInspector.inspect(Fixtures.dataset("fine-foods/test.csv"), settings: s).fingerprint != report.fingerprint)
+        #expect(
+            try DatasetInspector.inspect(Fixtures.dataset("fine-foods/test.csv"), settings: s).fingerprint
+                != report.fingerprint)
     }
 }

@@ -85,12 +85,15 @@ struct DecodeFixtureTests {
         #expect(full.width == fixture.width && full.source.scaleDenominator == 1)
     }
 
-    @Test("the draft rule is Pillow's", arguments: [
-        (1000, 800, 224, 224, 2), (1000, 800, 100, 100, 8), (1000, 800, 500, 500, 1),
-        (1000, 800, 499, 399, 2), (1000, 800, 250, 200, 4), (640, 480, 0, 0, 1), (100, 100, 101, 101, 1),
-    ])
+    @Test(
+        "the draft rule is Pillow's",
+        arguments: [
+            (1000, 800, 224, 224, 2), (1000, 800, 100, 100, 8), (1000, 800, 500, 500, 1),
+            (1000, 800, 499, 399, 2), (1000, 800, 250, 200, 4), (640, 480, 0, 0, 1), (100, 100, 101, 101, 1),
+        ])
     func draftRule(_ c: (Int, Int, Int, Int, Int)) {
-        #expect(ImageDecoder.draftScale(sourceWidth: c.0, sourceHeight: c.1, targetWidth: c.2, targetHeight: c.3) == c.4)
+        #expect(
+            ImageDecoder.draftScale(sourceWidth: c.0, sourceHeight: c.1, targetWidth: c.2, targetHeight: c.3) == c.4)
     }
 
     @Test("format is chosen by content, not by name")

@@ -11,20 +11,34 @@ struct GateInjectionTests {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let suite = dir.appendingPathComponent("inj.json").path
-        try Data(#"{"name": "inj", "models": [{"model": "Models/fmnist-resnet", "variants": ["fp32", "int8"], "limit": 1000, "calibration": 32}]}"#.utf8)
-            .write(to: URL(fileURLWithPath: suite))
-        let root = Fixtures.packageRoot.path, reports = dir.appendingPathComponent("r").path, baseline = dir.appendingPathComponent("Baselines/inj.json").path
-        // The clean run, and its baseline (1,000 samples: the evaluation set is grouped by class, so a short prefix is one or two classes).
-        let clean = try runQuantbench(["run", suite, "--root", root, "--reports", reports, "--baseline", dir.appendingPathComponent("none.json").path])
+        try Data(
+            (#"{"name": "inj", "models": [{"model": "Models/fmnist-resnet", "variants": ["fp32", "int8"], "#
+                + #""limit": 1000, "calibration": 32}]}"#)
+                .utf8
+        )
+        .write(to: URL(fileURLWithPath: suite))
+        let root = Fixtures.packageRoot.path, reports = dir.appendingPathComponent("r").path,
+            baseline = dir.appendingPathComponent("Baselines/inj.json").path
+        // The clean run, and its baseline (1,000 samples: the evaluation set is grouped by class, so a short prefix is
+        // one or two classes).
+        let clean = try runQuantbench([
+            "run", suite, "--root", root, "--reports", reports, "--baseline",
+            dir.appendingPathComponent("none.json").path,
+        ])
         #expect(clean.status == 4, "no baseline yet: \(clean.stdout) \(clean.stderr)")
         let record = try runQuantbench(["baseline", "record", "--results", reports + "/inj.json", "--root", dir.path])
-        #expect(record.status == 0 && FileManager.default.fileExists(atPath: baseline), "\(record.stdout) \(record.stderr)")
+        #expect(
+            record.status == 0 && FileManager.default.fileExists(atPath: baseline), "\(record.stdout) \(record.stderr)")
         // Each fault: exit 2, a REGRESSION line naming the variant and metric it hit.
         for (fault, hit) in [("weights", "[fp32] top1"), ("rounding", "[int8] agreement"), ("labels", "[fp32] top1")] {
-            let run = try runQuantbench(["run", suite, "--root", root, "--reports", reports, "--baseline", baseline], environment: ["QB_FAULT": fault])
+            let run = try runQuantbench(
+                ["run", suite, "--root", root, "--reports", reports, "--baseline", baseline],
+                environment: ["QB_FAULT": fault])
             #expect(run.status == 2, "\(fault): exit \(run.status)\n\(run.stdout)\n\(run.stderr)")
-            #expect(run.stdout.contains("REGRESSION: Models/fmnist-resnet \(hit)") || run.stdout.contains("REGRESSION: fmnist-resnet \(hit)"),
-                    "\(fault) should regress \(hit):\n\(run.stdout)")
+            #expect(
+                run.stdout.contains("REGRESSION: Models/fmnist-resnet \(hit)")
+                    || run.stdout.contains("REGRESSION: fmnist-resnet \(hit)"),
+                "\(fault) should regress \(hit):\n\(run.stdout)")
         }
         // Restored: the same run passes.
         let again = try runQuantbench(["run", suite, "--root", root, "--reports", reports, "--baseline", baseline])
@@ -40,21 +54,28 @@ struct KillTests {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         // A finished run's results under another suite name, so the baseline goes to <dir>/Baselines/killtest.json.
-        var results = try JSONSerialization.jsonObject(with: Data(contentsOf: Fixtures.packageRoot.appendingPathComponent("Reports/default.json"))) as! [String: Any]
+        var results =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: Fixtures.packageRoot.appendingPathComponent("Reports/default.json")))
+            as! [String: Any]
         results["suite"] = "killtest"
         let resultsPath = dir.appendingPathComponent("results.json").path
         try JSONSerialization.data(withJSONObject: results).write(to: URL(fileURLWithPath: resultsPath))
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("Baselines"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: dir.appendingPathComponent("Baselines"), withIntermediateDirectories: true)
         let target = dir.appendingPathComponent("Baselines/killtest.json")
         let old = Data("the old baseline\n".utf8)
         for fault in ["kill-mid-write", "kill-before-rename"] {
             try old.write(to: target)
-            let run = try runQuantbench(["baseline", "record", "--results", resultsPath, "--root", dir.path], environment: ["QB_FAULT": fault])
+            let run = try runQuantbench(
+                ["baseline", "record", "--results", resultsPath, "--root", dir.path], environment: ["QB_FAULT": fault])
             #expect(run.status == SIGKILL, "\(fault): the writer was to be killed (status \(run.status))")
             #expect(try Data(contentsOf: target) == old, "\(fault): the old file must survive")
         }
         try old.write(to: target)
-        let after = try runQuantbench(["baseline", "record", "--results", resultsPath, "--root", dir.path], environment: ["QB_FAULT": "kill-after-rename"])
+        let after = try runQuantbench(
+            ["baseline", "record", "--results", resultsPath, "--root", dir.path],
+            environment: ["QB_FAULT": "kill-after-rename"])
         #expect(after.status == SIGKILL)
         let written = try Data(contentsOf: target)
         let clean = try runQuantbench(["baseline", "record", "--results", resultsPath, "--root", dir.path])

@@ -21,8 +21,9 @@ struct IDXTests {
         #expect(images.dimensions == [expected.count, expected.rows, expected.cols])
         let digest = SHA256.hash(data: images.data).map { String(format: "%02x", $0) }.joined()
         #expect(digest == expected.images_sha256)
-        let set = try ImageDataset.idx(images: Fixtures.path("idx/fmnist-test-first100-images-idx3-ubyte" + suffix),
-                                       labels: Fixtures.path("idx/fmnist-test-first100-labels-idx1-ubyte" + suffix))
+        let set = try ImageDataset.idx(
+            images: Fixtures.path("idx/fmnist-test-first100-images-idx3-ubyte" + suffix),
+            labels: Fixtures.path("idx/fmnist-test-first100-labels-idx1-ubyte" + suffix))
         #expect(set.samples.map(\.label) == expected.labels)
         #expect(set.classes == (0...9).map(String.init))
     }
@@ -33,14 +34,16 @@ struct IDXTests {
         #expect(ImageDataset.idxLabelsPath(forImages: "/d/other.bin") == nil)
     }
 
-    @Test("malformed IDX data", arguments: [
-        ([UInt8]([0, 0, 8, 1, 0, 0, 0, 3, 1, 2]), IngestError.Kind.truncated),
-        ([0, 0, 8, 1, 0, 0, 0, 1, 1, 2], .corrupt),
-        ([0, 0, 9, 1, 0, 0, 0, 1, 1], .unsupported),
-        ([1, 0, 8, 1, 0, 0, 0, 1, 1], .unknownFormat),
-        ([0, 0, 8, 3, 0, 0], .truncated),
-        ([0, 0, 8, 0], .corrupt),
-    ])
+    @Test(
+        "malformed IDX data",
+        arguments: [
+            ([UInt8]([0, 0, 8, 1, 0, 0, 0, 3, 1, 2]), IngestError.Kind.truncated),
+            ([0, 0, 8, 1, 0, 0, 0, 1, 1, 2], .corrupt),
+            ([0, 0, 9, 1, 0, 0, 0, 1, 1], .unsupported),
+            ([1, 0, 8, 1, 0, 0, 0, 1, 1], .unknownFormat),
+            ([0, 0, 8, 3, 0, 0], .truncated),
+            ([0, 0, 8, 0], .corrupt),
+        ])
     func malformed(_ c: ([UInt8], IngestError.Kind)) {
         do {
             _ = try IDXFile(bytes: c.0, file: "x.idx")
@@ -76,9 +79,10 @@ struct IDXTests {
     @Test("labels beyond the declared classes")
     func unknownLabel() throws {
         #expect(throws: IngestError.self) {
-            try ImageDataset.idx(images: Fixtures.path("idx/fmnist-test-first100-images-idx3-ubyte"),
-                                 labels: Fixtures.path("idx/fmnist-test-first100-labels-idx1-ubyte"),
-                                 declaredClasses: ["a", "b"])
+            try ImageDataset.idx(
+                images: Fixtures.path("idx/fmnist-test-first100-images-idx3-ubyte"),
+                labels: Fixtures.path("idx/fmnist-test-first100-labels-idx1-ubyte"),
+                declaredClasses: ["a", "b"])
         }
     }
 }

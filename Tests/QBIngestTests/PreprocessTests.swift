@@ -17,13 +17,19 @@ func referencePreprocess(_ image: DecodedImage, _ p: Preprocessing) -> [Float] {
         for x in 0..<inSize {
             guard Double(x) >= Double(Int(center - support + 0.5)), Double(x) < center + support + 0.5 else { continue }
             let w = p.filter.weight((Double(x) - center + 0.5) / fs)
-            if w != 0 { out.append((x, w)); total += w }
+            if w != 0 {
+                out.append((x, w))
+                total += w
+            }
         }
         return out.map { ($0.0, $0.1 / total) }
     }
     var pixels = image.pixels
     var c = image.channels
-    if p.channels == 1 && c == 3 { pixels = Preprocessor.luma(pixels); c = 1 }
+    if p.channels == 1 && c == 3 {
+        pixels = Preprocessor.luma(pixels)
+        c = 1
+    }
     let left = Int((Double(full.width - p.size) / 2).rounded(.toNearestOrEven))
     let top = Int((Double(full.height - p.size) / 2).rounded(.toNearestOrEven))
     var out = [Float](repeating: 0, count: p.channels * p.size * p.size)
@@ -35,7 +41,8 @@ func referencePreprocess(_ image: DecodedImage, _ p: Preprocessing) -> [Float] {
                 let sc = c == 1 ? 0 : ch
                 var v = 0.0
                 for (y, a) in wy { for (x, b) in wx { v += a * b * Double(pixels[(y * image.width + x) * c + sc]) } }
-                out[ch * p.size * p.size + oy * p.size + ox] = Float((v * Double(p.scale) - Double(p.mean[ch])) / Double(p.std[ch]))
+                out[ch * p.size * p.size + oy * p.size + ox] = Float(
+                    (v * Double(p.scale) - Double(p.mean[ch])) / Double(p.std[ch]))
             }
         }
     }
@@ -79,15 +86,17 @@ struct PreprocessTests {
         let image = try ImageDecoder().decode(file: Fixtures.path("images/jpeg_tiny_420.jpg"))
         for filter in ResizeFilter.allCases {
             p.filter = filter
-            let diff = try #require(Tolerance.maxAbsDifference(try Preprocessor(p).run(image), referencePreprocess(image, p)))
+            let diff = try #require(
+                Tolerance.maxAbsDifference(try Preprocessor(p).run(image), referencePreprocess(image, p)))
             #expect(diff < 2e-4, "\(filter): \(diff)")
         }
     }
 
     @Test("fmnist on a 28 x 28 image is pixel / 255")
     func fmnistIdentity() throws {
-        let set = try ImageDataset.idx(images: Fixtures.path("idx/fmnist-test-first100-images-idx3-ubyte"),
-                                       labels: Fixtures.path("idx/fmnist-test-first100-labels-idx1-ubyte"))
+        let set = try ImageDataset.idx(
+            images: Fixtures.path("idx/fmnist-test-first100-images-idx3-ubyte"),
+            labels: Fixtures.path("idx/fmnist-test-first100-labels-idx1-ubyte"))
         let image = set.idxImage(3)
         let out = try Preprocessor(.fmnist).run(image)
         #expect(out.count == 784)
@@ -104,9 +113,12 @@ struct PreprocessTests {
 
     @Test("a constant image stays constant, normalized per channel")
     func constant() throws {
-        let pixels = [UInt8](repeating: 0, count: 90 * 70 * 3).enumerated().map { UInt8([200, 100, 50][$0.offset % 3]) }
-        let info = DecodedImage.SourceInfo(format: .png, width: 90, height: 70, channels: 3, bitDepth: 8, colorModel: "rgb",
-                                           interlaced: false, progressive: false, scaleDenominator: 1)
+        let pixels = [UInt8](repeating: 0, count: 90 * 70 * 3).enumerated().map {
+            UInt8([200, 100, 50][$0.offset % 3])
+        }
+        let info = DecodedImage.SourceInfo(
+            format: .png, width: 90, height: 70, channels: 3, bitDepth: 8, colorModel: "rgb",
+            interlaced: false, progressive: false, scaleDenominator: 1)
         let image = DecodedImage(width: 90, height: 70, channels: 3, pixels: pixels, source: info)
         let p = Preprocessing.imagenet
         let out = try Preprocessor(p).run(image)
@@ -121,19 +133,27 @@ struct PreprocessTests {
     func channels() throws {
         let gray = try ImageDecoder().decode(file: Fixtures.path("images/png_gray8.png"))
         var p = Preprocessing.imagenet
-        p.mean = [0, 0, 0]; p.std = [1, 1, 1]; p.size = 32
+        p.mean = [0, 0, 0]
+        p.std = [1, 1, 1]
+        p.size = 32
         let out = try Preprocessor(p).run(gray)
         let n = 32 * 32
         #expect(Array(out[0..<n]) == Array(out[n..<(2 * n)]))
-        #expect(Preprocessor.luma([255, 255, 255, 0, 0, 0, 10, 200, 30]) == [255, 0, 124])  // Pillow: Image.new('RGB', (1, 1), (10, 200, 30)).convert('L') == 124
+        // Pillow: Image.new('RGB', (1, 1), (10, 200, 30)).convert('L') == 124
+        #expect(Preprocessor.luma([255, 255, 255, 0, 0, 0, 10, 200, 30]) == [255, 0, 124])
     }
 
     static let badPresets: [Preprocessing] = {
-        var a = Preprocessing.imagenet; a.cropFraction = 1.2
-        var b = Preprocessing.imagenet; b.channels = 2
-        var c = Preprocessing.imagenet; c.std = [1, 0, 1]
-        var d = Preprocessing.imagenet; d.mean = [0]
-        var e = Preprocessing.imagenet; e.size = 0
+        var a = Preprocessing.imagenet
+        a.cropFraction = 1.2
+        var b = Preprocessing.imagenet
+        b.channels = 2
+        var c = Preprocessing.imagenet
+        c.std = [1, 0, 1]
+        var d = Preprocessing.imagenet
+        d.mean = [0]
+        var e = Preprocessing.imagenet
+        e.size = 0
         return [a, b, c, d, e]
     }()
 

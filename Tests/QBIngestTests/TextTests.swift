@@ -12,7 +12,10 @@ struct TextTests {
         static let all: [BadCSV] = (try? loadJSONFixture("text/bad_csv.json")) ?? []
     }
 
-    struct Row: Decodable { var text: String; var label: String }
+    struct Row: Decodable {
+        var text: String
+        var label: String
+    }
 
     @Test("the broken-CSV fixture list loads and is not empty (the parameterized test below cannot run zero cases)")
     func badCSVListLoads() throws {
@@ -39,13 +42,15 @@ struct TextTests {
         #expect(rows.records[0].fields == ["1", "x\ny"])
     }
 
-    @Test("RFC 4180 details", arguments: [
-        ("a,b\n\"he said \"\"hi\"\"\",2\n", [["he said \"hi\"", "2"]]),
-        ("a,b\n,\n", [["", ""]]),
-        ("a,b\r\n1,2\r\n", [["1", "2"]]),
-        ("\u{FEFF}a,b\n1,2", [["1", "2"]]),
-        ("a,b\n\"1,5\",\"\"\n", [["1,5", ""]]),
-    ])
+    @Test(
+        "RFC 4180 details",
+        arguments: [
+            ("a,b\n\"he said \"\"hi\"\"\",2\n", [["he said \"hi\"", "2"]]),
+            ("a,b\n,\n", [["", ""]]),
+            ("a,b\r\n1,2\r\n", [["1", "2"]]),
+            ("\u{FEFF}a,b\n1,2", [["1", "2"]]),
+            ("a,b\n\"1,5\",\"\"\n", [["1,5", ""]]),
+        ])
     func rfc4180(_ c: (String, [[String]])) throws {
         #expect(try CSVReader(file: "x.csv").parse(Array(c.0.utf8)).records.map(\.fields) == c.1)
     }
@@ -54,7 +59,8 @@ struct TextTests {
     func badCSV(_ bad: BadCSV) throws {
         let path = Fixtures.path("text/" + bad.file)
         do {
-            _ = try TextDataset.labeled(path, textColumn: "review", labelColumn: "score", declaredClasses: ["great", "other"])
+            _ = try TextDataset.labeled(
+                path, textColumn: "review", labelColumn: "score", declaredClasses: ["great", "other"])
             Issue.record("\(bad.file) was accepted")
         } catch let e as IngestError {
             #expect(e.file == path)
@@ -69,11 +75,14 @@ struct TextTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let csv = dir.appendingPathComponent("a.csv").path
         try Data("text,lbl\nhello,x\n".utf8).write(to: URL(fileURLWithPath: csv))
-        #expect(throws: IngestError(.badCSV, file: csv, line: 1, "no column \"label\" in the header (columns: text, lbl)")) {
+        #expect(
+            throws: IngestError(.badCSV, file: csv, line: 1, "no column \"label\" in the header (columns: text, lbl)")
+        ) {
             try TextDataset.labeled(csv)
         }
         let latin1 = dir.appendingPathComponent("b.csv").path
-        try Data([0x74, 0x2C, 0x6C, 0x0A, 0x63, 0x61, 0x66, 0xE9, 0x2C, 0x78, 0x0A]).write(to: URL(fileURLWithPath: latin1))
+        try Data([0x74, 0x2C, 0x6C, 0x0A, 0x63, 0x61, 0x66, 0xE9, 0x2C, 0x78, 0x0A]).write(
+            to: URL(fileURLWithPath: latin1))
         do {
             _ = try TextDataset.labeled(latin1, textColumn: "t", labelColumn: "l")
             Issue.record("invalid UTF-8 accepted")
@@ -81,7 +90,8 @@ struct TextTests {
             #expect(e.line == 2 && e.reason.contains("UTF-8"))
         }
         let jsonl = dir.appendingPathComponent("c.jsonl").path
-        try Data("{\"text\":\"a\",\"label\":\"x\"}\n\n{\"text\":\"b\",\"label\":\n".utf8).write(to: URL(fileURLWithPath: jsonl))
+        try Data("{\"text\":\"a\",\"label\":\"x\"}\n\n{\"text\":\"b\",\"label\":\n".utf8).write(
+            to: URL(fileURLWithPath: jsonl))
         do {
             _ = try TextDataset.labeled(jsonl)
             Issue.record("broken JSON accepted")
@@ -109,7 +119,11 @@ struct TextTests {
 
 @Suite("WordPiece equals Hugging Face BertTokenizer")
 struct WordPieceTests {
-    struct Expected: Decodable { var row: Int; var ids: [Int32]; var full_length: Int }
+    struct Expected: Decodable {
+        var row: Int
+        var ids: [Int32]
+        var full_length: Int
+    }
     struct Case: Decodable, Sendable, CustomTestStringConvertible {
         var name: String
         var text: String
@@ -130,8 +144,9 @@ struct WordPieceTests {
     @Test("all 1,000 Fine Foods test reviews, truncated to 128 and in full")
     func fineFoods() throws {
         let tokenizer = try #require(Self.tokenizer)
-        let set = try TextDataset.labeled(Fixtures.dataset("fine-foods/test.csv"), textColumn: "review", labelColumn: "score",
-                                          declaredClasses: ["great", "other"])
+        let set = try TextDataset.labeled(
+            Fixtures.dataset("fine-foods/test.csv"), textColumn: "review", labelColumn: "score",
+            declaredClasses: ["great", "other"])
         let expected: [Expected] = try loadJSONLinesFixture("text/wordpiece_fine_foods_test.jsonl")
         #expect(set.samples.count == 1000 && expected.count == 1000)
         var mismatches = 0
@@ -140,7 +155,9 @@ struct WordPieceTests {
             let full = tokenizer.encode(sample.text).count
             if ids != e.ids || full != e.full_length {
                 mismatches += 1
-                if mismatches <= 3 { Issue.record("row \(e.row): got \(ids.prefix(20))..., expected \(e.ids.prefix(20))...") }
+                if mismatches <= 3 {
+                    Issue.record("row \(e.row): got \(ids.prefix(20))..., expected \(e.ids.prefix(20))...")
+                }
             }
         }
         #expect(mismatches == 0)

@@ -5,11 +5,13 @@ import Testing
 /// scipy.special.rel_entr over softmaxes) and by hand.
 @Suite("Metric math against SciPy and hand-computed cases")
 struct StatisticsTests {
-    @Test("Wilson 95% intervals", arguments: [
-        (1834, 2000, 0.904094913280437, 0.9283062692869981), (0, 10, 0.0, 0.27753279986288926),
-        (10, 10, 0.7224672001371109, 1.0), (772, 1000, 0.7449850163320578, 0.7969332270518),
-        (1, 3, 0.06149194472039626, 0.7923403991979523),
-    ])
+    @Test(
+        "Wilson 95% intervals",
+        arguments: [
+            (1834, 2000, 0.904094913280437, 0.9283062692869981), (0, 10, 0.0, 0.27753279986288926),
+            (10, 10, 0.7224672001371109, 1.0), (772, 1000, 0.7449850163320578, 0.7969332270518),
+            (1, 3, 0.06149194472039626, 0.7923403991979523),
+        ])
     func wilson(_ c: (Int, Int, Double, Double)) {
         let ci = Statistics.wilson(successes: c.0, n: c.1)
         #expect(abs(ci.low - c.2) < 1e-12 && abs(ci.high - c.3) < 1e-12, "\(c.0)/\(c.1): \(ci)")

@@ -20,9 +20,14 @@ struct ISAEquivalenceTests {
     ]
 
     /// The output bits of `method` (nil: FP32) quantized and run at `isa` (threads 2).
-    static func outputBits(model: String, method: QuantMethod?, isa: KernelISA, feeds: [[String: Value]], session: Session) throws -> [UInt32] {
+    static func outputBits(
+        model: String, method: QuantMethod?, isa: KernelISA, feeds: [[String: Value]], session: Session
+    ) throws -> [UInt32] {
         try KernelISA.capped(at: isa) {
-            let graph = try method.map { try Quantizer.quantize(session.graph, method: $0, calibration: feeds, integer: true).graph } ?? session.graph
+            let graph =
+                try method.map {
+                    try Quantizer.quantize(session.graph, method: $0, calibration: feeds, integer: true).graph
+                } ?? session.graph
             let run = try Session(graph: graph, options: SessionOptions(optimize: method == nil, threads: 2))
             var bits = [UInt32]()
             for feed in feeds.prefix(2) { bits += try run.run(feed)[session.outputs[0].name]!.floats.map(\.bitPattern) }
@@ -30,21 +35,29 @@ struct ISAEquivalenceTests {
         }
     }
 
-    @Test("fmnist-resnet and fmnist-mobilenet: FP32 and every method at every level = the portable bits",
-          arguments: ["fmnist-resnet", "fmnist-mobilenet"])
+    @Test(
+        "fmnist-resnet and fmnist-mobilenet: FP32 and every method at every level = the portable bits",
+        arguments: ["fmnist-resnet", "fmnist-mobilenet"])
     func models(model: String) throws {
         let (session, feeds) = try ModelQuantizationTests.prepared(model)
         let levels = KernelISA.available
         try #require(levels.first == .portable)
-        let fp32 = try levels.map { try Self.outputBits(model: model, method: nil, isa: $0, feeds: feeds, session: session) }
-        for (isa, bits) in zip(levels, fp32).dropFirst() { #expect(bits == fp32[0], "\(model) FP32 at \(isa) differs from portable") }
+        let fp32 = try levels.map {
+            try Self.outputBits(model: model, method: nil, isa: $0, feeds: feeds, session: session)
+        }
+        for (isa, bits) in zip(levels, fp32).dropFirst() {
+            #expect(bits == fp32[0], "\(model) FP32 at \(isa) differs from portable")
+        }
         for (name, method) in Self.methods {
-            let reference = try Self.outputBits(model: model, method: method, isa: .portable, feeds: feeds, session: session)
+            let reference = try Self.outputBits(
+                model: model, method: method, isa: .portable, feeds: feeds, session: session)
             #expect(reference.allSatisfy { Float(bitPattern: $0).isFinite }, "\(model) \(name): non-finite outputs")
             for isa in levels.dropFirst() {
                 let bits = try Self.outputBits(model: model, method: method, isa: isa, feeds: feeds, session: session)
                 let differing = zip(bits, reference).filter { $0 != $1 }.count
-                #expect(differing == 0, "\(model) \(name) at \(isa): \(differing) of \(bits.count) outputs differ from portable")
+                #expect(
+                    differing == 0,
+                    "\(model) \(name) at \(isa): \(differing) of \(bits.count) outputs differ from portable")
             }
         }
     }

@@ -29,14 +29,22 @@ struct KernelStatusTests {
         let wp = [Int8](repeating: 1, count: qb_vnni_packed_size(1, 16)), alphas = [Float](repeating: 1, count: 48)
         let corr = [Int32](repeating: 0, count: 48), codes = [Int16](repeating: 2, count: 16)
         var out: [Float] = [7]
-        let status = wp.withUnsafeBufferPointer { w in alphas.withUnsafeBufferPointer { a in corr.withUnsafeBufferPointer { c in
-            codes.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { o in
-                var layer = qb_ternary_layer(rows: 1, groups: 3, codes: w.baseAddress, alphas: a.baseAddress, corr: c.baseAddress)
-                var input = qb_code_columns(codes: x.baseAddress, stride: 16, depth: 16, zero: 0, count: 1)
-                var output = qb_float_output(sx: 1, bias: nil, lo: -.infinity, hi: .infinity, out: o.baseAddress, rs: 1, cs: 1)
-                return qb_ternary_rows(&layer, &input, &output)
-            } }
-        } } }
+        let status = wp.withUnsafeBufferPointer { w in
+            alphas.withUnsafeBufferPointer { a in
+                corr.withUnsafeBufferPointer { c in
+                    codes.withUnsafeBufferPointer { x in
+                        out.withUnsafeMutableBufferPointer { o in
+                            var layer = qb_ternary_layer(
+                                rows: 1, groups: 3, codes: w.baseAddress, alphas: a.baseAddress, corr: c.baseAddress)
+                            var input = qb_code_columns(codes: x.baseAddress, stride: 16, depth: 16, zero: 0, count: 1)
+                            var output = qb_float_output(
+                                sx: 1, bias: nil, lo: -.infinity, hi: .infinity, out: o.baseAddress, rs: 1, cs: 1)
+                            return qb_ternary_rows(&layer, &input, &output)
+                        }
+                    }
+                }
+            }
+        }
         #expect(status == -1)
         #expect(out == [7])
         #expect(throws: KernelFailure.self) { try KernelFailure.check(status, "qb_ternary_rows") }

@@ -16,13 +16,16 @@ struct MethodRegistryTests {
     static func layers() throws -> [(spec: LayerSpec, input: Value)] {
         var linear = LayerFixtures.linear(rows: 7, depth: 37, seed: 11)
         linear.lo = -.infinity
-        let node = Node(name: "conv", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["y"],
-                        attributes: ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])])
+        let node = Node(
+            name: "conv", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["y"],
+            attributes: ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])])
         var conv = try LayerSpec(node: node, weightShape: [5, 3, 3, 3], file: "t")
         conv.weights = randomFloats(5 * 27, seed: 12).map { $0 * 0.3 }
         conv.bias = randomFloats(5, seed: 13)
-        return [(linear, Value(shape: [5, 37], floats: randomFloats(5 * 37, seed: 14))),
-                (conv, Value(shape: [1, 3, 9, 7], floats: randomFloats(3 * 63, seed: 15)))]
+        return [
+            (linear, Value(shape: [5, 37], floats: randomFloats(5 * 37, seed: 14))),
+            (conv, Value(shape: [1, 3, 9, 7], floats: randomFloats(3 * 63, seed: 15))),
+        ]
     }
 
     /// Activation quantizers over fixed ranges: inputs [-1, 1], outputs [-6, 6].
@@ -45,18 +48,21 @@ struct MethodRegistryTests {
             var cases = 0
             for example in Method.examples {
                 for (spec, input) in try Self.layers() {
-                    let quantized = try example.quantize(spec, quantizer: Self.quantizer(spec), integer: true, file: "t")
+                    let quantized = try example.quantize(
+                        spec, quantizer: Self.quantizer(spec), integer: true, file: "t")
                     let bytes = quantized.payload.encoded()
                     let decoded = try #require(Self.registry.decodePayload(bytes), "\(example) \(spec.name)")
                     #expect(decoded.isEqual(quantized.payload), "\(example) \(spec.name)")
                     #expect(Self.registry.decodePayload(Array(bytes.dropLast(1))) == nil, "\(example) truncated")
                     var bare = spec
                     (bare.weights, bare.bias) = ([], nil)
-                    let loaded = try decoded.layer(bare, input: quantized.layer.input, output: quantized.layer.output,
-                                                   file: "t")
+                    let loaded = try decoded.layer(
+                        bare, input: quantized.layer.input, output: quantized.layer.output,
+                        file: "t")
                     let expected = try quantized.layer.run(input, threads: 1).floats
-                    #expect(try loaded.run(input, threads: 1).floats.map(\.bitPattern) == expected.map(\.bitPattern),
-                            "\(example) \(spec.name)")
+                    #expect(
+                        try loaded.run(input, threads: 1).floats.map(\.bitPattern) == expected.map(\.bitPattern),
+                        "\(example) \(spec.name)")
                     cases += 1
                 }
             }
@@ -75,7 +81,9 @@ struct MethodRegistryTests {
                     let simulated = try example.quantize(spec, quantizer: quantizer, integer: false, file: "t").layer
                     let a = try integer.run(input, threads: 1).floats, b = try simulated.run(input, threads: 1).floats
                     let step = Double(integer.output?.scale ?? 0)
-                    let worst = zip(a, b).map { abs(Double($0) - Double($1)) - step * 1.001 - 1e-5 * max(1, abs(Double($1))) }
+                    let worst = zip(a, b).map {
+                        abs(Double($0) - Double($1)) - step * 1.001 - 1e-5 * max(1, abs(Double($1)))
+                    }
                     #expect(a.count == b.count && (worst.max() ?? 0) <= 0, "\(example) \(spec.name)")
                 }
             }
@@ -88,7 +96,8 @@ struct MethodRegistryTests {
         func check<Method: QuantizationMethod>(_ method: Method.Type) throws {
             for example in Method.examples {
                 for (spec, input) in try Self.layers() {
-                    let layer = try example.quantize(spec, quantizer: Self.quantizer(spec), integer: true, file: "t").layer
+                    let layer = try example.quantize(spec, quantizer: Self.quantizer(spec), integer: true, file: "t")
+                        .layer
                     let native = try layer.run(input, threads: 1).floats.map(\.bitPattern)
                     for isa in KernelISA.available {
                         for threads in [1, 2] {
@@ -105,8 +114,9 @@ struct MethodRegistryTests {
     @Test("a whole model quantized with the test method writes and loads through the registry")
     func newMethodEndToEnd() throws {
         let (session, feeds) = try ModelQuantizationTests.prepared("fmnist-resnet")
-        let model = try Quantizer.quantize(session.graph, method: QuantMethod(SignBinarySettings()),
-                                           calibration: Array(feeds.prefix(8)))
+        let model = try Quantizer.quantize(
+            session.graph, method: QuantMethod(SignBinarySettings()),
+            calibration: Array(feeds.prefix(8)))
         #expect(model.layers.allSatisfy { $0.detail == "sign only" } && !model.layers.isEmpty)
         let bytes = try ModelFile.encode(model, method: "sign")
         #expect(throws: QuantError.self) { try ModelFile.load(bytes, file: "sign.qbqm") }

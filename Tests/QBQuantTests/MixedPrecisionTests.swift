@@ -22,11 +22,14 @@ struct MixedPrecisionTests {
             }
             bytes.append(row)
         }
-        return Sensitivity(metric: .sqnr, candidates: (0..<candidates).map { "c\($0)" }, layers: (0..<layers).map { "l\($0)" },
-                           weights: (0..<layers).map { 100 + 37 * $0 }, macs: (0..<layers).map { 1000 * ($0 + 1) }, noise: noise, bytes: bytes, samples: 1, seconds: 0)
+        return Sensitivity(
+            metric: .sqnr, candidates: (0..<candidates).map { "c\($0)" }, layers: (0..<layers).map { "l\($0)" },
+            weights: (0..<layers).map { 100 + 37 * $0 }, macs: (0..<layers).map { 1000 * ($0 + 1) }, noise: noise,
+            bytes: bytes, samples: 1, seconds: 0)
     }
 
-    @Test("the dynamic program finds the brute-force optimum under every budget (bytes and BOPs)", arguments: [1, 2, 3])
+    @Test(
+        "the dynamic program finds the brute-force optimum under every budget (bytes and BOPs)", arguments: [1, 2, 3])
     func optimumIsExact(seed: Int) throws {
         let s = Self.problem(layers: 5, candidates: 4, seed: UInt64(seed))
         let bits: [(weights: Double, activations: Double)] = [(8, 8), (6, 8), (4, 8), (4, 4)]
@@ -45,9 +48,13 @@ struct MixedPrecisionTests {
                 let dp = try #require(MixedPrecision.optimum(s, bits: bits, budget: budget, limit: limit))
                 #expect(dp.exact)
                 #expect(dp.point.cost <= limit * (1 + 1e-9), "\(budget) step \(step)")
-                #expect(abs(dp.point.predicted - best) <= 1e-12 * max(1, best), "\(budget) step \(step): DP \(dp.point.predicted), brute force \(best)")
+                #expect(
+                    abs(dp.point.predicted - best) <= 1e-12 * max(1, best),
+                    "\(budget) step \(step): DP \(dp.point.predicted), brute force \(best)")
                 // The greedy point within the same budget is never better than the optimum.
-                if let g = MixedPrecision.greedy(MixedPrecision.greedyFront(s, bits: bits, budget: budget), limit: limit) {
+                if let g = MixedPrecision.greedy(
+                    MixedPrecision.greedyFront(s, bits: bits, budget: budget), limit: limit)
+                {
                     #expect(g.predicted >= dp.point.predicted - 1e-12 && g.cost <= limit * (1 + 1e-12))
                 }
             }
@@ -63,7 +70,9 @@ struct MixedPrecisionTests {
         #expect(!dp.exact && dp.point.cost <= limit)
     }
 
-    @Test("the greedy front starts at the costliest choice, only gets cheaper, and flips the least sensitive layers first")
+    @Test(
+        "the greedy front starts at the costliest choice, only gets cheaper, and flips the least sensitive layers first"
+    )
     func greedyFront() {
         let s = Self.problem(layers: 7, candidates: 4, seed: 5)
         let bits: [(weights: Double, activations: Double)] = [(8, 8), (6, 8), (4, 8), (4, 4)]
@@ -87,10 +96,14 @@ struct MixedPrecisionTests {
         #expect(MixedPrecision.greedy(front, limit: front.last!.cost - 1) == nil)
     }
 
-    @Test("on fmnist-resnet every layer is more sensitive at W4A4 than at int8, and the sensitivities are deterministic")
+    @Test(
+        "on fmnist-resnet every layer is more sensitive at W4A4 than at int8, and the sensitivities are deterministic")
     func realSensitivities() throws {
         let (session, feeds) = try ModelQuantizationTests.prepared("fmnist-resnet")
-        let cands = [Candidate(name: "int8", method: .int8(Int8Settings())), Candidate(name: "w4a4", method: .int8(Int8Settings(weightBits: 4, activationBits: 4)))]
+        let cands = [
+            Candidate(name: "int8", method: .int8(Int8Settings())),
+            Candidate(name: "w4a4", method: .int8(Int8Settings(weightBits: 4, activationBits: 4))),
+        ]
         let a = try Sensitivity.measure(session.graph, candidates: cands, feeds: feeds, threads: 2)
         let b = try Sensitivity.measure(session.graph, candidates: cands, feeds: feeds, threads: 1)
         #expect(a.layers.count == 10 && a.noise == b.noise && a.bytes == b.bytes)

@@ -14,7 +14,9 @@ struct ModelQuantizationTests {
     static func prepared(_ model: String) throws -> (Session, [[String: Value]]) {
         let folder = Fixtures.packageRoot.appendingPathComponent("Models/\(model)").path
         let session = try Session(modelPath: folder + "/model.onnx", options: SessionOptions(threads: 2))
-        let feeds = try CalibrationSet.feeds(folder: folder, root: Fixtures.packageRoot.path, samples: 32, input: session.inputs[0].name).feeds
+        let feeds = try CalibrationSet.feeds(
+            folder: folder, root: Fixtures.packageRoot.path, samples: 32, input: session.inputs[0].name
+        ).feeds
         return (session, feeds)
     }
 
@@ -30,8 +32,10 @@ struct ModelQuantizationTests {
     @Test("int8: integer logits equal the simulated ones up to rare one-code requantization ties", arguments: models)
     func int8(model: String) throws {
         let (session, feeds) = try Self.prepared(model)
-        let integer = try Quantizer.quantize(session.graph, method: .int8(Int8Settings()), calibration: feeds, integer: true)
-        let simulated = try Quantizer.quantize(session.graph, method: .int8(Int8Settings()), calibration: feeds, integer: false)
+        let integer = try Quantizer.quantize(
+            session.graph, method: .int8(Int8Settings()), calibration: feeds, integer: true)
+        let simulated = try Quantizer.quantize(
+            session.graph, method: .int8(Int8Settings()), calibration: feeds, integer: false)
         let a = try Session(graph: integer.graph, options: SessionOptions(optimize: false)).run(feeds[0])
         let b = try Session(graph: simulated.graph, options: SessionOptions(optimize: false)).run(feeds[0])
         let out = session.outputs[0].name
@@ -44,35 +48,50 @@ struct ModelQuantizationTests {
         #expect(zip(pa, pb).filter { $0 != $1 }.count <= 1)
     }
 
-    @Test("int8 (W8A8 and W4A4) layer by layer: integer output codes within one code of the simulated ones", arguments: models)
+    @Test(
+        "int8 (W8A8 and W4A4) layer by layer: integer output codes within one code of the simulated ones",
+        arguments: models)
     func int8Layers(model: String) throws {
         let (session, feeds) = try Self.prepared(model)
         for settings in [Int8Settings(), Int8Settings(weightBits: 4, activationBits: 4)] {
-        let integer = try Quantizer.quantize(session.graph, method: .int8(settings), calibration: feeds, integer: true)
-        let simulated = try Quantizer.quantize(session.graph, method: .int8(settings), calibration: feeds, integer: false)
-        var inputs = [String: Value]()
-        let specs = LayerSpec.find(in: session.graph)
-        let wanted = Set(specs.map(\.input))
-        _ = try session.run(feeds[0], hook: { name, _, v in if wanted.contains(name) { inputs[name] = v }; return nil })
-        for (k, v) in feeds[0] where wanted.contains(k) { inputs[k] = v }
-        var total = 0, off = 0
-        for spec in specs {
-            let a = integer.graph.kernels["qb:" + spec.output] as! QuantLayer, b = simulated.graph.kernels["qb:" + spec.output] as! QuantLayer
-            guard case .integer(let kernel as Int8Kernel) = a.path else { Issue.record("not int8"); return }
-            let x = inputs[spec.input]!
-            let ya = try a.run(x, threads: 1).floats, yb = try b.run(x, threads: 1).floats
-            for i in 0..<ya.count {
-                let d = abs(ya[i] - yb[i]) / kernel.output.scale
-                #expect(d < 1.01, "\(spec.name)[\(i)]: \(ya[i]) vs \(yb[i])")
-                total += 1
-                if d > 0.5 { off += 1 }
+            let integer = try Quantizer.quantize(
+                session.graph, method: .int8(settings), calibration: feeds, integer: true)
+            let simulated = try Quantizer.quantize(
+                session.graph, method: .int8(settings), calibration: feeds, integer: false)
+            var inputs = [String: Value]()
+            let specs = LayerSpec.find(in: session.graph)
+            let wanted = Set(specs.map(\.input))
+            _ = try session.run(
+                feeds[0],
+                hook: { name, _, v in
+                    if wanted.contains(name) { inputs[name] = v }
+                    return nil
+                })
+            for (k, v) in feeds[0] where wanted.contains(k) { inputs[k] = v }
+            var total = 0, off = 0
+            for spec in specs {
+                let a = integer.graph.kernels["qb:" + spec.output] as! QuantLayer,
+                    b = simulated.graph.kernels["qb:" + spec.output] as! QuantLayer
+                guard case .integer(let kernel as Int8Kernel) = a.path else {
+                    Issue.record("not int8")
+                    return
+                }
+                let x = inputs[spec.input]!
+                let ya = try a.run(x, threads: 1).floats, yb = try b.run(x, threads: 1).floats
+                for i in 0..<ya.count {
+                    let d = abs(ya[i] - yb[i]) / kernel.output.scale
+                    #expect(d < 1.01, "\(spec.name)[\(i)]: \(ya[i]) vs \(yb[i])")
+                    total += 1
+                    if d > 0.5 { off += 1 }
+                }
             }
-        }
-        // gemmlowp rounds twice (the high multiply, then the right shift by n): where n is small the first
-        // rounding lands on the second's tie about 2^-(n+1) of the time. At W8A8 n is 7-10 (under 1% of codes
-        // differ); at W4A4 the scales are ~16x coarser, n is ~3 and up to about 6% differ, by one code.
-        let bound = settings.weightBits == 8 ? 0.01 : 0.08
-        #expect(Double(off) / Double(total) < bound, "W\(settings.weightBits)A\(settings.activationBits): \(off) of \(total) codes differ by one")
+            // gemmlowp rounds twice (the high multiply, then the right shift by n): where n is small the first
+            // rounding lands on the second's tie about 2^-(n+1) of the time. At W8A8 n is 7-10 (under 1% of codes
+            // differ); at W4A4 the scales are ~16x coarser, n is ~3 and up to about 6% differ, by one code.
+            let bound = settings.weightBits == 8 ? 0.01 : 0.08
+            #expect(
+                Double(off) / Double(total) < bound,
+                "W\(settings.weightBits)A\(settings.activationBits): \(off) of \(total) codes differ by one")
         }
     }
 
@@ -80,12 +99,17 @@ struct ModelQuantizationTests {
     func ternaryAndShift(model: String) throws {
         let (session, feeds) = try Self.prepared(model)
         let out = session.outputs[0].name
-        for method in [QuantMethod.ternary(TernarySettings(groupSize: 4)), .ternary(TernarySettings(groupSize: nil, activationBits: 4)),
-                       .shift(ShiftSettings(bits: 5)), .shift(ShiftSettings(bits: 7, sparsity: 0.5))] {
+        for method in [
+            QuantMethod.ternary(TernarySettings(groupSize: 4)),
+            .ternary(TernarySettings(groupSize: nil, activationBits: 4)),
+            .shift(ShiftSettings(bits: 5)), .shift(ShiftSettings(bits: 7, sparsity: 0.5)),
+        ] {
             let integer = try Quantizer.quantize(session.graph, method: method, calibration: feeds, integer: true)
             let simulated = try Quantizer.quantize(session.graph, method: method, calibration: feeds, integer: false)
-            let a = try Session(graph: integer.graph, options: SessionOptions(optimize: false)).run(feeds[0])[out]!.floats
-            let b = try Session(graph: simulated.graph, options: SessionOptions(optimize: false)).run(feeds[0])[out]!.floats
+            let a = try Session(graph: integer.graph, options: SessionOptions(optimize: false)).run(feeds[0])[out]!
+                .floats
+            let b = try Session(graph: simulated.graph, options: SessionOptions(optimize: false)).run(feeds[0])[out]!
+                .floats
             let n = Self.nmse(b, a)
             // Float rounding of the group/row epilogues differs between the paths; where it moves a later
             // layer's activation across a rounding boundary the difference propagates.
@@ -96,7 +120,10 @@ struct ModelQuantizationTests {
     @Test("the serialized model reads back to identical payloads and tensors", arguments: models)
     func fileRoundTrip(model: String) throws {
         let (session, feeds) = try Self.prepared(model)
-        for method in [QuantMethod.int8(Int8Settings()), .ternary(TernarySettings(groupSize: 4)), .shift(ShiftSettings(bits: 5, sparsity: 0.5))] {
+        for method in [
+            QuantMethod.int8(Int8Settings()), .ternary(TernarySettings(groupSize: 4)),
+            .shift(ShiftSettings(bits: 5, sparsity: 0.5)),
+        ] {
             let q = try Quantizer.quantize(session.graph, method: method, calibration: feeds)
             let bytes = try ModelFile.encode(q, method: "\(method)")
             let (header, payloads, tensors, _) = try ModelFile.decode(bytes, file: "memory")
@@ -125,9 +152,12 @@ struct ModelQuantizationTests {
     func fileLoadsAndRuns(model: String) throws {
         let (session, feeds) = try Self.prepared(model)
         let out = session.outputs[0].name
-        for method in [QuantMethod.int8(Int8Settings()), .int8(Int8Settings(weightOnly: true)), .int8(Int8Settings(weightBits: 4, activationBits: 4)),
-                       .ternary(TernarySettings(groupSize: 4)),
-                       .ternary(TernarySettings(groupSize: nil, base3: true)), .shift(ShiftSettings(bits: 5, sparsity: 0.5))] {
+        for method in [
+            QuantMethod.int8(Int8Settings()), .int8(Int8Settings(weightOnly: true)),
+            .int8(Int8Settings(weightBits: 4, activationBits: 4)),
+            .ternary(TernarySettings(groupSize: 4)),
+            .ternary(TernarySettings(groupSize: nil, base3: true)), .shift(ShiftSettings(bits: 5, sparsity: 0.5)),
+        ] {
             let q = try Quantizer.quantize(session.graph, method: method, calibration: feeds)
             let bytes = try ModelFile.encode(q, method: "\(method)")
             let loaded = try ModelFile.load(bytes, file: "memory.qbqm")
@@ -141,8 +171,12 @@ struct ModelQuantizationTests {
         // Damaged files are refused with a reason, never run.
         let q = try Quantizer.quantize(session.graph, method: .int8(Int8Settings()), calibration: feeds)
         let bytes = try ModelFile.encode(q, method: "int8")
-        #expect(throws: QuantError.self) { try ModelFile.load(Array(bytes.prefix(bytes.count - 100)), file: "cut.qbqm") }
-        #expect(throws: QuantError.self) { try ModelFile.load(Array("QBQM".utf8) + [1, 0, 255, 255, 0, 0], file: "header.qbqm") }
+        #expect(throws: QuantError.self) {
+            try ModelFile.load(Array(bytes.prefix(bytes.count - 100)), file: "cut.qbqm")
+        }
+        #expect(throws: QuantError.self) {
+            try ModelFile.load(Array("QBQM".utf8) + [1, 0, 255, 255, 0, 0], file: "header.qbqm")
+        }
     }
 
     @Test("results are identical for 1 and 2 threads (integer kernels)")

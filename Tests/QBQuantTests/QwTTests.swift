@@ -11,26 +11,37 @@ import Testing
 struct QwTTests {
     struct Reference: Decodable {
         struct Case: Decodable {
-            var name: String, lambda: Double, groups: Int, stride: Int, weights: [Double], bias: [Double], r2: Double, ss_res: Double, ss_tot: Double, rows: Int
+            var name: String, lambda: Double, groups: Int, stride: Int, weights: [Double], bias: [Double], r2: Double,
+                ss_res: Double, ss_tot: Double, rows: Int
         }
         var cases: [Case]
     }
 
-    @Test("the streamed ridge fit equals SciPy's solve on real fmnist-resnet activations (rows, groups, stride, lambda, R^2)")
+    @Test(
+        """
+        the streamed ridge fit equals SciPy's solve on real fmnist-resnet activations (rows, groups, stride, lambda, \
+        R^2)
+        """
+    )
     func solverAgainstSciPy() throws {
         let reference = try loadJSONFixture("qwt/reference.json", as: Reference.self)
         let x = try NPYFile.read(Fixtures.path("qwt/x.npy")), t = try NPYFile.read(Fixtures.path("qwt/t.npy"))
         #expect(reference.cases.count == 3)
         for c in reference.cases {
             let channels = x.shape[1] / c.groups
-            var fit = try QwT.Fit(x: x.shape, y: t.shape, groupChannels: channels, file: "fixture", block: ResidualBlock(input: "x", output: "t"))
+            var fit = try QwT.Fit(
+                x: x.shape, y: t.shape, groupChannels: channels, file: "fixture",
+                block: ResidualBlock(input: "x", output: "t"))
             #expect(fit.groups == c.groups && fit.stride == c.stride, "\(c.name)")
             // Streamed in two halves: the sums must not depend on how the rows arrive.
             let half = x.shape[0] / 2
             let xs = x.floats, ts = t.floats, xn = xs.count / x.shape[0], tn = ts.count / t.shape[0]
             for part in [0..<half, half..<x.shape[0]] {
-                try fit.add(x: Array(xs[(part.lowerBound * xn)..<(part.upperBound * xn)]), xShape: [part.count] + x.shape.dropFirst(),
-                            target: Array(ts[(part.lowerBound * tn)..<(part.upperBound * tn)]), tShape: [part.count] + t.shape.dropFirst())
+                try fit.add(
+                    x: Array(xs[(part.lowerBound * xn)..<(part.upperBound * xn)]),
+                    xShape: [part.count] + x.shape.dropFirst(),
+                    target: Array(ts[(part.lowerBound * tn)..<(part.upperBound * tn)]),
+                    tShape: [part.count] + t.shape.dropFirst())
             }
             let ci = x.shape[1] / c.groups, co = t.shape[1] / c.groups
             var residual = 0.0, total = 0.0, worstW = 0.0, worstB = 0.0
@@ -38,7 +49,9 @@ struct QwTTests {
                 let s = try fit.fits[g].solve(lambda: c.lambda)
                 #expect(!s.fallback && s.lambda == c.lambda)
                 for m in 0..<co {
-                    for j in 0..<ci { worstW = Tolerance.worse(worstW, abs(s.beta[j * co + m] - c.weights[(g * co + m) * ci + j])) }
+                    for j in 0..<ci {
+                        worstW = Tolerance.worse(worstW, abs(s.beta[j * co + m] - c.weights[(g * co + m) * ci + j]))
+                    }
                     worstB = Tolerance.worse(worstB, abs(s.beta[ci * co + m] - c.bias[g * co + m]))
                 }
                 let st = fit.fits[g].statistics(s.beta)
@@ -63,16 +76,20 @@ struct QwTTests {
             var error = 0.0, signal = 0.0
             for feed in feeds {
                 var x: Value? = feed[b.input], y: Value? = nil, ref: Value? = nil
-                _ = try qs.run(feed, hook: { name, _, v in
-                    if name == b.input { x = v }
-                    if name == b.output { y = v }
-                    return nil
-                })
-                _ = try fp.run(feed, hook: { name, _, v in
-                    if name == b.input { return x }
-                    if name == b.output { ref = v }
-                    return nil
-                })
+                _ = try qs.run(
+                    feed,
+                    hook: { name, _, v in
+                        if name == b.input { x = v }
+                        if name == b.output { y = v }
+                        return nil
+                    })
+                _ = try fp.run(
+                    feed,
+                    hook: { name, _, v in
+                        if name == b.input { return x }
+                        if name == b.output { ref = v }
+                        return nil
+                    })
                 let r = ref!.floats, q = y!.floats
                 for i in 0..<r.count {
                     signal += Double(r[i]) * Double(r[i])
@@ -98,32 +115,53 @@ struct QwTTests {
         #expect(st.residual / st.sumSquares < 1e-6, "an exact linear target is still fitted: \(st.residual)")
     }
 
-    @Test("blocks are found from the residual Adds: 3 in fmnist-resnet, every inverted residual in fmnist-mobilenet, one per transformer layer")
+    @Test(
+        """
+        blocks are found from the residual Adds: 3 in fmnist-resnet, every inverted residual in fmnist-mobilenet, \
+        one per transformer layer
+        """
+    )
     func blocks() throws {
         func graph(_ model: String) throws -> Graph {
             try Session(modelPath: Fixtures.packageRoot.appendingPathComponent("Models/\(model)/model.onnx").path).graph
         }
         let resnet = ResidualBlocks.find(in: try graph("fmnist-resnet"))
-        #expect(resnet.map(\.input) == ["/stem/stem.2/Relu_output_0", "/layers/layers.0/Relu_1_output_0", "/layers/layers.1/Relu_1_output_0"])
-        #expect(resnet.map(\.output) == ["/layers/layers.0/Relu_1_output_0", "/layers/layers.1/Relu_1_output_0", "/layers/layers.2/Relu_1_output_0"])
+        #expect(
+            resnet.map(\.input) == [
+                "/stem/stem.2/Relu_output_0", "/layers/layers.0/Relu_1_output_0", "/layers/layers.1/Relu_1_output_0",
+            ])
+        #expect(
+            resnet.map(\.output) == [
+                "/layers/layers.0/Relu_1_output_0", "/layers/layers.1/Relu_1_output_0",
+                "/layers/layers.2/Relu_1_output_0",
+            ])
         #expect(resnet.map(\.layers.count) == [2, 3, 3])
         let mobilenet = try graph("fmnist-mobilenet")
-        let adds = mobilenet.nodes.filter { $0.opType == "Add" && $0.inputs.allSatisfy { mobilenet.initializers[$0] == nil } }.count
+        let adds = mobilenet.nodes.filter {
+            $0.opType == "Add" && $0.inputs.allSatisfy { mobilenet.initializers[$0] == nil }
+        }.count
         #expect(ResidualBlocks.find(in: mobilenet).count == adds)
         for model in ["finefoods-transformer", "austen-lm"] {
             let g = try graph(model)
             let softmaxes = g.nodes.filter { $0.opType == "Softmax" }.count
             let blocks = ResidualBlocks.find(in: g)
             // The language model's last Softmax is its output distribution, not attention.
-            #expect(blocks.count == softmaxes || blocks.count == softmaxes - 1, "\(model): \(blocks.count) blocks, \(softmaxes) softmaxes")
-            #expect(blocks.allSatisfy { $0.layers.count == 4 }, "\(model): QKV (one MatMul), out, 2 FFN per block: \(blocks.map(\.layers.count))")
+            #expect(
+                blocks.count == softmaxes || blocks.count == softmaxes - 1,
+                "\(model): \(blocks.count) blocks, \(softmaxes) softmaxes")
+            #expect(
+                blocks.allSatisfy { $0.layers.count == 4 },
+                "\(model): QKV (one MatMul), out, 2 FFN per block: \(blocks.map(\.layers.count))")
         }
     }
 
     static let minilm = Fixtures.packageRoot.appendingPathComponent("Models/cache/minilm/model.onnx").path
 
-    @Test("post-LN all-MiniLM-L6-v2 (fetched): one block per transformer layer, each ending at its last LayerNormalization",
-          .enabled(if: FileManager.default.fileExists(atPath: minilm), "Models/cache/minilm is absent: run python3 scripts/fetch_pretrained.py"))
+    @Test(
+        "post-LN all-MiniLM-L6-v2 (fetched): one block per transformer layer, each ending at its last LayerNorm",
+        .enabled(
+            if: FileManager.default.fileExists(atPath: minilm),
+            "Models/cache/minilm is absent: run python3 scripts/fetch_pretrained.py"))
     func postLN() throws {
         let g = try Session(modelPath: Self.minilm).graph
         let blocks = ResidualBlocks.find(in: g)
@@ -131,14 +169,23 @@ struct QwTTests {
         var producer = [String: Node]()
         for n in g.nodes { for o in n.outputs { producer[o] = n } }
         for (a, b) in zip(blocks, blocks.dropFirst()) { #expect(a.output == b.input) }
-        #expect(blocks.allSatisfy { producer[$0.output]?.opType == "LayerNormalization" || producer[$0.output]?.opType == "Add" })
+        #expect(
+            blocks.allSatisfy {
+                producer[$0.output]?.opType == "LayerNormalization" || producer[$0.output]?.opType == "Add"
+            })
         #expect(blocks.dropLast().allSatisfy { producer[$0.output]?.opType == "LayerNormalization" })
     }
 
-    @Test("QwT over W4A4 on fmnist-resnet: every block fitted, error reduced, outputs closer to FP32, file round trip bit-identical")
+    @Test(
+        """
+        QwT over W4A4 on fmnist-resnet: every block fitted, error reduced, outputs closer to FP32, file round trip \
+        bit-identical
+        """
+    )
     func resnetW4A4() throws {
         let (session, feeds) = try ModelQuantizationTests.prepared("fmnist-resnet")
-        let q = try Quantizer.quantize(session.graph, method: .int8(Int8Settings(weightBits: 4, activationBits: 4)), calibration: feeds)
+        let q = try Quantizer.quantize(
+            session.graph, method: .int8(Int8Settings(weightBits: 4, activationBits: 4)), calibration: feeds)
         let c = try QwT.compensate(q, reference: session.graph, feeds: feeds, settings: QwTSettings(), threads: 2)
         #expect(c.blocks.count == 3)
         for b in c.blocks {
@@ -158,18 +205,28 @@ struct QwTTests {
         #expect(after < before, "logit NMSE \(before) -> \(after)")
         // The inserted compensation computes what was fitted (weight layout, stride, groups, fp16).
         for (b, measured) in zip(c.blocks, try Self.measuredErrors(c, reference: session.graph, feeds: feeds)) {
-            #expect(abs(measured - b.errorAfter) <= 2e-3 * b.errorAfter, "\(b.output): measured \(measured), fitted \(b.errorAfter)")
+            #expect(
+                abs(measured - b.errorAfter) <= 2e-3 * b.errorAfter,
+                "\(b.output): measured \(measured), fitted \(b.errorAfter)")
         }
         // The file holds the compensation as fp16 weights and loads back bit-identical.
         let bytes = try ModelFile.encode(c, method: "w4a4+qwt")
         let plain = try ModelFile.encode(q, method: "w4a4")
-        let weights = c.graph.initializers.filter { $0.key.hasPrefix("qwt") && $0.key.hasSuffix(":weight") }.reduce(0) { $0 + $1.value.count }
-        let biases = c.graph.initializers.filter { $0.key.hasPrefix("qwt") && $0.key.hasSuffix(":bias") }.reduce(0) { $0 + $1.value.count }
+        let weights = c.graph.initializers.filter { $0.key.hasPrefix("qwt") && $0.key.hasSuffix(":weight") }.reduce(0) {
+            $0 + $1.value.count
+        }
+        let biases = c.graph.initializers.filter { $0.key.hasPrefix("qwt") && $0.key.hasSuffix(":bias") }.reduce(0) {
+            $0 + $1.value.count
+        }
         #expect(c.compensationBytes == 2 * weights + 4 * biases)
-        #expect(bytes.count > plain.count + c.compensationBytes && bytes.count < plain.count + c.compensationBytes + 4096, "the graph's extra nodes cost little")
+        #expect(
+            bytes.count > plain.count + c.compensationBytes && bytes.count < plain.count + c.compensationBytes + 4096,
+            "the graph's extra nodes cost little")
         let loaded = try ModelFile.load(bytes, file: "memory.qbqm")
         for feed in feeds.prefix(2) {
-            #expect(try Session(graph: loaded, options: SessionOptions(optimize: false)).run(feed)[out]! == (try comp.run(feed)[out]!))
+            #expect(
+                try Session(graph: loaded, options: SessionOptions(optimize: false)).run(feed)[out]!
+                    == (try comp.run(feed)[out]!))
         }
         var again = QuantizedModel(graph: loaded, layers: c.layers, calibrationSeconds: 0, payloads: c.payloads)
         again.halfTensors = c.halfTensors
@@ -179,16 +236,23 @@ struct QwTTests {
     @Test("blocks given by name replace the found ones; names not in the graph are refused")
     func customBlocks() throws {
         let (session, feeds) = try ModelQuantizationTests.prepared("fmnist-resnet")
-        let q = try Quantizer.quantize(session.graph, method: .int8(Int8Settings(weightBits: 4, activationBits: 4)), calibration: feeds)
+        let q = try Quantizer.quantize(
+            session.graph, method: .int8(Int8Settings(weightBits: 4, activationBits: 4)), calibration: feeds)
         let one = QwTSettings(blocks: [["/layers/layers.0/Relu_1_output_0", "/layers/layers.1/Relu_1_output_0"]])
         let c = try QwT.compensate(q, reference: session.graph, feeds: Array(feeds.prefix(1)), settings: one)
         #expect(c.blocks.map(\.output) == ["/layers/layers.1/Relu_1_output_0"] && c.blocks[0].form.contains("stride 2"))
         #expect(throws: QuantError.self) {
-            try QwT.compensate(q, reference: session.graph, feeds: feeds, settings: QwTSettings(blocks: [["nope", "/layers/layers.1/Relu_1_output_0"]]))
+            try QwT.compensate(
+                q, reference: session.graph, feeds: feeds,
+                settings: QwTSettings(blocks: [["nope", "/layers/layers.1/Relu_1_output_0"]]))
         }
         // A block may not end at a quantized layer's own output (its node is the kernel's).
         #expect(throws: QuantError.self) {
-            try QwT.compensate(q, reference: session.graph, feeds: feeds, settings: QwTSettings(blocks: [["/layers/layers.0/Relu_1_output_0", "/layers/layers.1/c2/Conv_output_0"]]))
+            try QwT.compensate(
+                q, reference: session.graph, feeds: feeds,
+                settings: QwTSettings(blocks: [
+                    ["/layers/layers.0/Relu_1_output_0", "/layers/layers.1/c2/Conv_output_0"]
+                ]))
         }
     }
 
@@ -196,15 +260,20 @@ struct QwTTests {
     func transformer() throws {
         let folder = Fixtures.packageRoot.appendingPathComponent("Models/austen-lm").path
         let session = try Session(modelPath: folder + "/model.onnx", options: SessionOptions(threads: 2))
-        let feeds = try CalibrationSet.feeds(folder: folder, root: Fixtures.packageRoot.path, samples: 16, input: session.inputs[0].name).feeds
-        let q = try Quantizer.quantize(session.graph, method: .int8(Int8Settings(weightBits: 4, activationBits: 4)), calibration: feeds)
+        let feeds = try CalibrationSet.feeds(
+            folder: folder, root: Fixtures.packageRoot.path, samples: 16, input: session.inputs[0].name
+        ).feeds
+        let q = try Quantizer.quantize(
+            session.graph, method: .int8(Int8Settings(weightBits: 4, activationBits: 4)), calibration: feeds)
         let c = try QwT.compensate(q, reference: session.graph, feeds: feeds, threads: 2)
         #expect(!c.blocks.isEmpty)
         for b in c.blocks {
             #expect(b.form.hasPrefix("linear") && b.r2 > 0 && b.errorAfter < b.errorBefore, "\(b)")
         }
         for (b, measured) in zip(c.blocks, try Self.measuredErrors(c, reference: session.graph, feeds: feeds)) {
-            #expect(abs(measured - b.errorAfter) <= 2e-3 * b.errorAfter, "\(b.output): measured \(measured), fitted \(b.errorAfter)")
+            #expect(
+                abs(measured - b.errorAfter) <= 2e-3 * b.errorAfter,
+                "\(b.output): measured \(measured), fitted \(b.errorAfter)")
         }
     }
 }

@@ -8,9 +8,24 @@ import Testing
 @Suite("Quantizer math against the NumPy/SciPy/scikit-learn references")
 struct ReferenceTests {
     struct Calibration: Decodable {
-        struct Choice: Decodable { var bin: Int; var threshold: Double }
-        struct Bits: Decodable { var levels: Int; var percentile: Choice; var mse: Choice; var entropy: Choice }
-        struct TensorCase: Decodable { var name: String; var signed: Bool; var min: Float; var max: Float; var values: [Float]; var bits: [String: Bits] }
+        struct Choice: Decodable {
+            var bin: Int
+            var threshold: Double
+        }
+        struct Bits: Decodable {
+            var levels: Int
+            var percentile: Choice
+            var mse: Choice
+            var entropy: Choice
+        }
+        struct TensorCase: Decodable {
+            var name: String
+            var signed: Bool
+            var min: Float
+            var max: Float
+            var values: [Float]
+            var bits: [String: Bits]
+        }
         var tensors: [TensorCase]
     }
 
@@ -27,9 +42,13 @@ struct ReferenceTests {
             #expect(o.histogram.reduce(0, +) == Double(t.values.count))
             for (bits, ref) in t.bits {
                 let b = Int(bits)!
-                for (method, choice) in [(CalibrationMethod.percentile, ref.percentile), (.mse, ref.mse), (.entropy, ref.entropy)] {
+                for (method, choice) in [
+                    (CalibrationMethod.percentile, ref.percentile), (.mse, ref.mse), (.entropy, ref.entropy),
+                ] {
                     let got = Double(o.threshold(method, bits: b))
-                    #expect(abs(got - choice.threshold) <= 1e-6 * choice.threshold, "\(t.name) \(bits)-bit \(method): \(got) vs \(choice.threshold)")
+                    #expect(
+                        abs(got - choice.threshold) <= 1e-6 * choice.threshold,
+                        "\(t.name) \(bits)-bit \(method): \(got) vs \(choice.threshold)")
                 }
                 let (lo, hi) = o.range(.max, bits: b)
                 #expect(lo == min(t.min, 0) && hi == max(t.max, 0))
@@ -38,7 +57,12 @@ struct ReferenceTests {
     }
 
     struct Ternary: Decodable {
-        struct Group: Decodable { var codes: [Int8]; var alpha: Double; var alpha_fp16: Float; var weights: [Float] }
+        struct Group: Decodable {
+            var codes: [Int8]
+            var alpha: Double
+            var alpha_fp16: Float
+            var weights: [Float]
+        }
         var exact_4: [Group]
         var exact_64: [Group]
         var twn_4: [Group]
@@ -47,7 +71,9 @@ struct ReferenceTests {
     @Test("FGQ exact threshold (verified by exhaustive search in the script) and TWN's threshold equal the reference")
     func ternary() throws {
         let fixture: Ternary = try loadJSONFixture("quant/ternary.json")
-        for (groups, rule) in [(fixture.exact_4, TernarySettings.Threshold.exact), (fixture.exact_64, .exact), (fixture.twn_4, .twn)] {
+        for (groups, rule) in [
+            (fixture.exact_4, TernarySettings.Threshold.exact), (fixture.exact_64, .exact), (fixture.twn_4, .twn),
+        ] {
             #expect(!groups.isEmpty)
             for g in groups {
                 let (codes, alpha) = TernaryMethod.ternarize(g.weights, threshold: rule)
@@ -58,7 +84,11 @@ struct ReferenceTests {
     }
 
     struct Mixture: Decodable {
-        struct Fit: Decodable { var weights: [Double]; var means: [Double]; var stds: [Double] }
+        struct Fit: Decodable {
+            var weights: [Double]
+            var means: [Double]
+            var stds: [Double]
+        }
         struct Layer: Decodable {
             var initializer: String
             var weights: [Double]
@@ -76,7 +106,12 @@ struct ReferenceTests {
         var layers: [Layer]
     }
 
-    @Test("the FQ mixture fit equals NumPy EM with the same stopping rule, and scikit-learn's to 2e-3; separation and posteriors too")
+    @Test(
+        """
+        the FQ mixture fit equals NumPy EM with the same stopping rule, and scikit-learn's to 2e-3; separation and \
+        posteriors too
+        """
+    )
     func mixture() throws {
         let fixture: Mixture = try loadJSONFixture("quant/gmm.json")
         let root = Fixtures.packageRoot.path
@@ -86,16 +121,24 @@ struct ReferenceTests {
             let w = try #require(graph[layer.initializer])
             let g = try #require(GaussianMixture.fit(w))
             let same = layer.em_relative_tol_1e_9
-            for (got, want) in [(g.weight.0, same.weights[0]), (g.weight.1, same.weights[1]), (g.mean.0, same.means[0]), (g.mean.1, same.means[1]),
-                                (g.std.0, same.stds[0]), (g.std.1, same.stds[1])] {
+            for (got, want) in [
+                (g.weight.0, same.weights[0]), (g.weight.1, same.weights[1]), (g.mean.0, same.means[0]),
+                (g.mean.1, same.means[1]),
+                (g.std.0, same.stds[0]), (g.std.1, same.stds[1]),
+            ] {
                 #expect(abs(got - want) <= 1e-6 * abs(want), "\(layer.initializer): \(got) vs \(want) (NumPy EM)")
             }
-            for (got, want) in [(g.mean.0, layer.means[0]), (g.mean.1, layer.means[1]), (g.std.0, layer.stds[0]), (g.std.1, layer.stds[1])] {
+            for (got, want) in [
+                (g.mean.0, layer.means[0]), (g.mean.1, layer.means[1]), (g.std.0, layer.stds[0]),
+                (g.std.1, layer.stds[1]),
+            ] {
                 #expect(abs(got - want) <= 2e-3 * abs(want), "\(layer.initializer): \(got) vs \(want) (scikit-learn)")
             }
             #expect(abs(g.separation(variance: layer.variance) - layer.separation) <= 2e-3 * layer.separation)
             let predicted = w.prefix(100).map { g.component(Double($0)) }
-            #expect(zip(predicted, layer.predict_first_100).filter { $0 != $1 }.count <= 1, "\(layer.initializer) posteriors")
+            #expect(
+                zip(predicted, layer.predict_first_100).filter { $0 != $1 }.count <= 1,
+                "\(layer.initializer) posteriors")
         }
     }
 

@@ -17,7 +17,11 @@ struct TransposeTests {
             for j in 0..<n {
                 for i in 0..<ldo {
                     let value = got[j * ldo + i]
-                    if i < m { if value != input[i * ldi + j] { mismatches += 1 } } else if !value.isNaN { mismatches += 1 }
+                    if i < m {
+                        if value != input[i * ldi + j] { mismatches += 1 }
+                    } else if !value.isNaN {
+                        mismatches += 1
+                    }
                 }
             }
             #expect(mismatches == 0, "\(m) x \(n) at \(isa)")

@@ -26,12 +26,12 @@ typedef struct qb_jpeg_decoder qb_jpeg_decoder;
 typedef struct qb_jpeg_header {
     uint32_t width;
     uint32_t height;
-    int components;          // components in the file: 1, 3 or 4
-    int color_space;         // 1 gray, 2 RGB, 3 YCbCr, 4 CMYK, 5 YCCK (libjpeg's J_COLOR_SPACE)
-    int progressive;         // 1 if progressive (SOF2)
-    int saw_adobe_marker;    // 1 if an Adobe APP14 marker was seen
-    int adobe_transform;     // its transform flag (0, 1 or 2)
-    int data_precision;      // bits per sample (8 for every baseline/progressive file)
+    int components;       // components in the file: 1, 3 or 4
+    int color_space;      // 1 gray, 2 RGB, 3 YCbCr, 4 CMYK, 5 YCCK (libjpeg's J_COLOR_SPACE)
+    int progressive;      // 1 if progressive (SOF2)
+    int saw_adobe_marker; // 1 if an Adobe APP14 marker was seen
+    int adobe_transform;  // its transform flag (0, 1 or 2)
+    int data_precision;   // bits per sample (8 for every baseline/progressive file)
 } qb_jpeg_header;
 
 qb_jpeg_decoder *qb_jpeg_create(void);
@@ -44,8 +44,7 @@ int qb_jpeg_read_header(qb_jpeg_decoder *dec, const uint8_t *data, size_t size, 
 /// Starts decompression with DCT-domain scaling 1/scale_denom (1, 2, 4 or 8), ISLOW DCT and fancy
 /// upsampling. Output is gray (1 channel) for grayscale files, RGB (3) for YCbCr/RGB files and
 /// CMYK (4, as stored: Adobe files store it inverted) for CMYK/YCCK files.
-int qb_jpeg_start(qb_jpeg_decoder *dec, int scale_denom, uint32_t *out_width, uint32_t *out_height,
-                  int *out_channels);
+int qb_jpeg_start(qb_jpeg_decoder *dec, int scale_denom, uint32_t *out_width, uint32_t *out_height, int *out_channels);
 
 /// Decodes every scanline into dst (rows of row_stride bytes) and finishes the decompression.
 int qb_jpeg_read(qb_jpeg_decoder *dec, uint8_t *dst, size_t row_stride);
@@ -66,12 +65,12 @@ typedef struct qb_png_decoder qb_png_decoder;
 typedef struct qb_png_header {
     uint32_t width;
     uint32_t height;
-    int bit_depth;           // 1, 2, 4, 8 or 16
-    int color_type;          // PNG color type: 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA
-    int interlaced;          // 1 for Adam7
-    int has_trns;            // 1 if a tRNS chunk is present
-    int out_channels;        // channels of the decoded rows: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
-    size_t out_rowbytes;     // bytes per decoded row (8 bits per sample)
+    int bit_depth;       // 1, 2, 4, 8 or 16
+    int color_type;      // PNG color type: 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA
+    int interlaced;      // 1 for Adam7
+    int has_trns;        // 1 if a tRNS chunk is present
+    int out_channels;    // channels of the decoded rows: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
+    size_t out_rowbytes; // bytes per decoded row (8 bits per sample)
 } qb_png_header;
 
 qb_png_decoder *qb_png_create(void);

@@ -12,10 +12,10 @@ extern "C" {
 
 /// The dispatch levels, each including the ones below it.
 enum {
-    QB_ISA_PORTABLE = 0,  ///< plain C loops (any CPU)
-    QB_ISA_AVX2 = 1,      ///< AVX2 + FMA
-    QB_ISA_AVX512 = 2,    ///< + AVX-512 F, BW, VL, DQ
-    QB_ISA_VNNI = 3,      ///< + AVX-512 VNNI
+    QB_ISA_PORTABLE = 0, ///< plain C loops (any CPU)
+    QB_ISA_AVX2 = 1,     ///< AVX2 + FMA
+    QB_ISA_AVX512 = 2,   ///< + AVX-512 F, BW, VL, DQ
+    QB_ISA_VNNI = 3,     ///< + AVX-512 VNNI
 };
 
 /// The highest level this CPU supports.

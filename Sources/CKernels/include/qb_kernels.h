@@ -18,12 +18,9 @@ extern "C" {
 /// Every C element is computed with the same sequence of operations whatever M and N are, so a caller
 /// may split the output among threads without changing a bit. Returns 0, or -1 when the packing
 /// buffers cannot be allocated (C is then filled with NaN).
-int qb_sgemm(int M, int N, int K,
-             const float *a, ptrdiff_t a_rs, ptrdiff_t a_cs,
-             const float *b, ptrdiff_t b_rs, ptrdiff_t b_cs,
-             float *c, ptrdiff_t ldc,
-             const float *bias, int bias_per_row, float lo, float hi, int accumulate);
-
+int qb_sgemm(int M, int N, int K, const float *a, ptrdiff_t a_rs, ptrdiff_t a_cs, const float *b, ptrdiff_t b_rs,
+             ptrdiff_t b_cs, float *c, ptrdiff_t ldc, const float *bias, int bias_per_row, float lo, float hi,
+             int accumulate);
 
 /// Convolution geometry (2-D; a 1-D convolution has kh = 1, sh = 1, dh = 1, pt = 0, oh = 1).
 typedef struct qb_conv_geo {
@@ -38,8 +35,8 @@ void qb_im2col(const float *x, int channels, int ih, int iw, qb_conv_geo g, floa
 /// filter per channel (plane p uses filter p % c), output clamped to [lo, hi] after the bias. Each output is
 /// a rounded product then a rounded add per tap, (ki, kj) ascending from 0, then + bias (qb_conv_direct.c).
 /// Returns 0, or -1 when its buffers cannot be allocated.
-int qb_depthwise(const float *x, int c, int first, int count, int ih, int iw, const float *w,
-                 const float *bias, qb_conv_geo g, float lo, float hi, float *out);
+int qb_depthwise(const float *x, int c, int first, int count, int ih, int iw, const float *w, const float *bias,
+                 qb_conv_geo g, float lo, float hi, float *out);
 
 /// The number of 16-position blocks qb_conv_direct splits a convolution's output into (a caller hands
 /// ranges of them to threads).
@@ -52,7 +49,6 @@ int qb_conv_direct_blocks(qb_conv_geo g);
 /// blocks gives the same bits. Returns 0, or -1 when its buffers cannot be allocated.
 int qb_conv_direct(const float *x, int channels, int ih, int iw, const float *w, int M, const float *bias,
                    qb_conv_geo g, float lo, float hi, float *out, int first_block, int block_count);
-
 
 // ---- Integer kernels for the quantized variants (qb_qgemm.c) -------------------------------------
 // Activations arrive as centered codes x = q - Z (int16, q the unsigned code, Z its zero point), so
@@ -87,16 +83,17 @@ void qb_transpose_f32(int M, int N, const float *in, ptrdiff_t ldi, float *out, 
 /// accumulators are exact while ld * 127 * 255 < 2^31, i.e. ld <= 66,300 (the quantizer checks it).
 void qb_igemm_i16(int M, int N, int ld, const int16_t *w, const int16_t *p, int32_t *acc);
 
-/// Depthwise int8 convolution on centered codes (qb_depthwise.c): acc[c][p] = sum over the window of w[c][i * kw + j] times
-/// x[c][y][x] (padding reads 0, the centered code of 0.0), for `channels` planes (ih x iw); w rows of
-/// stride ldw. Exact int32 sums, the same as the im2row path's.
-void qb_dwconv_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const int16_t *w, int ldw, int32_t *acc);
+/// Depthwise int8 convolution on centered codes (qb_depthwise.c): acc[c][p] = sum over the window of w[c][i * kw + j]
+/// times x[c][y][x] (padding reads 0, the centered code of 0.0), for `channels` planes (ih x iw); w rows of stride ldw.
+/// Exact int32 sums, the same as the im2row path's.
+void qb_dwconv_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const int16_t *w, int ldw,
+                   int32_t *acc);
 
 /// Depthwise FGQ ternary convolution (groups of one weight): w[c][tap] = alpha * t (exact), per position
 /// f = fmaf(x, w, f) over every tap in order (absent inputs read 0), out[c][p] = clamp(sx * f + bias[c], lo, hi)
 /// (max, then min). The AVX-512 form and the plain one give the same bits.
-void qb_dwternary_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const float *w, float sx, const float *bias,
-                      float lo, float hi, float *out);
+void qb_dwternary_i16(const int16_t *x, int channels, int ih, int iw, qb_conv_geo g, const float *w, float sx,
+                      const float *bias, float lo, float hi, float *out);
 
 /// The status the quantized kernels return when a buffer they need cannot be allocated (nothing usable computed).
 #define QB_NO_MEMORY (-2)
@@ -154,7 +151,8 @@ void qb_vnni_pack(int M, int depth, int taps, const int16_t *w, int ldw, int8_t 
 /// the centered codes p (column j at p + j * ldp) become the unsigned codes p + zp (in [0, 255]), vpdpbusd
 /// accumulates u8 x s8 in int32, and zp sums[i] is subtracted (on AVX2 the same sums by int16 vpmaddwd). Returns 0
 /// (computing nothing) below AVX2.
-int qb_igemm_vnni(int M, int N, int depth, const int8_t *wp, const int32_t *sums, const int16_t *p, ptrdiff_t ldp, int zp, int32_t *acc);
+int qb_igemm_vnni(int M, int N, int depth, const int8_t *wp, const int32_t *sums, const int16_t *p, ptrdiff_t ldp,
+                  int zp, int32_t *acc);
 /// Unsigned codes in HWC order: out[p * channels + c] = x[c * positions + p] + zp (centered codes in).
 void qb_hwc_u8(const int16_t *x, int channels, int positions, int zp, uint8_t *out);
 /// The output positions of a convolution on HWC unsigned codes x (`input`): acc[i][j] = sum over the window of
@@ -219,7 +217,8 @@ size_t qb_shift_packed_size(int M, int depth);
 /// component[i][k] = 1 for mixture component 1; (c, tap) order with `taps` (stored tap-major for convolutions).
 /// Modes: 0 plain, 1 recentralized (component sums), 2 plain with the top level 2^15 summed apart. corr (48
 /// per 16-row block) = zp times the row sums of the int16 powers and of the two byte indicators.
-void qb_shift_pack(int M, int depth, int taps, int mode, const int32_t *power, const uint8_t *component, int zp, int8_t *wp, int32_t *corr);
+void qb_shift_pack(int M, int depth, int taps, int mode, const int32_t *power, const uint8_t *component, int zp,
+                   int8_t *wp, int32_t *corr);
 /// A packed shift layer (qb_shift_pack) with its per-row unit and mixture means.
 typedef struct qb_shift_layer {
     int rows, mode;
@@ -240,8 +239,9 @@ int qb_shift_conv(const qb_shift_layer *layer, const qb_hwc_input *input, const 
 
 /// The shift epilogue over precomputed exact sums ([M][N] each; e.g. three depthwise passes): in mode 2, c1 holds
 /// the top level's sum (added shifted by 15); out[i][j] as qb_shift_rows computes it.
-void qb_shift_combine(int M, int N, int mode, const int32_t *s, const int32_t *c1, const int32_t *cnz, const double *unit, const double *mu0,
-                      const double *mu1, float sx, const float *bias, float lo, float hi, float *out);
+void qb_shift_combine(int M, int N, int mode, const int32_t *s, const int32_t *c1, const int32_t *cnz,
+                      const double *unit, const double *mu0, const double *mu1, float sx, const float *bias, float lo,
+                      float hi, float *out);
 
 /// Fixed-point requantization (Jacob et al. 2018, gemmlowp): for row i, column j,
 /// v = acc + bias[i]; v = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(v << lshift[i], m0[i]), rshift[i]);
@@ -258,8 +258,8 @@ int32_t qb_rdbypot(int32_t x, int exponent);
 /// then does ONE multiply: facc += alpha[g] * sum. out[i*rs + j*cs] = clamp(sx * facc + bias[i], lo, hi).
 /// pt is k-major: pt[k*ldp + j]. Returns the additions/subtractions and multiplications it did.
 void qb_ternary_gemm(int M, int N, const int32_t *row_start, const int32_t *gs, const int32_t *np, const int32_t *idx,
-                     const float *alpha, const int16_t *pt, ptrdiff_t ldp, float sx, const float *bias, float lo, float hi,
-                     float *out, ptrdiff_t rs, ptrdiff_t cs, int64_t *adds, int64_t *mults);
+                     const float *alpha, const int16_t *pt, ptrdiff_t ldp, float sx, const float *bias, float lo,
+                     float hi, float *out, ptrdiff_t rs, ptrdiff_t cs, int64_t *adds, int64_t *mults);
 
 /// Power-of-two (shift) kernel: row i's nonzero weights are entries row_start[i] .. row_start[i+1] with
 /// input index idx[e] and code[e] = component << 7 | negative << 6 | exponent (0..63). Per column:

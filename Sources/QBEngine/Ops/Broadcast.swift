@@ -47,17 +47,21 @@ enum Broadcast {
 
     /// Applies `f` elementwise over broadcast inputs. Fast paths for equal shapes and scalars;
     /// otherwise rows of the last dimension with per-input strides.
-    static func map<A, B, R>(_ a: [A], _ aShape: [Int], _ b: [B], _ bShape: [Int], _ outShape: [Int],
-                              _ f: (A, B) -> R) -> [R] {
+    static func map<A, B, R>(
+        _ a: [A], _ aShape: [Int], _ b: [B], _ bShape: [Int], _ outShape: [Int],
+        _ f: (A, B) -> R
+    ) -> [R] {
         let n = outShape.reduce(1, *)
         if n == 0 { return [] }
         if aShape == bShape && a.count == n {
-            return a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
-                [R](unsafeUninitializedCapacity: n) { out, count in
-                    for i in 0..<n { (out.baseAddress! + i).initialize(to: f(pa[i], pb[i])) }
-                    count = n
+            return a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    [R](unsafeUninitializedCapacity: n) { out, count in
+                        for i in 0..<n { (out.baseAddress! + i).initialize(to: f(pa[i], pb[i])) }
+                        count = n
+                    }
                 }
-            } }
+            }
         }
         if b.count == 1 && a.count == n {
             let s = b[0]
@@ -74,33 +78,35 @@ enum Broadcast {
         let ia = sa[rank - 1], ib = sb[rank - 1]
         var counter = [Int](repeating: 0, count: rank)
         var offA = 0, offB = 0
-        return a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
-            [R](unsafeUninitializedCapacity: n) { out, count in
-                var o = 0
-                for _ in 0..<rows {
-                    var ja = offA, jb = offB
-                    for _ in 0..<inner {
-                        (out.baseAddress! + o).initialize(to: f(pa[ja], pb[jb]))
-                        o += 1
-                        ja += ia
-                        jb += ib
+        return a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                [R](unsafeUninitializedCapacity: n) { out, count in
+                    var o = 0
+                    for _ in 0..<rows {
+                        var ja = offA, jb = offB
+                        for _ in 0..<inner {
+                            (out.baseAddress! + o).initialize(to: f(pa[ja], pb[jb]))
+                            o += 1
+                            ja += ia
+                            jb += ib
+                        }
+                        // Advance the row counter over dimensions rank-2 ... 0.
+                        var d = rank - 2
+                        while d >= 0 {
+                            counter[d] += 1
+                            offA += sa[d]
+                            offB += sb[d]
+                            if counter[d] < outShape[d] { break }
+                            offA -= sa[d] * outShape[d]
+                            offB -= sb[d] * outShape[d]
+                            counter[d] = 0
+                            d -= 1
+                        }
                     }
-                    // Advance the row counter over dimensions rank-2 ... 0.
-                    var d = rank - 2
-                    while d >= 0 {
-                        counter[d] += 1
-                        offA += sa[d]
-                        offB += sb[d]
-                        if counter[d] < outShape[d] { break }
-                        offA -= sa[d] * outShape[d]
-                        offB -= sb[d] * outShape[d]
-                        counter[d] = 0
-                        d -= 1
-                    }
+                    count = n
                 }
-                count = n
             }
-        } }
+        }
     }
 
     /// Gathers `values` (of `shape`) broadcast to `outShape`.

@@ -13,16 +13,26 @@ struct ConvGeometry: Equatable {
     /// `ceilMode` rounds the output size up (pools).
     init(_ ctx: OpContext, inSize: [Int], kernel: [Int], ceilMode: Bool = false) throws {
         let n = inSize.count
-        guard n >= 1, n <= 2 else { throw ctx.fail(.unsupported, "\(n)-D spatial input is not supported (1-D and 2-D are)") }
-        guard kernel.count == n, kernel.allSatisfy({ $0 > 0 }) else { throw ctx.fail(.badAttribute, "kernel shape \(kernel) does not fit \(n) spatial dimensions") }
+        guard n >= 1, n <= 2 else {
+            throw ctx.fail(.unsupported, "\(n)-D spatial input is not supported (1-D and 2-D are)")
+        }
+        guard kernel.count == n, kernel.allSatisfy({ $0 > 0 }) else {
+            throw ctx.fail(.badAttribute, "kernel shape \(kernel) does not fit \(n) spatial dimensions")
+        }
         self.kernel = kernel
         strides = try ctx.ints("strides") ?? [Int](repeating: 1, count: n)
         dilations = try ctx.ints("dilations") ?? [Int](repeating: 1, count: n)
-        guard strides.count == n, strides.allSatisfy({ $0 > 0 }) else { throw ctx.fail(.badAttribute, "strides \(strides) must be \(n) positive values") }
-        guard dilations.count == n, dilations.allSatisfy({ $0 > 0 }) else { throw ctx.fail(.badAttribute, "dilations \(dilations) must be \(n) positive values") }
+        guard strides.count == n, strides.allSatisfy({ $0 > 0 }) else {
+            throw ctx.fail(.badAttribute, "strides \(strides) must be \(n) positive values")
+        }
+        guard dilations.count == n, dilations.allSatisfy({ $0 > 0 }) else {
+            throw ctx.fail(.badAttribute, "dilations \(dilations) must be \(n) positive values")
+        }
         let autoPad = try ctx.string("auto_pad", "NOTSET")
         var pads = try ctx.ints("pads") ?? [Int](repeating: 0, count: 2 * n)
-        guard pads.count == 2 * n, pads.allSatisfy({ $0 >= 0 }) else { throw ctx.fail(.badAttribute, "pads \(pads) must be \(2 * n) non-negative values") }
+        guard pads.count == 2 * n, pads.allSatisfy({ $0 >= 0 }) else {
+            throw ctx.fail(.badAttribute, "pads \(pads) must be \(2 * n) non-negative values")
+        }
         outSize = []
         for i in 0..<n {
             let effective = (kernel[i] - 1) * dilations[i] + 1
@@ -30,7 +40,8 @@ struct ConvGeometry: Equatable {
             case "NOTSET":
                 break
             case "VALID":
-                pads[i] = 0; pads[i + n] = 0
+                pads[i] = 0
+                pads[i + n] = 0
             case "SAME_UPPER", "SAME_LOWER":
                 let out = (inSize[i] + strides[i] - 1) / strides[i]
                 let total = max((out - 1) * strides[i] + effective - inSize[i], 0)
@@ -41,7 +52,9 @@ struct ConvGeometry: Equatable {
                 throw ctx.fail(.badAttribute, "auto_pad \(autoPad) is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER")
             }
             let span = inSize[i] + pads[i] + pads[i + n] - effective
-            guard span >= 0 else { throw ctx.fail(.shapeMismatch, "kernel \(kernel) (dilated) is larger than the padded input \(inSize)") }
+            guard span >= 0 else {
+                throw ctx.fail(.shapeMismatch, "kernel \(kernel) (dilated) is larger than the padded input \(inSize)")
+            }
             var o = (ceilMode ? (span + strides[i] - 1) / strides[i] : span / strides[i]) + 1
             // A ceil-mode window must start inside the input or its left padding.
             if ceilMode && (o - 1) * strides[i] >= inSize[i] + pads[i] { o -= 1 }
@@ -56,7 +69,10 @@ struct ConvGeometry: Equatable {
         if kernel.count == 1 {
             return (1, kernel[0], 1, strides[0], 1, dilations[0], 0, padsBegin[0], 1, outSize[0])
         }
-        return (kernel[0], kernel[1], strides[0], strides[1], dilations[0], dilations[1], padsBegin[0], padsBegin[1], outSize[0], outSize[1])
+        return (
+            kernel[0], kernel[1], strides[0], strides[1], dilations[0], dilations[1], padsBegin[0], padsBegin[1],
+            outSize[0], outSize[1]
+        )
     }
 }
 

@@ -3,23 +3,35 @@ import QBTensor
 /// Gemm and MatMul (batched, broadcast), on the GEMM kernel.
 enum LinearOps {
     static func register(_ r: inout [String: OperatorDef]) {
-        r["MatMul"] = OperatorDef(run: { ctx, inputs in
-            let a = try ctx.floatInput(inputs, 0), b = try ctx.floatInput(inputs, 1)
-            return [try matmul(ctx, a, b, bias: nil)]
-        }, infer: { ctx, t in
-            guard let a = t[0], let b = t.count > 1 ? t[1] : nil else { throw ctx.fail(.malformedModel, "MatMul needs two inputs") }
-            guard let sa = a.shape, let sb = b.shape else { return [TypeInfo(type: a.type, shape: nil)] }
-            return [TypeInfo(type: a.type, shape: try matmulShape(ctx, sa, sb))]
-        })
-        r["Gemm"] = OperatorDef(run: gemm, infer: { ctx, t in
-            guard let a = t[0], let b = t.count > 1 ? t[1] : nil else { throw ctx.fail(.malformedModel, "Gemm needs two inputs") }
-            guard let sa = a.shape, let sb = b.shape else { return [TypeInfo(type: a.type, shape: nil)] }
-            guard sa.count == 2, sb.count == 2 else { throw ctx.fail(.shapeMismatch, "Gemm needs 2-D A and B, got ranks \(sa.count) and \(sb.count)") }
-            let ta = try ctx.int("transA", 0) != 0, tb = try ctx.int("transB", 0) != 0
-            let m = ta ? sa[1] : sa[0], ka = ta ? sa[0] : sa[1], kb = tb ? sb[1] : sb[0], n = tb ? sb[0] : sb[1]
-            if let x = ka.value, let y = kb.value, x != y { throw ctx.fail(.shapeMismatch, "inner dimensions differ: A gives \(x), B gives \(y)") }
-            return [TypeInfo(type: a.type, shape: [m, n])]
-        })
+        r["MatMul"] = OperatorDef(
+            run: { ctx, inputs in
+                let a = try ctx.floatInput(inputs, 0), b = try ctx.floatInput(inputs, 1)
+                return [try matmul(ctx, a, b, bias: nil)]
+            },
+            infer: { ctx, t in
+                guard let a = t[0], let b = t.count > 1 ? t[1] : nil else {
+                    throw ctx.fail(.malformedModel, "MatMul needs two inputs")
+                }
+                guard let sa = a.shape, let sb = b.shape else { return [TypeInfo(type: a.type, shape: nil)] }
+                return [TypeInfo(type: a.type, shape: try matmulShape(ctx, sa, sb))]
+            })
+        r["Gemm"] = OperatorDef(
+            run: gemm,
+            infer: { ctx, t in
+                guard let a = t[0], let b = t.count > 1 ? t[1] : nil else {
+                    throw ctx.fail(.malformedModel, "Gemm needs two inputs")
+                }
+                guard let sa = a.shape, let sb = b.shape else { return [TypeInfo(type: a.type, shape: nil)] }
+                guard sa.count == 2, sb.count == 2 else {
+                    throw ctx.fail(.shapeMismatch, "Gemm needs 2-D A and B, got ranks \(sa.count) and \(sb.count)")
+                }
+                let ta = try ctx.int("transA", 0) != 0, tb = try ctx.int("transB", 0) != 0
+                let m = ta ? sa[1] : sa[0], ka = ta ? sa[0] : sa[1], kb = tb ? sb[1] : sb[0], n = tb ? sb[0] : sb[1]
+                if let x = ka.value, let y = kb.value, x != y {
+                    throw ctx.fail(.shapeMismatch, "inner dimensions differ: A gives \(x), B gives \(y)")
+                }
+                return [TypeInfo(type: a.type, shape: [m, n])]
+            })
     }
 
     /// The fused activation clamp a rewrite may have attached (`qb_lo`, `qb_hi`).
@@ -29,12 +41,17 @@ enum LinearOps {
 
     static func gemm(_ ctx: OpContext, _ inputs: [Value?]) throws -> [Value] {
         let a = try ctx.floatInput(inputs, 0), b = try ctx.floatInput(inputs, 1)
-        guard a.rank == 2, b.rank == 2 else { throw ctx.fail(.shapeMismatch, "Gemm needs 2-D A and B, got \(a.shape) and \(b.shape)") }
+        guard a.rank == 2, b.rank == 2 else {
+            throw ctx.fail(.shapeMismatch, "Gemm needs 2-D A and B, got \(a.shape) and \(b.shape)")
+        }
         let ta = try ctx.int("transA", 0) != 0, tb = try ctx.int("transB", 0) != 0
         let alpha = try ctx.float("alpha", 1), beta = try ctx.float("beta", 1)
         let m = ta ? a.shape[1] : a.shape[0], k = ta ? a.shape[0] : a.shape[1]
         let kb = tb ? b.shape[1] : b.shape[0], n = tb ? b.shape[0] : b.shape[1]
-        guard k == kb else { throw ctx.fail(.shapeMismatch, "inner dimensions differ: A \(a.shape) transA=\(ta), B \(b.shape) transB=\(tb)") }
+        guard k == kb else {
+            throw ctx.fail(
+                .shapeMismatch, "inner dimensions differ: A \(a.shape) transA=\(ta), B \(b.shape) transB=\(tb)")
+        }
         let (lo, hi) = try activation(ctx)
         let c = ctx.optional(inputs, 2)
         // Every element is written by the kernel (0 when k = 0; NaN when it fails): no zero-fill pass first.
@@ -49,14 +66,19 @@ enum LinearOps {
         let fused = c == nil || simpleBias != nil
         let af = a.floats, bf = b.floats
         var multiplied = true
-        af.withUnsafeBufferPointer { pa in bf.withUnsafeBufferPointer { pb in out.withUnsafeMutableBufferPointer { pc in
-            func run(_ bias: UnsafePointer<Float>?) {
-                multiplied = GEMM.multiply(m: m, n: n, k: k, a: pa.baseAddress!, aRow: ta ? 1 : k, aCol: ta ? m : 1,
-                              b: pb.baseAddress!, bRow: tb ? 1 : n, bCol: tb ? k : 1, c: pc.baseAddress!, ldc: n,
-                              bias: bias, lo: fused ? lo : -.infinity, hi: fused ? hi : .infinity, threads: ctx.threads)
+        af.withUnsafeBufferPointer { pa in
+            bf.withUnsafeBufferPointer { pb in
+                out.withUnsafeMutableBufferPointer { pc in
+                    func run(_ bias: UnsafePointer<Float>?) {
+                        multiplied = GEMM.multiply(
+                            m: m, n: n, k: k, a: pa.baseAddress!, aRow: ta ? 1 : k, aCol: ta ? m : 1,
+                            b: pb.baseAddress!, bRow: tb ? 1 : n, bCol: tb ? k : 1, c: pc.baseAddress!, ldc: n,
+                            bias: bias, lo: fused ? lo : -.infinity, hi: fused ? hi : .infinity, threads: ctx.threads)
+                    }
+                    if let simpleBias { simpleBias.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
+                }
             }
-            if let simpleBias { simpleBias.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
-        } } }
+        }
         guard multiplied else { throw gemmFailure(ctx, m: m, n: n, k: k) }
         if !fused, let c {
             guard let s = Broadcast.shape([c.shape, [m, n]]), s == [m, n] else {
@@ -93,7 +115,9 @@ enum LinearOps {
         let m = sa[sa.count - 2], k = sa[sa.count - 1], k2 = sb[sb.count - 2], n = sb[sb.count - 1]
         guard k == k2 else { throw ctx.fail(.shapeMismatch, "inner dimensions differ: \(a.shape) x \(b.shape)") }
         let ba = Array(sa.dropLast(2)), bb = Array(sb.dropLast(2))
-        guard let batch = Broadcast.shape([ba, bb]) else { throw ctx.fail(.shapeMismatch, "batch dimensions of \(a.shape) and \(b.shape) do not broadcast") }
+        guard let batch = Broadcast.shape([ba, bb]) else {
+            throw ctx.fail(.shapeMismatch, "batch dimensions of \(a.shape) and \(b.shape) do not broadcast")
+        }
         let count = batch.reduce(1, *)
         let (lo, hi) = try activation(ctx)
         // Batch index -> matrix index of A and B under broadcasting.
@@ -105,22 +129,28 @@ enum LinearOps {
         // computed the same way either way, so the bytes do not depend on the split.
         let perItem = count > 1 && m * n * k < 1 << 21 && ctx.threads > 1
         var multiplied = [Bool](repeating: true, count: count)
-        af.withUnsafeBufferPointer { pa in bf.withUnsafeBufferPointer { pb in out.withUnsafeMutableBufferPointer { pc in
-          multiplied.withUnsafeMutableBufferPointer { pm in
-            let aBase = SharedConst(pa.baseAddress!), bBase = SharedConst(pb.baseAddress!), cBase = SharedPointer(pc.baseAddress!)
-            let status = SharedPointer(pm.baseAddress!)
-            func run(_ biasPtr: UnsafePointer<Float>?) {
-                let biasBase = biasPtr.map(SharedConst.init)
-                Parallel.forEach(count: count, workers: perItem ? ctx.threads : 1) { i in
-                    status.base[i] = GEMM.multiply(m: m, n: n, k: k, a: aBase.base + idxA[i] * m * k, aRow: k, aCol: 1,
-                                  b: bBase.base + idxB[i] * k * n, bRow: n, bCol: 1,
-                                  c: cBase.base + i * m * n, ldc: n, bias: biasBase?.base, lo: lo, hi: hi,
-                                  threads: perItem ? 1 : ctx.threads)
+        af.withUnsafeBufferPointer { pa in
+            bf.withUnsafeBufferPointer { pb in
+                out.withUnsafeMutableBufferPointer { pc in
+                    multiplied.withUnsafeMutableBufferPointer { pm in
+                        let aBase = SharedConst(pa.baseAddress!), bBase = SharedConst(pb.baseAddress!),
+                            cBase = SharedPointer(pc.baseAddress!)
+                        let status = SharedPointer(pm.baseAddress!)
+                        func run(_ biasPtr: UnsafePointer<Float>?) {
+                            let biasBase = biasPtr.map(SharedConst.init)
+                            Parallel.forEach(count: count, workers: perItem ? ctx.threads : 1) { i in
+                                status.base[i] = GEMM.multiply(
+                                    m: m, n: n, k: k, a: aBase.base + idxA[i] * m * k, aRow: k, aCol: 1,
+                                    b: bBase.base + idxB[i] * k * n, bRow: n, bCol: 1,
+                                    c: cBase.base + i * m * n, ldc: n, bias: biasBase?.base, lo: lo, hi: hi,
+                                    threads: perItem ? 1 : ctx.threads)
+                            }
+                        }
+                        if let bias { bias.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
+                    }
                 }
             }
-            if let bias { bias.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
-          }
-        } } }
+        }
         guard !multiplied.contains(false) else { throw gemmFailure(ctx, m: m, n: n, k: k) }
         var shape = batch
         if a.rank > 1 { shape.append(m) }

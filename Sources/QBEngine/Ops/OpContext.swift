@@ -29,13 +29,17 @@ struct OpContext: Sendable {
     /// A float input (any floating type).
     func floatInput(_ inputs: [Value?], _ i: Int) throws -> Value {
         let v = try input(inputs, i)
-        guard v.type.isFloat else { throw fail(.typeMismatch, "input \(i) must be a floating-point tensor, not \(v.signature)") }
+        guard v.type.isFloat else {
+            throw fail(.typeMismatch, "input \(i) must be a floating-point tensor, not \(v.signature)")
+        }
         return v
     }
 
     /// Normalizes an axis in [-rank, rank) to [0, rank).
     func axis(_ a: Int, rank: Int) throws -> Int {
-        guard a >= -rank && a < max(rank, 1) else { throw fail(.badAttribute, "axis \(a) is out of range for rank \(rank)") }
+        guard a >= -rank && a < max(rank, 1) else {
+            throw fail(.badAttribute, "axis \(a) is out of range for rank \(rank)")
+        }
         return a < 0 ? a + rank : a
     }
 
@@ -88,7 +92,9 @@ struct TypeInfo: Equatable, Sendable {
 
     /// The elements as dimensions: from the constant, or from the symbolic elements.
     var elementDims: [Dim]? {
-        if let constant, !constant.type.isFloat, constant.rank <= 1 { return constant.ints.map { .fixed(Int(clamping: $0)) } }
+        if let constant, !constant.type.isFloat, constant.rank <= 1 {
+            return constant.ints.map { .fixed(Int(clamping: $0)) }
+        }
         return elements
     }
 

@@ -3,38 +3,58 @@
 enum PoolOps {
     static func register(_ r: inout [String: OperatorDef]) {
         for name in ["MaxPool", "AveragePool"] {
-            r[name] = OperatorDef(run: { ctx, inputs in [try pool(ctx, inputs, max: name == "MaxPool")] }, infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
-                if ctx.node.outputs.count > 1 && !ctx.node.outputs[1].isEmpty { throw ctx.fail(.unsupported, "MaxPool's Indices output is not supported") }
-                guard let xs = x.shape, xs.count >= 3, xs.dropFirst(2).allSatisfy({ $0.value != nil }) else { return [TypeInfo(type: x.type, shape: nil)] }
-                guard let k = try ctx.ints("kernel_shape") else { throw ctx.fail(.badAttribute, "kernel_shape is required") }
-                let g = try ConvGeometry(ctx, inSize: xs.dropFirst(2).map { $0.value! }, kernel: k, ceilMode: try ctx.int("ceil_mode", 0) != 0)
-                return [TypeInfo(type: x.type, shape: Array(xs.prefix(2)) + g.outSize.map { .fixed($0) })]
-            })
+            r[name] = OperatorDef(
+                run: { ctx, inputs in [try pool(ctx, inputs, max: name == "MaxPool")] },
+                infer: { ctx, t in
+                    guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                    if ctx.node.outputs.count > 1 && !ctx.node.outputs[1].isEmpty {
+                        throw ctx.fail(.unsupported, "MaxPool's Indices output is not supported")
+                    }
+                    guard let xs = x.shape, xs.count >= 3, xs.dropFirst(2).allSatisfy({ $0.value != nil }) else {
+                        return [TypeInfo(type: x.type, shape: nil)]
+                    }
+                    guard let k = try ctx.ints("kernel_shape") else {
+                        throw ctx.fail(.badAttribute, "kernel_shape is required")
+                    }
+                    let g = try ConvGeometry(
+                        ctx, inSize: xs.dropFirst(2).map { $0.value! }, kernel: k,
+                        ceilMode: try ctx.int("ceil_mode", 0) != 0)
+                    return [TypeInfo(type: x.type, shape: Array(xs.prefix(2)) + g.outSize.map { .fixed($0) })]
+                })
         }
         for name in ["GlobalAveragePool", "GlobalMaxPool"] {
-            r[name] = OperatorDef(run: { ctx, inputs in
-                let x = try ctx.floatInput(inputs, 0)
-                guard x.rank >= 3 else { throw ctx.fail(.shapeMismatch, "input must be [N, C, spatial...], got \(x.shape)") }
-                let planes = x.shape[0] * x.shape[1], size = x.shape.dropFirst(2).reduce(1, *)
-                let f = x.floats
-                var out = [Float](repeating: 0, count: planes)
-                for p in 0..<planes {
-                    let slice = f[(p * size)..<((p + 1) * size)]
-                    if name == "GlobalMaxPool" {
-                        out[p] = slice.max() ?? 0
-                    } else {
-                        var s: Float = 0
-                        for v in slice { s += v }
-                        out[p] = s / Float(size)
+            r[name] = OperatorDef(
+                run: { ctx, inputs in
+                    let x = try ctx.floatInput(inputs, 0)
+                    guard x.rank >= 3 else {
+                        throw ctx.fail(.shapeMismatch, "input must be [N, C, spatial...], got \(x.shape)")
                     }
-                }
-                return [Value(shape: Array(x.shape.prefix(2)) + [Int](repeating: 1, count: x.rank - 2), floats: out)]
-            }, infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
-                guard let xs = x.shape else { return [TypeInfo(type: x.type, shape: nil)] }
-                return [TypeInfo(type: x.type, shape: Array(xs.prefix(2)) + [Dim](repeating: .fixed(1), count: max(xs.count - 2, 0)))]
-            })
+                    let planes = x.shape[0] * x.shape[1], size = x.shape.dropFirst(2).reduce(1, *)
+                    let f = x.floats
+                    var out = [Float](repeating: 0, count: planes)
+                    for p in 0..<planes {
+                        let slice = f[(p * size)..<((p + 1) * size)]
+                        if name == "GlobalMaxPool" {
+                            out[p] = slice.max() ?? 0
+                        } else {
+                            var s: Float = 0
+                            for v in slice { s += v }
+                            out[p] = s / Float(size)
+                        }
+                    }
+                    return [
+                        Value(shape: Array(x.shape.prefix(2)) + [Int](repeating: 1, count: x.rank - 2), floats: out)
+                    ]
+                },
+                infer: { ctx, t in
+                    guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                    guard let xs = x.shape else { return [TypeInfo(type: x.type, shape: nil)] }
+                    return [
+                        TypeInfo(
+                            type: x.type,
+                            shape: Array(xs.prefix(2)) + [Dim](repeating: .fixed(1), count: max(xs.count - 2, 0)))
+                    ]
+                })
         }
     }
 
@@ -42,17 +62,24 @@ enum PoolOps {
         let input = try ctx.input(inputs, 0)
         if !input.type.isFloat {
             // Integer max pooling: exact through Float for 8- and 16-bit types.
-            guard isMax, [.uint8, .int8, .int16, .uint16].contains(input.type) else { throw ctx.fail(.typeMismatch, "pooling of \(input.signature) is not supported") }
+            guard isMax, [.uint8, .int8, .int16, .uint16].contains(input.type) else {
+                throw ctx.fail(.typeMismatch, "pooling of \(input.signature) is not supported")
+            }
             var asFloat = inputs
             asFloat[0] = ElementwiseOps.cast(input, to: .float)
             return ElementwiseOps.cast(try pool(ctx, asFloat, max: true), to: input.type)
         }
         let x = input
-        guard x.rank == 3 || x.rank == 4 else { throw ctx.fail(.unsupported, "pooling of \(x.shape): only 1-D and 2-D are supported") }
+        guard x.rank == 3 || x.rank == 4 else {
+            throw ctx.fail(.unsupported, "pooling of \(x.shape): only 1-D and 2-D are supported")
+        }
         guard let k = try ctx.ints("kernel_shape") else { throw ctx.fail(.badAttribute, "kernel_shape is required") }
-        if ctx.node.outputs.count > 1 && !ctx.node.outputs[1].isEmpty { throw ctx.fail(.unsupported, "MaxPool's Indices output is not supported") }
+        if ctx.node.outputs.count > 1 && !ctx.node.outputs[1].isEmpty {
+            throw ctx.fail(.unsupported, "MaxPool's Indices output is not supported")
+        }
         if try ctx.int("storage_order", 0) != 0 { throw ctx.fail(.unsupported, "storage_order 1 is not supported") }
-        let g = try ConvGeometry(ctx, inSize: Array(x.shape.dropFirst(2)), kernel: k, ceilMode: try ctx.int("ceil_mode", 0) != 0)
+        let g = try ConvGeometry(
+            ctx, inSize: Array(x.shape.dropFirst(2)), kernel: k, ceilMode: try ctx.int("ceil_mode", 0) != 0)
         let includePad = try ctx.int("count_include_pad", 0) != 0
         let geo = g.as2D
         let ih = x.rank == 4 ? x.shape[2] : 1, iw = x.shape[x.rank - 1]
@@ -61,31 +88,33 @@ enum PoolOps {
         var out = [Float](repeating: 0, count: planes * geo.oh * geo.ow)
         // Padded extent for count_include_pad: windows are clipped to the input plus its explicit pads.
         let padBottom = x.rank == 4 ? g.padsEnd[0] : 0, padRight = g.padsEnd[g.padsEnd.count - 1]
-        f.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
-            for p in 0..<planes {
-                let src = px.baseAddress! + p * ih * iw
-                for oy in 0..<geo.oh {
-                    for ox in 0..<geo.ow {
-                        var acc: Float = isMax ? -.infinity : 0
-                        var n = 0, padded = 0
-                        for ki in 0..<geo.kh {
-                            let y = oy * geo.sh - geo.pt + ki * geo.dh
-                            let yInPad = y >= -geo.pt && y < ih + padBottom
-                            for kj in 0..<geo.kw {
-                                let xx = ox * geo.sw - geo.pl + kj * geo.dw
-                                if yInPad && xx >= -geo.pl && xx < iw + padRight { padded += 1 }
-                                if y < 0 || y >= ih || xx < 0 || xx >= iw { continue }
-                                let v = src[y * iw + xx]
-                                if isMax { if v > acc || v.isNaN { acc = v } } else { acc += v }
-                                n += 1
+        f.withUnsafeBufferPointer { px in
+            out.withUnsafeMutableBufferPointer { po in
+                for p in 0..<planes {
+                    let src = px.baseAddress! + p * ih * iw
+                    for oy in 0..<geo.oh {
+                        for ox in 0..<geo.ow {
+                            var acc: Float = isMax ? -.infinity : 0
+                            var n = 0, padded = 0
+                            for ki in 0..<geo.kh {
+                                let y = oy * geo.sh - geo.pt + ki * geo.dh
+                                let yInPad = y >= -geo.pt && y < ih + padBottom
+                                for kj in 0..<geo.kw {
+                                    let xx = ox * geo.sw - geo.pl + kj * geo.dw
+                                    if yInPad && xx >= -geo.pl && xx < iw + padRight { padded += 1 }
+                                    if y < 0 || y >= ih || xx < 0 || xx >= iw { continue }
+                                    let v = src[y * iw + xx]
+                                    if isMax { if v > acc || v.isNaN { acc = v } } else { acc += v }
+                                    n += 1
+                                }
                             }
+                            let i = p * geo.oh * geo.ow + oy * geo.ow + ox
+                            po[i] = isMax ? acc : acc / Float(includePad ? padded : max(n, 1))
                         }
-                        let i = p * geo.oh * geo.ow + oy * geo.ow + ox
-                        po[i] = isMax ? acc : acc / Float(includePad ? padded : max(n, 1))
                     }
                 }
             }
-        } }
+        }
         return Value(shape: Array(x.shape.prefix(2)) + g.outSize, floats: out)
     }
 }

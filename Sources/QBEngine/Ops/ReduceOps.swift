@@ -3,78 +3,97 @@ enum ReduceOps {
     static func register(_ r: inout [String: OperatorDef]) {
         let reducers: [(String, Float, (Float, Float) -> Float, Int)] = [
             ("ReduceSum", 0, +, 13), ("ReduceMean", 0, +, 18), ("ReduceMax", -.infinity, { max($0, $1) }, 18),
-            ("ReduceMin", .infinity, { min($0, $1) }, 18), ("ReduceProd", 1, *, 18), ("ReduceSumSquare", 0, { $0 + $1 * $1 }, 18),
+            ("ReduceMin", .infinity, { min($0, $1) }, 18), ("ReduceProd", 1, *, 18),
+            ("ReduceSumSquare", 0, { $0 + $1 * $1 }, 18),
         ]
         for (name, initial, f, axesInputSince) in reducers {
-            r[name] = OperatorDef(run: { ctx, inputs in
-                let x = try ctx.floatInput(inputs, 0)
-                let given = ctx.opset >= axesInputSince ? try ctx.intList(inputs, 1) : try ctx.ints("axes")
-                guard let axes = try reduceAxes(ctx, given, rank: x.rank) else { return [x] }
-                let keep = try ctx.int("keepdims", 1) != 0
-                let outShape = x.shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
-                let n = outShape.reduce(1, *)
-                var acc = [Float](repeating: initial, count: n)
-                let xs = strides(x.shape), os = strides(outShape)
-                let f32 = x.floats
-                let square = name == "ReduceSumSquare"
-                for i in 0..<f32.count {
-                    var rem = i, o = 0
-                    for d in 0..<x.rank {
-                        let c = rem / xs[d]
-                        rem %= xs[d]
-                        if outShape[d] != 1 { o += c * os[d] }
+            r[name] = OperatorDef(
+                run: { ctx, inputs in
+                    let x = try ctx.floatInput(inputs, 0)
+                    let given = ctx.opset >= axesInputSince ? try ctx.intList(inputs, 1) : try ctx.ints("axes")
+                    guard let axes = try reduceAxes(ctx, given, rank: x.rank) else { return [x] }
+                    let keep = try ctx.int("keepdims", 1) != 0
+                    let outShape = x.shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
+                    let n = outShape.reduce(1, *)
+                    var acc = [Float](repeating: initial, count: n)
+                    let xs = strides(x.shape), os = strides(outShape)
+                    let f32 = x.floats
+                    let square = name == "ReduceSumSquare"
+                    for i in 0..<f32.count {
+                        var rem = i, o = 0
+                        for d in 0..<x.rank {
+                            let c = rem / xs[d]
+                            rem %= xs[d]
+                            if outShape[d] != 1 { o += c * os[d] }
+                        }
+                        acc[o] = square ? acc[o] + f32[i] * f32[i] : f(acc[o], f32[i])
                     }
-                    acc[o] = square ? acc[o] + f32[i] * f32[i] : f(acc[o], f32[i])
-                }
-                if name == "ReduceMean" {
-                    let count = Float(x.count / max(n, 1))
-                    for i in 0..<n { acc[i] /= count }
-                }
-                let shape = keep ? outShape : x.shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
-                return [Value(type: x.type, shape: shape, storage: .float(acc))]
-            }, infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
-                guard let xs = x.shape else { return [TypeInfo(type: x.type, shape: nil)] }
-                let given: [Int]?
-                if ctx.opset >= axesInputSince {
-                    if t.count > 1, let a = t[1] { guard let c = a.constant else { return [TypeInfo(type: x.type, shape: nil)] }; given = c.ints.map { Int($0) } } else { given = nil }
-                } else { given = try ctx.ints("axes") }
-                guard let axes = try reduceAxes(ctx, given, rank: xs.count) else { return [TypeInfo(type: x.type, shape: xs)] }
-                let keep = try ctx.int("keepdims", 1) != 0
-                let shape = keep ? xs.enumerated().map { axes.contains($0.offset) ? .fixed(1) : $0.element }
-                    : xs.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
-                return [TypeInfo(type: x.type, shape: shape)]
-            })
+                    if name == "ReduceMean" {
+                        let count = Float(x.count / max(n, 1))
+                        for i in 0..<n { acc[i] /= count }
+                    }
+                    let shape =
+                        keep ? outShape : x.shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
+                    return [Value(type: x.type, shape: shape, storage: .float(acc))]
+                },
+                infer: { ctx, t in
+                    guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                    guard let xs = x.shape else { return [TypeInfo(type: x.type, shape: nil)] }
+                    let given: [Int]?
+                    if ctx.opset >= axesInputSince {
+                        if t.count > 1, let a = t[1] {
+                            guard let c = a.constant else { return [TypeInfo(type: x.type, shape: nil)] }
+                            given = c.ints.map { Int($0) }
+                        } else {
+                            given = nil
+                        }
+                    } else {
+                        given = try ctx.ints("axes")
+                    }
+                    guard let axes = try reduceAxes(ctx, given, rank: xs.count) else {
+                        return [TypeInfo(type: x.type, shape: xs)]
+                    }
+                    let keep = try ctx.int("keepdims", 1) != 0
+                    let shape =
+                        keep
+                        ? xs.enumerated().map { axes.contains($0.offset) ? .fixed(1) : $0.element }
+                        : xs.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
+                    return [TypeInfo(type: x.type, shape: shape)]
+                })
         }
         for name in ["ArgMax", "ArgMin"] {
-            r[name] = OperatorDef(run: { ctx, inputs in
-                let x = try ctx.input(inputs, 0)
-                let axis = try ctx.axis(try ctx.int("axis", 0), rank: x.rank)
-                let keep = try ctx.int("keepdims", 1) != 0, last = try ctx.int("select_last_index", 0) != 0
-                let n = x.shape[axis], inner = x.shape[(axis + 1)...].reduce(1, *), outer = x.shape[..<axis].reduce(1, *)
-                let f = x.floats
-                var out = [Int64](repeating: 0, count: outer * inner)
-                for o in 0..<outer {
-                    for j in 0..<inner {
-                        var best = 0
-                        for k in 1..<max(n, 1) {
-                            let v = f[(o * n + k) * inner + j], b = f[(o * n + best) * inner + j]
-                            let better = name == "ArgMax" ? (v > b || (last && v == b)) : (v < b || (last && v == b))
-                            if better { best = k }
+            r[name] = OperatorDef(
+                run: { ctx, inputs in
+                    let x = try ctx.input(inputs, 0)
+                    let axis = try ctx.axis(try ctx.int("axis", 0), rank: x.rank)
+                    let keep = try ctx.int("keepdims", 1) != 0, last = try ctx.int("select_last_index", 0) != 0
+                    let n = x.shape[axis], inner = x.shape[(axis + 1)...].reduce(1, *),
+                        outer = x.shape[..<axis].reduce(1, *)
+                    let f = x.floats
+                    var out = [Int64](repeating: 0, count: outer * inner)
+                    for o in 0..<outer {
+                        for j in 0..<inner {
+                            var best = 0
+                            for k in 1..<max(n, 1) {
+                                let v = f[(o * n + k) * inner + j], b = f[(o * n + best) * inner + j]
+                                let better =
+                                    name == "ArgMax" ? (v > b || (last && v == b)) : (v < b || (last && v == b))
+                                if better { best = k }
+                            }
+                            out[o * inner + j] = Int64(best)
                         }
-                        out[o * inner + j] = Int64(best)
                     }
-                }
-                var shape = x.shape
-                if keep { shape[axis] = 1 } else { shape.remove(at: axis) }
-                return [Value(shape: shape, ints: out)]
-            }, infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
-                guard var xs = x.shape else { return [TypeInfo(type: .int64, shape: nil)] }
-                let axis = try ctx.axis(try ctx.int("axis", 0), rank: xs.count)
-                if try ctx.int("keepdims", 1) != 0 { xs[axis] = .fixed(1) } else { xs.remove(at: axis) }
-                return [TypeInfo(type: .int64, shape: xs)]
-            })
+                    var shape = x.shape
+                    if keep { shape[axis] = 1 } else { shape.remove(at: axis) }
+                    return [Value(shape: shape, ints: out)]
+                },
+                infer: { ctx, t in
+                    guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                    guard var xs = x.shape else { return [TypeInfo(type: .int64, shape: nil)] }
+                    let axis = try ctx.axis(try ctx.int("axis", 0), rank: xs.count)
+                    if try ctx.int("keepdims", 1) != 0 { xs[axis] = .fixed(1) } else { xs.remove(at: axis) }
+                    return [TypeInfo(type: .int64, shape: xs)]
+                })
         }
     }
 

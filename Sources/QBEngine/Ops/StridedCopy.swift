@@ -49,8 +49,14 @@ extension Value {
     /// The strided selection of this value's elements (see `StridedCopy`), with `shape`.
     func strided(shape: [Int], base: Int, strides: [Int]) -> Value {
         switch storage {
-        case .float(let f): return Value(type: type, shape: shape, storage: .float(StridedCopy.copy(f, base: base, shape: shape, strides: strides)))
-        case .int(let v): return Value(type: type, shape: shape, storage: .int(StridedCopy.copy(v, base: base, shape: shape, strides: strides)))
+        case .float(let f):
+            return Value(
+                type: type, shape: shape,
+                storage: .float(StridedCopy.copy(f, base: base, shape: shape, strides: strides)))
+        case .int(let v):
+            return Value(
+                type: type, shape: shape, storage: .int(StridedCopy.copy(v, base: base, shape: shape, strides: strides))
+            )
         }
     }
 
