@@ -5,8 +5,6 @@ import QBTensor
 /// (quantization, integer sums, requantization and the transposed layout fused, as `qb_linear_int8` does), with the
 /// same bits as the separate steps that `PatchRunner` otherwise runs.
 protocol FloatLinearKernel: IntegerKernel {
-    /// Whether the fused form runs on this thread's CPU path (the ISA level and the packing).
-    var fusesLinear: Bool { get }
     /// Rows `[first, first + count)` of the input (`depth` floats each, at `input`) into the same rows of the output
     /// (`rows` floats each, at `out`).
     func linear(input: UnsafePointer<Float>, count: Int, quant: AffineQuant, out: UnsafeMutablePointer<Float>) throws
@@ -16,7 +14,7 @@ protocol FloatLinearKernel: IntegerKernel {
 extension PatchRunner {
     /// A linear layer of `inputRows` x `depth` floats through the fused kernel, its input rows split among threads.
     static func fusedLinear(
-        _ kernel: FloatLinearKernel, input: [Float], inputRows: Int, outputFeatures: Int, depth: Int,
+        _ kernel: any FloatLinearKernel, input: [Float], inputRows: Int, outputFeatures: Int, depth: Int,
         quant: AffineQuant, threads: Int
     ) throws -> ([Float], OpCounts) {
         var out = uninitializedFloats(inputRows * outputFeatures)

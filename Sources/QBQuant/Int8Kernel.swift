@@ -3,7 +3,7 @@ import CKernels
 /// The int8 integer path (Jacob et al. 2018): int32 accumulation of W (symmetric, Z = 0) times the
 /// centered input codes, int32 bias (scale S_x S_w, zero point 0), fixed-point requantization to the
 /// output's uint8 codes with the fused ReLU/Clip clamp, then `S_y (q - Z_y)` for the float ops after it.
-struct Int8Kernel: FloatLinearKernel {
+struct Int8Kernel: FloatLinearKernel, DepthwiseKernel, HWCConvolutionKernel {
     let rows: Int
     let depth: Int
     /// The row stride of `weights`: depth rounded up to 16 (the AVX2 step), zero-padded.
@@ -131,7 +131,7 @@ struct Int8Kernel: FloatLinearKernel {
         }
     }
 
-    var convolvesHWC: Bool { !packed.isEmpty }
+    var hwcConvolutionForm: (any HWCConvolutionKernel)? { packed.isEmpty ? nil : self }
     var hwcZeroPoint: Int { inputZero }
 
     func convolve(
@@ -159,7 +159,9 @@ struct Int8Kernel: FloatLinearKernel {
         return OpCounts(macs: macs, multiplies: macs)
     }
 
-    var fusesLinear: Bool { packed.count == 1 && taps == 1 && groupRows == rows && qb_kernels_have_avx2() == 1 }
+    var fusedLinearForm: (any FloatLinearKernel)? {
+        packed.count == 1 && taps == 1 && groupRows == rows && qb_kernels_have_avx2() == 1 ? self : nil
+    }
 
     func linear(input: UnsafePointer<Float>, count: Int, quant: AffineQuant, out: UnsafeMutablePointer<Float>) throws
         -> OpCounts
@@ -191,7 +193,7 @@ struct Int8Kernel: FloatLinearKernel {
         return OpCounts(macs: macs, multiplies: macs)
     }
 
-    var hasDepthwise: Bool { true }
+    var depthwiseForm: (any DepthwiseKernel)? { self }
 
     func depthwise(
         rows r: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,

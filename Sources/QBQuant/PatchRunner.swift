@@ -2,99 +2,6 @@ import CKernels
 import QBEngine
 import QBTensor
 
-/// The operations an integer kernel performed, counted by the kernel as it ran.
-public struct OpCounts: Sendable, Equatable, Codable {
-    /// Multiply-accumulates (int8), multiplications (one per group for ternary), additions and
-    /// subtractions, and shift-adds (power-of-two).
-    public var macs: Int64 = 0
-    public var multiplies: Int64 = 0
-    public var adds: Int64 = 0
-    public var shifts: Int64 = 0
-
-    public init(macs: Int64 = 0, multiplies: Int64 = 0, adds: Int64 = 0, shifts: Int64 = 0) {
-        self.macs = macs
-        self.multiplies = multiplies
-        self.adds = adds
-        self.shifts = shifts
-    }
-
-    public static func + (a: OpCounts, b: OpCounts) -> OpCounts {
-        OpCounts(
-            macs: a.macs + b.macs, multiplies: a.multiplies + b.multiplies, adds: a.adds + b.adds,
-            shifts: a.shifts + b.shifts)
-    }
-
-    public static func - (a: OpCounts, b: OpCounts) -> OpCounts {
-        OpCounts(
-            macs: a.macs - b.macs, multiplies: a.multiplies - b.multiplies, adds: a.adds - b.adds,
-            shifts: a.shifts - b.shifts)
-    }
-}
-
-/// How an integer kernel wants the patch matrix of centered codes.
-enum PatchLayout: Sendable, Equatable {
-    /// `pt[k * ldp + j]`: one row per weight index k, columns = output positions (ternary, shift).
-    case kMajor
-    /// `p[j * ld + k]`: each output position's patch contiguous, zero-padded to `ld` (int8 dot products).
-    case columnMajor(ld: Int)
-}
-
-/// A kernel computing rows of a layer's output from a patch matrix. `rows` are the layer rows of the
-/// current group; `patches` points at the first column to compute; output element (i, j) goes to
-/// `out[(i - rows.lowerBound) * rs + j * cs]`.
-protocol IntegerKernel: Sendable {
-    var layout: PatchLayout { get }
-    /// What the kernel's speed depends on (`TimingKey`): layers with equal keys are timed once.
-    var timingKey: TimingKey { get }
-    func compute(
-        rows: Range<Int>, patches: UnsafePointer<Int16>, ldp: Int, cols: Int, inputScale: Float,
-        out: UnsafeMutablePointer<Float>, rs: Int, cs: Int
-    ) throws -> OpCounts
-    /// Whether `depthwise` computes depthwise convolutions straight from the input planes.
-    var hasDepthwise: Bool { get }
-    /// A depthwise convolution on the input planes: channel i of `rows` reads plane i at `codes` and
-    /// writes plane i of `out`.
-    func depthwise(
-        rows: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
-        out: UnsafeMutablePointer<Float>
-    ) throws -> OpCounts
-    /// Whether `convolve` computes convolutions from the input as unsigned codes in HWC order (zero point
-    /// `hwcZeroPoint`), building its patches block by block.
-    var convolvesHWC: Bool { get }
-    var hwcZeroPoint: Int { get }
-    /// Output positions [first, first + cols) of group `group`'s rows; row i of the group goes to `out + i * rs`.
-    func convolve(
-        group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
-        inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int
-    ) throws -> OpCounts
-}
-
-/// A C kernel's failure (its status code), named by the layer that ran it (`PatchRunner.run`).
-struct KernelFailure: Error {
-    let reason: String
-
-    /// Throws for a negative status of the C kernel `name`: QB_NO_MEMORY, or the kernel refusing its tables.
-    static func check(_ status: Int32, _ name: String) throws {
-        guard status < 0 else { return }
-        if status == QB_NO_MEMORY { throw KernelFailure(reason: "\(name): its buffers could not be allocated") }
-        throw KernelFailure(reason: "\(name) refused the layer's packed tables (status \(status))")
-    }
-}
-
-extension IntegerKernel {
-    var hasDepthwise: Bool { false }
-    func depthwise(
-        rows: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
-        out: UnsafeMutablePointer<Float>
-    ) -> OpCounts { preconditionFailure("the kernel has no depthwise path") }
-    var convolvesHWC: Bool { false }
-    var hwcZeroPoint: Int { 0 }
-    func convolve(
-        group: Int, hwc: UnsafePointer<UInt8>, channels: Int, ih: Int, iw: Int, geo: qb_conv_geo, first: Int, cols: Int,
-        inputScale: Float, out: UnsafeMutablePointer<Float>, rs: Int
-    ) -> OpCounts { preconditionFailure("the kernel has no HWC convolution") }
-}
-
 /// Runs an integer kernel over a layer's input: unfolds the centered codes into patches per batch item
 /// and group (Conv) or transposes them (linear), splits the columns among threads (each element is
 /// computed the same way whatever the split) and lays the result out as the float op would.
@@ -126,7 +33,7 @@ enum PatchRunner {
                 throw QuantError(file: file, layer: spec.name, "input \(shape) does not end in \(spec.depth) features")
             }
             let r = shape.dropLast().reduce(1, *), outShape = Array(shape.dropLast()) + [spec.rows]
-            if let fused = kernel as? FloatLinearKernel, fused.fusesLinear, r > 0 {
+            if let fused = kernel.fusedLinearForm, r > 0 {
                 let (out, counts) = try fusedLinear(
                     fused, input: input, inputRows: r, outputFeatures: spec.rows, depth: k,
                     quant: quant, threads: threads)
@@ -163,7 +70,7 @@ enum PatchRunner {
             var out = uninitializedFloats(n * spec.rows * cols)
             // Depthwise (one input and one output channel per group): straight on the planes, channels
             // split among threads (each channel computed the same way whatever the split).
-            if cg == 1 && mg == 1 && kernel.hasDepthwise && k == w.kh * w.kw {
+            if cg == 1 && mg == 1 && k == w.kh * w.kw, let depthwise = kernel.depthwiseForm {
                 let parts = max(1, min(threads, (c * cols * k) >> 16, c))
                 let slots = ResultSlots(n * parts), codes = quant.centered(input, threads: threads)
                 codes.withUnsafeBufferPointer { px in
@@ -176,7 +83,7 @@ enum PatchRunner {
                             let lo = c * i / parts, hi = c * (i + 1) / parts
                             guard lo < hi else { return }
                             slots.set(t) {
-                                try kernel.depthwise(
+                                try depthwise.depthwise(
                                     rows: lo..<hi, codes: xs.pointer + (b * c + lo) * ih * iw, ih: ih, iw: iw, geo: geo,
                                     inputScale: inputScale, out: os.base + (b * spec.rows + lo) * cols)
                             }
@@ -186,8 +93,8 @@ enum PatchRunner {
                 return (Value(shape: [n, spec.rows] + w.outSize, floats: out), try slots.total())
             }
             // Patches built block by block from HWC unsigned codes inside the kernel, columns split among threads.
-            if kernel.convolvesHWC {
-                let hwcZero = Int32(kernel.hwcZeroPoint), tasks = n * group, plane = cg * ih * iw
+            if let hwcKernel = kernel.hwcConvolutionForm {
+                let hwcZero = Int32(hwcKernel.hwcZeroPoint), tasks = n * group, plane = cg * ih * iw
                 let (scale, zero, qmax) = (quant.scale, Int32(quant.zeroPoint), Int32(quant.qmax))
                 // (item, group) planes over the threads when there are enough for all of them, else each plane's
                 // columns over the threads (each element is computed the same way either way).
@@ -210,7 +117,7 @@ enum PatchRunner {
                                 base = SharedPointer(os.base + (b * spec.rows + g * mg) * cols)
                             slots.set(t) {
                                 try split(cols, threads: inner, work: cols * mg * k) { j0, m in
-                                    try kernel.convolve(
+                                    try hwcKernel.convolve(
                                         group: g, hwc: codes.pointer, channels: cg, ih: ih, iw: iw, geo: geo, first: j0,
                                         cols: m,
                                         inputScale: inputScale, out: base.base + j0, rs: cols)

@@ -7,7 +7,7 @@ import QBEngine
 /// sums are exact int32 dot products
 /// (`qb_shift_rows` / `qb_shift_conv`, with a plain twin); elsewhere the index-list form (`qb_shift_gemm`).
 /// The counts are the method's: one shift-add per nonzero weight per output position.
-struct ShiftKernel: IntegerKernel {
+struct ShiftKernel: DepthwiseKernel, HWCConvolutionKernel {
     let depth: Int
     let rowStart: [Int32]
     let indices: [Int32]
@@ -124,15 +124,15 @@ struct ShiftKernel: IntegerKernel {
         }
     }
 
-    let depthwiseForm: Depthwise?
+    let depthwiseTables: Depthwise?
 
-    var hasDepthwise: Bool { depthwiseForm != nil }
+    var depthwiseForm: (any DepthwiseKernel)? { depthwiseTables == nil ? nil : self }
 
     func depthwise(
         rows r: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
         out: UnsafeMutablePointer<Float>
     ) throws -> OpCounts {
-        guard let d = depthwiseForm else { preconditionFailure("not a depthwise layer") }
+        guard let d = depthwiseTables else { preconditionFailure("not a depthwise layer") }
         let cols = Int(geo.oh) * Int(geo.ow), m = r.count, o = r.lowerBound
         let sums = (0..<3).map { _ in [Int32](repeating: 0, count: max(m * cols, 1)) }
         var s = sums[0], a = sums[1], z = sums[2]
@@ -216,7 +216,7 @@ struct ShiftKernel: IntegerKernel {
         return OpCounts(macs: Int64(r.count) * Int64(cols) * Int64(depth), shifts: shifts)
     }
 
-    var convolvesHWC: Bool { packed != nil }
+    var hwcConvolutionForm: (any HWCConvolutionKernel)? { packed == nil ? nil : self }
     var hwcZeroPoint: Int { packed?.zeroPoint ?? 0 }
 
     func convolve(
@@ -242,7 +242,7 @@ struct ShiftKernel: IntegerKernel {
 }
 
 extension ShiftKernel: FloatLinearKernel {
-    var fusesLinear: Bool { packed != nil }
+    var fusedLinearForm: (any FloatLinearKernel)? { packed == nil ? nil : self }
 
     func linear(input: UnsafePointer<Float>, count: Int, quant: AffineQuant, out: UnsafeMutablePointer<Float>) throws
         -> OpCounts

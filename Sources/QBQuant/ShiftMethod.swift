@@ -212,7 +212,7 @@ enum ShiftMethod {
             mu1: [Float](repeating: Float(codes.mu.1), count: spec.rows),
             bias: spec.bias, lo: spec.lo, hi: spec.hi,
             packed: ShiftKernel.Packed(spec, codes: codes, zeroPoint: input.zeroPoint),
-            depthwiseForm: ShiftKernel.Depthwise(spec, codes: codes))
+            depthwiseTables: ShiftKernel.Depthwise(spec, codes: codes))
         return QuantLayer(spec: spec, file: file, input: input, path: .integer(kernel))
     }
 }

@@ -8,7 +8,7 @@ import QBEngine
 /// and -1 weights per group). Every form gives the same bits.
 /// The counts are the method's arithmetic either way: one addition or subtraction per nonzero weight and
 /// one multiply per nonempty group, per output position.
-struct TernaryKernel: IntegerKernel {
+struct TernaryKernel: DepthwiseKernel, HWCConvolutionKernel {
     let depth: Int
     let rowStart: [Int32]
     let groupStart: [Int32]
@@ -133,7 +133,7 @@ struct TernaryKernel: IntegerKernel {
         return OpCounts(macs: Int64(r.count) * Int64(cols) * Int64(depth), multiplies: mults, adds: adds)
     }
 
-    var convolvesHWC: Bool { packed != nil }
+    var hwcConvolutionForm: (any HWCConvolutionKernel)? { packed == nil ? nil : self }
     var hwcZeroPoint: Int { packed?.zeroPoint ?? 0 }
 
     func convolve(
@@ -156,7 +156,7 @@ struct TernaryKernel: IntegerKernel {
         return counts(rows: 0..<v.rows, cols: cols)
     }
 
-    var hasDepthwise: Bool { depthwiseWeights != nil }
+    var depthwiseForm: (any DepthwiseKernel)? { depthwiseWeights == nil ? nil : self }
 
     func depthwise(
         rows r: Range<Int>, codes: UnsafePointer<Int16>, ih: Int, iw: Int, geo: qb_conv_geo, inputScale: Float,
@@ -177,7 +177,7 @@ struct TernaryKernel: IntegerKernel {
 }
 
 extension TernaryKernel: FloatLinearKernel {
-    var fusesLinear: Bool { packed != nil }
+    var fusedLinearForm: (any FloatLinearKernel)? { packed == nil ? nil : self }
 
     func linear(input: UnsafePointer<Float>, count: Int, quant: AffineQuant, out: UnsafeMutablePointer<Float>) throws
         -> OpCounts

@@ -28,7 +28,7 @@ extension TernaryKernel {
 extension ShiftKernel {
     var timingKey: TimingKey {
         let form = packed.map { [1, $0.rows, $0.ld, Int($0.mode)] } ?? [0]
-        let depthwise = depthwiseForm.map { [1, $0.taps, Int($0.mode)] } ?? [0]
+        let depthwise = depthwiseTables.map { [1, $0.taps, Int($0.mode)] } ?? [0]
         return TimingKey(form: "shift", shape: [depth, indices.count] + form + depthwise, structure: rowStart)
     }
 }

@@ -60,7 +60,7 @@ struct FusedLinearTests {
                 let kernel = Self.kernel(rows: m, depth: k, leftShiftRow: leftShiftRow, seed: UInt64(m * 31 + k))
                 let input = Self.inputs(n * k, seed: UInt64(n), scale: quant.scale)
                 try KernelISA.capped(at: isa) {
-                    guard kernel.fusesLinear else {
+                    guard kernel.fusedLinearForm != nil else {
                         #expect(isa < .avx2 || kernel.packed.isEmpty, "the fused form declined at \(isa)")
                         return
                     }
@@ -112,12 +112,12 @@ struct FusedLinearTests {
                 ).0,
             ]
             for layer in layers {
-                guard case .integer(let kernel) = layer.path, let fused = kernel as? FloatLinearKernel else {
+                guard case .integer(let kernel) = layer.path else {
                     Issue.record("not an integer kernel")
                     return
                 }
                 try KernelISA.capped(at: isa) {
-                    guard fused.fusesLinear else { return }
+                    guard let fused = kernel.fusedLinearForm else { return }
                     let patches = PatchRunner.linearPatches(
                         quant.centered(input), rows: n, depth: k, layout: kernel.layout)
                     var viaPatches = [Float](repeating: .nan, count: n * m)
