@@ -84,6 +84,6 @@ let package = Package(
         .testTarget(name: "QBMetricsTests", dependencies: ["QBMetrics", "QBEngine", "QBIngest", "QBTestSupport"]),
         .testTarget(
             name: "QBHarnessTests",
-            dependencies: ["QBHarness", "QBMetrics", "QBQuant", "QBTensor", "QBFuzz", "QBTestSupport"]),
+            dependencies: ["QBHarness", "QBIngest", "QBMetrics", "QBQuant", "QBTensor", "QBFuzz", "QBTestSupport"]),
     ]
 )

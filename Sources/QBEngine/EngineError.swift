@@ -1,6 +1,8 @@
+import QBTensor
+
 /// The error of the engine phase (model import, graph checks, execution): it names the model file,
 /// and the node and operator where there is one.
-public struct EngineError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct EngineError: LocatedError, Equatable {
     public enum Kind: String, Sendable {
         case missingFile = "missing file"
         case malformedModel = "malformed model"
@@ -26,7 +28,7 @@ public struct EngineError: Error, Equatable, Sendable, CustomStringConvertible {
         self.reason = reason
     }
 
-    public var description: String {
-        "\(file): \(kind.rawValue): " + (node.map { "\($0): " } ?? "") + reason
-    }
+    public var line: Int? { nil }
+    public var kindName: String { kind.rawValue }
+    public var message: String { (node.map { "\($0): " } ?? "") + reason }
 }

@@ -43,7 +43,7 @@ public struct BaselineFile: Codable, Sendable {
     /// Reads a baseline file; a hand-edited or corrupted file gives an error naming the problem and where.
     public static func load(_ path: String) throws -> BaselineFile {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw HarnessError(file: path, "no baseline file")
+            throw HarnessError(.missingFile, file: path, "no baseline file")
         }
         return try parse(data, file: path)
     }
@@ -52,7 +52,8 @@ public struct BaselineFile: Codable, Sendable {
     public static func parse(_ data: Data, file path: String) throws -> BaselineFile {
         let file: BaselineFile
         do { file = try JSONDecoder().decode(BaselineFile.self, from: data) } catch {
-            throw HarnessError.decoding(error, file: path, data: data, what: "not a valid baseline file")
+            throw HarnessError.decoding(
+                error, kind: .badBaseline, file: path, data: data, what: "not a valid baseline file")
         }
         try check(file.entries, at: [.key("entries")], file: path, data: data)
         for (c, cls) in (file.speed ?? []).enumerated() {
@@ -74,16 +75,19 @@ public struct BaselineFile: Codable, Sendable {
             let here = path + [.index(i)], name = "\(label)[\(i)] (\(e.model) \(e.variant) \(e.metric))"
             guard MetricKind(rawValue: e.metric) != nil else {
                 throw HarnessError.at(
-                    here, file: file, data: data, "\(name): unknown metric '\(e.metric)' (known: \(MetricKind.names))")
+                    here, kind: .badBaseline, file: file, data: data,
+                    "\(name): unknown metric '\(e.metric)' (known: \(MetricKind.names))")
             }
             guard e.value.isFinite else {
-                throw HarnessError.at(here, file: file, data: data, "\(name): value is not a finite number")
+                throw HarnessError.at(
+                    here, kind: .badBaseline, file: file, data: data, "\(name): value is not a finite number")
             }
             guard (e.tolerance.absolute ?? 0) >= 0, (e.tolerance.relative ?? 0) >= 0 else {
-                throw HarnessError.at(here, file: file, data: data, "\(name): a tolerance cannot be negative")
+                throw HarnessError.at(
+                    here, kind: .badBaseline, file: file, data: data, "\(name): a tolerance cannot be negative")
             }
             guard seen.insert("\(e.model)|\(e.variant)|\(e.metric)").inserted else {
-                throw HarnessError.at(here, file: file, data: data, "\(name): listed twice")
+                throw HarnessError.at(here, kind: .badBaseline, file: file, data: data, "\(name): listed twice")
             }
         }
     }

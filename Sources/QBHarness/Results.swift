@@ -103,14 +103,14 @@ public struct SuiteResults: Codable, Sendable {
     /// Reads a results file (`quantbench run` JSON); errors name the file and the problem.
     public static func load(_ path: String) throws -> SuiteResults {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw HarnessError(file: path, "no such results file")
+            throw HarnessError(.missingFile, file: path, "no such results file")
         }
         return try parse(data, file: path)
     }
 
     public static func parse(_ data: Data, file path: String) throws -> SuiteResults {
         do { return try JSONDecoder().decode(SuiteResults.self, from: data) } catch {
-            throw HarnessError.decoding(error, file: path, data: data, what: "not a results file")
+            throw HarnessError.decoding(error, kind: .badResults, file: path, data: data, what: "not a results file")
         }
     }
 }
@@ -135,9 +135,9 @@ extension SuiteResults {
     /// the first shard lists them. Refuses shards of different suites, shards whose sample ranges do not
     /// tile each model's set without gap or overlap, and (unless `allowIncomplete`) a missing shard.
     public static func merge(_ parts: [SuiteResults], allowIncomplete: Bool = false) throws -> SuiteResults {
-        guard let first = parts.first else { throw HarnessError(file: "merge", "no shard results given") }
+        guard let first = parts.first else { throw HarnessError(.badResults, file: "merge", "no shard results given") }
         guard parts.allSatisfy({ $0.suite == first.suite }) else {
-            throw HarnessError(file: "merge", "the shards come from different suites")
+            throw HarnessError(.badResults, file: "merge", "the shards come from different suites")
         }
         var rows = [ResultRow](), gaps = [String]()
         // Every (model, variant) any part has, in the order of first appearance: a row only later shards
@@ -151,17 +151,19 @@ extension SuiteResults {
             let ranges = mine.compactMap(\.range).sorted { $0[0] < $1[0] }
             guard ranges.count == mine.count else {
                 throw HarnessError(
-                    file: "merge", "\(proto.model) [\(proto.variant)]: a part is not a shard (no sample range)")
+                    .badResults, file: "merge",
+                    "\(proto.model) [\(proto.variant)]: a part is not a shard (no sample range)")
             }
             func missing(_ what: String) throws {
                 let text = "\(proto.model) [\(proto.variant)]: \(what)"
-                guard allowIncomplete else { throw HarnessError(file: "merge", text) }
+                guard allowIncomplete else { throw HarnessError(.badResults, file: "merge", text) }
                 gaps.append(text)
             }
             for (a, b) in zip(ranges, ranges.dropFirst()) where a[1] != b[0] {
                 if a[1] > b[0] {
                     throw HarnessError(
-                        file: "merge", "\(proto.model) [\(proto.variant)]: samples \(b[0])..<\(a[1]) are covered twice")
+                        .badResults, file: "merge",
+                        "\(proto.model) [\(proto.variant)]: samples \(b[0])..<\(a[1]) are covered twice")
                 }
                 try missing("samples \(a[1])..<\(b[0]) are missing (a shard failed or was not given)")
             }
@@ -173,7 +175,8 @@ extension SuiteResults {
             }
             if Set(ranges.compactMap { $0.count == 3 ? $0[2] : nil }).count > 1 {
                 throw HarnessError(
-                    file: "merge", "\(proto.model) [\(proto.variant)]: the shards disagree on the number of samples")
+                    .badResults, file: "merge",
+                    "\(proto.model) [\(proto.variant)]: the shards disagree on the number of samples")
             }
             var merged = proto
             merged.counts = [:]

@@ -38,7 +38,7 @@ public struct Suite: Codable, Sendable {
     /// Reads and checks a suite file; errors name the file and the problem.
     public static func load(_ path: String) throws -> Suite {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw HarnessError(file: path, "no such suite file")
+            throw HarnessError(.missingFile, file: path, "no such suite file")
         }
         return try parse(data, file: path)
     }
@@ -47,23 +47,27 @@ public struct Suite: Codable, Sendable {
     public static func parse(_ data: Data, file path: String) throws -> Suite {
         let suite: Suite
         do { suite = try JSONDecoder().decode(Suite.self, from: data) } catch {
-            throw HarnessError.decoding(error, file: path, data: data, what: "not a valid suite")
+            throw HarnessError.decoding(error, kind: .badSuite, file: path, data: data, what: "not a valid suite")
         }
-        guard !suite.models.isEmpty else { throw HarnessError(file: path, "the suite lists no models") }
+        guard !suite.models.isEmpty else { throw HarnessError(.badSuite, file: path, "the suite lists no models") }
         for e in suite.models {
             for v in e.variants where Variants.named(v) == nil {
-                throw HarnessError(file: path, "model \(e.model): unknown variant \"\(v)\" (known: \(Variants.names))")
+                throw HarnessError(
+                    .badSuite, file: path, "model \(e.model): unknown variant \"\(v)\" (known: \(Variants.names))")
             }
             if let c = e.qwtSamples, c < 1 {
-                throw HarnessError(file: path, "model \(e.model): qwt_samples must be positive")
+                throw HarnessError(.badSuite, file: path, "model \(e.model): qwt_samples must be positive")
             }
             if let b = e.qwtBlocks, b.isEmpty || b.contains(where: { $0.count != 2 }) {
                 throw HarnessError(
-                    file: path, "model \(e.model): qwt_blocks must list [input, output] pairs of value names")
+                    .badSuite, file: path, "model \(e.model): qwt_blocks must list [input, output] pairs of value names"
+                )
             }
-            if let l = e.limit, l < 1 { throw HarnessError(file: path, "model \(e.model): limit must be positive") }
+            if let l = e.limit, l < 1 {
+                throw HarnessError(.badSuite, file: path, "model \(e.model): limit must be positive")
+            }
             if let c = e.calibration, c < 1 {
-                throw HarnessError(file: path, "model \(e.model): calibration must be positive")
+                throw HarnessError(.badSuite, file: path, "model \(e.model): calibration must be positive")
             }
         }
         return suite

@@ -66,7 +66,7 @@ public struct SuiteRunner {
             let timingCache = LayerTiming.Cache()  // variants sharing a layer's kernel share its timing
             for name in (["fp32"] + entry.variants.filter { $0 != "fp32" }) {
                 guard var variant = Variants.named(name) else {
-                    throw HarnessError(file: folder, "unknown variant \(name)")
+                    throw HarnessError(.badVariant, file: folder, "unknown variant \(name)")
                 }
                 if variant.qwt != nil {
                     if let n = entry.qwtSamples { variant.qwt!.samples = n }
@@ -200,7 +200,7 @@ public struct SuiteRunner {
                 qwtBlocks: entry.qwtBlocks))
         for file in ["/model.onnx", "/card.json"] {
             guard let data = FileManager.default.contents(atPath: folder + file) else {
-                throw HarnessError(file: folder + file, "cannot be read")
+                throw HarnessError(.missingFile, file: folder + file, "cannot be read")
             }
             f.addBytes(data)
         }
@@ -225,7 +225,7 @@ public struct SuiteRunner {
             row.samples = top1.count
             row.counts = ["n": Int64(top1.count), "agree": Int64(zip(top1, ref).filter { $0 == $1 }.count)]
         default:
-            throw HarnessError(file: row.folder, "the variant's evaluation differs in kind from FP32's")
+            throw HarnessError(.evaluation, file: row.folder, "the variant's evaluation differs in kind from FP32's")
         }
         for (k, v) in Counts.metrics(kind: row.kind, row.counts) { row.metrics[k] = v }
     }

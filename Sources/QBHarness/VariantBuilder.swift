@@ -62,7 +62,7 @@ public struct VariantBuilder {
         } else if let mixed = variant.mixed {
             built = try buildMixed(mixed, reference: reference, modelFile: modelFile, calibration: calibration)
         } else {
-            throw HarnessError(file: modelFile, "\(variant.name) is not a quantized variant")
+            throw HarnessError(.badVariant, file: modelFile, "\(variant.name) is not a quantized variant")
         }
         if let qwt = variant.qwt {
             let feeds = try qwtFeeds(qwt.samples)
@@ -82,7 +82,8 @@ public struct VariantBuilder {
     func candidates(_ mixed: MixedDef, file: String) throws -> [Candidate] {
         try mixed.candidates.map { name in
             guard let v = Variants.named(name), let m = v.method, v.qwt == nil else {
-                throw HarnessError(file: file, "mixed-precision candidate \(name) is not a single-method variant")
+                throw HarnessError(
+                    .badVariant, file: file, "mixed-precision candidate \(name) is not a single-method variant")
             }
             return Candidate(name: name, method: m)
         }
@@ -112,7 +113,7 @@ public struct VariantBuilder {
         let front = MixedPrecision.greedyFront(sens, bits: bits, budget: mixed.budget)
         guard let chosen = MixedPrecision.greedy(front, limit: limit) else {
             throw HarnessError(
-                file: modelFile,
+                .badVariant, file: modelFile,
                 "mixed precision: the budget \(mixed.budget) is below the cheapest allocation "
                     + "(\(front.last.map { String(format: "%.4g", $0.cost) } ?? "?"))"
             )

@@ -1,6 +1,8 @@
+import QBTensor
+
 /// The error of the ingestion phase: every failure names the file (and the line, where there is one)
 /// and says why, in words a user can act on.
-public struct IngestError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct IngestError: LocatedError, Equatable {
     /// What went wrong, coarsely; tests and callers branch on this, people read `reason`.
     public enum Kind: String, Sendable {
         case missingFile = "missing file"
@@ -32,8 +34,6 @@ public struct IngestError: Error, Equatable, Sendable, CustomStringConvertible {
         self.reason = reason
     }
 
-    public var description: String {
-        let place = line.map { "\(file):\($0)" } ?? file
-        return "\(place): \(kind.rawValue): \(reason)"
-    }
+    public var kindName: String { kind.rawValue }
+    public var message: String { reason }
 }

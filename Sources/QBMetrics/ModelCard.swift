@@ -45,7 +45,8 @@ public struct ModelCard: Decodable, Sendable {
             throw EngineError(.missingFile, file: path, "no model card")
         }
         do { return try JSONDecoder().decode(ModelCard.self, from: data) } catch {
-            throw EngineError(.malformedModel, file: path, "bad model card: \(error)")
+            let problem = JSONLocator.decodingProblem(error, in: data)
+            throw IngestError(.badJSON, file: path, line: problem.line, "bad model card: \(problem.reason)")
         }
     }
 }

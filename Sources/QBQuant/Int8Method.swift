@@ -39,7 +39,7 @@ extension Int8Settings: QuantizationMethod {
 
     func validate(file: String) throws {
         guard (2...8).contains(weightBits) else {
-            throw QuantError(file: file, "weight bits must be 2...8, got \(weightBits)")
+            throw QuantError(.badSetting, file: file, "weight bits must be 2...8, got \(weightBits)")
         }
     }
 

@@ -57,7 +57,7 @@ struct Int8Payload: WeightPayload {
         guard scales.count == spec.rows, codes.count == spec.rows * spec.depth,
             scales.allSatisfy({ $0.isFinite && $0 > 0 })
         else {
-            throw QuantError(file: file, layer: spec.name, "int8 payload does not fit the layer")
+            throw QuantError(.corruptFile, file: file, layer: spec.name, "int8 payload does not fit the layer")
         }
         spec.weights = (0..<codes.count).map { scales[$0 / spec.depth] * Float(codes[$0]) }
         return try Int8Method.build(

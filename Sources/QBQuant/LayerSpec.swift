@@ -1,4 +1,5 @@
 import QBEngine
+import QBTensor
 
 /// A layer the quantizers can replace: a Conv (1-D or 2-D, any groups), a Gemm or a MatMul whose weight
 /// is a constant, seen as a weight matrix `W[M][K]` applied to patches of its input.
@@ -126,17 +127,32 @@ public struct LayerSpec: Sendable {
     }
 }
 
-/// The quantization phase's error: the model file, the layer and the reason.
-public struct QuantError: Error, CustomStringConvertible, Sendable {
+/// The quantization phase's error: the model file, what kind of failure, the layer and the reason.
+public struct QuantError: LocatedError {
+    public enum Kind: String, Sendable {
+        /// Quantizing the model failed (a layer or calibration the method cannot take).
+        case quantization = "quantization failed"
+        /// A method's setting out of range.
+        case badSetting = "bad setting"
+        /// A `.qbqm` file that is damaged or not one.
+        case corruptFile = "corrupt file"
+        /// An integer kernel refused a layer or could not allocate its buffers.
+        case kernel = "kernel failure"
+    }
+
+    public let kind: Kind
     public let file: String
     public let layer: String?
     public let reason: String
 
-    public init(file: String, layer: String? = nil, _ reason: String) {
+    public init(_ kind: Kind = .quantization, file: String, layer: String? = nil, _ reason: String) {
+        self.kind = kind
         self.file = file
         self.layer = layer
         self.reason = reason
     }
 
-    public var description: String { "\(file): \(layer.map { "layer '\($0)': " } ?? "")\(reason)" }
+    public var line: Int? { nil }
+    public var kindName: String { kind.rawValue }
+    public var message: String { (layer.map { "layer '\($0)': " } ?? "") + reason }
 }

@@ -147,34 +147,36 @@ public enum ModelFile {
         -> (header: Header, payloads: [String: any WeightPayload], tensors: [String: Value], halves: Set<String>)
     {
         guard bytes.count >= 4, Array(bytes[0..<4]) == magic else {
-            throw QuantError(file: file, "not a QuantBench quantized model (bad magic)")
+            throw QuantError(.corruptFile, file: file, "not a QuantBench quantized model (bad magic)")
         }
         guard bytes.count >= 10 else {
-            throw QuantError(file: file, "truncated: \(bytes.count) bytes, shorter than the fixed header")
+            throw QuantError(.corruptFile, file: file, "truncated: \(bytes.count) bytes, shorter than the fixed header")
         }
         let version = Int(bytes[4]) | Int(bytes[5]) << 8
         guard version == Self.version else {
             throw QuantError(
-                file: file, "format version \(version) is not supported (this build reads \(Self.version))")
+                .corruptFile, file: file,
+                "format version \(version) is not supported (this build reads \(Self.version))")
         }
         let end = bytes.count - checksumBytes
         guard end >= 10, Array(SHA256.hash(data: bytes[0..<end])) == Array(bytes[end...]) else {
             throw QuantError(
-                file: file, "checksum mismatch: the file is damaged or truncated (its SHA-256 does not match)")
+                .corruptFile, file: file,
+                "checksum mismatch: the file is damaged or truncated (its SHA-256 does not match)")
         }
         let length = (0..<4).reduce(0) { $0 | Int(bytes[6 + $1]) << (8 * $1) }
-        guard 10 + length <= end else { throw QuantError(file: file, "truncated header") }
+        guard 10 + length <= end else { throw QuantError(.corruptFile, file: file, "truncated header") }
         let header: Header
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do { header = try decoder.decode(Header.self, from: Data(bytes[10..<(10 + length)])) } catch {
-            throw QuantError(file: file, "unreadable header: \(error)")
+            throw QuantError(.corruptFile, file: file, "unreadable header: \(error)")
         }
         let blob = Array(bytes[(10 + length)..<end])
         func slice(_ offset: Int, _ count: Int, _ what: String) throws -> ArraySlice<UInt8> {
             guard offset >= 0, count >= 0, offset <= blob.count, count <= blob.count - offset else {
-                throw QuantError(file: file, "\(what) lies outside the file")
+                throw QuantError(.corruptFile, file: file, "\(what) lies outside the file")
             }
             return blob[offset..<(offset + count)]
         }
@@ -184,19 +186,24 @@ public enum ModelFile {
             guard t.shape.allSatisfy({ $0 >= 0 && $0 <= raw.count }),
                 t.shape.reduce(1.0, { $0 * Double($1) }) <= Double(raw.count)
             else {
-                throw QuantError(file: file, "tensor '\(t.name)' has shape \(t.shape) for \(t.length) bytes")
+                throw QuantError(
+                    .corruptFile, file: file, "tensor '\(t.name)' has shape \(t.shape) for \(t.length) bytes")
             }
             let n = t.shape.reduce(1, *)
             guard let type = DataType(rawValue: t.type), t.shape.allSatisfy({ $0 >= 0 }) else {
-                throw QuantError(file: file, "tensor '\(t.name)' has an unknown type \(t.type) or a negative dimension")
+                throw QuantError(
+                    .corruptFile, file: file, "tensor '\(t.name)' has an unknown type \(t.type) or a negative dimension"
+                )
             }
             let half = t.half ?? false
             guard !half || type.isFloat else {
-                throw QuantError(file: file, "tensor '\(t.name)' is marked fp16 but is not a float tensor")
+                throw QuantError(
+                    .corruptFile, file: file, "tensor '\(t.name)' is marked fp16 but is not a float tensor")
             }
             let width = half ? 2 : (type.isFloat ? 4 : 8)
             guard n * width == t.length else {
-                throw QuantError(file: file, "tensor '\(t.name)' has \(t.length) bytes for shape \(t.shape)")
+                throw QuantError(
+                    .corruptFile, file: file, "tensor '\(t.name)' has \(t.length) bytes for shape \(t.shape)")
             }
             let words = (0..<n).map { i in
                 (0..<width).reduce(UInt64(0)) { $0 | UInt64(raw[raw.startIndex + i * width + $1]) << (8 * UInt64($1)) }
@@ -214,11 +221,11 @@ public enum ModelFile {
         }
         var payloads = [String: any WeightPayload]()
         guard Set(header.layers.map { $0.node.outputs.first ?? $0.name }).count == header.layers.count else {
-            throw QuantError(file: file, "two quantized layers compute the same value")
+            throw QuantError(.corruptFile, file: file, "two quantized layers compute the same value")
         }
         for l in header.layers {
             guard let p = registry.decodePayload(Array(try slice(l.offset, l.length, "layer '\(l.name)'"))) else {
-                throw QuantError(file: file, layer: l.name, "corrupt weight payload")
+                throw QuantError(.corruptFile, file: file, layer: l.name, "corrupt weight payload")
             }
             payloads[l.node.outputs.first ?? l.name] = p
         }

@@ -28,10 +28,12 @@ extension ModelFile {
                 } else if let v = a.strings {
                     out[k] = .strings(v)
                 } else if let t = a.tensor {
-                    guard let v = tensors[t] else { throw QuantError(file: file, "attribute tensor '\(t)' is missing") }
+                    guard let v = tensors[t] else {
+                        throw QuantError(.corruptFile, file: file, "attribute tensor '\(t)' is missing")
+                    }
                     out[k] = .tensor(v)
                 } else {
-                    throw QuantError(file: file, "node '\(n.name)': attribute '\(k)' has no value")
+                    throw QuantError(.corruptFile, file: file, "node '\(n.name)': attribute '\(k)' has no value")
                 }
             }
             return out
@@ -56,11 +58,11 @@ extension ModelFile {
             guard let payload = payloads[l.node.outputs.first ?? l.name],
                 let kernelNode = graph.nodes.first(where: { $0.isKernelLayer && $0.outputs == l.node.outputs })
             else {
-                throw QuantError(file: file, layer: l.name, "the layer's node or payload is missing")
+                throw QuantError(.corruptFile, file: file, layer: l.name, "the layer's node or payload is missing")
             }
             guard l.input?.isValid ?? true, l.output?.isValid ?? true else {
                 throw QuantError(
-                    file: file, layer: l.name,
+                    .corruptFile, file: file, layer: l.name,
                     "invalid activation quantizer (scale must be positive, 1...8 bits, zero point among the codes)")
             }
             let original = try node(l.node)

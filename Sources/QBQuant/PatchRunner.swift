@@ -17,7 +17,7 @@ enum PatchRunner {
             return try runKernel(
                 spec, file: file, shape: shape, input: input, quant: quant, kernel: kernel, threads: threads)
         } catch let failure as KernelFailure {
-            throw QuantError(file: file, layer: spec.name, failure.reason)
+            throw QuantError(.kernel, file: file, layer: spec.name, failure.reason)
         }
     }
 

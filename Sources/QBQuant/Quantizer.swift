@@ -83,7 +83,8 @@ public enum Quantizer {
         func methodOf(_ spec: LayerSpec) -> QuantMethod { perLayer[spec.name] ?? method }
         for candidate in [method] + Array(perLayer.values) {
             guard (2...8).contains(candidate.activationBits) else {
-                throw QuantError(file: graph.file, "activation bits must be 2...8, got \(candidate.activationBits)")
+                throw QuantError(
+                    .badSetting, file: graph.file, "activation bits must be 2...8, got \(candidate.activationBits)")
             }
             try candidate.method.validate(file: graph.file)
         }

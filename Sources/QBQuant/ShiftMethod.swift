@@ -165,7 +165,7 @@ enum ShiftMethod {
     {
         guard (2...8).contains(settings.bits), !(settings.bits < 3 && settings.recentralize) else {
             throw QuantError(
-                file: file, layer: spec.name,
+                .badSetting, file: file, layer: spec.name,
                 "power-of-two bits must be 2...8 (3...8 when recentralized), got \(settings.bits)")
         }
         let codes = quantize(spec.weights, settings: settings)

@@ -77,7 +77,8 @@ struct ShiftPayload: WeightPayload {
         var spec = spec
         spec.bias = bias
         guard let input else {
-            throw QuantError(file: file, layer: spec.name, "a power-of-two layer needs its input quantizer")
+            throw QuantError(
+                .corruptFile, file: file, layer: spec.name, "a power-of-two layer needs its input quantizer")
         }
         return try ShiftMethod.build(spec, codes: codes, input: input, integer: true, file: file)
     }

@@ -41,7 +41,7 @@ extension TernarySettings: QuantizationMethod {
 
     func validate(file: String) throws {
         if let groupSize, groupSize < 1 {
-            throw QuantError(file: file, "the FGQ group size must be positive, got \(groupSize)")
+            throw QuantError(.badSetting, file: file, "the FGQ group size must be positive, got \(groupSize)")
         }
     }
 

@@ -69,7 +69,7 @@ struct TernaryPayload: WeightPayload {
         let groupCount = TernaryMethod.groups(spec, groupSize: groupSize).count
         let perGroup = groupSize == nil ? [Float](repeating: alphas.first ?? 0, count: groupCount) : alphas
         guard let input else {
-            throw QuantError(file: file, layer: spec.name, "a ternary layer needs its input quantizer")
+            throw QuantError(.corruptFile, file: file, layer: spec.name, "a ternary layer needs its input quantizer")
         }
         return try TernaryMethod.build(
             spec, codes: codes, groupSize: groupSize, alphas: perGroup, input: input, integer: true, file: file)

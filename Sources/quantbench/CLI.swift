@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QBHarness
 import QBIngest
+import QBTensor
 
 /// How the command line reports failures: one line on standard error, `error: <file>[:line]: <kind>: <reason>`,
 /// and an exit code CI can tell apart.
@@ -9,11 +10,12 @@ enum CLI {
     /// The exit code of an error (`ExitStatus` names them all).
     static let errorExit = ExitStatus.error.rawValue
 
-    /// Runs `body`, turning `IngestError` (and any other error) into one message and exit code 1.
+    /// Runs `body`, turning every phase's `LocatedError` (`FILE[:LINE]: KIND: REASON`) and any other error into one
+    /// message and exit code 1; a `ValidationError` is a usage error (64).
     static func guarded(_ body: () throws -> Void) throws {
         do {
             try body()
-        } catch let error as IngestError {
+        } catch let error as any LocatedError {
             FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
             throw ExitCode(errorExit)
         } catch let error as ExitCode {

@@ -233,7 +233,8 @@ struct BaselineCommand: ParsableCommand {
                 if hostOnly {
                     guard let old else {
                         throw HarnessError(
-                            file: path, "--host-only adds to an existing baseline file; record the whole suite first")
+                            .badBaseline, file: path,
+                            "--host-only adds to an existing baseline file; record the whole suite first")
                     }
                     new = old.recordingSpeed(of: results)
                 } else {

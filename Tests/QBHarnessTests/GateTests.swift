@@ -1,5 +1,6 @@
 import Foundation
 @testable import QBHarness
+import QBIngest
 import QBQuant
 import QBTestSupport
 import Testing

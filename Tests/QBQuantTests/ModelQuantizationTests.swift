@@ -141,7 +141,7 @@ struct ModelQuantizationTests {
                 #expect {
                     try ModelFile.decode(flipped, file: "memory")
                 } throws: { error in
-                    "\(error)".contains("memory: checksum mismatch")
+                    "\(error)".contains("memory: corrupt file: checksum mismatch")
                 }
             }
             #expect(throws: QuantError.self) { try ModelFile.decode(Array(bytes.dropLast(1)), file: "memory") }

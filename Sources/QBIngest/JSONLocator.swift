@@ -156,4 +156,37 @@ public enum JSONLocator {
             throw fail("a string is not closed")
         }
     }
+
+    /// A `JSONDecoder` error of `data` as a short sentence with its JSON path ("missing \"task\" at eval"), and the
+    /// line where the offending value (or the text's first syntax error) is.
+    public static func decodingProblem(_ error: Error, in data: Data) -> (line: Int?, reason: String) {
+        var path: [CodingKey] = []
+        switch error {
+        case DecodingError.keyNotFound(_, let context), DecodingError.typeMismatch(_, let context),
+            DecodingError.valueNotFound(_, let context), DecodingError.dataCorrupted(let context):
+            path = context.codingPath
+        default: break
+        }
+        let located = locate(path.map(Step.init), in: data)
+        return (located.line, located.syntaxError.map { "not JSON (\($0))" } ?? describe(error))
+    }
+
+    /// A decoding error as a short sentence with its JSON path.
+    public static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing \"\(key.stringValue)\" at \(path(context))"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "\(context.debugDescription) at \(path(context))"
+        case DecodingError.dataCorrupted(let context):
+            return context.debugDescription + (context.codingPath.isEmpty ? "" : " at \(path(context))")
+        default: return "\(error)"
+        }
+    }
+
+    private static func path(_ context: DecodingError.Context) -> String {
+        context.codingPath.isEmpty
+            ? "the top level"
+            : context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
 }
