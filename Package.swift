@@ -82,6 +82,8 @@ let package = Package(
             name: "QBQuantTests",
             dependencies: ["QBQuant", "QBEngine", "QBMetrics", "QBTensor", "CKernels", "QBTestSupport"]),
         .testTarget(name: "QBMetricsTests", dependencies: ["QBMetrics", "QBEngine", "QBIngest", "QBTestSupport"]),
+        // End-to-end tests of the `quantbench` binary (run as a child process; `swift test` builds it).
+        .testTarget(name: "QuantbenchCLITests", dependencies: ["QBTestSupport"]),
         .testTarget(
             name: "QBHarnessTests",
             dependencies: ["QBHarness", "QBIngest", "QBMetrics", "QBQuant", "QBTensor", "QBFuzz", "QBTestSupport"]),

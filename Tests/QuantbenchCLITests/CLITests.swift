@@ -2,30 +2,13 @@ import Foundation
 import QBTestSupport
 import Testing
 
-/// Runs the built `quantbench` binary (it sits next to the test bundle in the build folder).
-func runQuantbench(_ arguments: [String], environment: [String: String] = [:]) throws -> (
-    status: Int32, stdout: String, stderr: String
-) {
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
-        "quantbench")
-    let candidates = [binary, Fixtures.packageRoot.appendingPathComponent(".build/debug/quantbench")]
-    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-        Issue.record("quantbench binary not found at \(candidates.map(\.path)); `swift test` builds it")
+/// Runs the built `quantbench` binary from the package root (`swift test` builds it).
+func runQuantbench(_ arguments: [String], environment: [String: String] = [:]) throws -> Subprocess.Outcome {
+    guard let binary = Subprocess.quantbench() else {
+        Issue.record("quantbench binary not found beside the tests or in .build/debug; `swift test` builds it")
         throw CancellationError()
     }
-    let process = Process()
-    process.executableURL = found
-    process.arguments = arguments
-    process.currentDirectoryURL = Fixtures.packageRoot
-    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    return try Subprocess.run(binary, arguments, directory: Fixtures.packageRoot, environment: environment)
 }
 
 @Suite("The quantbench command line", .serialized)
