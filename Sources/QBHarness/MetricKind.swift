@@ -114,3 +114,18 @@ public enum MetricKind: String, CaseIterable, Sendable, Codable {
     /// The known names, for error messages.
     public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
+
+/// What the metrics mean and which direction is better.
+public enum Metric {
+    public static let higherIsBetter = Set(
+        MetricKind.allCases.filter { $0.polarity == .higherIsBetter }.map(\.rawValue))
+    public static let lowerIsBetter = Set(MetricKind.allCases.filter { $0.polarity == .lowerIsBetter }.map(\.rawValue))
+
+    /// Metrics that are gated by default when a baseline is recorded, with their default tolerance.
+    public static let gatedByDefault: [String: Tolerance] = Dictionary(
+        uniqueKeysWithValues: MetricKind.allCases.compactMap { kind in kind.defaultTolerance.map { (kind.rawValue, $0) }
+        })
+
+    /// Metrics gated only against a baseline recorded on the same host class (`Environment.sameHostClass`).
+    public static let hostDependent = Set(MetricKind.allCases.filter(\.isHostDependent).map(\.rawValue))
+}

@@ -30,146 +30,71 @@ public struct SuiteRunner {
     }
 
     /// Runs the suite, or with `shard` = (k, n) only the k-th of n contiguous sample ranges of every model
-    /// (k from 0); `SuiteResults.merge` adds the shards' rows back up exactly.
+    /// (k from 0); `SuiteResults.merge` adds the shards' rows back up exactly. Each model entry goes through the
+    /// stages resolve (paths, sample range, part key), resume (a finished part of an interrupted run), run
+    /// (`ModelEntryRun`: calibrate, build, measure, evaluate, record each variant) and keep (the part file).
     public func run(_ suite: Suite, shard: (index: Int, count: Int)? = nil) throws -> SuiteResults {
         var rows = [ResultRow]()
         for (entryIndex, entry) in suite.models.enumerated() {
-            let folder = entry.model.hasPrefix("/") ? entry.model : root + "/" + entry.model
-            let card = try ModelCard.load(folder)
-            var first = 0, limit = entry.limit, total = 0
-            if let shard {
-                total = min(
-                    entry.limit ?? Int.max,
-                    try CardEvaluation.sampleCount(folder: folder, root: root, dataset: entry.dataset))
-                first = total * shard.index / shard.count
-                limit = total * (shard.index + 1) / shard.count
-            }
-            // A finished part of an interrupted run with the same model, card, variants and range is reused.
-            let partKey = try self.partKey(suite: suite, entry: entry, folder: folder, first: first, limit: limit)
+            let plan = try resolve(entry, suite: suite, shard: shard)
             let partPath = partsFolder.map { $0 + "/part-\(entryIndex).json" }
-            if let partPath, let data = FileManager.default.contents(atPath: partPath),
-                let part = try? JSONDecoder().decode(Part.self, from: data), part.key == partKey
-            {
-                log("\(card.name): resumed from \(partPath)")
-                rows += part.rows
+            if let partPath, let resumed = resumedPart(at: partPath, key: plan.partKey) {
+                log("\(plan.card.name): resumed from \(partPath)")
+                rows += resumed
                 continue
             }
-            var entryRows = [ResultRow]()
-            let graph = try ModelLoader.load(folder + "/model.onnx", limits: options.limits)
-            let bytes =
-                ((try? FileManager.default.attributesOfItem(atPath: folder + "/model.onnx"))?[.size] as? NSNumber)?
-                .intValue ?? 0
-            let reference = try Session(graph: graph, options: options)
-            var calibration: [[String: Value]]? = nil
-            var fp32: CardEvaluation.Outcome? = nil
-            var qwtFeeds: (count: Int, feeds: [[String: Value]])? = nil
-            let timingCache = LayerTiming.Cache()  // variants sharing a layer's kernel share its timing
-            for name in (["fp32"] + entry.variants.filter { $0 != "fp32" }) {
-                guard var variant = Variants.named(name) else {
-                    throw HarnessError(.badVariant, file: folder, "unknown variant \(name)")
-                }
-                if variant.qwt != nil {
-                    if let n = entry.qwtSamples { variant.qwt!.samples = n }
-                    if let b = entry.qwtBlocks { variant.qwt!.blocks = b }
-                }
-                log("\(card.name): \(name)")
-                let start = Date()
-                var session = reference
-                var quantized: QuantizedModel? = nil
-                var sqnr = [String: Double]()
-                var speed: LayerTiming.Result? = nil
-                var mixed: MixedReport? = nil
-                if variant.isQuantized {
-                    if calibration == nil {
-                        let samples = entry.calibration ?? 256
-                        calibration = try CalibrationSet.feeds(
-                            folder: folder, root: root, samples: samples, input: reference.inputs[0].name,
-                            threads: options.threads
-                        ).feeds
-                        log("\(card.name): calibration on \(samples) samples of \(card.calibration?.dataset ?? "?")")
-                    }
-                    let builder = VariantBuilder(
-                        threads: options.threads, cacheFolder: cacheFolder,
-                        log: { self.log("\(card.name) \(name): \($0)") })
-                    let built = try builder.build(
-                        variant, reference: reference, modelFile: folder + "/model.onnx", calibration: calibration!
-                    ) { n in
-                        if qwtFeeds?.count != n {
-                            qwtFeeds = (
-                                n,
-                                try CalibrationSet.feeds(
-                                    folder: folder, root: self.root, samples: n, input: reference.inputs[0].name,
-                                    threads: self.options.threads
-                                ).feeds
-                            )
-                        }
-                        return qwtFeeds!.feeds
-                    }
-                    let q = built.model
-                    mixed = built.mixed
-                    session = try Session(
-                        graph: q.graph, options: SessionOptions(optimize: false, threads: options.threads))
-                    sqnr = try Quantizer.layerSQNR(
-                        reference: reference, quantized: session,
-                        outputs: LayerSpec.find(in: reference.graph).map(\.output),
-                        feeds: calibration!)
-                    quantized = q
-                    if measureKernels {
-                        speed = try LayerTiming.measure(
-                            q, reference: reference.graph, feed: calibration![0], threads: options.threads,
-                            cache: timingCache)
-                    }
-                }
-                // The evaluation's own operations: calibration, SQNR and the timing runs (whose count depends on a
-                // time budget
-                // and on the timing cache) also go through the layers.
-                let countsBefore = quantized?.counts ?? OpCounts()
-                let outcome = try CardEvaluation.run(
-                    folder: folder, root: root, options: options, from: first, limit: limit, session: session,
-                    dataset: entry.dataset, progress: progress?("\(card.name) \(name)"))
-                if name == "fp32" { fp32 = outcome }
-                guard entry.variants.contains(name) else { continue }
-                var row = ResultRow(
-                    model: card.name, folder: entry.model, dataset: entry.dataset ?? card.eval.dataset, variant: name,
-                    kind: .agreement,
-                    samples: 0, fingerprint: nil, metrics: [:], seconds: Date().timeIntervalSince(start))
-                row.metrics["bits_per_weight"] = variant.bitsPerWeight
-                row.metrics["model_bytes"] = Double(bytes)
-                if let q = quantized {
-                    let file = try ModelFile.encode(q, method: name)
-                    row.metrics["model_bytes"] = Double(file.count)
-                    row.metrics["compression"] = Double(bytes) / Double(file.count)
-                    row.metrics["bits_per_weight"] =
-                        Double((q.payloadBytes + q.compensationBytes) * 8) / Double(max(q.quantizedWeights, 1))
-                    row.metrics["calibration_seconds"] = q.calibrationSeconds
-                    if let speed {
-                        row.metrics["kernel_gops"] = speed.gops
-                        row.metrics["kernel_speedup"] = speed.speedup
-                    }
-                    let ops = q.counts - countsBefore
-                    if ops.macs > 0 { row.metrics["mults_eliminated"] = 1 - Double(ops.multiplies) / Double(ops.macs) }
-                    row.layers = q.layers.map { l in
-                        var l = l
-                        // nil: not measured, or identical to FP32
-                        l.sqnr = sqnr[l.output].flatMap { $0.isFinite ? $0 : nil }
-                        return l
-                    }
-                    if variant.qwt != nil { row.blocks = q.blocks }
-                    row.mixed = mixed
-                } else {
-                    row.metrics["compression"] = 1
-                }
-                if shard != nil { row.range = [first, limit ?? first, total] }
-                try fill(&row, outcome, reference: fp32!)
-                entryRows.append(row)
-            }
+            let entryRows = try ModelEntryRun(runner: self, plan: plan).run()
             rows += entryRows
-            if let partPath, let partsFolder {
-                try FileManager.default.createDirectory(atPath: partsFolder, withIntermediateDirectories: true)
-                try AtomicFile.write(try JSONEncoder().encode(Part(key: partKey, rows: entryRows)), to: partPath)
-            }
+            if let partPath { try keepPart(entryRows, key: plan.partKey, at: partPath) }
         }
         return SuiteResults(suite: suite.name, environment: .current(avx2: GEMM.usesAVX2), rows: rows)
+    }
+
+    /// One model entry resolved: its folder and card, the sample range this run covers, and its part's key.
+    struct EntryPlan {
+        var entry: Suite.Entry
+        var folder: String
+        var card: ModelCard
+        /// The first sample and the end of the range (nil: to the entry's limit or the set's end).
+        var first: Int
+        var limit: Int?
+        /// The samples of the whole range the shards split (0 when not sharded).
+        var total: Int
+        var sharded: Bool
+        var partKey: String
+    }
+
+    /// The resolve stage: paths, the card, the shard's sample range and the part key.
+    func resolve(_ entry: Suite.Entry, suite: Suite, shard: (index: Int, count: Int)?) throws -> EntryPlan {
+        let folder = entry.model.hasPrefix("/") ? entry.model : root + "/" + entry.model
+        let card = try ModelCard.load(folder)
+        var first = 0, limit = entry.limit, total = 0
+        if let shard {
+            total = min(
+                entry.limit ?? Int.max,
+                try CardEvaluation.sampleCount(folder: folder, root: root, dataset: entry.dataset))
+            first = total * shard.index / shard.count
+            limit = total * (shard.index + 1) / shard.count
+        }
+        let partKey = try self.partKey(suite: suite, entry: entry, folder: folder, first: first, limit: limit)
+        return EntryPlan(
+            entry: entry, folder: folder, card: card, first: first, limit: limit, total: total, sharded: shard != nil,
+            partKey: partKey)
+    }
+
+    /// The rows of a finished part of an interrupted run with the same model, card, variants and range.
+    func resumedPart(at path: String, key: String) -> [ResultRow]? {
+        guard let data = FileManager.default.contents(atPath: path),
+            let part = try? JSONDecoder().decode(Part.self, from: data), part.key == key
+        else { return nil }
+        return part.rows
+    }
+
+    /// The keep stage: the entry's rows written atomically, for a killed run to resume from.
+    func keepPart(_ rows: [ResultRow], key: String, at path: String) throws {
+        guard let partsFolder else { return }
+        try FileManager.default.createDirectory(atPath: partsFolder, withIntermediateDirectories: true)
+        try AtomicFile.write(try JSONEncoder().encode(Part(key: key, rows: rows)), to: path)
     }
 
     /// A finished model entry, kept for resuming.
@@ -207,7 +132,8 @@ public struct SuiteRunner {
         return f.finalize()
     }
 
-    private func fill(_ row: inout ResultRow, _ outcome: CardEvaluation.Outcome, reference: CardEvaluation.Outcome)
+    /// The record stage's last step: the row's kind, samples, tallies and the metrics computed from them.
+    func fill(_ row: inout ResultRow, _ outcome: CardEvaluation.Outcome, reference: CardEvaluation.Outcome)
         throws
     {
         switch (outcome, reference) {
