@@ -2,32 +2,24 @@ import Foundation
 import QBIngest
 import QBTensor
 
+/// What a suite, baseline or results file, or a run, got wrong.
+public enum HarnessErrorKind: String, ErrorKind {
+    case missingFile = "missing file"
+    case badSuite = "bad suite"
+    case badBaseline = "bad baseline"
+    case badResults = "bad results"
+    case badVariant = "bad variant"
+    case evaluation = "evaluation failed"
+}
+
 /// A suite, baseline or results file that cannot be used, or a run that cannot go on: the file, the line when
 /// known, what kind of failure, and the reason.
-public struct HarnessError: LocatedError {
-    public enum Kind: String, Sendable {
-        case missingFile = "missing file"
-        case badSuite = "bad suite"
-        case badBaseline = "bad baseline"
-        case badResults = "bad results"
-        case badVariant = "bad variant"
-        case evaluation = "evaluation failed"
-    }
+public typealias HarnessError = PhaseError<HarnessErrorKind>
 
-    public let kind: Kind
-    public let file: String
-    public let line: Int?
-    public let reason: String
-
+extension PhaseError where Kind == HarnessErrorKind {
     public init(_ kind: Kind, file: String, line: Int? = nil, _ reason: String) {
-        self.kind = kind
-        self.file = file
-        self.line = line
-        self.reason = reason
+        self.init(kind, file: file, line: line, subject: nil, reason)
     }
-
-    public var kindName: String { kind.rawValue }
-    public var message: String { reason }
 
     /// A JSON decoding error of `data` (the bytes of `file`) as a short sentence with its JSON path, at the
     /// line where the offending value (or the text's first syntax error) is.

@@ -50,7 +50,7 @@ enum CodecBridge {
         if rc != 0 { throw jpegError(dec, file: file, stage: "decoding JPEG scanlines") }
         if options.strictJPEG, qb_jpeg_warning_count(dec) > 0 {
             let warning = String(cString: qb_jpeg_first_warning(dec))
-            let kind: IngestError.Kind = warning.localizedPremature ? .truncated : .corrupt
+            let kind: IngestErrorKind = warning.localizedPremature ? .truncated : .corrupt
             throw IngestError(
                 kind, file: file,
                 "libjpeg reported damaged data: \(warning)"
@@ -69,7 +69,7 @@ enum CodecBridge {
 
     private static func jpegError(_ dec: OpaquePointer, file: String, stage: String) -> IngestError {
         let message = String(cString: qb_jpeg_message(dec))
-        let kind: IngestError.Kind = message.localizedPremature ? .truncated : .corrupt
+        let kind: IngestErrorKind = message.localizedPremature ? .truncated : .corrupt
         return IngestError(kind, file: file, "\(stage): \(message.isEmpty ? "libjpeg failed" : message)")
     }
 
@@ -124,7 +124,7 @@ enum CodecBridge {
     private static func pngError(_ dec: OpaquePointer, file: String, stage: String) -> IngestError {
         let message = String(cString: qb_png_message(dec))
         let lower = message.lowercased()
-        let kind: IngestError.Kind =
+        let kind: IngestErrorKind =
             (lower.contains("truncated") || lower.contains("not enough") || lower.contains("read error"))
             ? .truncated : .corrupt
         return IngestError(kind, file: file, "\(stage): \(message.isEmpty ? "libpng failed" : message)")

@@ -127,32 +127,23 @@ public struct LayerSpec: Sendable {
     }
 }
 
+/// What went wrong in the quantization phase.
+public enum QuantErrorKind: String, ErrorKind {
+    /// Quantizing the model failed (a layer or calibration the method cannot take).
+    case quantization = "quantization failed"
+    /// A method's setting out of range.
+    case badSetting = "bad setting"
+    /// A `.qbqm` file that is damaged or not one.
+    case corruptFile = "corrupt file"
+    /// An integer kernel refused a layer or could not allocate its buffers.
+    case kernel = "kernel failure"
+}
+
 /// The quantization phase's error: the model file, what kind of failure, the layer and the reason.
-public struct QuantError: LocatedError {
-    public enum Kind: String, Sendable {
-        /// Quantizing the model failed (a layer or calibration the method cannot take).
-        case quantization = "quantization failed"
-        /// A method's setting out of range.
-        case badSetting = "bad setting"
-        /// A `.qbqm` file that is damaged or not one.
-        case corruptFile = "corrupt file"
-        /// An integer kernel refused a layer or could not allocate its buffers.
-        case kernel = "kernel failure"
-    }
+public typealias QuantError = PhaseError<QuantErrorKind>
 
-    public let kind: Kind
-    public let file: String
-    public let layer: String?
-    public let reason: String
-
+extension PhaseError where Kind == QuantErrorKind {
     public init(_ kind: Kind = .quantization, file: String, layer: String? = nil, _ reason: String) {
-        self.kind = kind
-        self.file = file
-        self.layer = layer
-        self.reason = reason
+        self.init(kind, file: file, line: nil, subject: layer.map { "layer '\($0)'" }, reason)
     }
-
-    public var line: Int? { nil }
-    public var kindName: String { kind.rawValue }
-    public var message: String { (layer.map { "layer '\($0)': " } ?? "") + reason }
 }

@@ -76,8 +76,9 @@ struct BenchCommand: ParsableCommand {
         @OptionGroup var threadOptions: ThreadOptions
         var threads: Int { threadOptions.threads }
 
-        @Option(help: "Timed repetitions per size.")
-        var reps: Int = 7
+        @OptionGroup var repetitionOptions: RepetitionOptions
+
+        var reps: Int { repetitionOptions.reps }
 
         @OptionGroup var isaOptions: ISAOptions
 
@@ -134,11 +135,13 @@ struct BenchCommand: ParsableCommand {
         @OptionGroup var threadOptions: ThreadOptions
         var threads: Int { threadOptions.threads }
 
-        @Option(help: "Timed repetitions per shape.")
-        var reps: Int = 7
+        @OptionGroup var repetitionOptions: RepetitionOptions
 
-        @Option(help: "The project folder (for the models' calibration sets).")
-        var root: String = "."
+        var reps: Int { repetitionOptions.reps }
+
+        @OptionGroup var rootOptions: RootOptions
+
+        var root: String { rootOptions.root }
 
         @OptionGroup var isaOptions: ISAOptions
 

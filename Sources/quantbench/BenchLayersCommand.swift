@@ -20,8 +20,9 @@ extension BenchCommand {
         @Argument(help: "The model folder (model.onnx + card.json with a calibration set).")
         var model: String
 
-        @Option(help: "The variant (see the README's variant table).")
-        var variant: String = "int8"
+        @OptionGroup var variantOptions: VariantOptions
+
+        var variant: String { variantOptions.variant }
 
         @Option(help: "Samples in the input batch (and in the calibration).")
         var batch: Int = 64
@@ -29,22 +30,22 @@ extension BenchCommand {
         @OptionGroup var threadOptions: ThreadOptions
         var threads: Int { threadOptions.threads }
 
-        @Option(help: "Timed repetitions per layer.")
-        var reps: Int = 7
+        @OptionGroup var repetitionOptions: RepetitionOptions
 
-        @Option(help: "The project folder (the card's paths are relative to it).")
-        var root: String = "."
+        var reps: Int { repetitionOptions.reps }
+
+        @OptionGroup var rootOptions: RootOptions
+
+        var root: String { rootOptions.root }
 
         @OptionGroup var isaOptions: ISAOptions
 
         func run() throws {
             isaOptions.apply()
             try CLI.guarded {
-                guard let def = Variants.named(variant), def.isQuantized else {
-                    throw ValidationError("unknown or unquantized variant \(variant) (known: \(Variants.names))")
-                }
-                guard batch > 0, reps > 0, threads > 0 else {
-                    throw ValidationError("--batch, --reps and --threads must be positive")
+                let def = variantOptions.definition
+                guard batch > 0 else {
+                    throw ValidationError("--batch must be positive")
                 }
                 let session = try Session(modelPath: model + "/model.onnx", options: SessionOptions(threads: threads))
                 let input = session.inputs[0].name

@@ -9,8 +9,9 @@ struct DatasetsCommand: ParsableCommand {
         commandName: "datasets",
         abstract: "Read every embedded evaluation set and print its count, classes and fingerprint.")
 
-    @Option(help: "The project folder holding Datasets/.")
-    var root: String = "."
+    @OptionGroup var rootOptions: RootOptions
+
+    var root: String { rootOptions.root }
 
     @OptionGroup var threadOptions: ThreadOptions
     var threads: Int { threadOptions.threads }

@@ -21,8 +21,9 @@ struct ModelCommand: ParsableCommand {
         @Argument(help: "The model folder, e.g. Models/fmnist-resnet.")
         var folder: String
 
-        @Option(help: "The project folder the card's paths are relative to.")
-        var root: String = "."
+        @OptionGroup var rootOptions: RootOptions
+
+        var root: String { rootOptions.root }
 
         @OptionGroup var threadOptions: ThreadOptions
         var threads: Int { threadOptions.threads }

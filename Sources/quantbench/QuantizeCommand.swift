@@ -20,8 +20,9 @@ struct QuantizeCommand: ParsableCommand {
     @Argument(help: "The model folder (model.onnx + card.json with a calibration set).")
     var model: String
 
-    @Option(help: "The variant (see the README's variant table).")
-    var variant: String = "int8"
+    @OptionGroup var variantOptions: VariantOptions
+
+    var variant: String { variantOptions.variant }
 
     @Option(help: "Calibration samples (windows for a language model).")
     var calibration: Int = 256
@@ -29,8 +30,9 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "The output file (default: <variant>.qbqm in the current folder).")
     var output: String?
 
-    @Option(help: "The project folder (the card's paths are relative to it).")
-    var root: String = "."
+    @OptionGroup var rootOptions: RootOptions
+
+    var root: String { rootOptions.root }
 
     @OptionGroup var threadOptions: ThreadOptions
     var threads: Int { threadOptions.threads }
@@ -40,12 +42,7 @@ struct QuantizeCommand: ParsableCommand {
     func run() throws {
         isaOptions.apply()
         try CLI.guarded {
-            guard let def = Variants.named(variant) else {
-                throw ValidationError("unknown variant \(variant) (known: \(Variants.names))")
-            }
-            guard def.isQuantized else {
-                throw ValidationError("\(variant) is the FP32 model itself: nothing to quantize")
-            }
+            let def = variantOptions.definition
             let session = try Session(modelPath: model + "/model.onnx", options: SessionOptions(threads: threads))
             let (feeds, dataset) = try CalibrationSet.feeds(
                 folder: model, root: root, samples: calibration, input: session.inputs[0].name, threads: threads)

@@ -198,8 +198,9 @@ struct BaselineCommand: ParsableCommand {
         )
         var results: String?
 
-        @Option(help: "The project folder.")
-        var root: String = "."
+        @OptionGroup var rootOptions: RootOptions
+
+        var root: String { rootOptions.root }
 
         @OptionGroup var threadOptions: ThreadOptions
         var threads: Int { threadOptions.threads }
@@ -294,8 +295,8 @@ struct GateCommand: ParsableCommand {
 
 /// Options shared by the commands that report and gate (run, merge, gate).
 struct GateOptions: ParsableArguments {
-    @Option(help: "The project folder (paths in suites and cards are relative to it).")
-    var root: String = "."
+    @OptionGroup var rootOptions: RootOptions
+    var root: String { rootOptions.root }
 
     @Option(help: "The baseline file (default: Baselines/<suite>.json).")
     var baseline: String?

@@ -37,14 +37,14 @@ struct IDXTests {
     @Test(
         "malformed IDX data",
         arguments: [
-            ([UInt8]([0, 0, 8, 1, 0, 0, 0, 3, 1, 2]), IngestError.Kind.truncated),
+            ([UInt8]([0, 0, 8, 1, 0, 0, 0, 3, 1, 2]), IngestErrorKind.truncated),
             ([0, 0, 8, 1, 0, 0, 0, 1, 1, 2], .corrupt),
             ([0, 0, 9, 1, 0, 0, 0, 1, 1], .unsupported),
             ([1, 0, 8, 1, 0, 0, 0, 1, 1], .unknownFormat),
             ([0, 0, 8, 3, 0, 0], .truncated),
             ([0, 0, 8, 0], .corrupt),
         ])
-    func malformed(_ c: ([UInt8], IngestError.Kind)) {
+    func malformed(_ c: ([UInt8], IngestErrorKind)) {
         do {
             _ = try IDXFile(bytes: c.0, file: "x.idx")
             Issue.record("accepted \(c.0)")

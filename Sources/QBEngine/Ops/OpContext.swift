@@ -5,7 +5,7 @@ struct OpContext: Sendable {
     let opset: Int
     var threads: Int = 1
 
-    func fail(_ kind: EngineError.Kind = .badInput, _ reason: String) -> EngineError {
+    func fail(_ kind: EngineErrorKind = .badInput, _ reason: String) -> EngineError {
         EngineError(kind, file: file, node: node.label, reason)
     }
 
