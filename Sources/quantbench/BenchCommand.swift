@@ -77,7 +77,6 @@ struct BenchCommand: ParsableCommand {
         var threads: Int { threadOptions.threads }
 
         @OptionGroup var repetitionOptions: RepetitionOptions
-
         var reps: Int { repetitionOptions.reps }
 
         @OptionGroup var isaOptions: ISAOptions
@@ -131,22 +130,13 @@ struct BenchCommand: ParsableCommand {
 
         @Option(help: "Kernels, comma-separated.")
         var kernels: String = KernelBench.kinds.joined(separator: ",")
-
-        @OptionGroup var threadOptions: ThreadOptions
-        var threads: Int { threadOptions.threads }
-
-        @OptionGroup var repetitionOptions: RepetitionOptions
-
-        var reps: Int { repetitionOptions.reps }
-
-        @OptionGroup var rootOptions: RootOptions
-
-        var root: String { rootOptions.root }
-
-        @OptionGroup var isaOptions: ISAOptions
+        @OptionGroup var benchmark: BenchmarkOptions
+        var threads: Int { benchmark.threads }
+        var reps: Int { benchmark.reps }
+        var root: String { benchmark.root }
 
         func run() throws {
-            isaOptions.apply()
+            benchmark.isaOptions.apply()
             try CLI.guarded {
                 var list = [(name: String, rows: Int, cols: Int, depth: Int)]()
                 for s in shapes.split(separator: ",") {

@@ -21,27 +21,17 @@ extension BenchCommand {
         var model: String
 
         @OptionGroup var variantOptions: VariantOptions
-
         var variant: String { variantOptions.variant }
 
         @Option(help: "Samples in the input batch (and in the calibration).")
         var batch: Int = 64
-
-        @OptionGroup var threadOptions: ThreadOptions
-        var threads: Int { threadOptions.threads }
-
-        @OptionGroup var repetitionOptions: RepetitionOptions
-
-        var reps: Int { repetitionOptions.reps }
-
-        @OptionGroup var rootOptions: RootOptions
-
-        var root: String { rootOptions.root }
-
-        @OptionGroup var isaOptions: ISAOptions
+        @OptionGroup var benchmark: BenchmarkOptions
+        var threads: Int { benchmark.threads }
+        var reps: Int { benchmark.reps }
+        var root: String { benchmark.root }
 
         func run() throws {
-            isaOptions.apply()
+            benchmark.isaOptions.apply()
             try CLI.guarded {
                 let def = variantOptions.definition
                 guard batch > 0 else {

@@ -10,7 +10,6 @@ struct DatasetsCommand: ParsableCommand {
         abstract: "Read every embedded evaluation set and print its count, classes and fingerprint.")
 
     @OptionGroup var rootOptions: RootOptions
-
     var root: String { rootOptions.root }
 
     @OptionGroup var threadOptions: ThreadOptions

@@ -22,7 +22,6 @@ struct ModelCommand: ParsableCommand {
         var folder: String
 
         @OptionGroup var rootOptions: RootOptions
-
         var root: String { rootOptions.root }
 
         @OptionGroup var threadOptions: ThreadOptions

@@ -32,3 +32,15 @@ struct VariantOptions: ParsableArguments {
         }
     }
 }
+
+/// The options every model benchmark takes: threads, repetitions, the project folder and the ISA cap.
+struct BenchmarkOptions: ParsableArguments {
+    @OptionGroup var threadOptions: ThreadOptions
+    @OptionGroup var repetitionOptions: RepetitionOptions
+    @OptionGroup var rootOptions: RootOptions
+    @OptionGroup var isaOptions: ISAOptions
+
+    var threads: Int { threadOptions.threads }
+    var reps: Int { repetitionOptions.reps }
+    var root: String { rootOptions.root }
+}

@@ -21,7 +21,6 @@ struct QuantizeCommand: ParsableCommand {
     var model: String
 
     @OptionGroup var variantOptions: VariantOptions
-
     var variant: String { variantOptions.variant }
 
     @Option(help: "Calibration samples (windows for a language model).")
@@ -31,7 +30,6 @@ struct QuantizeCommand: ParsableCommand {
     var output: String?
 
     @OptionGroup var rootOptions: RootOptions
-
     var root: String { rootOptions.root }
 
     @OptionGroup var threadOptions: ThreadOptions

@@ -199,7 +199,6 @@ struct BaselineCommand: ParsableCommand {
         var results: String?
 
         @OptionGroup var rootOptions: RootOptions
-
         var root: String { rootOptions.root }
 
         @OptionGroup var threadOptions: ThreadOptions
