@@ -45,6 +45,8 @@ public struct Graph: Sendable {
     public var file: String
     /// The kernels of the graph's kernel layers (`LayerKernels`), by node name.
     public var kernels: [String: any LayerKernel] = [:]
+    /// What the loader tolerated in the file and read another way (one line per kind, for the user to see).
+    public var notices: [String] = []
 
     public init(
         nodes: [Node], initializers: [String: Value], inputs: [ValueInfo], outputs: [ValueInfo], opset: Int,

@@ -95,12 +95,24 @@ public enum ModelLoader {
         for o in outputs where !available.contains(o.name) && !sorted.contains(where: { $0.outputs.contains(o.name) }) {
             throw EngineError(.malformedModel, file: file, "graph output '\(o.name)' is produced by no node")
         }
-        return Graph(
+        var graph = Graph(
             nodes: sorted, initializers: initializers, inputs: inputs, outputs: outputs, opset: opset, file: file)
+        let minusOne = (g.input + g.output).filter { v in
+            guard case .tensorType(let t)? = v.type.value else { return false }
+            return t.shape.dim.contains { $0.dimValue == -1 }
+        }
+        if !minusOne.isEmpty {
+            let names = minusOne.prefix(3).map { "'\($0.name)'" }.joined(separator: ", ")
+            graph.notices.append(
+                "\(file): notice: \(names)\(minusOne.count > 3 ? ", ..." : "") declare dimension -1 (older exporters' "
+                    + "dynamic dimension); read as dynamic, as onnxruntime does")
+        }
+        return graph
     }
 
-    /// A declared input/output type. A negative dimension, or fixed dimensions whose product exceeds the
-    /// tensor element limit, is refused (a malformed or malicious model), never followed.
+    /// A declared input/output type. A dimension of -1 (how older exporters, paddle2onnx among them, write a dynamic
+    /// dimension) is read as dynamic, as onnxruntime reads it; any other negative dimension, or fixed dimensions
+    /// whose product exceeds the tensor element limit, is refused (a malformed or malicious model), never followed.
     static func valueInfo(_ v: Onnx_ValueInfoProto, file: String, maxElements: Int = EngineLimits().maxTensorElements)
         throws -> ValueInfo
     {
@@ -112,6 +124,8 @@ public enum ModelLoader {
         var elements = 1
         let dims: [Dim] = try t.shape.dim.map { d in
             switch d.value {
+            case .dimValue(-1)?:
+                return .unknown
             case .dimValue(let n)?:
                 guard n >= 0 else {
                     throw EngineError(

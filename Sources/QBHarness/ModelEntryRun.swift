@@ -34,6 +34,7 @@ final class ModelEntryRun {
         let graph = try ModelLoader.load(modelFile, limits: runner.options.limits)
         fp32Bytes = ((try? FileManager.default.attributesOfItem(atPath: modelFile))?[.size] as? NSNumber)?.intValue ?? 0
         reference = try Session(graph: graph, options: runner.options)
+        for notice in graph.notices { runner.log(notice) }
     }
 
     private var name: String { plan.card.name }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QBEngine
 import QBHarness
 import QBIngest
 import QBTensor
@@ -34,6 +35,11 @@ enum CLI {
 }
 
 extension CLI {
+    /// What the loader tolerated in a model, one line each on standard error.
+    static func printNotices(_ graph: Graph) {
+        for notice in graph.notices { FileHandle.standardError.write(Data((notice + "\n").utf8)) }
+    }
+
     /// Progress on standard error: `label: done/total (rate/s, ETA)`. On a terminal one line is redrawn
     /// in place; otherwise a plain line at most every two seconds, and always at the end.
     static func progressPrinter(label: String) -> (Int, Int) -> Void {

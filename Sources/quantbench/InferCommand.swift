@@ -44,6 +44,7 @@ struct InferCommand: ParsableCommand {
                     graph: try ModelFile.load([UInt8](try FileReader.read(model)), file: model),
                     options: limitOptions.session(optimize: false, threads: threads))
                 : try Session(modelPath: model, options: limitOptions.session(optimize: !noOptimize, threads: threads))
+            CLI.printNotices(session.graph)
             var feeds = [String: Value]()
             var next = session.inputs.makeIterator()
             for spec in inputs {

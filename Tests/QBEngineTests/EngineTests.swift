@@ -159,6 +159,24 @@ struct EngineTests {
         }
     }
 
+    @Test("a declared dimension of -1 (older exporters' dynamic dimension) is read as dynamic, with one notice")
+    func minusOneIsDynamic() throws {
+        var model = ModelBuilder()
+        model.input("x", [-1, 3])
+        model.input("z", [-1, 3])
+        model.output("y", [-1, 3])
+        model.node("Add", ["x", "z"], ["y"])
+        let graph = try model.graph()
+        #expect(graph.inputs[0].shape == [.unknown, .fixed(3)])
+        #expect(graph.notices.count == 1)
+        #expect(graph.notices.first?.contains("'x', 'z', 'y' declare dimension -1") == true, "\(graph.notices)")
+        let x = Value(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6])
+        let y = try Session(graph: graph).run(["x": x, "z": x])["y"]!
+        #expect(y.shape == [2, 3] && y.floats == [2, 4, 6, 8, 10, 12])
+        // A model without -1 has no notice.
+        #expect(try residualModel().graph().notices.isEmpty)
+    }
+
     @Test(
         """
         malicious declarations are refused with an error, never followed: negative or huge declared shapes, bad \
