@@ -11,6 +11,7 @@ enum Operators {
         SelectionOps.register(&r)
         ReduceOps.register(&r)
         ExtraOps.register(&r)
+        MathOps.register(&r)
         return r
     }()
 

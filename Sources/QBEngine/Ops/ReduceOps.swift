@@ -1,12 +1,41 @@
-/// ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd, ReduceSumSquare, ArgMax, ArgMin.
+import CKernels
+
+/// ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd, ReduceSumSquare, ReduceL1, ReduceL2, ReduceLogSum,
+/// ReduceLogSumExp, ArgMax, ArgMin.
 enum ReduceOps {
+    /// A reduction: `finish(combine(... combine(initial, element(x_0)) ..., element(x_n)))` over the reduced axes,
+    /// with its axes an input from opset `axesInputSince` on (an attribute before).
+    struct Reducer: Sendable {
+        let name: String
+        let initial: Float
+        let combine: @Sendable (Float, Float) -> Float
+        var element: (@Sendable (Float) -> Float)? = nil
+        var finish: (@Sendable (Float) -> Float)? = nil
+        let axesInputSince: Int
+    }
+
+    static let reducers: [Reducer] = [
+        Reducer(name: "ReduceSum", initial: 0, combine: +, axesInputSince: 13),
+        Reducer(name: "ReduceMean", initial: 0, combine: +, axesInputSince: 18),
+        Reducer(name: "ReduceMax", initial: -.infinity, combine: { max($0, $1) }, axesInputSince: 18),
+        Reducer(name: "ReduceMin", initial: .infinity, combine: { min($0, $1) }, axesInputSince: 18),
+        Reducer(name: "ReduceProd", initial: 1, combine: *, axesInputSince: 18),
+        Reducer(name: "ReduceSumSquare", initial: 0, combine: +, element: { $0 * $0 }, axesInputSince: 18),
+        Reducer(name: "ReduceL1", initial: 0, combine: +, element: { abs($0) }, axesInputSince: 18),
+        Reducer(
+            name: "ReduceL2", initial: 0, combine: +, element: { $0 * $0 }, finish: { $0.squareRoot() },
+            axesInputSince: 18),
+        Reducer(name: "ReduceLogSum", initial: 0, combine: +, finish: { qb_logf($0) }, axesInputSince: 18),
+        Reducer(
+            name: "ReduceLogSumExp", initial: 0, combine: +, element: { qb_expf($0) }, finish: { qb_logf($0) },
+            axesInputSince: 18),
+    ]
+
     static func register(_ r: inout [String: OperatorDef]) {
-        let reducers: [(String, Float, (Float, Float) -> Float, Int)] = [
-            ("ReduceSum", 0, +, 13), ("ReduceMean", 0, +, 18), ("ReduceMax", -.infinity, { max($0, $1) }, 18),
-            ("ReduceMin", .infinity, { min($0, $1) }, 18), ("ReduceProd", 1, *, 18),
-            ("ReduceSumSquare", 0, { $0 + $1 * $1 }, 18),
-        ]
-        for (name, initial, f, axesInputSince) in reducers {
+        for reducer in reducers {
+            let (name, initial, f, axesInputSince) = (
+                reducer.name, reducer.initial, reducer.combine, reducer.axesInputSince
+            )
             r[name] = OperatorDef(
                 run: { ctx, inputs in
                     let x = try ctx.floatInput(inputs, 0)
@@ -18,7 +47,7 @@ enum ReduceOps {
                     var acc = [Float](repeating: initial, count: n)
                     let xs = strides(x.shape), os = strides(outShape)
                     let f32 = x.floats
-                    let square = name == "ReduceSumSquare"
+                    let element = reducer.element ?? { $0 }
                     for i in 0..<f32.count {
                         var rem = i, o = 0
                         for d in 0..<x.rank {
@@ -26,12 +55,13 @@ enum ReduceOps {
                             rem %= xs[d]
                             if outShape[d] != 1 { o += c * os[d] }
                         }
-                        acc[o] = square ? acc[o] + f32[i] * f32[i] : f(acc[o], f32[i])
+                        acc[o] = f(acc[o], element(f32[i]))
                     }
                     if name == "ReduceMean" {
                         let count = Float(x.count / max(n, 1))
                         for i in 0..<n { acc[i] /= count }
                     }
+                    if let finish = reducer.finish { acc = acc.map(finish) }
                     let shape =
                         keep ? outShape : x.shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
                     return [Value(type: x.type, shape: shape, storage: .float(acc))]
