@@ -12,6 +12,7 @@ enum Operators {
         ReduceOps.register(&r)
         ExtraOps.register(&r)
         MathOps.register(&r)
+        IndexingOps.register(&r)
         return r
     }()
 

@@ -1,0 +1,59 @@
+import Foundation
+@testable import QBEngine
+import Testing
+
+/// The indexing operators refuse out-of-range indices and inconsistent shapes with an error naming the node (their
+/// correct results are checked by the ONNX node tests in `ConformanceTests`).
+@Suite("Indexing operators: bad input is refused, naming the node")
+struct IndexingBadInputTests {
+    /// A one-node model `op(x, constant)` with x of shape [2, 3], run on `x`.
+    static func run(_ op: String, constant: [Int64], shape: [Int]? = nil, _ attributes: [String: Any] = [:]) throws {
+        var model = ModelBuilder()
+        model.input("x", [2, 3])
+        var indices = ModelBuilder.intTensor("c", constant)
+        if let shape { indices.dims = shape.map(Int64.init) }
+        model.initializer(indices)
+        model.output("y", unranked: true)
+        model.node(op, ["x", "c"], ["y"], name: "bad_\(op)", attributes)
+        let session = try Session(graph: try model.graph(), options: SessionOptions(optimize: false))
+        _ = try session.run(["x": Value(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6])])
+    }
+
+    @Test("GatherElements, TopK, CumSum and Compress with indices, K, axis or condition out of range")
+    func refused() {
+        let cases: [(String, [Int64], [Int]?, [String: Any], String)] = [
+            ("GatherElements", [0, 7, 1, 0, 0, 0], [2, 3], ["axis": 1], "out of range"),
+            ("GatherElements", [0, 1], [2], [:], "differ in rank"),
+            ("TopK", [4], nil, [:], "K = 4"),
+            ("CumSum", [0, 1], nil, [:], "one integer"),
+            ("Compress", [1, 0, 1, 1], nil, ["axis": 1], "4 entries"),
+        ]
+        for (op, constant, shape, attributes, words) in cases {
+            #expect {
+                try Self.run(op, constant: constant, shape: shape, attributes)
+            } throws: { error in
+                let text = "\(error)"
+                return text.contains("bad_\(op)") && text.contains(words)
+            }
+        }
+    }
+
+    @Test("TopK keeps the lower index among ties; GatherND and ScatterND address whole slices")
+    func semantics() throws {
+        var model = ModelBuilder()
+        model.input("x", [2, 3])
+        model.initializer(ModelBuilder.intTensor("k", [2]))
+        var rows = ModelBuilder.intTensor("rows", [1, 0])
+        rows.dims = [2, 1]
+        model.initializer(rows)
+        model.output("values", unranked: true)
+        model.output("indices", type: 7, unranked: true)
+        model.output("gathered", unranked: true)
+        model.node("TopK", ["x", "k"], ["values", "indices"])
+        model.node("GatherND", ["x", "rows"], ["gathered"])
+        let session = try Session(graph: try model.graph(), options: SessionOptions(optimize: false))
+        let out = try session.run(["x": Value(shape: [2, 3], floats: [5, 7, 7, 1, 0, 1])])
+        #expect(out["values"]!.floats == [7, 7, 1, 1] && out["indices"]!.ints == [1, 2, 0, 2])
+        #expect(out["gathered"]!.shape == [2, 3] && out["gathered"]!.floats == [1, 0, 1, 5, 7, 7])
+    }
+}
