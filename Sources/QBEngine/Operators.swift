@@ -13,6 +13,7 @@ enum Operators {
         ExtraOps.register(&r)
         MathOps.register(&r)
         IndexingOps.register(&r)
+        ResizeOps.register(&r)
         return r
     }()
 

@@ -56,4 +56,34 @@ struct IndexingBadInputTests {
         #expect(out["values"]!.floats == [7, 7, 1, 1] && out["indices"]!.ints == [1, 2, 0, 2])
         #expect(out["gathered"]!.shape == [2, 3] && out["gathered"]!.floats == [1, 0, 1, 5, 7, 7])
     }
+
+    @Test("Resize refuses a non-positive scale, an unknown mode and scales given beside sizes, naming the node")
+    func resizeRefused() {
+        func run(_ scales: [Float], sizes: [Int64]?, _ attributes: [String: Any]) throws {
+            var model = ModelBuilder()
+            model.input("x", [1, 1, 2, 2])
+            model.initializer(ModelBuilder.tensor("s", [scales.count], scales))
+            var inputs = ["x", "", "s"]
+            if let sizes {
+                model.initializer(ModelBuilder.intTensor("z", sizes))
+                inputs.append("z")
+            }
+            model.output("y", unranked: true)
+            model.node("Resize", inputs, ["y"], name: "bad_resize", attributes)
+            let session = try Session(graph: try model.graph(), options: SessionOptions(optimize: false))
+            _ = try session.run(["x": Value(shape: [1, 1, 2, 2], floats: [1, 2, 3, 4])])
+        }
+        let cases: [([Float], [Int64]?, [String: Any], String)] = [
+            ([1, 1, -2, 2], nil, [:], "positive"),
+            ([1, 1, 2, 2], nil, ["mode": "bicubic"], "unknown mode"),
+            ([1, 1, 2, 2], [1, 1, 4, 4], [:], "either scales or"),
+        ]
+        for (scales, sizes, attributes, words) in cases {
+            #expect {
+                try run(scales, sizes: sizes, attributes)
+            } throws: { error in
+                "\(error)".contains("bad_resize") && "\(error)".contains(words)
+            }
+        }
+    }
 }
