@@ -14,6 +14,7 @@ enum Operators {
         MathOps.register(&r)
         IndexingOps.register(&r)
         ResizeOps.register(&r)
+        ConvTransposeOps.register(&r)
         return r
     }()
 

@@ -86,4 +86,19 @@ struct IndexingBadInputTests {
             }
         }
     }
+
+    @Test("ConvTranspose refuses a weight that does not fit the channels, naming the node")
+    func convTransposeRefused() {
+        var model = ModelBuilder()
+        model.input("x", [1, 2, 3, 3])
+        model.initializer(ModelBuilder.tensor("w", [3, 1, 2, 2], [Float](repeating: 1, count: 12)))
+        model.output("y", unranked: true)
+        model.node("ConvTranspose", ["x", "w"], ["y"], name: "bad_deconv")
+        #expect {
+            let session = try Session(graph: try model.graph(), options: SessionOptions(optimize: false))
+            _ = try session.run(["x": Value(shape: [1, 2, 3, 3], floats: [Float](repeating: 1, count: 18))])
+        } throws: { error in
+            "\(error)".contains("bad_deconv") && "\(error)".contains("does not fit 2 channels")
+        }
+    }
 }
