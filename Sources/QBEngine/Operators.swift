@@ -15,6 +15,7 @@ enum Operators {
         IndexingOps.register(&r)
         ResizeOps.register(&r)
         ConvTransposeOps.register(&r)
+        QuantizedOps.register(&r)
         return r
     }()
 

@@ -101,4 +101,26 @@ struct IndexingBadInputTests {
             "\(error)".contains("bad_deconv") && "\(error)".contains("does not fit 2 channels")
         }
     }
+
+    @Test("QuantizeLinear refuses a zero scale and a per-axis scale of the wrong length, naming the node")
+    func quantizeRefused() {
+        func run(_ scales: [Float], _ attributes: [String: Any]) throws {
+            var model = ModelBuilder()
+            model.input("x", [2, 3])
+            model.initializer(ModelBuilder.tensor("s", scales.count == 1 ? [] : [scales.count], scales))
+            model.output("y", type: 2, unranked: true)
+            model.node("QuantizeLinear", ["x", "s"], ["y"], name: "bad_quantize", attributes)
+            let session = try Session(graph: try model.graph(), options: SessionOptions(optimize: false))
+            _ = try session.run(["x": Value(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6])])
+        }
+        for (scales, attributes, words) in [
+            ([Float(0)], [String: Any](), "positive"), ([1, 2], ["axis": 1], "3 values"),
+        ] {
+            #expect {
+                try run(scales, attributes)
+            } throws: { error in
+                "\(error)".contains("bad_quantize") && "\(error)".contains(words)
+            }
+        }
+    }
 }
