@@ -16,6 +16,7 @@ enum Operators {
         ResizeOps.register(&r)
         ConvTransposeOps.register(&r)
         QuantizedOps.register(&r)
+        IntegerConvOps.register(&r)
         return r
     }()
 

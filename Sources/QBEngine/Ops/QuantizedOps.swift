@@ -190,10 +190,10 @@ enum QuantizedOps {
             ctx, a, zero(ctx, inputs, 2, rows: true), b, zero(ctx, inputs, 5, rows: false))
         let bounds = try range(ctx, yZero.type), n = product.shape.last ?? 1
         let codes = product.sums.enumerated().map { i, sum -> Int64 in
-            let bs = Double(bScale.floats[bScale.count == 1 ? 0 : i % n])
-            let multiplier = Double(aScale.floats[0]) * bs / Double(yScale.floats[0])
-            let q = (Double(sum) * multiplier).rounded(.toNearestOrEven) + Double(yZero.ints[0])
-            return Int64(min(max(q, Double(bounds.lowerBound)), Double(bounds.upperBound)))
+            // In float32, as onnxruntime requantizes.
+            let multiplier = aScale.floats[0] * bScale.floats[bScale.count == 1 ? 0 : i % n] / yScale.floats[0]
+            let q = (Float(sum) * multiplier).rounded(.toNearestOrEven) + Float(yZero.ints[0])
+            return Int64(min(max(Double(q), Double(bounds.lowerBound)), Double(bounds.upperBound)))
         }
         return [Value(type: yZero.type, shape: product.shape, ints: codes)]
     }
