@@ -77,6 +77,15 @@ public struct Node: Sendable, Equatable {
         }
     }
 
+    func strings(_ key: String, file: String) throws -> [String]? {
+        switch attributes[key] {
+        case nil: return nil
+        case .strings(let v)?: return v
+        case .string(let v)?: return [v]
+        default: throw error(file, "attribute '\(key)' must be a list of strings")
+        }
+    }
+
     func string(_ key: String, _ fallback: String, file: String) throws -> String {
         switch attributes[key] {
         case nil: return fallback

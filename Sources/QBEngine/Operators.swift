@@ -17,6 +17,7 @@ enum Operators {
         ConvTransposeOps.register(&r)
         QuantizedOps.register(&r)
         IntegerConvOps.register(&r)
+        RecurrentOps.register(&r)
         return r
     }()
 

@@ -123,4 +123,28 @@ struct IndexingBadInputTests {
             }
         }
     }
+
+    @Test("LSTM refuses weights of the wrong shape and an unknown direction, naming the node")
+    func recurrentRefused() {
+        func run(weightRows: Int, _ attributes: [String: Any]) throws {
+            var model = ModelBuilder()
+            model.input("x", [2, 1, 3])
+            model.initializer(
+                ModelBuilder.tensor("w", [1, weightRows, 3], [Float](repeating: 0.1, count: weightRows * 3)))
+            model.initializer(ModelBuilder.tensor("r", [1, 8, 2], [Float](repeating: 0.1, count: 16)))
+            model.output("y", unranked: true)
+            model.node("LSTM", ["x", "w", "r"], ["y"], name: "bad_lstm", attributes)
+            let session = try Session(graph: try model.graph(), options: SessionOptions(optimize: false))
+            _ = try session.run(["x": Value(shape: [2, 1, 3], floats: [1, 2, 3, 4, 5, 6])])
+        }
+        for (rows, attributes, words) in [
+            (7, ["hidden_size": 2] as [String: Any], "must be [1, 8"), (8, ["direction": "sideways"], "sideways"),
+        ] {
+            #expect {
+                try run(weightRows: rows, attributes)
+            } throws: { error in
+                "\(error)".contains("bad_lstm") && "\(error)".contains(words)
+            }
+        }
+    }
 }

@@ -14,6 +14,7 @@ struct OpContext: Sendable {
     func ints(_ key: String) throws -> [Int]? { try node.ints(key, file: file) }
     func floats(_ key: String) throws -> [Float]? { try node.floats(key, file: file) }
     func string(_ key: String, _ fallback: String) throws -> String { try node.string(key, fallback, file: file) }
+    func strings(_ key: String) throws -> [String]? { try node.strings(key, file: file) }
 
     /// Input `i`, which must be present.
     func input(_ inputs: [Value?], _ i: Int) throws -> Value {
