@@ -5,12 +5,7 @@ import Foundation
 enum ElementwiseOps {
     static func register(_ r: inout [String: OperatorDef]) {
         func unary(_ name: String, _ f: @escaping (OpContext) throws -> (Float) -> Float) {
-            r[name] = OperatorDef(
-                run: { ctx, inputs in
-                    let x = try ctx.floatInput(inputs, 0)
-                    let g = try f(ctx)
-                    return [Value(type: x.type, shape: x.shape, storage: .float(x.floats.map(g)))]
-                }, infer: sameAsInput)
+            r[name] = unaryOperator(f)
         }
         // The vectorized functions (qb_vecmath.c: the same bits on every CPU path and platform).
         func vectorUnary(_ name: String, _ op: VectorMath.Unary) {
@@ -321,6 +316,16 @@ enum ElementwiseOps {
             throw ctx.fail(.shapeMismatch, "cannot broadcast shapes \(a) and \(b)")
         }
         return s
+    }
+
+    /// An element-wise float operator: `function(ctx)` (the node's attributes read once per run) on every element.
+    static func unaryOperator(_ function: @escaping (OpContext) throws -> (Float) -> Float) -> OperatorDef {
+        OperatorDef(
+            run: { ctx, inputs in
+                let x = try ctx.floatInput(inputs, 0)
+                let elementFunction = try function(ctx)
+                return [Value(type: x.type, shape: x.shape, storage: .float(x.floats.map(elementFunction)))]
+            }, infer: sameAsInput)
     }
 
     static func sameAsInput(_ ctx: OpContext, _ t: [TypeInfo?]) throws -> [TypeInfo] {

@@ -5,11 +5,7 @@ import Foundation
 enum ExtraOps {
     static func register(_ r: inout [String: OperatorDef]) {
         func unary(_ name: String, _ f: @escaping (Float) -> Float) {
-            r[name] = OperatorDef(
-                run: { ctx, inputs in
-                    let x = try ctx.floatInput(inputs, 0)
-                    return [Value(type: x.type, shape: x.shape, storage: .float(x.floats.map(f)))]
-                }, infer: ElementwiseOps.sameAsInput)
+            r[name] = ElementwiseOps.unaryOperator { _ in f }
         }
         unary("Sin") { Foundation.sin($0) }
         unary("Cos") { Foundation.cos($0) }

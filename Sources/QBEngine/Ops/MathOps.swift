@@ -5,12 +5,7 @@ import Foundation
 enum MathOps {
     static func register(_ r: inout [String: OperatorDef]) {
         func unary(_ name: String, _ f: @escaping (OpContext) throws -> (Float) -> Float) {
-            r[name] = OperatorDef(
-                run: { ctx, inputs in
-                    let x = try ctx.floatInput(inputs, 0)
-                    let function = try f(ctx)
-                    return [Value(type: x.type, shape: x.shape, storage: .float(x.floats.map(function)))]
-                }, infer: ElementwiseOps.sameAsInput)
+            r[name] = ElementwiseOps.unaryOperator(f)
         }
         unary("Tan") { _ in { Foundation.tan($0) } }
         unary("Asin") { _ in { Foundation.asin($0) } }
