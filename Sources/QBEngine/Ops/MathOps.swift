@@ -1,7 +1,8 @@
 import Foundation
 
 /// The trigonometric and hyperbolic functions (Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh; Sin and Cos
-/// are in `ExtraOps`), ThresholdedRelu, Shrink, Hardmax and CumSum, per the ONNX operator specs.
+/// are in `ExtraOps`), ThresholdedRelu, Shrink, Celu, Hardmax, CumSum, LRN, MeanVarianceNormalization and
+/// ReverseSequence, per the ONNX operator specs.
 enum MathOps {
     static func register(_ r: inout [String: OperatorDef]) {
         func unary(_ name: String, _ f: @escaping (OpContext) throws -> (Float) -> Float) {
@@ -26,7 +27,15 @@ enum MathOps {
             let lambd = try ctx.float("lambd", 0.5), bias = try ctx.float("bias", 0)
             return { $0 < -lambd ? $0 + bias : ($0 > lambd ? $0 - bias : 0) }
         }
+        // y = max(0, x) + min(0, alpha (exp(x / alpha) - 1)).
+        unary("Celu") { ctx in
+            let alpha = try ctx.float("alpha", 1)
+            return { max(0, $0) + min(0, alpha * (Foundation.exp($0 / alpha) - 1)) }
+        }
         r["Hardmax"] = OperatorDef(run: hardmax, infer: ElementwiseOps.sameAsInput)
+        r["LRN"] = OperatorDef(run: localResponseNormalization, infer: ElementwiseOps.sameAsInput)
+        r["MeanVarianceNormalization"] = OperatorDef(run: meanVarianceNormalization, infer: ElementwiseOps.sameAsInput)
+        r["ReverseSequence"] = OperatorDef(run: reverseSequence, infer: ElementwiseOps.sameAsInput)
         r["CumSum"] = OperatorDef(run: cumulativeSum, infer: ElementwiseOps.sameAsInput)
     }
 
@@ -88,5 +97,80 @@ enum MathOps {
         }
         if x.type.isFloat { return [Value(type: x.type, shape: x.shape, storage: .float(scan(x.floats)))] }
         return [Value(type: x.type, shape: x.shape, ints: scan(x.ints))]
+    }
+
+    /// `y = x / (bias + alpha / size * sum of x^2 over the channels c - floor((size - 1) / 2) ... c + ceil((size -
+    /// 1) / 2))^beta`.
+    static func localResponseNormalization(_ ctx: OpContext, _ inputs: [Value?]) throws -> [Value] {
+        let x = try ctx.floatInput(inputs, 0)
+        let size = try ctx.int("size", 0)
+        guard x.rank >= 2, size >= 1 else { throw ctx.fail(.badInput, "LRN needs a rank >= 2 input and size >= 1") }
+        let alpha = try ctx.float("alpha", 1e-4), beta = try ctx.float("beta", 0.75), bias = try ctx.float("bias", 1)
+        let (channels, inner) = (x.shape[1], x.shape[2...].reduce(1, *))
+        let below = (size - 1) / 2, above = size - 1 - below
+        let values = x.floats
+        var out = [Float](repeating: 0, count: values.count)
+        for b in 0..<x.shape[0] {
+            for c in 0..<channels {
+                for j in 0..<inner {
+                    var sum: Float = 0
+                    for k in max(0, c - below)...min(channels - 1, c + above) {
+                        let v = values[(b * channels + k) * inner + j]
+                        sum += v * v
+                    }
+                    let index = (b * channels + c) * inner + j
+                    out[index] = values[index] / Foundation.pow(bias + alpha / Float(size) * sum, beta)
+                }
+            }
+        }
+        return [Value(type: x.type, shape: x.shape, storage: .float(out))]
+    }
+
+    /// `(x - E[x]) / (sqrt(E[x^2] - E[x]^2) + 1e-9)` over `axes` (default 0, 2, 3), as the spec's function body.
+    static func meanVarianceNormalization(_ ctx: OpContext, _ inputs: [Value?]) throws -> [Value] {
+        let x = try ctx.floatInput(inputs, 0)
+        let axes = Set(try (ctx.ints("axes") ?? [0, 2, 3]).map { try ctx.axis($0, rank: x.rank) })
+        let reducedShape = x.shape.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
+        let groups = reducedShape.reduce(1, *), count = Float(x.count / max(groups, 1))
+        let sourceStrides = strides(x.shape), groupStrides = strides(reducedShape)
+        let group = (0..<x.count).map { i -> Int in
+            var rest = i, index = 0
+            for d in 0..<x.rank {
+                let coordinate = rest / sourceStrides[d]
+                rest %= sourceStrides[d]
+                if !axes.contains(d) { index += coordinate * groupStrides[d] }
+            }
+            return index
+        }
+        let values = x.floats
+        var sums = [Float](repeating: 0, count: groups), squares = sums
+        for i in 0..<values.count {
+            sums[group[i]] += values[i]
+            squares[group[i]] += values[i] * values[i]
+        }
+        let means = sums.map { $0 / count }
+        let deviations = (0..<groups).map { (squares[$0] / count - means[$0] * means[$0]).squareRoot() + 1e-9 }
+        let out = (0..<values.count).map { (values[$0] - means[group[$0]]) / deviations[group[$0]] }
+        return [Value(type: x.type, shape: x.shape, storage: .float(out))]
+    }
+
+    /// The first `sequence_lens[b]` steps along `time_axis` reversed for each batch entry b along `batch_axis`.
+    static func reverseSequence(_ ctx: OpContext, _ inputs: [Value?]) throws -> [Value] {
+        let x = try ctx.input(inputs, 0)
+        guard let lengths = try ctx.intList(inputs, 1), x.rank >= 2 else {
+            throw ctx.fail(.badInput, "ReverseSequence needs a rank >= 2 input and sequence_lens")
+        }
+        let timeAxis = try ctx.axis(try ctx.int("time_axis", 0), rank: x.rank)
+        let batchAxis = try ctx.axis(try ctx.int("batch_axis", 1), rank: x.rank)
+        guard timeAxis != batchAxis, lengths.count == x.shape[batchAxis],
+            lengths.allSatisfy({ (0...x.shape[timeAxis]).contains($0) })
+        else { throw ctx.fail(.badInput, "sequence_lens \(lengths) do not fit \(x.shape)") }
+        let xStrides = strides(x.shape)
+        let positions = (0..<x.count).map { i -> Int in
+            let t = i / xStrides[timeAxis] % x.shape[timeAxis], b = i / xStrides[batchAxis] % x.shape[batchAxis]
+            guard t < lengths[b] else { return i }
+            return i + (lengths[b] - 1 - 2 * t) * xStrides[timeAxis]
+        }
+        return [x.gathering(positions, shape: x.shape)]
     }
 }
