@@ -76,14 +76,19 @@ final class ModelEntryRun {
         return variant
     }
 
+    /// The first `count` samples of the card's calibration set as feeds for the model's input.
+    private func calibrationSamples(_ count: Int) throws -> [[String: Value]] {
+        try CalibrationSet.feeds(
+            folder: plan.folder, root: runner.root, samples: count, input: reference.inputs[0].name,
+            threads: runner.options.threads
+        ).feeds
+    }
+
     /// The calibrate stage: the card's calibration set, read once per entry.
     private func calibrationFeeds() throws -> [[String: Value]] {
         if let calibration { return calibration }
         let samples = plan.entry.calibration ?? 256
-        let feeds = try CalibrationSet.feeds(
-            folder: plan.folder, root: runner.root, samples: samples, input: reference.inputs[0].name,
-            threads: runner.options.threads
-        ).feeds
+        let feeds = try calibrationSamples(samples)
         runner.log("\(name): calibration on \(samples) samples of \(plan.card.calibration?.dataset ?? "?")")
         calibration = feeds
         return feeds
@@ -92,10 +97,7 @@ final class ModelEntryRun {
     /// QwT's fitting samples (`count` of the calibration set), read once per count.
     private func qwtSamples(_ count: Int) throws -> [[String: Value]] {
         if let qwtFeeds, qwtFeeds.count == count { return qwtFeeds.feeds }
-        let feeds = try CalibrationSet.feeds(
-            folder: plan.folder, root: runner.root, samples: count, input: reference.inputs[0].name,
-            threads: runner.options.threads
-        ).feeds
+        let feeds = try calibrationSamples(count)
         qwtFeeds = (count, feeds)
         return feeds
     }

@@ -288,7 +288,7 @@ enum IndexingOps {
     }
 
     /// DepthToSpace (`toSpace`; mode DCR or CRD) or SpaceToDepth on [N, C, H, W] with `blocksize` b, as the spec's
-    /// reshape, transpose, reshape: each output element's source position.
+    /// reshape, transpose, reshape.
     static func blockRearranged(_ ctx: OpContext, _ inputs: [Value?], toSpace: Bool) throws -> Value {
         let x = try ctx.input(inputs, 0), b = try ctx.int("blocksize", 0)
         guard x.rank == 4, b >= 1 else { throw ctx.fail(.badInput, "needs a 4-D input and a positive blocksize") }
@@ -310,17 +310,6 @@ enum IndexingOps {
             (shape, permutation) = ([n, c, h / b, b, w / b, b], [0, 3, 5, 1, 2, 4])
             outShape = [n, c * b * b, h / b, w / b]
         }
-        // The transposed tensor's element i reads the reshaped input at the permuted coordinates.
-        let sourceStrides = strides(shape), permuted = permutation.map { shape[$0] }, outStrides = strides(permuted)
-        var positions = [Int](repeating: 0, count: x.count)
-        for i in 0..<x.count {
-            var rest = i, source = 0
-            for d in 0..<permuted.count {
-                source += rest / outStrides[d] * sourceStrides[permutation[d]]
-                rest %= outStrides[d]
-            }
-            positions[i] = source
-        }
-        return x.gathering(positions, shape: outShape)
+        return x.reshaped(shape).transposed(permutation).reshaped(outShape)
     }
 }

@@ -188,26 +188,12 @@ enum RecurrentOps {
         }
         if layout == 1 {
             // Y as [batch, seq, directions, hidden]; the states as [batch, directions, hidden].
-            outputs[0] = permuted(outputs[0], [2, 0, 1, 3])
+            outputs[0] = outputs[0].transposed([2, 0, 1, 3])
             for i in 1..<outputs.count { outputs[i] = transposed01(outputs[i]) }
         }
         return outputs
     }
 
     /// The first two axes of a 3-D value swapped.
-    static func transposed01(_ v: Value) -> Value { permuted(v, [1, 0, 2]) }
-
-    /// A value with its axes permuted: output axis i is input axis `order[i]`.
-    static func permuted(_ v: Value, _ order: [Int]) -> Value {
-        let shape = order.map { v.shape[$0] }, source = strides(v.shape), target = strides(shape)
-        let positions = (0..<v.count).map { i -> Int in
-            var rest = i, position = 0
-            for d in 0..<shape.count {
-                position += rest / target[d] * source[order[d]]
-                rest %= target[d]
-            }
-            return position
-        }
-        return v.gathering(positions, shape: shape)
-    }
+    static func transposed01(_ v: Value) -> Value { v.transposed([1, 0, 2]) }
 }

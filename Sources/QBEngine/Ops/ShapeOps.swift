@@ -74,11 +74,7 @@ enum ShapeOps {
         r["Transpose"] = OperatorDef(
             run: { ctx, inputs in
                 let x = try ctx.input(inputs, 0)
-                let perm = try permutation(ctx, rank: x.rank)
-                let outShape = perm.map { x.shape[$0] }
-                let inStrides = strides(x.shape)
-                let permStrides = perm.map { inStrides[$0] }
-                return [x.strided(shape: outShape, base: 0, strides: permStrides)]
+                return [x.transposed(try permutation(ctx, rank: x.rank))]
             },
             infer: { ctx, t in
                 guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }

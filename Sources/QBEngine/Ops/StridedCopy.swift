@@ -60,6 +60,12 @@ extension Value {
         }
     }
 
+    /// The axes permuted: output axis i is this value's axis `order[i]` (Transpose).
+    func transposed(_ order: [Int]) -> Value {
+        let source = QBEngine.strides(shape)
+        return strided(shape: order.map { shape[$0] }, base: 0, strides: order.map { source[$0] })
+    }
+
     /// The N-D slice with per-axis `start` and `step` (steps may be negative) and `shape`.
     func sliced(start: [Int], step: [Int], shape: [Int]) -> Value {
         let s = QBEngine.strides(self.shape)
