@@ -75,20 +75,10 @@ public enum ModelLoader {
         }
         let outputs = try g.output.map { try valueInfo($0, file: file, maxElements: limits.maxTensorElements) }
         guard !outputs.isEmpty else { throw EngineError(.malformedModel, file: file, "the graph declares no outputs") }
-        var nodes = [Node]()
-        nodes.reserveCapacity(g.node.count)
-        for (i, n) in g.node.enumerated() {
-            var attributes = [String: Attribute]()
-            let label = "node '\(n.name.isEmpty ? "#\(i)" : n.name)' (\(n.opType))"
-            for a in n.attribute {
-                attributes[a.name] = try attribute(a, decoder: decoder, node: label)
-            }
-            nodes.append(
-                Node(
-                    name: n.name.isEmpty ? "\(n.opType)_\(i)" : n.name, opType: n.opType,
-                    domain: n.domain == "ai.onnx" ? "" : n.domain, inputs: n.input, outputs: n.output,
-                    attributes: attributes))
-        }
+        var scope = Set(initializers.keys).union(inputs.map(\.name))
+        for n in g.node { scope.formUnion(n.output) }
+        let reader = NodeReader(decoder: decoder, opset: opset, limits: limits)
+        let nodes = try g.node.enumerated().map { i, n in try reader.node(n, index: i, scope: scope) }
         var available = Set(initializers.keys)
         for i in inputs { available.insert(i.name) }
         let sorted = try Graph.topologicallySorted(nodes, available: available, file: file)
@@ -141,13 +131,17 @@ public enum ModelLoader {
                 }
                 elements = p
                 return .fixed(Int(n))
-            case .dimParam(let s)?: return s.isEmpty ? .unknown : .symbol(s)
+            // A name without a letter or digit ("?", which older paddle2onnx writes for every dynamic dimension) names
+            // nothing: each such dimension is independent, as onnxruntime reads it.
+            case .dimParam(let s)?:
+                return s.contains(where: { $0.isLetter || $0.isNumber }) ? .symbol(s) : .unknown
             case nil: return .unknown
             }
         }
         return ValueInfo(name: v.name, type: type, shape: dims)
     }
 
+    /// A non-graph attribute (`NodeReader` reads the graph ones).
     static func attribute(_ a: Onnx_AttributeProto, decoder: TensorDecoder, node: String) throws -> Attribute {
         switch a.type {
         case .float: return .float(a.f)
@@ -157,7 +151,9 @@ public enum ModelLoader {
         case .floats: return .floats(a.floats)
         case .ints: return .ints(a.ints.map { Int(clamping: $0) })
         case .strings: return .strings(a.strings.map { String(decoding: $0, as: UTF8.self) })
-        case .graph, .graphs: return .graph
+        case .graph, .graphs:
+            throw EngineError(
+                .unsupported, file: decoder.file, node: node, "attribute '\(a.name)' holds a graph where none is read")
         case .undefined:
             // IR < 3 files may leave the type out: infer it from the field that is set.
             if a.hasT { return .tensor(try decoder.decode(a.t, what: "\(node) attribute '\(a.name)'")) }

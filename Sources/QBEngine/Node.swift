@@ -7,8 +7,8 @@ public enum Attribute: Sendable, Equatable {
     case floats([Float])
     case ints([Int])
     case strings([String])
-    /// A subgraph (If/Loop/Scan bodies): kept only so the op can be reported as unsupported.
-    case graph
+    /// A subgraph (If's branches, Loop's and Scan's bodies).
+    case graph(Subgraph)
 }
 
 /// One operator application in a graph.
@@ -20,11 +20,15 @@ public struct Node: Sendable, Equatable {
     public var inputs: [String]
     public var outputs: [String]
     public var attributes: [String: Attribute]
+    /// The names this node's subgraphs read from the enclosing graphs. The values themselves are the last
+    /// `captures.count` entries of `inputs` (which rewrites may rename; these names stay as the subgraphs see them).
+    public var captures: [String]
 
     public init(
         name: String, opType: String, domain: String = "", inputs: [String], outputs: [String],
-        attributes: [String: Attribute] = [:]
+        attributes: [String: Attribute] = [:], captures: [String] = []
     ) {
+        self.captures = captures
         self.name = name
         self.opType = opType
         self.domain = domain
@@ -37,6 +41,9 @@ public struct Node: Sendable, Equatable {
     public var label: String { "node '\(name.isEmpty ? outputs.first ?? "?" : name)' (\(opType))" }
 
     // MARK: Typed attribute access; a wrong type is an error naming the attribute.
+
+    /// The inputs the operator declares, without the captured values.
+    public var declaredInputs: ArraySlice<String> { inputs.dropLast(captures.count) }
 
     func error(_ file: String, _ reason: String) -> EngineError {
         EngineError(.badAttribute, file: file, node: label, reason)

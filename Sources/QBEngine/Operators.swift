@@ -18,6 +18,8 @@ enum Operators {
         QuantizedOps.register(&r)
         IntegerConvOps.register(&r)
         RecurrentOps.register(&r)
+        LossOps.register(&r)
+        ControlFlowOps.register(&r)
         return r
     }()
 

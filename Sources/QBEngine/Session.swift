@@ -63,6 +63,7 @@ public final class Session: @unchecked Sendable {
         for (i, n) in graph.nodes.enumerated() {
             var ctx = OpContext(node: n, file: graph.file, opset: graph.opset)
             ctx.threads = threads
+            ctx.maxLoopIterations = options.limits.maxLoopIterations
             let inputs: [Value?] = n.inputs.map { name in name.isEmpty ? nil : (env[name] ?? graph.initializers[name]) }
             var outs: [Value]
             do {

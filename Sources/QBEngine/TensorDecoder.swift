@@ -164,6 +164,8 @@ public struct EngineLimits: Sendable, Equatable {
     public var maxNodes: Int = 1_000_000
     /// Deepest protobuf message nesting (attributes holding graphs holding attributes ...).
     public var maxNestingDepth: Int = 64
+    /// Most iterations of one Loop or Scan node (a while-loop whose condition never turns false stops here).
+    public var maxLoopIterations: Int = 1 << 20
 
     public init() {}
 }

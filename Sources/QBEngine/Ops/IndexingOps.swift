@@ -1,7 +1,7 @@
 /// Element-indexed selection and placement, per the ONNX operator specs: GatherElements, ScatterElements, GatherND,
-/// ScatterND (reductions none, add, mul, max, min), OneHot, TopK, Compress, EyeLike, CastLike, DepthToSpace (DCR
-/// and CRD) and SpaceToDepth. Indices may be
-/// negative (counted from the end); one out of range is an error naming the node.
+/// ScatterND (reductions none, add, mul, max, min), Scatter, NonZero, OneHot, TopK, Compress, EyeLike, CastLike,
+/// DepthToSpace (DCR and CRD) and SpaceToDepth. Indices may be negative (counted from the end); one out of range is
+/// an error naming the node.
 enum IndexingOps {
     static func register(_ r: inout [String: OperatorDef]) {
         r["GatherElements"] = OperatorDef(
@@ -13,6 +13,14 @@ enum IndexingOps {
                 return [TypeInfo(type: data.type, shape: indices.shape)]
             })
         r["ScatterElements"] = OperatorDef(run: scatterElements, infer: ElementwiseOps.sameAsInput)
+        // Scatter (opsets 9-10) is ScatterElements under its old name.
+        r["Scatter"] = r["ScatterElements"]
+        r["NonZero"] = OperatorDef(
+            run: nonZero,
+            infer: { ctx, t in
+                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                return [TypeInfo(type: .int64, shape: x.rank.map { [.fixed($0), .unknown] })]
+            })
         r["GatherND"] = OperatorDef(run: gatherND, infer: unknownShape)
         r["ScatterND"] = OperatorDef(run: scatterND, infer: ElementwiseOps.sameAsInput)
         r["OneHot"] = OperatorDef(run: oneHot, infer: unknownShape(ofInput: 2))
@@ -49,6 +57,23 @@ enum IndexingOps {
                 }
                 return [TypeInfo(type: target.type, shape: x.shape)]
             })
+    }
+
+    /// The indices of the non-zero elements, row-major: an int64 [rank, count] tensor (column j is the j-th
+    /// non-zero element's index). A scalar gives [0, count].
+    static func nonZero(_ ctx: OpContext, _ inputs: [Value?]) throws -> [Value] {
+        let x = try ctx.input(inputs, 0)
+        let positions: [Int]
+        switch x.storage {
+        case .float(let f): positions = f.indices.filter { f[$0] != 0 }
+        case .int(let i): positions = i.indices.filter { i[$0] != 0 }
+        }
+        let xStrides = strides(x.shape)
+        var out = [Int64](repeating: 0, count: x.rank * positions.count)
+        for (j, p) in positions.enumerated() {
+            for d in 0..<x.rank { out[d * positions.count + j] = Int64(p / xStrides[d] % x.shape[d]) }
+        }
+        return [Value(type: .int64, shape: [x.rank, positions.count], ints: out)]
     }
 
     /// The type of input 0 (or `ofInput`) with an unknown shape: for outputs whose shape depends on values.

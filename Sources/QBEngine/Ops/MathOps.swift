@@ -2,7 +2,7 @@ import Foundation
 
 /// The trigonometric and hyperbolic functions (Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh; Sin and Cos
 /// are in `ExtraOps`), ThresholdedRelu, Shrink, Celu, Hardmax, CumSum, LRN, MeanVarianceNormalization and
-/// ReverseSequence, per the ONNX operator specs.
+/// ReverseSequence, BitShift and Det, per the ONNX operator specs.
 enum MathOps {
     static func register(_ r: inout [String: OperatorDef]) {
         func unary(_ name: String, _ f: @escaping (OpContext) throws -> (Float) -> Float) {
@@ -37,6 +37,72 @@ enum MathOps {
         r["MeanVarianceNormalization"] = OperatorDef(run: meanVarianceNormalization, infer: ElementwiseOps.sameAsInput)
         r["ReverseSequence"] = OperatorDef(run: reverseSequence, infer: ElementwiseOps.sameAsInput)
         r["CumSum"] = OperatorDef(run: cumulativeSum, infer: ElementwiseOps.sameAsInput)
+        r["BitShift"] = OperatorDef(run: bitShift, infer: ElementwiseOps.broadcastInfer(nil))
+        r["Det"] = OperatorDef(
+            run: determinant,
+            infer: { ctx, t in
+                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                return [TypeInfo(type: x.type, shape: x.shape.map { Array($0.dropLast(2)) })]
+            })
+    }
+
+    /// BitShift of unsigned integers, broadcast: x << y or x >> y (`direction` LEFT or RIGHT), wrapped to the type;
+    /// a shift by the type's width or more gives 0.
+    static func bitShift(_ ctx: OpContext, _ inputs: [Value?]) throws -> [Value] {
+        let x = try ctx.input(inputs, 0), y = try ctx.input(inputs, 1)
+        guard [.uint8, .uint16, .uint32, .uint64].contains(x.type), y.type == x.type else {
+            throw ctx.fail(
+                .typeMismatch, "inputs must be the same unsigned integer type, got \(x.signature), \(y.signature)")
+        }
+        let direction = try ctx.string("direction", "")
+        guard direction == "LEFT" || direction == "RIGHT" else {
+            throw ctx.fail(.badAttribute, "direction must be LEFT or RIGHT, not '\(direction)'")
+        }
+        let left = direction == "LEFT"
+        let shape = try ElementwiseOps.broadcast(ctx, x.shape, y.shape)
+        let out = Broadcast.map(x.ints, x.shape, y.ints, y.shape, shape) { value, by -> Int64 in
+            let bits = UInt64(bitPattern: value), amount = UInt64(bitPattern: by)
+            guard amount < 64 else { return 0 }
+            return x.type.wrap(Int64(bitPattern: left ? bits << amount : bits >> amount))
+        }
+        return [Value(type: x.type, shape: shape, ints: out)]
+    }
+
+    /// The determinant of each [M, M] matrix in the last two axes, by LU decomposition with partial pivoting in
+    /// Double.
+    static func determinant(_ ctx: OpContext, _ inputs: [Value?]) throws -> [Value] {
+        let x = try ctx.floatInput(inputs, 0)
+        guard x.rank >= 2, x.shape[x.rank - 1] == x.shape[x.rank - 2] else {
+            throw ctx.fail(.shapeMismatch, "input must be [..., M, M], got \(x.shape)")
+        }
+        let m = x.shape[x.rank - 1], values = x.floats
+        let batch = x.shape.dropLast(2).reduce(1, *)
+        var out = [Float](repeating: 0, count: batch)
+        for b in 0..<batch {
+            var a = values[(b * m * m)..<((b + 1) * m * m)].map(Double.init)
+            var det = 1.0
+            for col in 0..<m {
+                var pivot = col
+                for row in (col + 1)..<max(m, col + 1) where abs(a[row * m + col]) > abs(a[pivot * m + col]) {
+                    pivot = row
+                }
+                if a[pivot * m + col] == 0 {
+                    det = 0
+                    break
+                }
+                if pivot != col {
+                    for k in 0..<m { a.swapAt(pivot * m + k, col * m + k) }
+                    det = -det
+                }
+                det *= a[col * m + col]
+                for row in (col + 1)..<max(m, col + 1) {
+                    let factor = a[row * m + col] / a[col * m + col]
+                    for k in col..<m { a[row * m + k] -= factor * a[col * m + k] }
+                }
+            }
+            out[b] = Float(det)
+        }
+        return [Value(type: x.type, shape: Array(x.shape.dropLast(2)), storage: .float(out))]
     }
 
     /// 1 at the first largest element along `axis` (opset 13: that axis alone, default -1; before 13: the input

@@ -4,6 +4,8 @@ struct OpContext: Sendable {
     let file: String
     let opset: Int
     var threads: Int = 1
+    /// Most iterations a Loop or Scan may run (`EngineLimits.maxLoopIterations`).
+    var maxLoopIterations: Int = EngineLimits().maxLoopIterations
 
     func fail(_ kind: EngineErrorKind = .badInput, _ reason: String) -> EngineError {
         EngineError(kind, file: file, node: node.label, reason)
