@@ -75,12 +75,17 @@ let package = Package(
         .target(name: "QBFuzz", dependencies: ["QBIngest", "QBEngine", "QBHarness"]),
         .executableTarget(name: "qbfuzz", dependencies: ["QBFuzz"]),
         .target(name: "QBTestSupport", path: "Tests/QBTestSupport"),
+        // Builds small ONNX models in memory for the engine's and the quantizer's tests.
+        .target(name: "QBModelBuilder", dependencies: ["QBEngine", "ONNXProto"], path: "Tests/QBModelBuilder"),
         .testTarget(name: "QBIngestTests", dependencies: ["QBIngest", "QBTestSupport"]),
         .testTarget(
-            name: "QBEngineTests", dependencies: ["QBEngine", "QBTensor", "CKernels", "ONNXProto", "QBTestSupport"]),
+            name: "QBEngineTests",
+            dependencies: ["QBEngine", "QBTensor", "CKernels", "ONNXProto", "QBTestSupport", "QBModelBuilder"]),
         .testTarget(
             name: "QBQuantTests",
-            dependencies: ["QBQuant", "QBEngine", "QBMetrics", "QBTensor", "CKernels", "QBTestSupport"]),
+            dependencies: [
+                "QBQuant", "QBEngine", "QBMetrics", "QBTensor", "CKernels", "QBTestSupport", "QBModelBuilder",
+            ]),
         .testTarget(name: "QBMetricsTests", dependencies: ["QBMetrics", "QBEngine", "QBIngest", "QBTestSupport"]),
         // End-to-end tests of the `quantbench` binary (run as a child process; `swift test` builds it).
         .testTarget(name: "QuantbenchCLITests", dependencies: ["QBTestSupport"]),

@@ -1,5 +1,6 @@
 import Foundation
 import ONNXProto
+import SwiftProtobuf
 
 /// Reads NodeProtos into `Node`s, and the subgraphs their attributes hold (If, Loop, Scan) into `Subgraph`s,
 /// recursively. A subgraph may read any value of the graphs around it; a name defined nowhere in scope is refused
@@ -76,5 +77,27 @@ struct NodeReader {
         return Subgraph(
             name: g.name.isEmpty ? attribute : g.name, nodes: sorted, initializers: initializers, inputs: inputs,
             outputs: outputs, captures: captures, serialized: serialized)
+    }
+}
+
+extension Subgraph {
+    /// Reads a subgraph back from its GraphProto bytes (`serialized`), as the `.qbqm` reader does; `scope` holds
+    /// every name of the graphs around it.
+    public static func decode(
+        _ bytes: Data, attribute: String, node: String, scope: Set<String>, opset: Int, file: String,
+        limits: EngineLimits = EngineLimits()
+    ) throws -> Subgraph {
+        let g: Onnx_GraphProto
+        do {
+            var options = BinaryDecodingOptions()
+            options.messageDepthLimit = limits.maxNestingDepth
+            g = try Onnx_GraphProto(serializedBytes: bytes, options: options)
+        } catch {
+            throw EngineError(
+                .malformedModel, file: file, node: node, "subgraph '\(attribute)' does not decode: \(error)")
+        }
+        let reader = NodeReader(
+            decoder: TensorDecoder(file: file, baseDirectory: nil, limits: limits), opset: opset, limits: limits)
+        return try reader.subgraph(g, attribute: attribute, node: node, scope: scope)
     }
 }

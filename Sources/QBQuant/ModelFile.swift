@@ -21,10 +21,14 @@ public enum ModelFile {
         struct NodeEntry: Codable, Equatable {
             var name: String, op: String, domain: String, inputs: [String], outputs: [String]
             var attributes: [String: AttributeEntry]
+            /// The names the node's subgraphs read from the graph around them (the last inputs hold the values).
+            var captures: [String]? = nil
         }
         struct AttributeEntry: Codable, Equatable {
             var int: Int?, float: Float?, string: String?, ints: [Int]?, floats: [Float]?, strings: [String]?,
                 tensor: String?
+            /// A subgraph (If, Loop, Scan): its ONNX GraphProto bytes, base64.
+            var graph: String? = nil
         }
         struct TensorEntry: Codable, Equatable {
             /// `type`: the ONNX data type code; float types are stored as float32, the others as int64.
@@ -87,12 +91,13 @@ public enum ModelFile {
                 case .tensor(let v):
                     e.tensor = "attribute:\(n.name):\(k)"
                     try addTensor(e.tensor!, v)
-                case .graph: continue
+                case .graph(let g): e.graph = g.serialized.base64EncodedString()
                 }
                 attrs[k] = e
             }
             return .init(
-                name: n.name, op: n.opType, domain: n.domain, inputs: n.inputs, outputs: n.outputs, attributes: attrs)
+                name: n.name, op: n.opType, domain: n.domain, inputs: n.inputs, outputs: n.outputs, attributes: attrs,
+                captures: n.captures.isEmpty ? nil : n.captures)
         }
         let g = model.graph
         let nodes = try g.nodes.map(node)

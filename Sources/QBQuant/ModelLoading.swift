@@ -1,3 +1,4 @@
+import Foundation
 import QBEngine
 
 extension ModelFile {
@@ -12,10 +13,28 @@ extension ModelFile {
     /// `load` with the methods of `registry` (tests add methods).
     static func load(_ bytes: [UInt8], file: String, registry: MethodRegistry) throws -> Graph {
         let (header, payloads, tensors, _) = try decode(bytes, file: file, registry: registry)
+        var scope = Set(header.inputs.map(\.name)).union(tensors.keys)
+        for n in header.nodes {
+            scope.formUnion(n.outputs)
+            scope.formUnion(n.captures ?? [])
+        }
         func attributes(_ n: Header.NodeEntry) throws -> [String: Attribute] {
             var out = [String: Attribute]()
-            for (k, a) in n.attributes {
-                if let v = a.int {
+            for (k, a) in n.attributes.sorted(by: { $0.key < $1.key }) {
+                if let encoded = a.graph {
+                    guard let bytes = Data(base64Encoded: encoded) else {
+                        throw QuantError(.corruptFile, file: file, "node '\(n.name)': subgraph '\(k)' is not base64")
+                    }
+                    do {
+                        out[k] = .graph(
+                            try Subgraph.decode(
+                                bytes, attribute: k, node: "node '\(n.name)' (\(n.op))", scope: scope,
+                                opset: header.opset,
+                                file: file))
+                    } catch let e as EngineError {
+                        throw QuantError(.corruptFile, file: file, e.message)
+                    }
+                } else if let v = a.int {
                     out[k] = .int(v)
                 } else if let v = a.float {
                     out[k] = .float(v)
@@ -39,9 +58,19 @@ extension ModelFile {
             return out
         }
         func node(_ n: Header.NodeEntry) throws -> Node {
-            Node(
+            let attributes = try attributes(n)
+            let captures = n.captures ?? []
+            var derived = [String]()
+            for case (_, .graph(let g)) in attributes.sorted(by: { $0.key < $1.key }) {
+                for c in g.captures where !derived.contains(c) { derived.append(c) }
+            }
+            guard Set(derived) == Set(captures), captures.count <= n.inputs.count else {
+                throw QuantError(
+                    .corruptFile, file: file, "node '\(n.name)': its captured values do not match its subgraphs")
+            }
+            return Node(
                 name: n.name, opType: n.op, domain: n.domain, inputs: n.inputs, outputs: n.outputs,
-                attributes: try attributes(n))
+                attributes: attributes, captures: captures)
         }
         func info(_ v: Header.ValueEntry) -> ValueInfo {
             ValueInfo(

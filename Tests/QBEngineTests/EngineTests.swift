@@ -2,6 +2,7 @@ import Foundation
 import ONNXProto
 @testable import QBEngine
 import QBTestSupport
+import QBModelBuilder
 import Testing
 
 /// A small residual CNN: Conv+BN+Relu, Conv+BN, Add (residual), Relu, GlobalAveragePool, Flatten, Gemm.

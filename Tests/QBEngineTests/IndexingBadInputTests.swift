@@ -1,5 +1,6 @@
 import Foundation
 @testable import QBEngine
+import QBModelBuilder
 import Testing
 
 /// The indexing operators refuse out-of-range indices and inconsistent shapes with an error naming the node (their

@@ -2,18 +2,18 @@ import Foundation
 import ONNXProto
 import QBEngine
 
-/// Builds small ONNX models in memory for tests.
-struct ModelBuilder {
-    var model = Onnx_ModelProto()
+/// Builds small ONNX models in memory for tests (shared by the engine and quantization tests).
+public struct ModelBuilder {
+    public var model = Onnx_ModelProto()
 
-    init(opset: Int64 = 17) {
+    public init(opset: Int64 = 17) {
         model.irVersion = 8
         var o = Onnx_OperatorSetIdProto()
         o.version = opset
         model.opsetImport = [o]
     }
 
-    static func tensor(_ name: String, _ shape: [Int], _ values: [Float]) -> Onnx_TensorProto {
+    public static func tensor(_ name: String, _ shape: [Int], _ values: [Float]) -> Onnx_TensorProto {
         var t = Onnx_TensorProto()
         t.name = name
         t.dims = shape.map { Int64($0) }
@@ -22,7 +22,7 @@ struct ModelBuilder {
         return t
     }
 
-    static func intTensor(_ name: String, _ values: [Int64]) -> Onnx_TensorProto {
+    public static func intTensor(_ name: String, _ values: [Int64]) -> Onnx_TensorProto {
         var t = Onnx_TensorProto()
         t.name = name
         t.dims = [Int64(values.count)]
@@ -31,7 +31,7 @@ struct ModelBuilder {
         return t
     }
 
-    static func valueInfo(_ name: String, _ dims: [Any], type: Int32 = 1) -> Onnx_ValueInfoProto {
+    public static func valueInfo(_ name: String, _ dims: [Any], type: Int32 = 1) -> Onnx_ValueInfoProto {
         var v = Onnx_ValueInfoProto()
         v.name = name
         var tt = Onnx_TypeProto.Tensor()
@@ -49,17 +49,17 @@ struct ModelBuilder {
         return v
     }
 
-    mutating func input(_ name: String, _ dims: [Any], type: Int32 = 1) {
+    public mutating func input(_ name: String, _ dims: [Any], type: Int32 = 1) {
         model.graph.input.append(Self.valueInfo(name, dims, type: type))
     }
-    mutating func output(_ name: String, _ dims: [Any] = [], type: Int32 = 1, unranked: Bool = false) {
+    public mutating func output(_ name: String, _ dims: [Any] = [], type: Int32 = 1, unranked: Bool = false) {
         var v = Self.valueInfo(name, dims, type: type)
         if unranked { v.type.tensorType.clearShape() }
         model.graph.output.append(v)
     }
-    mutating func initializer(_ t: Onnx_TensorProto) { model.graph.initializer.append(t) }
+    public mutating func initializer(_ t: Onnx_TensorProto) { model.graph.initializer.append(t) }
 
-    mutating func node(
+    public mutating func node(
         _ op: String, _ inputs: [String], _ outputs: [String], name: String? = nil, _ attributes: [String: Any] = [:]
     ) {
         var n = Onnx_NodeProto()
@@ -86,6 +86,9 @@ struct ModelBuilder {
             case let l as [Float]:
                 a.type = .floats
                 a.floats = l
+            case let g as Onnx_GraphProto:
+                a.type = .graph
+                a.g = g
             default: fatalError("attribute type")
             }
             n.attribute.append(a)
@@ -93,9 +96,14 @@ struct ModelBuilder {
         model.graph.node.append(n)
     }
 
-    func data() throws -> Data { try model.serializedData() }
+    public func data() throws -> Data { try model.serializedData() }
 
-    func graph(file: String = "test.onnx") throws -> Graph { try ModelLoader.load(try data(), file: file) }
+    public func graph(file: String = "test.onnx") throws -> Graph { try ModelLoader.load(try data(), file: file) }
+
+    /// The graph built so far as a subgraph (an attribute of If, Loop or Scan), named `name`.
+    public func body(_ name: String) -> Onnx_GraphProto {
+        var g = model.graph
+        g.name = name
+        return g
+    }
 }
-
-/// Seeded pseudo-random floats in [-1, 1).
