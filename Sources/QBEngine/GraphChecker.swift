@@ -75,8 +75,7 @@ enum GraphChecker {
 
     /// Every operator of `node` and of its subgraphs that the engine lacks, by operator (domain-qualified).
     static func collectUnsupported(_ node: Node, into missing: inout [String: [String]]) {
-        let key = node.domain.isEmpty ? node.opType : "\(node.domain).\(node.opType)"
-        if !node.domain.isEmpty || Operators.table[node.opType] == nil { missing[key, default: []].append(node.name) }
+        if Operators.definition(node) == nil { missing[Operators.key(node), default: []].append(node.name) }
         for (_, body) in Subgraph.bodies(of: node) {
             for n in body.nodes { collectUnsupported(n, into: &missing) }
         }
@@ -99,7 +98,7 @@ enum GraphChecker {
                 continue
             }
             let ctx = OpContext(node: n, file: file, opset: opset)
-            let op = Operators.table[n.opType]!
+            let op = Operators.definition(n)!
             let inputs: [TypeInfo?] = n.inputs.map { $0.isEmpty ? nil : info[$0] }
             var outputs: [TypeInfo]
             let constant = !n.inputs.isEmpty || n.opType == "Constant"

@@ -1,4 +1,5 @@
-/// The table of supported operators (default ONNX domain).
+/// The table of supported operators: the default ONNX domain by operator name, other domains (`com.microsoft`) as
+/// `domain.name`.
 enum Operators {
     static let table: [String: OperatorDef] = {
         var r = [String: OperatorDef]()
@@ -20,8 +21,15 @@ enum Operators {
         RecurrentOps.register(&r)
         LossOps.register(&r)
         ControlFlowOps.register(&r)
+        MicrosoftQuantizedOps.register(&r)
         return r
     }()
+
+    /// The operator a node runs, if the engine has it.
+    static func definition(_ node: Node) -> OperatorDef? { table[key(node)] }
+
+    /// `Conv`, or `com.microsoft.QLinearAdd` outside the default domain.
+    static func key(_ node: Node) -> String { node.domain.isEmpty ? node.opType : "\(node.domain).\(node.opType)" }
 
     /// The names of the supported operators, sorted.
     public static var supported: [String] { table.keys.sorted() }

@@ -70,7 +70,7 @@ public final class Session: @unchecked Sendable {
                 if n.isKernelLayer {
                     outs = [try graph.kernels[n.name]!.run(inputs[0]!, threads: threads)]
                 } else {
-                    outs = try Operators.table[n.opType]!.run(ctx, inputs)
+                    outs = try Operators.definition(n)!.run(ctx, inputs)
                 }
             } catch let e as EngineError {
                 throw e

@@ -56,7 +56,7 @@ public final class Subgraph: Sendable, Equatable, CustomStringConvertible {
             ctx.threads = context.threads
             ctx.maxLoopIterations = context.maxLoopIterations
             let values: [Value?] = n.inputs.map { $0.isEmpty ? nil : (env[$0] ?? initializers[$0]) }
-            guard let op = Operators.table[n.opType], n.domain.isEmpty else {
+            guard let op = Operators.definition(n) else {
                 throw ctx.fail(.unsupported, "unsupported operator \(n.opType) in \(self)")
             }
             let outs = try op.run(ctx, values)

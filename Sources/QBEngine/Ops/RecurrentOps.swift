@@ -49,7 +49,10 @@ enum RecurrentOps {
         }
     }
 
-    static func run(_ cell: Cell, _ ctx: OpContext, _ inputs: [Value?]) throws -> [Value] {
+    /// `quantizeActivations`: DynamicQuantizeLSTM's rounding of X and h to uint8 codes (`dynamicallyRounded`).
+    static func run(_ cell: Cell, _ ctx: OpContext, _ inputs: [Value?], quantizeActivations: Bool = false) throws
+        -> [Value]
+    {
         let layout = try ctx.int("layout", 0)
         var x = try ctx.floatInput(inputs, 0)
         let w = try ctx.floatInput(inputs, 1), rec = try ctx.floatInput(inputs, 2)
@@ -113,20 +116,31 @@ enum RecurrentOps {
         var y = [Float](repeating: 0, count: steps * directions * batch * hidden)
         var lastH = [Float](repeating: 0, count: directions * batch * hidden), lastC = lastH
         let ws = w.floats, rs = rec.floats
+        // onnxruntime's DynamicQuantizeLSTM quantizes X (all of it, once) and each step's h (the batch's rows
+        // together) to uint8 before its products: the same codes, dequantized, reproduce that rounding.
+        let xs = quantizeActivations ? dynamicallyRounded(x.floats) : x.floats
         for d in 0..<directions {
             let reverse = direction == "reverse" || d == 1
             let f = functions[d][0], g = perDirection > 1 ? functions[d][1] : functions[d][0]
             let h = perDirection > 2 ? functions[d][2] : g
-            for b in 0..<batch {
-                var state = (0..<hidden).map { initialH?[(d * batch + b) * hidden + $0] ?? 0 }
-                var memory = (0..<hidden).map { initialC?[(d * batch + b) * hidden + $0] ?? 0 }
-                for step in 0..<lengths[b] {
+            var states = (0..<batch).map { b in (0..<hidden).map { initialH?[(d * batch + b) * hidden + $0] ?? 0 } }
+            var memories = (0..<batch).map { b in (0..<hidden).map { initialC?[(d * batch + b) * hidden + $0] ?? 0 } }
+            for step in 0..<steps {
+                let active = (0..<batch).filter { step < lengths[$0] }
+                if active.isEmpty { break }
+                var inputs = states
+                if quantizeActivations {
+                    let rounded = dynamicallyRounded(active.flatMap { states[$0] })
+                    for (k, b) in active.enumerated() { inputs[b] = Array(rounded[(k * hidden)..<((k + 1) * hidden)]) }
+                }
+                for b in active {
                     let t = reverse ? lengths[b] - 1 - step : step
-                    let xt = Array(x.floats[((t * batch + b) * inputSize)..<((t * batch + b + 1) * inputSize)])
+                    let state = states[b], memory = memories[b], recurrentInput = inputs[b]
+                    let xBase = (t * batch + b) * inputSize
                     // Per gate row j: W_j x_t + W_bj and R_j h_(t-1) + R_bj.
                     func inputPart(_ row: Int) -> Float {
                         var sum = bias?[d * 2 * gates * hidden + row] ?? 0
-                        for k in 0..<inputSize { sum += ws[(d * gates * hidden + row) * inputSize + k] * xt[k] }
+                        for k in 0..<inputSize { sum += ws[(d * gates * hidden + row) * inputSize + k] * xs[xBase + k] }
                         return sum
                     }
                     func recurrentPart(_ row: Int, _ state: [Float]) -> Float {
@@ -157,25 +171,30 @@ enum RecurrentOps {
                         var cell = [Float](repeating: 0, count: hidden)
                         for j in 0..<hidden {
                             let peep = { (k: Int) in peepholes?[d * 3 * hidden + k * hidden + j] ?? 0 }
-                            let i = f(clipped(inputPart(j) + recurrentPart(j, state) + peep(0) * memory[j]))
+                            let i = f(clipped(inputPart(j) + recurrentPart(j, recurrentInput) + peep(0) * memory[j]))
                             let forget = f(
                                 clipped(
-                                    inputPart(2 * hidden + j) + recurrentPart(2 * hidden + j, state) + peep(2)
-                                        * memory[j]))
-                            let candidate = g(clipped(inputPart(3 * hidden + j) + recurrentPart(3 * hidden + j, state)))
+                                    inputPart(2 * hidden + j) + recurrentPart(2 * hidden + j, recurrentInput)
+                                        + peep(2) * memory[j]))
+                            let candidate = g(
+                                clipped(inputPart(3 * hidden + j) + recurrentPart(3 * hidden + j, recurrentInput)))
                             cell[j] = forget * memory[j] + i * candidate
                             let o = f(
-                                clipped(inputPart(hidden + j) + recurrentPart(hidden + j, state) + peep(1) * cell[j]))
+                                clipped(
+                                    inputPart(hidden + j) + recurrentPart(hidden + j, recurrentInput) + peep(1)
+                                        * cell[j]))
                             next[j] = o * h(cell[j])
                         }
-                        memory = cell
+                        memories[b] = cell
                     }
-                    state = next
-                    for j in 0..<hidden { y[((t * directions + d) * batch + b) * hidden + j] = state[j] }
+                    states[b] = next
+                    for j in 0..<hidden { y[((t * directions + d) * batch + b) * hidden + j] = next[j] }
                 }
+            }
+            for b in 0..<batch {
                 for j in 0..<hidden {
-                    lastH[(d * batch + b) * hidden + j] = state[j]
-                    lastC[(d * batch + b) * hidden + j] = memory[j]
+                    lastH[(d * batch + b) * hidden + j] = states[b][j]
+                    lastC[(d * batch + b) * hidden + j] = memories[b][j]
                 }
             }
         }
@@ -192,6 +211,16 @@ enum RecurrentOps {
             for i in 1..<outputs.count { outputs[i] = transposed01(outputs[i]) }
         }
         return outputs
+    }
+
+    /// `values` rounded to uint8 codes over their range widened to contain 0 and read back, as onnxruntime's
+    /// quantized recurrent products see their float operand: S = (max - min) / 255 (1 when max = min),
+    /// Z = round(-min / S) clamped to 0...255, q = clamp(round(v / S) + Z), v' = (q - Z) S.
+    static func dynamicallyRounded(_ values: [Float]) -> [Float] {
+        let low = min(0, values.min() ?? 0), high = max(0, values.max() ?? 0)
+        let scale: Float = high == low ? 1 : (high - low) / 255
+        let zero = min(max(0 - low / scale, 0), 255).rounded(.toNearestOrEven)
+        return values.map { v in (min(max((v / scale).rounded(.toNearestOrEven) + zero, 0), 255) - zero) * scale }
     }
 
     /// The first two axes of a 3-D value swapped.
