@@ -55,7 +55,12 @@ let package = Package(
         .target(
             name: "QBMetrics", dependencies: ["QBEngine", "QBIngest", "QBTensor"], swiftSettings: optimizedInDebug),
         // The harness: suites, the variant table, results, baselines and gating, reports.
-        .target(name: "QBHarness", dependencies: ["QBMetrics", "QBQuant", "QBEngine", "QBIngest", "QBTensor"]),
+        .target(
+            name: "QBHarness",
+            dependencies: [
+                "QBMetrics", "QBQuant", "QBEngine", "QBIngest", "QBTensor",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // Evaluation-set ingestion: image/IDX/text decoding, preprocessing, datasets, tokenizers, fingerprints.
         .target(
             name: "QBIngest",

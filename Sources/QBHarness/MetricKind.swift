@@ -21,6 +21,12 @@ public enum MetricKind: String, CaseIterable, Sendable, Codable {
     case kernelSpeedup = "kernel_speedup"
     case kernelGOPS = "kernel_gops"
     case calibrationSeconds = "calibration_seconds"
+    /// The share of the model's weights (Conv, ConvTranspose, Gemm, MatMul, recurrent and embedding tensors) that
+    /// the variant stores quantized, and of its multiply-accumulates that run quantized (`QuantizedShare`).
+    case quantizedWeights = "quantized_weights"
+    case quantizedMACs = "quantized_macs"
+    /// FP32's end-to-end time over the variant's on the same input, in the same run (external variants).
+    case modelSpeedup = "model_speedup"
 
     public enum Polarity: Sendable {
         case higherIsBetter, lowerIsBetter
@@ -32,7 +38,7 @@ public enum MetricKind: String, CaseIterable, Sendable, Codable {
         switch self {
         case .top1, .top5, .agreement, .top1CILow, .top1CIHigh, .deltaTop1, .flipsWrongToCorrect, .compression,
             .multsEliminated,
-            .kernelSpeedup, .kernelGOPS:
+            .kernelSpeedup, .kernelGOPS, .quantizedWeights, .quantizedMACs, .modelSpeedup:
             return .higherIsBetter
         case .kl, .flipsCorrectToWrong, .perplexity, .perplexitySE, .deltaPerplexity, .bitsPerByte, .modelBytes,
             .bitsPerWeight,
@@ -42,7 +48,7 @@ public enum MetricKind: String, CaseIterable, Sendable, Codable {
     }
 
     /// Speed figures: gated only against a baseline recorded on the same host class.
-    public var isHostDependent: Bool { self == .kernelSpeedup || self == .kernelGOPS }
+    public var isHostDependent: Bool { self == .kernelSpeedup || self == .kernelGOPS || self == .modelSpeedup }
 
     /// `worse` > 0 when `value` is worse than `baseline` by that much, in this metric's direction.
     public func worsening(from baseline: Double, to value: Double) -> Double {
@@ -87,6 +93,9 @@ public enum MetricKind: String, CaseIterable, Sendable, Codable {
         case .kernelSpeedup: return "kernel speedup"
         case .kernelGOPS: return "kernel GOP/s"
         case .calibrationSeconds: return "calibration (s)"
+        case .quantizedWeights: return "weights quantized"
+        case .quantizedMACs: return "MACs quantized"
+        case .modelSpeedup: return "model speedup"
         }
     }
 
@@ -95,12 +104,12 @@ public enum MetricKind: String, CaseIterable, Sendable, Codable {
         switch self {
         case .top1, .top5, .agreement, .top1CILow, .top1CIHigh: return (100, 2, "%")
         case .deltaTop1: return (100, 2, " pt")
-        case .multsEliminated: return (100, 1, "%")
+        case .multsEliminated, .quantizedWeights, .quantizedMACs: return (100, 1, "%")
         case .kl: return (1, 5, "")
         case .flipsCorrectToWrong, .flipsWrongToCorrect, .modelBytes: return (1, 0, "")
         case .perplexity, .perplexitySE, .deltaPerplexity, .bitsPerByte: return (1, 4, "")
         case .compression: return (1, 2, "x")
-        case .bitsPerWeight, .kernelSpeedup, .kernelGOPS, .calibrationSeconds: return (1, 2, "")
+        case .bitsPerWeight, .kernelSpeedup, .kernelGOPS, .calibrationSeconds, .modelSpeedup: return (1, 2, "")
         }
     }
 

@@ -15,6 +15,12 @@ final class ModelEntryRun {
     private var calibration: [[String: Value]]? = nil
     private var qwtFeeds: (count: Int, feeds: [[String: Value]])? = nil
     private var fp32: CardEvaluation.Outcome? = nil
+
+    /// FP32's evaluation (run first).
+    func fp32Outcome() throws -> CardEvaluation.Outcome {
+        guard let fp32 else { throw HarnessError(.evaluation, file: plan.folder, "FP32 was not evaluated first") }
+        return fp32
+    }
     /// Variants sharing a layer's kernel share its timing.
     private let timingCache = LayerTiming.Cache()
 
@@ -43,9 +49,13 @@ final class ModelEntryRun {
     func run() throws -> [ResultRow] {
         var rows = [ResultRow]()
         for variantName in (["fp32"] + plan.entry.variants.filter { $0 != "fp32" }) {
-            let variant = try self.variant(named: variantName)
             runner.log("\(name): \(variantName)")
             let start = Date()
+            if let external = plan.entry.externalVariant(variantName) {
+                rows.append(try runExternal(external, start: start))
+                continue
+            }
+            let variant = try self.variant(named: variantName)
             let built = variant.isQuantized ? try build(variant, named: variantName) : nil
             // The evaluation's own operations: calibration, SQNR and the timing runs (whose count depends on a time
             // budget and on the timing cache) also go through the layers.
@@ -85,7 +95,7 @@ final class ModelEntryRun {
     }
 
     /// The calibrate stage: the card's calibration set, read once per entry.
-    private func calibrationFeeds() throws -> [[String: Value]] {
+    func calibrationFeeds() throws -> [[String: Value]] {
         if let calibration { return calibration }
         let samples = plan.entry.calibration ?? 256
         let feeds = try calibrationSamples(samples)
@@ -156,6 +166,11 @@ final class ModelEntryRun {
                 return layer
             }
             if variant.qwt != nil { row.blocks = q.blocks }
+            let share = try QuantizedShare.ofVariant(
+                reference: reference, feed: try calibrationFeeds()[0], quantizedOutputs: Set(q.layers.map(\.output)),
+                quantizedWeights: q.quantizedWeights)
+            row.metrics[MetricKind.quantizedWeights.rawValue] = share.weights
+            row.metrics[MetricKind.quantizedMACs.rawValue] = share.macs
             row.mixed = built.mixed
         } else {
             row.metrics["compression"] = 1

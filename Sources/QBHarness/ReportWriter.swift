@@ -69,8 +69,14 @@ public enum ReportWriter {
                     + (first.fingerprint.map { "; input fingerprint `\($0.prefix(16))...`" } ?? "") + ".", "",
             ]
             let status = ReportColumn("status") { status($0) }
-            let size: [ReportColumn] = [.metric(.bitsPerWeight), .metric(.modelBytes), .metric(.compression)]
-            let cost: [ReportColumn] = [.metric(.kernelSpeedup), .metric(.calibrationSeconds), status]
+            let size: [ReportColumn] = [
+                .metric(.bitsPerWeight), .metric(.modelBytes), .metric(.compression), .metric(.quantizedWeights),
+                .metric(.quantizedMACs),
+            ]
+            var cost: [ReportColumn] = [.metric(.kernelSpeedup), .metric(.calibrationSeconds), status]
+            if rows.contains(where: { $0.metrics[MetricKind.modelSpeedup.rawValue] != nil }) {
+                cost.insert(.metric(.modelSpeedup), at: 1)
+            }
             switch first.kind {
             case .classification:
                 let accuracy: [ReportColumn] = [
@@ -86,11 +92,16 @@ public enum ReportWriter {
             case .agreement:
                 let columns: [ReportColumn] = [
                     .variant, .metric(.agreement, header: "top-1 agreement with FP32"),
-                    .metric(.bitsPerWeight, digits: 1), .metric(.modelBytes), status,
+                    .metric(.bitsPerWeight, digits: 1), .metric(.modelBytes), .metric(.quantizedWeights),
+                    .metric(.quantizedMACs), status,
                 ]
                 lines += ReportColumn.table(columns, rows: rows)
             }
             lines.append("")
+            let external = rows.compactMap { row in row.source.map { "- `\(row.variant)`: \($0)" } }
+            if !external.isEmpty {
+                lines += ["External variants (quantized outside QuantBench, run by its engine):", ""] + external + [""]
+            }
             lines += LayerTables.markdown(rows)
             lines += MethodTables.markdown(rows, suite: results.suite)
         }

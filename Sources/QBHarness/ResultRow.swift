@@ -25,4 +25,6 @@ public struct ResultRow: Codable, Sendable, Equatable {
     public var blocks: [BlockReport]? = nil
     /// Mixed precision's choice and front.
     public var mixed: MixedReport? = nil
+    /// Where an external variant came from: its file, size, sha256 and the suite's note.
+    public var source: String? = nil
 }

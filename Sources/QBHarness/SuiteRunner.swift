@@ -65,8 +65,11 @@ public struct SuiteRunner {
     }
 
     /// The resolve stage: paths, the card, the shard's sample range and the part key.
+    /// A suite path (relative to the suite's root unless absolute).
+    func path(_ relative: String) -> String { relative.hasPrefix("/") ? relative : root + "/" + relative }
+
     func resolve(_ entry: Suite.Entry, suite: Suite, shard: (index: Int, count: Int)?) throws -> EntryPlan {
-        let folder = entry.model.hasPrefix("/") ? entry.model : root + "/" + entry.model
+        let folder = path(entry.model)
         let card = try ModelCard.load(folder)
         var first = 0, limit = entry.limit, total = 0
         if let shard {
@@ -116,16 +119,17 @@ public struct SuiteRunner {
             var dataset: String?
             var qwtSamples: Int?
             var qwtBlocks: [[String]]?
+            var external: [Suite.ExternalVariant]
         }
         var f = Fingerprint(
             domain: "suite-part",
             settings: Settings(
                 suite: suite.name, model: entry.model, variants: entry.variants, first: first, limit: limit,
                 calibration: entry.calibration, dataset: entry.dataset, qwtSamples: entry.qwtSamples,
-                qwtBlocks: entry.qwtBlocks))
-        for file in ["/model.onnx", "/card.json"] {
-            guard let data = FileManager.default.contents(atPath: folder + file) else {
-                throw HarnessError(.missingFile, file: folder + file, "cannot be read")
+                qwtBlocks: entry.qwtBlocks, external: entry.external))
+        for path in [folder + "/model.onnx", folder + "/card.json"] + entry.external.map({ path($0.model) }) {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw HarnessError(.missingFile, file: path, "cannot be read")
             }
             f.addBytes(data)
         }

@@ -20,21 +20,18 @@ public enum CalibrationSet {
         }
         guard samples > 0 else { throw EngineError(.badInput, file: cardPath, "the calibration size must be positive") }
         guard
-            URL(fileURLWithPath: root + "/" + cal.dataset).standardized.path
-                != URL(fileURLWithPath: root + "/" + card.eval.dataset).standardized.path
+            URL(fileURLWithPath: ModelCard.resolve(cal.dataset, root: root)).standardized.path
+                != URL(fileURLWithPath: ModelCard.resolve(card.eval.dataset, root: root)).standardized.path
         else {
             throw EngineError(
                 .malformedModel, file: cardPath,
                 "the calibration set is the evaluation set (\(cal.dataset)): calibrate on other data")
         }
-        let dataset = root + "/" + cal.dataset
+        let dataset = ModelCard.resolve(cal.dataset, root: root)
         var feeds = [[String: Value]]()
         switch card.eval.kind {
         case "image-classification", "image-agreement":
-            guard let preset = Preprocessing.presets[card.eval.preset ?? ""] else {
-                throw EngineError(
-                    .malformedModel, file: cardPath, "unknown preprocessing preset \(card.eval.preset ?? "(none)")")
-            }
+            let preset = try card.eval.imagePreprocessing(card: cardPath)
             let set: ImageDataset
             if let labels = ImageDataset.idxLabelsPath(forImages: dataset) {
                 set = try ImageDataset.idx(images: dataset, labels: labels)
@@ -50,7 +47,7 @@ public enum CalibrationSet {
             guard let vocab = card.eval.vocabulary else {
                 throw EngineError(.malformedModel, file: cardPath, "text calibration needs a vocabulary")
             }
-            let tokenizer = try WordPieceTokenizer(vocabularyFile: root + "/" + vocab)
+            let tokenizer = try WordPieceTokenizer(vocabularyFile: ModelCard.resolve(vocab, root: root))
             for s in set.samples.prefix(samples) {
                 let ids = tokenizer.encode(s.text, maxLength: card.eval.max_length).map { Int64($0) }
                 feeds.append([input: Value(shape: [1, ids.count], ints: ids)])

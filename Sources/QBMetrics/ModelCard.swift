@@ -17,6 +17,23 @@ public struct ModelCard: Decodable, Sendable {
         public var vocabulary: String?
         public var max_length: Int?
         public var window: Int?
+        /// Image preprocessing given in full (`quantbench init --mean/--std/--size`) instead of a named `preset`.
+        public var preprocessing: Preprocessing?
+
+        /// The preprocessing of an image evaluation: `preprocessing`, else the named preset; `card` names the file.
+        public func imagePreprocessing(card: String) throws -> Preprocessing {
+            if let preprocessing {
+                try preprocessing.validate(file: card)
+                return preprocessing
+            }
+            guard let preset = Preprocessing.presets[preset ?? ""] else {
+                throw EngineError(
+                    .malformedModel, file: card,
+                    "unknown preprocessing preset \(preset ?? "(none)") (known: "
+                        + "\(Preprocessing.presets.keys.sorted().joined(separator: ", ")); or give \"preprocessing\")")
+            }
+            return preset
+        }
     }
 
     /// A linear probe on a sentence encoder's embeddings: `argmax(W e + b)`.
@@ -37,6 +54,11 @@ public struct ModelCard: Decodable, Sendable {
     public var parameters: Int
     public var eval: Eval
     public var probe: Probe?
+
+    /// A card's data path: relative to the project folder `root`, or absolute.
+    public static func resolve(_ path: String, root: String) -> String {
+        path.hasPrefix("/") ? path : root + "/" + path
+    }
 
     /// Reads `folder/card.json`.
     public static func load(_ folder: String) throws -> ModelCard {
@@ -71,7 +93,7 @@ public enum CardEvaluation {
     /// The number of samples (perplexity: windows) of a card's evaluation set.
     public static func sampleCount(folder: String, root: String, dataset override: String? = nil) throws -> Int {
         let card = try ModelCard.load(folder)
-        let dataset = root + "/" + (override ?? card.eval.dataset)
+        let dataset = ModelCard.resolve(override ?? card.eval.dataset, root: root)
         switch card.eval.kind {
         case "image-classification": return try labeledImages(dataset).samples.count
         case "image-agreement": return try ImageDataset.unlabeledFolder(dataset).samples.count
@@ -97,15 +119,11 @@ public enum CardEvaluation {
     ) throws -> Outcome {
         let card = try ModelCard.load(folder)
         let session = try given ?? Session(modelPath: folder + "/model.onnx", options: options)
-        let dataset = root + "/" + (override ?? card.eval.dataset)
+        let dataset = ModelCard.resolve(override ?? card.eval.dataset, root: root)
         switch card.eval.kind {
         case "image-classification":
             let set = try labeledImages(dataset)
-            guard let preset = Preprocessing.presets[card.eval.preset ?? ""] else {
-                throw EngineError(
-                    .malformedModel, file: folder + "/card.json",
-                    "unknown preprocessing preset \(card.eval.preset ?? "(none)")")
-            }
+            let preset = try card.eval.imagePreprocessing(card: folder + "/card.json")
             let loader = try ImageSetLoader(preprocessing: preset, threads: options.threads)
             return .classification(
                 try ModelEvaluation.images(
@@ -117,18 +135,14 @@ public enum CardEvaluation {
             guard let vocab = card.eval.vocabulary else {
                 throw EngineError(.malformedModel, file: folder + "/card.json", "text evaluation needs a vocabulary")
             }
-            let tokenizer = try WordPieceTokenizer(vocabularyFile: root + "/" + vocab)
+            let tokenizer = try WordPieceTokenizer(vocabularyFile: ModelCard.resolve(vocab, root: root))
             return .classification(
                 try ModelEvaluation.text(
                     session, dataset: set, encode: { tokenizer.encode($0, maxLength: card.eval.max_length) },
                     from: first, limit: limit, progress: progress))
         case "image-agreement":
             let set = try ImageDataset.unlabeledFolder(dataset)
-            guard let preset = Preprocessing.presets[card.eval.preset ?? ""] else {
-                throw EngineError(
-                    .malformedModel, file: folder + "/card.json",
-                    "unknown preprocessing preset \(card.eval.preset ?? "(none)")")
-            }
+            let preset = try card.eval.imagePreprocessing(card: folder + "/card.json")
             let loader = try ImageSetLoader(preprocessing: preset, threads: options.threads, batchSize: 8)
             return .predictions(
                 try ModelEvaluation.images(
@@ -143,7 +157,7 @@ public enum CardEvaluation {
                     .malformedModel, file: folder + "/card.json",
                     "a text-probe evaluation needs a vocabulary and a probe")
             }
-            let tokenizer = try WordPieceTokenizer(vocabularyFile: root + "/" + vocab)
+            let tokenizer = try WordPieceTokenizer(vocabularyFile: ModelCard.resolve(vocab, root: root))
             return .classification(
                 try ModelEvaluation.text(
                     session, dataset: set, encode: { tokenizer.encode($0, maxLength: card.eval.max_length) },

@@ -1,0 +1,64 @@
+import Crypto
+import Foundation
+import QBEngine
+import QBMetrics
+import QBQuant
+
+extension ModelEntryRun {
+    /// An external variant (an ONNX file quantized elsewhere): run by the engine on the card's evaluation set like
+    /// every other variant, with its size from the file's bytes, the share of it that is quantized, and (when the
+    /// run measures speed) FP32's end-to-end time over its own on one calibration input.
+    func runExternal(_ external: Suite.ExternalVariant, start: Date) throws -> ResultRow {
+        let file = runner.path(external.model)
+        guard let bytes = FileManager.default.contents(atPath: file) else {
+            throw HarnessError(
+                .missingFile, file: file, "external variant \"\(external.name)\" of \(plan.entry.model): no such file")
+        }
+        let session = try Session(
+            graph: try ModelLoader.load(file, limits: runner.options.limits), options: runner.options)
+        let expected = reference.inputs.map(\.name).sorted(), given = session.inputs.map(\.name).sorted()
+        guard expected == given else {
+            throw HarnessError(
+                .badVariant, file: file,
+                "external variant \"\(external.name)\" takes inputs \(given), the model \(plan.entry.model) takes "
+                    + "\(expected)")
+        }
+        let outcome = try CardEvaluation.run(
+            folder: plan.folder, root: runner.root, options: runner.options, from: plan.first, limit: plan.limit,
+            session: session, dataset: plan.entry.dataset,
+            progress: runner.progress?("\(plan.card.name) \(external.name)"))
+        var row = ResultRow(
+            model: plan.card.name, folder: plan.entry.model, dataset: plan.entry.dataset ?? plan.card.eval.dataset,
+            variant: external.name, kind: .agreement, samples: 0, fingerprint: nil, metrics: [:],
+            seconds: Date().timeIntervalSince(start))
+        row.metrics[MetricKind.modelBytes.rawValue] = Double(bytes.count)
+        row.metrics[MetricKind.compression.rawValue] = Double(fp32Bytes) / Double(max(bytes.count, 1))
+        let feed = try calibrationFeeds()[0]
+        let share = try QuantizedShare.ofExternal(session: session, feed: feed)
+        row.metrics[MetricKind.quantizedWeights.rawValue] = share.weights
+        row.metrics[MetricKind.quantizedMACs.rawValue] = share.macs
+        if runner.measureKernels {
+            row.metrics[MetricKind.modelSpeedup.rawValue] =
+                try Self.medianSeconds(reference, feed) / Self.medianSeconds(session, feed)
+        }
+        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        row.source =
+            "`\(external.model)` (\(bytes.count) bytes, sha256 `\(digest.prefix(16))...`)"
+            + (external.note.map { ": \($0)" } ?? "")
+        if plan.sharded { row.range = [plan.first, plan.limit ?? plan.first, plan.total] }
+        try runner.fill(&row, outcome, reference: fp32Outcome())
+        return row
+    }
+
+    /// The median wall-clock time of 7 runs (after one warm-up) of `session` on `feed`.
+    static func medianSeconds(_ session: Session, _ feed: [String: Value]) throws -> Double {
+        _ = try session.run(feed)
+        var times = [Double]()
+        for _ in 0..<7 {
+            let t = DispatchTime.now().uptimeNanoseconds
+            _ = try session.run(feed)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
+        }
+        return times.sorted()[3]
+    }
+}
