@@ -20,6 +20,12 @@ public struct Suite: Codable, Sendable {
         public var model: String
         /// Where the file came from (the tool and its settings), shown in the report.
         public var note: String?
+
+        public init(name: String, model: String, note: String? = nil) {
+            self.name = name
+            self.model = model
+            self.note = note
+        }
     }
 
     /// One item of an entry's `variants` list: a table name or an external variant.
@@ -65,6 +71,20 @@ public struct Suite: Codable, Sendable {
             case model, variants, limit, calibration, dataset
             case qwtSamples = "qwt_samples"
             case qwtBlocks = "qwt_blocks"
+        }
+
+        public init(
+            model: String, variants: [String], limit: Int? = nil, calibration: Int? = nil, dataset: String? = nil,
+            qwtSamples: Int? = nil, qwtBlocks: [[String]]? = nil, external: [ExternalVariant] = []
+        ) {
+            self.model = model
+            self.variants = variants
+            self.limit = limit
+            self.calibration = calibration
+            self.dataset = dataset
+            self.qwtSamples = qwtSamples
+            self.qwtBlocks = qwtBlocks
+            self.external = external
         }
 
         public init(from decoder: Decoder) throws {

@@ -47,8 +47,9 @@ struct InferCommand: ParsableCommand {
             CLI.printNotices(session.graph)
             var feeds = [String: Value]()
             var next = session.inputs.makeIterator()
+            let inputNames = Set(session.inputs.map(\.name)), outputNames = Set(session.outputs.map(\.name))
             for spec in inputs {
-                let (name, file) = split(spec)
+                let (name, file) = split(spec, names: inputNames)
                 guard let target = name ?? next.next()?.name else {
                     throw ValidationError(
                         "more --input files than model inputs (\(session.inputs.map(\.name).joined(separator: ", ")))")
@@ -61,7 +62,7 @@ struct InferCommand: ParsableCommand {
             for o in session.outputs { print("\(o.name): \(result[o.name]!.signature)") }
             print(String(format: "time: %.2f ms (%d threads)", ms, threads))
             for spec in outputs {
-                let (name, file) = split(spec)
+                let (name, file) = split(spec, names: outputNames)
                 let key = name ?? session.outputs[0].name
                 guard let v = result[key] else { throw ValidationError("the model has no output \(key)") }
                 try AtomicFile.write(NPYFile.encode(v), to: file)
@@ -70,7 +71,12 @@ struct InferCommand: ParsableCommand {
         }
     }
 
-    private func split(_ spec: String) -> (String?, String) {
+    /// `NAME=FILE` or `FILE`. A name may hold '/' (torch.onnx names values `/enc/Mul_output_0`): a prefix before any
+    /// '=' that is one of the model's `names` is the name; otherwise a prefix without '/' is (and is checked later).
+    private func split(_ spec: String, names: Set<String>) -> (String?, String) {
+        for eq in spec.indices where spec[eq] == "=" && names.contains(String(spec[..<eq])) {
+            return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
+        }
         if let eq = spec.firstIndex(of: "="), !spec[..<eq].contains("/") {
             return (String(spec[..<eq]), String(spec[spec.index(after: eq)...]))
         }

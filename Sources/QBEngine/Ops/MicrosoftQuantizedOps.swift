@@ -61,7 +61,7 @@ enum MicrosoftQuantizedOps {
         return Int64(min(max(Double(r), Double(bounds.lowerBound)), Double(bounds.upperBound)))
     }
 
-    /// QLinearAdd: C = (A - Az) (Sa / Sc) + (B - Bz) (Sb / Sc) + Cz; QLinearMul: C = (A - Az)(B - Bz) Sa Sb / Sc + Cz.
+    /// QLinearAdd: C = (A - Az) (Sa / Sc) + (B - Bz) (Sb / Sc) + Cz, as A Sa/Sc + B Sb/Sc + (Cz - Az Sa/Sc - Bz Sb/Sc); QLinearMul: C = (A - Az)(B - Bz) Sa Sb / Sc + Cz.
     /// Inputs A, Sa, Az, B, Sb, Bz, Sc, Cz; A and B broadcast.
     static func binary(_ ctx: OpContext, _ inputs: [Value?], multiply: Bool) throws -> [Value] {
         let a = try ctx.input(inputs, 0), b = try ctx.input(inputs, 3)
@@ -80,9 +80,11 @@ enum MicrosoftQuantizedOps {
                 saturated(Float($0 - za) * Float($1 - zb) * multiplier + Float(zc), bounds)
             }
         } else {
+            // onnxruntime's (MLAS) form: a fixed part Zc - (Sa/Sc Za + Sb/Sc Zb), then two fused multiply-adds.
             let ratioA = sa / sc, ratioB = sb / sc
+            let fixed = Float(zc) - (ratioA * Float(za) + ratioB * Float(zb))
             out = Broadcast.map(a.ints, a.shape, b.ints, b.shape, shape) {
-                saturated(Float($0 - za) * ratioA + Float($1 - zb) * ratioB + Float(zc), bounds)
+                saturated(fixed.addingProduct(Float($1), ratioB).addingProduct(Float($0), ratioA), bounds)
             }
         }
         return [Value(type: a.type, shape: shape, ints: out)]
