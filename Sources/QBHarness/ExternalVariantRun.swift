@@ -14,8 +14,8 @@ extension ModelEntryRun {
             throw HarnessError(
                 .missingFile, file: file, "external variant \"\(external.name)\" of \(plan.entry.model): no such file")
         }
-        let session = try Session(
-            graph: try ModelLoader.load(file, limits: runner.options.limits), options: runner.options)
+        let graph = try ModelLoader.load(file, limits: runner.options.limits)
+        let session = try Session(graph: graph, options: runner.options)
         let expected = reference.inputs.map(\.name).sorted(), given = session.inputs.map(\.name).sorted()
         guard expected == given else {
             throw HarnessError(
@@ -34,7 +34,10 @@ extension ModelEntryRun {
         row.metrics[MetricKind.modelBytes.rawValue] = Double(bytes.count)
         row.metrics[MetricKind.compression.rawValue] = Double(fp32Bytes) / Double(max(bytes.count, 1))
         let feed = try calibrationFeeds()[0]
-        let share = try QuantizedShare.ofExternal(session: session, feed: feed)
+        // The share is read from the graph as written (the rewrites fold DequantizeLinear of constant codes).
+        let asWritten = try Session(
+            graph: graph, options: SessionOptions(optimize: false, threads: runner.options.threads))
+        let share = try QuantizedShare.ofExternal(session: asWritten, feed: feed)
         row.metrics[MetricKind.quantizedWeights.rawValue] = share.weights
         row.metrics[MetricKind.quantizedMACs.rawValue] = share.macs
         if runner.measureKernels {

@@ -127,9 +127,17 @@ public struct SuiteRunner {
                 suite: suite.name, model: entry.model, variants: entry.variants, first: first, limit: limit,
                 calibration: entry.calibration, dataset: entry.dataset, qwtSamples: entry.qwtSamples,
                 qwtBlocks: entry.qwtBlocks, external: entry.external))
-        for path in [folder + "/model.onnx", folder + "/card.json"] + entry.external.map({ path($0.model) }) {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw HarnessError(.missingFile, file: path, "cannot be read")
+        for file in [folder + "/model.onnx", folder + "/card.json"] {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw HarnessError(.missingFile, file: file, "cannot be read")
+            }
+            f.addBytes(data)
+        }
+        for external in entry.external {
+            guard let data = FileManager.default.contents(atPath: path(external.model)) else {
+                throw HarnessError(
+                    .missingFile, file: path(external.model),
+                    "external variant \"\(external.name)\" of \(entry.model): no such file")
             }
             f.addBytes(data)
         }
