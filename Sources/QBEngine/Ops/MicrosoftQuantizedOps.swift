@@ -61,7 +61,8 @@ enum MicrosoftQuantizedOps {
         return Int64(min(max(Double(r), Double(bounds.lowerBound)), Double(bounds.upperBound)))
     }
 
-    /// QLinearAdd: C = (A - Az) (Sa / Sc) + (B - Bz) (Sb / Sc) + Cz, as A Sa/Sc + B Sb/Sc + (Cz - Az Sa/Sc - Bz Sb/Sc); QLinearMul: C = (A - Az)(B - Bz) Sa Sb / Sc + Cz.
+    /// QLinearAdd: C = (A - Az) (Sa / Sc) + (B - Bz) (Sb / Sc) + Cz, computed as onnxruntime does,
+    /// A Sa/Sc + B Sb/Sc + (Cz - Az Sa/Sc - Bz Sb/Sc); QLinearMul: C = (A - Az)(B - Bz) Sa Sb / Sc + Cz.
     /// Inputs A, Sa, Az, B, Sb, Bz, Sc, Cz; A and B broadcast.
     static func binary(_ ctx: OpContext, _ inputs: [Value?], multiply: Bool) throws -> [Value] {
         let a = try ctx.input(inputs, 0), b = try ctx.input(inputs, 3)
