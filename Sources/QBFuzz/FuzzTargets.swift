@@ -20,6 +20,7 @@ public enum FuzzTargets {
         l.maxModelBytes = 1 << 24
         l.maxTensorElements = 1 << 22
         l.maxNodes = 10_000
+        l.maxLoopIterations = 1_000
         return l
     }()
 
@@ -38,6 +39,27 @@ public enum FuzzTargets {
             var options = SessionOptions(optimize: true, threads: 1)
             options.limits = engineLimits
             _ = try Session(graph: graph, options: options)
+        },
+        Target(name: "onnx-ops", seedFolders: ["Tests/Fixtures/onnx-ops"], seedEndings: [".onnx"]) { data in
+            // One-node models of the newer operators (control flow, Resize, recurrent cells, quantized and
+            // com.microsoft operators, losses): their attributes parsed by the checker, then a run on zeros of the
+            // declared shapes where they are small and fixed.
+            let graph = try ModelLoader.load(data, file: "fuzz-ops.onnx", limits: engineLimits)
+            var options = SessionOptions(optimize: false, threads: 1)
+            options.limits = engineLimits
+            let session = try Session(graph: graph, options: options)
+            var feeds = [String: Value]()
+            for input in session.inputs {
+                guard let type = input.type, let dims = input.shape?.map(\.value), dims.allSatisfy({ $0 != nil }),
+                    dims.reduce(1, { $0 * $1! }) <= 4096
+                else { return }
+                let shape = dims.map { $0! }, count = shape.reduce(1, *)
+                feeds[input.name] =
+                    type.isFloat
+                    ? Value(type: type, shape: shape, storage: .float(Array(repeating: 0, count: count)))
+                    : Value(type: type, shape: shape, ints: Array(repeating: 0, count: count))
+            }
+            _ = try session.run(feeds)
         },
         Target(name: "csv", seedFolders: ["Tests/Fixtures/text"], seedEndings: [".csv"]) { data in
             _ = try CSVReader(file: "fuzz.csv").parse([UInt8](data))

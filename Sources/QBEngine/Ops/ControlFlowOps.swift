@@ -109,6 +109,7 @@ enum ControlFlowOps {
         else { throw ctx.fail(.badAttribute, "the scan axes and directions must have one entry per scan value") }
         // Each scan input with its scan axis moved first, so that a slice is a contiguous block.
         let leading = try zip(scanned, inputAxes).map { x, a -> Value in
+            guard x.rank >= 1 else { throw ctx.fail(.shapeMismatch, "a scan input must have rank 1 or more") }
             let axis = try ctx.axis(a, rank: x.rank)
             return x.transposed([axis] + (0..<x.rank).filter { $0 != axis })
         }
@@ -151,8 +152,9 @@ enum ControlFlowOps {
     /// Slices of one shape stacked along a new axis 0; no slices give [0, declared dims...] (or [0]).
     static func stack(_ ctx: OpContext, _ slices: [Value], axis: Int, empty declared: ValueInfo) throws -> Value {
         guard let first = slices.first else {
-            let dims = declared.shape?.compactMap(\.value)
-            let shape = [0] + (dims?.count == declared.shape?.count ? dims! : [])
+            let declaredDims = declared.shape ?? []
+            let dims = declaredDims.compactMap(\.value)
+            let shape = [0] + (dims.count == declaredDims.count ? dims : [])
             let type = declared.type ?? .float
             return type.isFloat
                 ? Value(type: type, shape: shape, storage: .float([])) : Value(type: type, shape: shape, ints: [])
@@ -215,6 +217,7 @@ extension ControlFlowOps {
         for (k, x) in declared.suffix(scanInputCount).enumerated() {
             var slice = x.map { TypeInfo(type: $0.type, shape: nil) }
             if let x, let shape = x.shape, k < axes.count {
+                guard !shape.isEmpty else { throw ctx.fail(.shapeMismatch, "a scan input must have rank 1 or more") }
                 var dims = shape
                 dims.remove(at: try ctx.axis(axes[k], rank: shape.count))
                 slice = TypeInfo(type: x.type, shape: dims)

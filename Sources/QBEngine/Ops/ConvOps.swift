@@ -8,7 +8,7 @@ enum ConvOps {
         r["Conv"] = OperatorDef(
             run: conv,
             infer: { ctx, t in
-                guard let x = t[0], let w = t.count > 1 ? t[1] : nil else {
+                guard let x = t.at(0), let w = t.count > 1 ? t.at(1) : nil else {
                     throw ctx.fail(.malformedModel, "Conv needs X and W")
                 }
                 guard let xs = x.shape, let ws = w.shape, ws.allSatisfy({ $0.value != nil }) else {

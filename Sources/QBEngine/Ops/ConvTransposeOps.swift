@@ -6,7 +6,7 @@ enum ConvTransposeOps {
         r["ConvTranspose"] = OperatorDef(
             run: { ctx, inputs in [try convTranspose(ctx, inputs)] },
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                 return [TypeInfo(type: x.type, shape: x.shape.map { $0.map { _ in Dim.unknown } })]
             })
     }

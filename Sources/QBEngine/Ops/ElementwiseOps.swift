@@ -258,7 +258,7 @@ enum ElementwiseOps {
                 }
             },
             infer: { ctx, t in
-                guard let a = t[1] else { throw ctx.fail(.malformedModel, "input 1 is required") }
+                guard let a = t.at(1) else { throw ctx.fail(.malformedModel, "input 1 is required") }
                 let shapes = t.compactMap { $0?.shape }
                 guard shapes.count == 3 else { return [TypeInfo(type: a.type, shape: nil)] }
                 guard let s = Broadcast.dims(shapes) else {

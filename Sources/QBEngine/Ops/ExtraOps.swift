@@ -45,16 +45,16 @@ enum ExtraOps {
         r["Pad"] = OperatorDef(
             run: pad,
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                 guard let xs = x.shape else { return [TypeInfo(type: x.type, shape: nil)] }
                 let pads: [Int]?
                 if ctx.opset < 11 {
                     pads = try ctx.ints("pads")
                 } else {
-                    pads = t.count > 1 ? t[1]?.constant?.ints.map { Int($0) } : nil
+                    pads = t.count > 1 ? t.at(1)?.constant?.ints.map { Int($0) } : nil
                 }
-                let axesGiven: [Int]? = t.count > 3 ? t[3]?.constant?.ints.map { Int($0) } : nil
-                if t.count > 3, t[3] != nil, axesGiven == nil {
+                let axesGiven: [Int]? = t.count > 3 ? t.at(3)?.constant?.ints.map { Int($0) } : nil
+                if t.count > 3, t.at(3) != nil, axesGiven == nil {
                     return [TypeInfo(type: x.type, shape: xs.map { _ in .unknown })]
                 }
                 guard let pads else { return [TypeInfo(type: x.type, shape: xs.map { _ in .unknown })] }

@@ -7,7 +7,7 @@ enum IndexingOps {
         r["GatherElements"] = OperatorDef(
             run: gatherElements,
             infer: { ctx, t in
-                guard let data = t[0], t.count > 1, let indices = t[1] else {
+                guard let data = t.at(0), t.count > 1, let indices = t.at(1) else {
                     throw ctx.fail(.malformedModel, "inputs data and indices are required")
                 }
                 return [TypeInfo(type: data.type, shape: indices.shape)]
@@ -18,7 +18,7 @@ enum IndexingOps {
         r["NonZero"] = OperatorDef(
             run: nonZero,
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                 return [TypeInfo(type: .int64, shape: x.rank.map { [.fixed($0), .unknown] })]
             })
         r["GatherND"] = OperatorDef(run: gatherND, infer: unknownShape)
@@ -27,14 +27,14 @@ enum IndexingOps {
         r["TopK"] = OperatorDef(
             run: topK,
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                 return [TypeInfo(type: x.type, shape: nil), TypeInfo(type: .int64, shape: nil)]
             })
         r["Compress"] = OperatorDef(run: compress, infer: unknownShape)
         r["EyeLike"] = OperatorDef(
             run: eyeLike,
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                 let code = try ctx.int("dtype", Int(x.type.rawValue))
                 guard let type = DataType(rawValue: Int32(code)) else {
                     throw ctx.fail(.unsupported, "EyeLike to element type \(code) is not supported")
@@ -52,7 +52,7 @@ enum IndexingOps {
                 [ElementwiseOps.cast(try ctx.input(inputs, 0), to: try ctx.input(inputs, 1).type)]
             },
             infer: { ctx, t in
-                guard let x = t[0], t.count > 1, let target = t[1] else {
+                guard let x = t.at(0), t.count > 1, let target = t.at(1) else {
                     throw ctx.fail(.malformedModel, "inputs input and target_type are required")
                 }
                 return [TypeInfo(type: target.type, shape: x.shape)]

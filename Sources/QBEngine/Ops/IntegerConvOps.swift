@@ -15,7 +15,7 @@ enum IntegerConvOps {
         r["QLinearConv"] = OperatorDef(
             run: qlinearConv,
             infer: { ctx, t in
-                guard t.count > 7, let zero = t[7] else { throw ctx.fail(.malformedModel, "8 inputs are required") }
+                guard t.count > 7, let zero = t.at(7) else { throw ctx.fail(.malformedModel, "8 inputs are required") }
                 return [TypeInfo(type: zero.type, shape: nil)]
             })
     }
@@ -39,29 +39,51 @@ enum IntegerConvOps {
             node: ctx.node, file: ctx.file, inSize: Array(x.shape[2...]), kernel: Array(w.shape[2...]))
         let (ih, iw) = x.rank == 4 ? (x.shape[2], x.shape[3]) : (1, x.shape[2])
         let perGroupIn = channels / group, perGroupOut = outChannels / group, plane = window.oh * window.ow
-        let xs = x.ints, ws = w.ints
+        let depth = perGroupIn * window.kh * window.kw
         var sums = [Int64](repeating: 0, count: try ctx.checkedCount([n, outChannels, plane]))
+        _ = try ctx.checkedCount([depth, plane])
+        // Centered codes: the input's (x - x0) gathered into a [depth, plane] patch matrix per image and group
+        // (0 where the window lies in the padding, which holds x0), the weights' (w - w0) as [out, depth] rows.
+        let xs = x.ints.map { $0 - xZero[0] }
+        let centeredWeights = w.ints.enumerated().map { i, v in v - (wZero.count == 1 ? wZero[0] : wZero[i / depth]) }
+        // Int32 sums are exact while depth x max|x - x0| x max|w - w0| stays below 2^31 (8-bit codes: depth < 33,025).
+        let xBound = xs.lazy.map { abs($0) }.max() ?? 0, wBound = centeredWeights.lazy.map { abs($0) }.max() ?? 0
+        let (largest, overflowed) = xBound.multipliedReportingOverflow(by: wBound)
+        let (bound, overflowedAgain) = Int64(depth).multipliedReportingOverflow(by: largest)
+        let narrow = !overflowed && !overflowedAgain && bound < Int64(Int32.max)
+        var patches = [Int64](repeating: 0, count: depth * plane)
         for b in 0..<n {
-            for m in 0..<outChannels {
-                let g = m / perGroupOut, w0 = wZero.count == 1 ? wZero[0] : wZero[m]
-                for oy in 0..<window.oh {
-                    for ox in 0..<window.ow {
-                        var sum: Int64 = 0
-                        for c in 0..<perGroupIn {
-                            let channel = g * perGroupIn + c
-                            for ky in 0..<window.kh {
+            for g in 0..<group {
+                for c in 0..<perGroupIn {
+                    let channelBase = (b * channels + g * perGroupIn + c) * ih * iw
+                    for ky in 0..<window.kh {
+                        for kx in 0..<window.kw {
+                            let row = ((c * window.kh + ky) * window.kw + kx) * plane
+                            for oy in 0..<window.oh {
                                 let y = oy * window.sh + ky * window.dh - window.pt
-                                guard y >= 0 && y < ih else { continue }
-                                for kx in 0..<window.kw {
+                                for ox in 0..<window.ow {
                                     let xx = ox * window.sw + kx * window.dw - window.pl
-                                    guard xx >= 0 && xx < iw else { continue }
-                                    let input = xs[((b * channels + channel) * ih + y) * iw + xx] - xZero[0]
-                                    let weight = ws[((m * perGroupIn + c) * window.kh + ky) * window.kw + kx] - w0
-                                    sum += input * weight
+                                    patches[row + oy * window.ow + ox] =
+                                        y >= 0 && y < ih && xx >= 0 && xx < iw ? xs[channelBase + y * iw + xx] : 0
                                 }
                             }
                         }
-                        sums[(b * outChannels + m) * plane + oy * window.ow + ox] = sum
+                    }
+                }
+                let outBase = (b * outChannels + g * perGroupOut) * plane
+                if narrow {
+                    Self.product32(
+                        patches.map { Int32(truncatingIfNeeded: $0) },
+                        Array(centeredWeights[(g * perGroupOut * depth)..<((g + 1) * perGroupOut * depth)])
+                            .map { Int32(truncatingIfNeeded: $0) },
+                        rows: perGroupOut, depth: depth, plane: plane, into: &sums, at: outBase)
+                } else {
+                    for m in 0..<perGroupOut {
+                        let wBase = (g * perGroupOut + m) * depth
+                        for k in 0..<depth where centeredWeights[wBase + k] != 0 {
+                            let weight = centeredWeights[wBase + k]
+                            for p in 0..<plane { sums[outBase + m * plane + p] += weight * patches[k * plane + p] }
+                        }
                     }
                 }
             }
@@ -69,10 +91,34 @@ enum IntegerConvOps {
         return (sums, [n, outChannels] + window.outSize)
     }
 
+    /// sums[at + m plane + p] = sum over k of weights[m depth + k] patches[k plane + p], in Int32 (the caller checked
+    /// that no sum can overflow); the inner loop runs along the plane, contiguous in both arrays.
+    static func product32(
+        _ patches: [Int32], _ weights: [Int32], rows: Int, depth: Int, plane: Int, into sums: inout [Int64], at: Int
+    ) {
+        var row = [Int32](repeating: 0, count: plane)
+        patches.withUnsafeBufferPointer { p in
+            weights.withUnsafeBufferPointer { w in
+                for m in 0..<rows {
+                    row.withUnsafeMutableBufferPointer { acc in
+                        for i in 0..<plane { acc[i] = 0 }
+                        for k in 0..<depth {
+                            let weight = w[m * depth + k]
+                            if weight == 0 { continue }
+                            let base = k * plane
+                            for i in 0..<plane { acc[i] &+= weight &* p[base + i] }
+                        }
+                    }
+                    for i in 0..<plane { sums[at + m * plane + i] = Int64(row[i]) }
+                }
+            }
+        }
+    }
+
     static func qlinearConv(_ ctx: OpContext, _ inputs: [Value?]) throws -> [Value] {
-        let x = try ctx.input(inputs, 0), xScale = try ctx.floatInput(inputs, 1)
-        let w = try ctx.input(inputs, 3), wScale = try ctx.floatInput(inputs, 4)
-        let yScale = try ctx.floatInput(inputs, 6), yZero = try ctx.input(inputs, 7)
+        let x = try ctx.input(inputs, 0), xScale = try QuantizedOps.scales(ctx, inputs, 1)
+        let w = try ctx.input(inputs, 3), wScale = try QuantizedOps.scales(ctx, inputs, 4)
+        let yScale = try QuantizedOps.scales(ctx, inputs, 6), yZero = try ctx.input(inputs, 7)
         let outChannels = w.shape.first ?? 0
         guard xScale.count == 1, yScale.count == 1, yZero.count == 1, wScale.count == 1 || wScale.count == outChannels
         else { throw ctx.fail(.shapeMismatch, "scales must be per tensor (the weight's may be per output channel)") }
@@ -83,9 +129,11 @@ enum IntegerConvOps {
             throw ctx.fail(.shapeMismatch, "the bias must have \(outChannels) values")
         }
         let bounds = try QuantizedOps.range(ctx, yZero.type), plane = sums.count / max(shape[0] * outChannels, 1)
+        let xs = xScale.floats[0], ys = yScale.floats[0], ws = wScale.floats
+        let multipliers = (0..<max(outChannels, 1)).map { m in xs * ws[ws.count == 1 ? 0 : m] / ys }
         let codes = sums.enumerated().map { i, sum -> Int64 in
             let m = i / plane % outChannels
-            let multiplier = xScale.floats[0] * wScale.floats[wScale.count == 1 ? 0 : m] / yScale.floats[0]
+            let multiplier = multipliers[m]
             // In float32, as onnxruntime requantizes.
             let q = (Float(sum + (bias?[m] ?? 0)) * multiplier).rounded(.toNearestOrEven) + Float(yZero.ints[0])
             return Int64(min(max(Double(q), Double(bounds.lowerBound)), Double(bounds.upperBound)))

@@ -9,7 +9,7 @@ enum LinearOps {
                 return [try matmul(ctx, a, b, bias: nil)]
             },
             infer: { ctx, t in
-                guard let a = t[0], let b = t.count > 1 ? t[1] : nil else {
+                guard let a = t.at(0), let b = t.count > 1 ? t.at(1) : nil else {
                     throw ctx.fail(.malformedModel, "MatMul needs two inputs")
                 }
                 guard let sa = a.shape, let sb = b.shape else { return [TypeInfo(type: a.type, shape: nil)] }
@@ -18,7 +18,7 @@ enum LinearOps {
         r["Gemm"] = OperatorDef(
             run: gemm,
             infer: { ctx, t in
-                guard let a = t[0], let b = t.count > 1 ? t[1] : nil else {
+                guard let a = t.at(0), let b = t.count > 1 ? t.at(1) : nil else {
                     throw ctx.fail(.malformedModel, "Gemm needs two inputs")
                 }
                 guard let sa = a.shape, let sb = b.shape else { return [TypeInfo(type: a.type, shape: nil)] }

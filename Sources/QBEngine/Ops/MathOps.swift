@@ -41,7 +41,7 @@ enum MathOps {
         r["Det"] = OperatorDef(
             run: determinant,
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                 return [TypeInfo(type: x.type, shape: x.shape.map { Array($0.dropLast(2)) })]
             })
     }

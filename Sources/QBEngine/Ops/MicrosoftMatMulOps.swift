@@ -107,7 +107,7 @@ extension MicrosoftQuantizedOps {
                 throw ctx.fail(.shapeMismatch, "input \(i) must be 3-D integer codes, got \(w.signature)")
             }
             let (directions, rows, columns) = (w.shape[0], w.shape[1], w.shape[2])
-            let s = try ctx.floatInput(inputs, scale).floats
+            let s = try QuantizedOps.scales(ctx, inputs, scale).floats
             let z = ctx.optional(inputs, zero)?.ints ?? [0]
             guard s.count == directions || s.count == directions * columns,
                 z.count == 1 || z.count == directions || z.count == directions * columns

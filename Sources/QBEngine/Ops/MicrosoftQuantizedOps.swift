@@ -32,7 +32,7 @@ enum MicrosoftQuantizedOps {
     }
 
     static func broadcastCodes(_ ctx: OpContext, _ t: [TypeInfo?]) throws -> [TypeInfo] {
-        guard let a = t[0], t.count > 3, let b = t[3] else {
+        guard let a = t.at(0), t.count > 3, let b = t.at(3) else {
             throw ctx.fail(.malformedModel, "inputs A and B are required")
         }
         return [TypeInfo(type: a.type, shape: a.shape.flatMap { x in b.shape.flatMap { Broadcast.dims([x, $0]) } })]
@@ -57,6 +57,7 @@ enum MicrosoftQuantizedOps {
 
     /// The code nearest `value` (half to even), saturated to `bounds`.
     static func saturated(_ value: Float, _ bounds: ClosedRange<Int64>) -> Int64 {
+        guard !value.isNaN else { return bounds.lowerBound }
         let r = value.rounded(.toNearestOrEven)
         return Int64(min(max(Double(r), Double(bounds.lowerBound)), Double(bounds.upperBound)))
     }
@@ -96,6 +97,9 @@ enum MicrosoftQuantizedOps {
         let x = try ctx.input(inputs, 0)
         let (sx, zx) = try parameters(ctx, inputs, scale: 1, zero: 2)
         let (sy, zy) = try parameters(ctx, inputs, scale: 3, zero: 4)
+        guard x.type == .uint8 || x.type == .int8 else {
+            throw ctx.fail(.typeMismatch, "X must hold uint8 or int8 codes, not \(x.signature)")
+        }
         let bounds = try QuantizedOps.range(ctx, x.type)
         var table = [Int64: Int64]()
         for code in bounds { table[code] = saturated(f(Float(code - zx) * sx) / sy + Float(zy), bounds) }

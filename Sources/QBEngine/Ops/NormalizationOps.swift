@@ -26,7 +26,7 @@ enum NormalizationOps {
                 return [Value(type: x.type, shape: x.shape, storage: .float(out))]
             },
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                 if ctx.node.outputs.filter({ !$0.isEmpty }).count > 1 {
                     throw ctx.fail(.unsupported, "training outputs (running mean/var) are not supported")
                 }
@@ -54,7 +54,7 @@ enum NormalizationOps {
                 ]
             },
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                 guard let xs = x.shape else {
                     return [TypeInfo](repeating: TypeInfo(type: x.type, shape: nil), count: 3)
                 }

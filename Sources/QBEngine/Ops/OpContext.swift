@@ -118,3 +118,8 @@ func strides(_ shape: [Int]) -> [Int] {
     }
     return s
 }
+
+extension Array where Element == TypeInfo? {
+    /// Input `i`'s type, nil when absent or beyond the inputs the node gives (a malformed node must not trap).
+    func at(_ i: Int) -> TypeInfo? { i >= 0 && i < count ? self[i] : nil }
+}

@@ -6,7 +6,7 @@ enum PoolOps {
             r[name] = OperatorDef(
                 run: { ctx, inputs in [try pool(ctx, inputs, max: name == "MaxPool")] },
                 infer: { ctx, t in
-                    guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                    guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                     if ctx.node.outputs.count > 1 && !ctx.node.outputs[1].isEmpty {
                         throw ctx.fail(.unsupported, "MaxPool's Indices output is not supported")
                     }
@@ -47,7 +47,7 @@ enum PoolOps {
                     ]
                 },
                 infer: { ctx, t in
-                    guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                    guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                     guard let xs = x.shape else { return [TypeInfo(type: x.type, shape: nil)] }
                     return [
                         TypeInfo(

@@ -6,21 +6,21 @@ enum QuantizedOps {
         r["QuantizeLinear"] = OperatorDef(
             run: quantizeLinear,
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
-                let type = t.count > 2 ? t[2]?.type ?? .uint8 : .uint8
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                let type = t.count > 2 ? t.at(2)?.type ?? .uint8 : .uint8
                 return [TypeInfo(type: type, shape: x.shape)]
             })
         r["DequantizeLinear"] = OperatorDef(
             run: dequantizeLinear,
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
-                let type = t.count > 1 ? t[1]?.type ?? .float : .float
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                let type = t.count > 1 ? t.at(1)?.type ?? .float : .float
                 return [TypeInfo(type: type, shape: x.shape)]
             })
         r["DynamicQuantizeLinear"] = OperatorDef(
             run: dynamicQuantizeLinear,
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                 return [
                     TypeInfo(type: .uint8, shape: x.shape), TypeInfo(type: x.type, shape: []),
                     TypeInfo(type: .uint8, shape: []),
@@ -37,9 +37,17 @@ enum QuantizedOps {
         r["QLinearMatMul"] = OperatorDef(
             run: qlinearMatMul,
             infer: { ctx, t in
-                guard t.count > 7, let zero = t[7] else { throw ctx.fail(.malformedModel, "8 inputs are required") }
+                guard t.count > 7, let zero = t.at(7) else { throw ctx.fail(.malformedModel, "8 inputs are required") }
                 return [TypeInfo(type: zero.type, shape: nil)]
             })
+    }
+
+    /// Scale input `i`: every scale positive and finite (a zero, negative or non-finite scale is an error naming the
+    /// node and the input).
+    static func scales(_ ctx: OpContext, _ inputs: [Value?], _ i: Int) throws -> Value {
+        let s = try ctx.floatInput(inputs, i)
+        guard let bad = s.floats.first(where: { !($0 > 0 && $0.isFinite) }) else { return s }
+        throw ctx.fail(.badInput, "scale input \(i) holds \(bad); scales must be positive and finite")
     }
 
     /// The saturating range of a code type.
@@ -87,14 +95,11 @@ enum QuantizedOps {
     }
 
     static func quantizeLinear(_ ctx: OpContext, _ inputs: [Value?]) throws -> [Value] {
-        let x = try ctx.floatInput(inputs, 0), scale = try ctx.floatInput(inputs, 1)
+        let x = try ctx.floatInput(inputs, 0), scale = try scales(ctx, inputs, 1)
         let zero = ctx.optional(inputs, 2)
         let type = zero?.type ?? .uint8, bounds = try range(ctx, type)
         let zeros = zero.map { $0.ints } ?? [Int64](repeating: 0, count: scale.count)
         guard zeros.count == scale.count else { throw ctx.fail(.shapeMismatch, "zero point and scale differ") }
-        guard scale.floats.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-            throw ctx.fail(.badInput, "scales must be positive and finite")
-        }
         let index = try parameterIndex(
             ctx, shape: x.shape, parameterShape: scale.shape, axisAttribute: try ctx.int("axis", 1),
             blockSize: try ctx.int("block_size", 0))
@@ -110,7 +115,7 @@ enum QuantizedOps {
     }
 
     static func dequantizeLinear(_ ctx: OpContext, _ inputs: [Value?]) throws -> [Value] {
-        let x = try ctx.input(inputs, 0), scale = try ctx.floatInput(inputs, 1)
+        let x = try ctx.input(inputs, 0), scale = try scales(ctx, inputs, 1)
         guard !x.type.isFloat else { throw ctx.fail(.typeMismatch, "the input must hold integer codes") }
         let zeros = ctx.optional(inputs, 2)?.ints ?? [Int64](repeating: 0, count: scale.count)
         guard zeros.count == scale.count else { throw ctx.fail(.shapeMismatch, "zero point and scale differ") }
@@ -126,11 +131,12 @@ enum QuantizedOps {
     static func dynamicQuantizeLinear(_ ctx: OpContext, _ inputs: [Value?]) throws -> [Value] {
         let x = try ctx.floatInput(inputs, 0)
         let values = x.floats
-        let low = min(0, values.min() ?? 0), high = max(0, values.max() ?? 0)
+        let finite = values.filter(\.isFinite)
+        let low = min(0, finite.min() ?? 0), high = max(0, finite.max() ?? 0)
         let scale = (high - low) / 255
         let zero = scale == 0 ? 0 : min(max((-low / scale).rounded(.toNearestOrEven), 0), 255)
         let codes = values.map { v -> Int64 in
-            guard scale > 0 else { return Int64(zero) }
+            guard scale > 0, !v.isNaN else { return Int64(zero) }
             return Int64(min(max((v / scale).rounded(.toNearestOrEven) + zero, 0), 255))
         }
         return [
@@ -181,9 +187,9 @@ enum QuantizedOps {
 
     /// `y = saturate(round((a - a0)(b - b0) S_a S_b / S_y) + y0)`.
     static func qlinearMatMul(_ ctx: OpContext, _ inputs: [Value?]) throws -> [Value] {
-        let a = try ctx.input(inputs, 0), aScale = try ctx.floatInput(inputs, 1)
-        let b = try ctx.input(inputs, 3), bScale = try ctx.floatInput(inputs, 4)
-        let yScale = try ctx.floatInput(inputs, 6), yZero = try ctx.input(inputs, 7)
+        let a = try ctx.input(inputs, 0), aScale = try scales(ctx, inputs, 1)
+        let b = try ctx.input(inputs, 3), bScale = try scales(ctx, inputs, 4)
+        let yScale = try scales(ctx, inputs, 6), yZero = try ctx.input(inputs, 7)
         guard aScale.count == 1, yScale.count == 1, yZero.count == 1, bScale.count == 1 || bScale.count == b.shape.last
         else { throw ctx.fail(.shapeMismatch, "scales must be per tensor (B's may be per column)") }
         let product = try integerProduct(

@@ -26,7 +26,7 @@ enum RecurrentOps {
             r[cell.rawValue] = OperatorDef(
                 run: { ctx, inputs in try run(cell, ctx, inputs) },
                 infer: { ctx, t in
-                    guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                    guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                     let count = cell == .lstm ? 3 : 2
                     return [TypeInfo](repeating: TypeInfo(type: x.type, shape: nil), count: count)
                 })

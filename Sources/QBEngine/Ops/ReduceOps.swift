@@ -67,11 +67,11 @@ enum ReduceOps {
                     return [Value(type: x.type, shape: shape, storage: .float(acc))]
                 },
                 infer: { ctx, t in
-                    guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                    guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                     guard let xs = x.shape else { return [TypeInfo(type: x.type, shape: nil)] }
                     let given: [Int]?
                     if ctx.opset >= axesInputSince {
-                        if t.count > 1, let a = t[1] {
+                        if t.count > 1, let a = t.at(1) {
                             guard let c = a.constant else { return [TypeInfo(type: x.type, shape: nil)] }
                             given = c.ints.map { Int($0) }
                         } else {
@@ -118,7 +118,7 @@ enum ReduceOps {
                     return [Value(shape: shape, ints: out)]
                 },
                 infer: { ctx, t in
-                    guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                    guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                     guard var xs = x.shape else { return [TypeInfo(type: .int64, shape: nil)] }
                     let axis = try ctx.axis(try ctx.int("axis", 0), rank: xs.count)
                     if try ctx.int("keepdims", 1) != 0 { xs[axis] = .fixed(1) } else { xs.remove(at: axis) }

@@ -12,7 +12,7 @@ enum ResizeOps {
     }
 
     static func sameRank(_ ctx: OpContext, _ t: [TypeInfo?]) throws -> [TypeInfo] {
-        guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+        guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
         return [TypeInfo(type: x.type, shape: x.shape.map { $0.map { _ in Dim.unknown } })]
     }
 

@@ -56,7 +56,7 @@ enum SelectionOps {
                 return [x.sliced(start: start, step: step, shape: shape)]
             },
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                 guard let xs = x.shape, xs.allSatisfy({ $0.value != nil }) else {
                     return [TypeInfo(type: x.type, shape: x.shape.map { $0.map { _ in Dim.unknown } })]
                 }
@@ -92,7 +92,7 @@ enum SelectionOps {
                 return out
             },
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                 let outs = ctx.node.outputs.count
                 guard let xs = x.shape else {
                     return [TypeInfo](repeating: TypeInfo(type: x.type, shape: nil), count: outs)
@@ -101,14 +101,15 @@ enum SelectionOps {
                 guard let length = xs[axis].value else {
                     return [TypeInfo](repeating: TypeInfo(type: x.type, shape: nil), count: outs)
                 }
-                if ctx.opset >= 13, t.count > 1, let s = t[1], s.constant == nil {
+                if ctx.opset >= 13, t.count > 1, let s = t.at(1), s.constant == nil {
                     return [TypeInfo](
                         repeating: TypeInfo(
                             type: x.type, shape: xs.enumerated().map { $0.offset == axis ? .unknown : $0.element }),
                         count: outs)
                 }
                 let given: [Int]? =
-                    ctx.opset >= 13 ? (t.count > 1 ? t[1]?.constant?.ints.map { Int($0) } : nil) : try ctx.ints("split")
+                    ctx.opset >= 13
+                    ? (t.count > 1 ? t.at(1)?.constant?.ints.map { Int($0) } : nil) : try ctx.ints("split")
                 let sizes = try splitSizes(ctx, given: given, length: length)
                 return sizes.map { s in
                     var shape = xs
@@ -142,7 +143,7 @@ enum SelectionOps {
                 return [x.gathering(map, shape: Array(x.shape[..<axis]) + idx.shape + Array(x.shape[(axis + 1)...]))]
             },
             infer: { ctx, t in
-                guard let x = t[0], let idx = t.count > 1 ? t[1] : nil else {
+                guard let x = t.at(0), let idx = t.count > 1 ? t.at(1) : nil else {
                     throw ctx.fail(.malformedModel, "Gather needs data and indices")
                 }
                 guard let xs = x.shape, let ids = idx.shape else { return [TypeInfo(type: x.type, shape: nil)] }

@@ -40,12 +40,12 @@ enum ShapeOps {
                 return [x.reshaped(dims.map { $0.value! })]
             },
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                 let target: [Dim]?
                 if ctx.opset < 5 {
                     target = try ctx.ints("shape")?.map { .fixed($0) }
                 } else {
-                    target = t.count > 1 ? t[1]?.elementDims : nil
+                    target = t.count > 1 ? t.at(1)?.elementDims : nil
                 }
                 guard let target, let xs = x.shape else { return [TypeInfo(type: x.type, shape: nil)] }
                 let count: Int? = xs.allSatisfy { $0.value != nil } ? checkedProduct(xs.map { $0.value! }) : nil
@@ -65,7 +65,7 @@ enum ShapeOps {
                 return [x.reshaped([x.shape[..<axis].reduce(1, *), x.shape[axis...].reduce(1, *)])]
             },
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                 guard let xs = x.shape else { return [TypeInfo(type: x.type, shape: [.unknown, .unknown])] }
                 let axis = try flattenAxis(ctx, rank: xs.count)
                 return [TypeInfo(type: x.type, shape: [product(xs[..<axis]), product(xs[axis...])])]
@@ -77,7 +77,7 @@ enum ShapeOps {
                 return [x.transposed(try permutation(ctx, rank: x.rank))]
             },
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                 guard let xs = x.shape else { return [TypeInfo(type: x.type, shape: nil)] }
                 let perm = try permutation(ctx, rank: xs.count)
                 return [TypeInfo(type: x.type, shape: perm.map { xs[$0] })]
@@ -91,10 +91,10 @@ enum ShapeOps {
                 return [x.reshaped(x.shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element))]
             },
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                 guard let xs = x.shape else { return [TypeInfo(type: x.type, shape: nil)] }
-                let given: [Int]? = t.count > 1 ? t[1]?.constant?.ints.map { Int($0) } : nil
-                if t.count > 1, t[1] != nil, given == nil { return [TypeInfo(type: x.type, shape: nil)] }
+                let given: [Int]? = t.count > 1 ? t.at(1)?.constant?.ints.map { Int($0) } : nil
+                if t.count > 1, t.at(1) != nil, given == nil { return [TypeInfo(type: x.type, shape: nil)] }
                 let axes = try squeezeAxes(ctx, given, shape: xs)
                 let shape = xs.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
                 return [TypeInfo(type: x.type, shape: shape, elements: shape.isEmpty ? x.elements : nil)]
@@ -110,10 +110,10 @@ enum ShapeOps {
                 return [x.reshaped(shape)]
             },
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                 guard let xs = x.shape else { return [TypeInfo(type: x.type, shape: nil)] }
                 let given: [Int]? =
-                    ctx.opset >= 13 ? t.count > 1 ? t[1]?.constant?.ints.map { Int($0) } : nil : try ctx.ints("axes")
+                    ctx.opset >= 13 ? t.count > 1 ? t.at(1)?.constant?.ints.map { Int($0) } : nil : try ctx.ints("axes")
                 guard let given else { return [TypeInfo(type: x.type, shape: nil)] }
                 let axes = try unsqueezeAxes(ctx, given, rank: xs.count)
                 var shape = xs
@@ -139,8 +139,8 @@ enum ShapeOps {
                 }
             },
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
-                guard let xs = x.shape, let target = t.count > 1 ? t[1]?.elementDims : nil else {
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let xs = x.shape, let target = t.count > 1 ? t.at(1)?.elementDims : nil else {
                     return [TypeInfo(type: x.type, shape: nil)]
                 }
                 guard let s = Broadcast.dims([xs, target]) else {
@@ -157,7 +157,7 @@ enum ShapeOps {
                 return [Value(shape: [dims.count], ints: dims)]
             },
             infer: { ctx, t in
-                guard let x = t[0] else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
                 guard let xs = x.shape else { return [TypeInfo(type: .int64, shape: [.unknown])] }
                 let (s, e) = try shapeRange(ctx, rank: xs.count)
                 return [TypeInfo(type: .int64, shape: [.fixed(e - s)], elements: Array(xs[s..<e]))]
