@@ -10,6 +10,8 @@ public enum HarnessErrorKind: String, ErrorKind {
     case badResults = "bad results"
     case badVariant = "bad variant"
     case evaluation = "evaluation failed"
+    /// `quantbench init`: a model or data set that cannot be brought into a suite as given.
+    case cannotInitialize = "cannot initialize"
 }
 
 /// A suite, baseline or results file that cannot be used, or a run that cannot go on: the file, the line when

@@ -113,11 +113,11 @@ public enum MetricKind: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// `value` as the report shows it ("-" when absent); `digits` overrides the metric's.
+    /// `value` as the report shows it ("-", without a unit, when absent); `digits` overrides the metric's.
     public func formatted(_ value: Double?, digits: Int? = nil) -> String {
         let (scale, defaultDigits, suffix) = display
-        let number = value.map { String(format: "%.\(digits ?? defaultDigits)f", $0 * scale) } ?? "-"
-        return number + suffix
+        guard let value else { return "-" }
+        return String(format: "%.\(digits ?? defaultDigits)f", value * scale) + suffix
     }
 
     /// The known names, for error messages.

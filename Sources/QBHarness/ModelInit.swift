@@ -52,7 +52,7 @@ public struct ModelInit {
         public var fp32: String
     }
 
-    func fail(_ reason: String) -> HarnessError { HarnessError(.badSuite, file: model, reason) }
+    func fail(_ reason: String) -> HarnessError { HarnessError(.cannotInitialize, file: model, reason) }
 
     /// A path as the card and suite record it: relative to `root` when inside it, else absolute.
     func recorded(_ path: String) -> String {

@@ -310,6 +310,8 @@ struct GateTests {
             q.metrics["compression"] = compression
             q.metrics["kernel_speedup"] = 1.25
             q.metrics["mults_eliminated"] = variant.hasPrefix("fgq") ? 0.75 : 0
+            q.metrics["quantized_weights"] = 1
+            q.metrics["quantized_macs"] = 0.9
             q.layers = [
                 LayerReport(
                     name: "conv1", op: "Conv", output: "c1", weights: 144, payloadBytes: 200, zeros: 0.25,
@@ -320,6 +322,14 @@ struct GateTests {
             ]
             results.rows.insert(q, at: results.rows.count - 1)
         }
+        // An external variant: its source listed under the table, its end-to-end speed in a column of its own.
+        var external = results.rows[0]
+        external.variant = "ort-int8"
+        external.metrics["model_speedup"] = 0.5
+        external.metrics["quantized_weights"] = 1
+        external.metrics["quantized_macs"] = 1
+        external.source = "`m/ort-int8.onnx` (1000 bytes, sha256 `0123456789abcdef...`): onnxruntime quantize_static"
+        results.rows.insert(external, at: results.rows.count - 1)
         let md = ReportWriter.markdown(results, gate: GateReport.compare(results, with: baseline))
         let snapshot = Fixtures.path("reports/synthetic.md")
         if ProcessInfo.processInfo.environment["QB_UPDATE_SNAPSHOTS"] == "1" {
