@@ -22,6 +22,9 @@ enum Operators {
         LossOps.register(&r)
         ControlFlowOps.register(&r)
         MicrosoftQuantizedOps.register(&r)
+        EinsumOp.register(&r)
+        NonMaxSuppressionOp.register(&r)
+        UniqueOp.register(&r)
         return r
     }()
 
