@@ -4,7 +4,7 @@
 Usage: python3 scripts/compare_results.py A.json B.json [--ignore METRIC ...]
 
 Prints every (model, variant, field) that differs once the wall-clock and speed figures are removed (row `seconds`,
-`kernel_speedup`, `kernel_gops`, `calibration_seconds`, QwT blocks' `seconds`, mixed precision's
+`kernel_speedup`, `kernel_gops`, `model_speedup`, `calibration_seconds`, QwT blocks' `seconds`, mixed precision's
 `sensitivitySeconds` and `cached`), and exits 1 when anything differs, 0 when the two runs agree. Used to show that a
 refactoring leaves every figure unchanged, and that runs at different ISA caps agree.
 """
@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 
-TIMING_METRICS = {"kernel_speedup", "kernel_gops", "calibration_seconds"}
+TIMING_METRICS = {"kernel_speedup", "kernel_gops", "calibration_seconds", "model_speedup"}
 
 
 def normalized(row, ignored):
