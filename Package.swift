@@ -55,12 +55,7 @@ let package = Package(
         .target(
             name: "QBMetrics", dependencies: ["QBEngine", "QBIngest", "QBTensor"], swiftSettings: optimizedInDebug),
         // The harness: suites, the variant table, results, baselines and gating, reports.
-        .target(
-            name: "QBHarness",
-            dependencies: [
-                "QBMetrics", "QBQuant", "QBEngine", "QBIngest", "QBTensor",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]),
+        .target(name: "QBHarness", dependencies: ["QBMetrics", "QBQuant", "QBEngine", "QBIngest", "QBTensor"]),
         // Evaluation-set ingestion: image/IDX/text decoding, preprocessing, datasets, tokenizers, fingerprints.
         .target(
             name: "QBIngest",

@@ -75,7 +75,7 @@ enum GraphChecker {
 
     /// Every operator of `node` and of its subgraphs that the engine lacks, by operator (domain-qualified).
     static func collectUnsupported(_ node: Node, into missing: inout [String: [String]]) {
-        if Operators.definition(node) == nil { missing[Operators.key(node), default: []].append(node.name) }
+        if Operators.definition(node) == nil { missing[node.qualifiedType, default: []].append(node.name) }
         for (_, body) in Subgraph.bodies(of: node) {
             for n in body.nodes { collectUnsupported(n, into: &missing) }
         }

@@ -32,9 +32,7 @@ public enum ModelLoader {
     ) throws -> Graph {
         let model: Onnx_ModelProto
         do {
-            var options = BinaryDecodingOptions()
-            options.messageDepthLimit = limits.maxNestingDepth
-            model = try Onnx_ModelProto(serializedBytes: data, options: options)
+            model = try Onnx_ModelProto(serializedBytes: data, options: limits.decodingOptions)
         } catch {
             throw EngineError(
                 .malformedModel, file: file, "not an ONNX ModelProto (protobuf decoding failed: \(error))")

@@ -42,6 +42,9 @@ public struct Node: Sendable, Equatable {
 
     // MARK: Typed attribute access; a wrong type is an error naming the attribute.
 
+    /// The operator's name qualified by its domain outside the default one: `Conv`, `com.microsoft.QLinearAdd`.
+    public var qualifiedType: String { domain.isEmpty ? opType : "\(domain).\(opType)" }
+
     /// The inputs the operator declares, without the captured values.
     public var declaredInputs: ArraySlice<String> { inputs.dropLast(captures.count) }
 

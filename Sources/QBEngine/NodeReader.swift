@@ -46,8 +46,10 @@ struct NodeReader {
         }
         var initializers = [String: Value]()
         for t in g.initializer { initializers[t.name] = try decoder.decode(t, what: "\(what) initializer") }
-        let inputs = try g.input.map { try ModelLoader.valueInfo($0, file: decoder.file) }
-        let outputs = try g.output.map { try ModelLoader.valueInfo($0, file: decoder.file) }
+        let valueInfo = {
+            try ModelLoader.valueInfo($0, file: self.decoder.file, maxElements: self.limits.maxTensorElements)
+        }
+        let inputs = try g.input.map(valueInfo), outputs = try g.output.map(valueInfo)
         var local = Set(initializers.keys).union(inputs.map(\.name))
         for n in g.node { local.formUnion(n.output.filter { !$0.isEmpty }) }
         let visible = outer.union(local)
@@ -89,9 +91,7 @@ extension Subgraph {
     ) throws -> Subgraph {
         let g: Onnx_GraphProto
         do {
-            var options = BinaryDecodingOptions()
-            options.messageDepthLimit = limits.maxNestingDepth
-            g = try Onnx_GraphProto(serializedBytes: bytes, options: options)
+            g = try Onnx_GraphProto(serializedBytes: bytes, options: limits.decodingOptions)
         } catch {
             throw EngineError(
                 .malformedModel, file: file, node: node, "subgraph '\(attribute)' does not decode: \(error)")

@@ -29,10 +29,7 @@ enum Operators {
     }()
 
     /// The operator a node runs, if the engine has it.
-    static func definition(_ node: Node) -> OperatorDef? { table[key(node)] }
-
-    /// `Conv`, or `com.microsoft.QLinearAdd` outside the default domain.
-    static func key(_ node: Node) -> String { node.domain.isEmpty ? node.opType : "\(node.domain).\(node.opType)" }
+    static func definition(_ node: Node) -> OperatorDef? { table[node.qualifiedType] }
 
     /// The names of the supported operators, sorted.
     public static var supported: [String] { table.keys.sorted() }

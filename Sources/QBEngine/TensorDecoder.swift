@@ -1,5 +1,6 @@
 import Foundation
 import ONNXProto
+import SwiftProtobuf
 
 /// Turns ONNX TensorProtos into `Value`s: typed fields, little-endian `raw_data`, and external data
 /// files (which must stay inside the model's folder).
@@ -168,4 +169,11 @@ public struct EngineLimits: Sendable, Equatable {
     public var maxLoopIterations: Int = 1 << 20
 
     public init() {}
+
+    /// Protobuf decoding options that enforce `maxNestingDepth`.
+    var decodingOptions: BinaryDecodingOptions {
+        var options = BinaryDecodingOptions()
+        options.messageDepthLimit = maxNestingDepth
+        return options
+    }
 }

@@ -1,6 +1,6 @@
-import Crypto
 import Foundation
 import QBEngine
+import QBIngest
 import QBMetrics
 import QBQuant
 
@@ -41,27 +41,17 @@ extension ModelEntryRun {
         row.metrics[MetricKind.quantizedWeights.rawValue] = share.weights
         row.metrics[MetricKind.quantizedMACs.rawValue] = share.macs
         if runner.measureKernels {
-            row.metrics[MetricKind.modelSpeedup.rawValue] =
-                try Self.medianSeconds(reference, feed) / Self.medianSeconds(session, feed)
+            // Alternated runs of both (medians), as the layer timings are measured.
+            let (fp32Time, variantTime) = try LayerTiming.interleavedMedians(
+                { _ = try self.reference.run(feed) }, { _ = try session.run(feed) })
+            row.metrics[MetricKind.modelSpeedup.rawValue] = fp32Time / variantTime
         }
-        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256Hex.of(bytes)
         row.source =
             "`\(external.model)` (\(bytes.count) bytes, sha256 `\(digest.prefix(16))...`)"
             + (external.note.map { ": \($0)" } ?? "")
         if plan.sharded { row.range = [plan.first, plan.limit ?? plan.first, plan.total] }
         try runner.fill(&row, outcome, reference: fp32Outcome())
         return row
-    }
-
-    /// The median wall-clock time of 7 runs (after one warm-up) of `session` on `feed`.
-    static func medianSeconds(_ session: Session, _ feed: [String: Value]) throws -> Double {
-        _ = try session.run(feed)
-        var times = [Double]()
-        for _ in 0..<7 {
-            let t = DispatchTime.now().uptimeNanoseconds
-            _ = try session.run(feed)
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9)
-        }
-        return times.sorted()[3]
     }
 }

@@ -15,6 +15,8 @@ final class ModelEntryRun {
     private var calibration: [[String: Value]]? = nil
     private var qwtFeeds: (count: Int, feeds: [[String: Value]])? = nil
     private var fp32: CardEvaluation.Outcome? = nil
+    /// The reference's weights and products (one run), shared by the variants' quantized shares.
+    private var referenceCensus: Census? = nil
 
     /// FP32's evaluation (run first).
     func fp32Outcome() throws -> CardEvaluation.Outcome {
@@ -166,9 +168,10 @@ final class ModelEntryRun {
                 return layer
             }
             if variant.qwt != nil { row.blocks = q.blocks }
-            let share = try QuantizedShare.ofVariant(
-                reference: reference, feed: try calibrationFeeds()[0], quantizedOutputs: Set(q.layers.map(\.output)),
-                quantizedWeights: q.quantizedWeights)
+            let census = try referenceCensus ?? Census(session: reference, feed: try calibrationFeeds()[0])
+            referenceCensus = census
+            let share = QuantizedShare.ofVariant(
+                census: census, quantizedOutputs: Set(q.layers.map(\.output)), quantizedWeights: q.quantizedWeights)
             row.metrics[MetricKind.quantizedWeights.rawValue] = share.weights
             row.metrics[MetricKind.quantizedMACs.rawValue] = share.macs
             row.mixed = built.mixed

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import QBEngine
 import QBIngest
@@ -94,7 +93,7 @@ public struct ModelInit {
                 eval["preprocessing"] = encoded
             }
         }
-        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256Hex.of(bytes)
         var card: [String: Any] = [
             "name": name,
             "task": task == .lm ? "language model (perplexity)" : "image classification",

@@ -66,7 +66,7 @@ public struct SuiteRunner {
 
     /// The resolve stage: paths, the card, the shard's sample range and the part key.
     /// A suite path (relative to the suite's root unless absolute).
-    func path(_ relative: String) -> String { relative.hasPrefix("/") ? relative : root + "/" + relative }
+    func path(_ relative: String) -> String { ModelCard.resolve(relative, root: root) }
 
     func resolve(_ entry: Suite.Entry, suite: Suite, shard: (index: Int, count: Int)?) throws -> EntryPlan {
         let folder = path(entry.model)

@@ -144,7 +144,7 @@ public enum LayerTiming {
 
     /// Median seconds of runs of `a` and of `b`, alternated (a, b, a, b, ...) after one warm-up run of each, so
     /// that a slow phase of the machine (another process, frequency changes) hits both alike.
-    static func interleavedMedians(
+    public static func interleavedMedians(
         minimum: Int = minimumReps, budget: Double = budget, _ a: () throws -> Void,
         _ b: () throws -> Void
     ) rethrows -> (Double, Double) {

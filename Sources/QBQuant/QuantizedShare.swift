@@ -17,7 +17,15 @@ public struct QuantizedShare: Sendable, Equatable {
     public static func ofVariant(
         reference: Session, feed: [String: Value], quantizedOutputs: Set<String>, quantizedWeights: Int
     ) throws -> QuantizedShare {
-        let census = try Census(session: reference, feed: feed)
+        try ofVariant(
+            census: Census(session: reference, feed: feed), quantizedOutputs: quantizedOutputs,
+            quantizedWeights: quantizedWeights)
+    }
+
+    /// The same from a census of the reference taken once (the harness shares it across a model's variants).
+    public static func ofVariant(census: Census, quantizedOutputs: Set<String>, quantizedWeights: Int)
+        -> QuantizedShare
+    {
         let quantizedMACs = census.macs.filter { quantizedOutputs.contains($0.output) }.reduce(0) { $0 + $1.count }
         return QuantizedShare(
             weights: Double(quantizedWeights) / Double(max(census.weightElements(quantized: nil), 1)),
@@ -39,8 +47,8 @@ public struct QuantizedShare: Sendable, Equatable {
 }
 
 /// The weight tensors and the products of one run of a graph.
-struct Census {
-    struct Product {
+public struct Census: Sendable {
+    struct Product: Sendable {
         var output: String
         var count: Int
         var quantized: Bool
@@ -66,7 +74,7 @@ struct Census {
         "Conv": [1], "ConvTranspose": [1], "Gemm": [1], "MatMul": [1], "LSTM": [1, 2], "GRU": [1, 2], "RNN": [1, 2],
     ]
 
-    init(session: Session, feed: [String: Value]) throws {
+    public init(session: Session, feed: [String: Value]) throws {
         let graph = session.graph
         var shapes = [String: [Int]]()
         for (name, v) in feed { shapes[name] = v.shape }
@@ -89,7 +97,7 @@ struct Census {
             return nil
         }
         for n in graph.nodes {
-            let key = n.domain.isEmpty ? n.opType : "\(n.domain).\(n.opType)"
+            let key = n.qualifiedType
             let integer = Self.integerWeightInputs[key]
             var weightFromDequantize = false
             for i in integer ?? Self.floatWeightInputs[key] ?? [] where i < n.inputs.count {

@@ -51,6 +51,7 @@ enum IntegerConvOps {
         let (largest, overflowed) = xBound.multipliedReportingOverflow(by: wBound)
         let (bound, overflowedAgain) = Int64(depth).multipliedReportingOverflow(by: largest)
         let narrow = !overflowed && !overflowedAgain && bound < Int64(Int32.max)
+        let weights32 = narrow ? centeredWeights.map { Int32(truncatingIfNeeded: $0) } : []
         var patches = [Int64](repeating: 0, count: depth * plane)
         for b in 0..<n {
             for g in 0..<group {
@@ -73,9 +74,7 @@ enum IntegerConvOps {
                 let outBase = (b * outChannels + g * perGroupOut) * plane
                 if narrow {
                     Self.product32(
-                        patches.map { Int32(truncatingIfNeeded: $0) },
-                        Array(centeredWeights[(g * perGroupOut * depth)..<((g + 1) * perGroupOut * depth)])
-                            .map { Int32(truncatingIfNeeded: $0) },
+                        patches.map { Int32(truncatingIfNeeded: $0) }, weights32, from: g * perGroupOut * depth,
                         rows: perGroupOut, depth: depth, plane: plane, into: &sums, at: outBase)
                 } else {
                     for m in 0..<perGroupOut {
@@ -91,10 +90,11 @@ enum IntegerConvOps {
         return (sums, [n, outChannels] + window.outSize)
     }
 
-    /// sums[at + m plane + p] = sum over k of weights[m depth + k] patches[k plane + p], in Int32 (the caller checked
-    /// that no sum can overflow); the inner loop runs along the plane, contiguous in both arrays.
+    /// sums[at + m plane + p] = sum over k of weights[from + m depth + k] patches[k plane + p], in Int32 (the caller
+    /// checked that no sum can overflow); the inner loop runs along the plane, contiguous in both arrays.
     static func product32(
-        _ patches: [Int32], _ weights: [Int32], rows: Int, depth: Int, plane: Int, into sums: inout [Int64], at: Int
+        _ patches: [Int32], _ weights: [Int32], from: Int, rows: Int, depth: Int, plane: Int,
+        into sums: inout [Int64], at: Int
     ) {
         var row = [Int32](repeating: 0, count: plane)
         patches.withUnsafeBufferPointer { p in
@@ -103,7 +103,7 @@ enum IntegerConvOps {
                     row.withUnsafeMutableBufferPointer { acc in
                         for i in 0..<plane { acc[i] = 0 }
                         for k in 0..<depth {
-                            let weight = w[m * depth + k]
+                            let weight = w[from + m * depth + k]
                             if weight == 0 { continue }
                             let base = k * plane
                             for i in 0..<plane { acc[i] &+= weight &* p[base + i] }

@@ -3,12 +3,9 @@
 extension MicrosoftQuantizedOps {
     /// Per-tensor or per-column (B's last axis) scales.
     static func columnScales(_ ctx: OpContext, _ inputs: [Value?], _ i: Int, columns: Int) throws -> [Float] {
-        let s = try ctx.floatInput(inputs, i).floats
+        let s = try QuantizedOps.scales(ctx, inputs, i).floats
         guard s.count == 1 || s.count == columns else {
             throw ctx.fail(.shapeMismatch, "scale input \(i) has \(s.count) values for \(columns) columns")
-        }
-        guard s.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-            throw ctx.fail(.badInput, "scale input \(i) holds a scale that is not positive and finite")
         }
         return s
     }

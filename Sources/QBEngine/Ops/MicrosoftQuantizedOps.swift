@@ -44,13 +44,10 @@ enum MicrosoftQuantizedOps {
 
     /// One scale (float) and zero point (integer code) of a per-tensor quantized input; a missing zero point is 0.
     static func parameters(_ ctx: OpContext, _ inputs: [Value?], scale: Int, zero: Int) throws -> (Float, Int64) {
-        let s = try ctx.floatInput(inputs, scale)
+        let s = try QuantizedOps.scales(ctx, inputs, scale)
         let z = ctx.optional(inputs, zero)
         guard s.count == 1, z.map({ $0.count == 1 }) ?? true else {
             throw ctx.fail(.shapeMismatch, "scale input \(scale) and zero point input \(zero) must be one value each")
-        }
-        guard s.floats[0] > 0, s.floats[0].isFinite else {
-            throw ctx.fail(.badInput, "scale input \(scale) is \(s.floats[0]); scales must be positive and finite")
         }
         return (s.floats[0], z?.ints[0] ?? 0)
     }
