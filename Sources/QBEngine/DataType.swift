@@ -15,6 +15,9 @@ public enum DataType: Int32, Sendable, Codable, CustomStringConvertible {
     case double = 11
     case uint32 = 12
     case uint64 = 13
+    /// 4-bit codes, two per byte (first element in the low nibble), as ONNX packs them.
+    case uint4 = 21
+    case int4 = 22
 
     /// Held as Float32 storage.
     public var isFloat: Bool { self == .float || self == .double || self == .float16 }
@@ -33,6 +36,8 @@ public enum DataType: Int32, Sendable, Codable, CustomStringConvertible {
         case .double: return "float64"
         case .uint32: return "uint32"
         case .uint64: return "uint64"
+        case .uint4: return "uint4"
+        case .int4: return "int4"
         }
     }
 
@@ -46,6 +51,8 @@ public enum DataType: Int32, Sendable, Codable, CustomStringConvertible {
         case .int32: return Int64(Int32(truncatingIfNeeded: v))
         case .uint32: return Int64(UInt32(truncatingIfNeeded: v))
         case .bool: return v != 0 ? 1 : 0
+        case .uint4: return v & 0xF
+        case .int4: return (v & 0xF) >= 8 ? (v & 0xF) - 16 : v & 0xF
         default: return v
         }
     }

@@ -24,6 +24,8 @@ public struct ValueInfo: Sendable, Equatable {
     public var name: String
     public var type: DataType?
     public var shape: [Dim]?
+    /// The declared TensorProto element code when it is a tensor of a type the engine does not carry (0 otherwise).
+    public var unsupportedElement: Int32 = 0
 
     public init(name: String, type: DataType?, shape: [Dim]?) {
         self.name = name

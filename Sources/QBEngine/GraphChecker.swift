@@ -38,7 +38,12 @@ enum GraphChecker {
         for (name, v) in graph.initializers { info[name] = TypeInfo(v) }
         for i in graph.inputs {
             guard let type = i.type else {
-                throw EngineError(.unsupported, file: graph.file, "graph input '\(i.name)' has no tensor type")
+                let what =
+                    i.unsupportedElement != 0
+                    ? "is a tensor of element type \(i.unsupportedElement) (\(elementName(i.unsupportedElement))), "
+                        + "which is not supported"
+                    : "has no tensor type (a sequence, optional or map)"
+                throw EngineError(.unsupported, file: graph.file, "graph input '\(i.name)' \(what)")
             }
             info[i.name] = TypeInfo(type: type, shape: i.shape)
         }
@@ -148,4 +153,13 @@ extension GraphChecker {
             return TypeInfo(type: type, shape: o.shape)
         }
     }
+}
+
+/// The ONNX name of a TensorProto element code the engine does not carry.
+func elementName(_ code: Int32) -> String {
+    let names: [Int32: String] = [
+        8: "string", 14: "complex64", 15: "complex128", 16: "bfloat16", 17: "float8e4m3fn", 18: "float8e4m3fnuz",
+        19: "float8e5m2", 20: "float8e5m2fnuz", 23: "float4e2m1",
+    ]
+    return names[code] ?? "unknown"
 }

@@ -108,6 +108,11 @@ public enum ModelLoader {
             return ValueInfo(name: v.name, type: nil, shape: nil)
         }
         let type = DataType(rawValue: t.elemType)
+        guard type != nil || t.elemType == 0 else {
+            var info = ValueInfo(name: v.name, type: nil, shape: nil)
+            info.unsupportedElement = t.elemType
+            return info
+        }
         guard t.hasShape else { return ValueInfo(name: v.name, type: type, shape: nil) }
         var elements = 1
         let dims: [Dim] = try t.shape.dim.map { d in

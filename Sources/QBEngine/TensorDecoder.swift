@@ -35,9 +35,9 @@ struct TensorDecoder {
             raw = try externalBytes(t, bad: bad)
         }
         if !raw.isEmpty || t.dataLocation == .external {
-            let width = Self.byteWidth(type)
-            guard raw.count == count * width else {
-                throw bad("raw data has \(raw.count) bytes, \(shape) of \(type) needs \(count * width)")
+            let bytes = Self.byteCount(type, elements: count)
+            guard raw.count == bytes else {
+                throw bad("raw data has \(raw.count) bytes, \(shape) of \(type) needs \(bytes)")
             }
             return Value(type: type, shape: shape, storage: Self.decodeRaw(raw, type: type, count: count))
         }
@@ -59,6 +59,14 @@ struct TensorDecoder {
         case .uint32, .uint64:
             storage = .int(t.uint64Data.map { Int64(bitPattern: $0) })
             have = t.uint64Data.count
+        case .uint4, .int4:
+            // Two elements per int32_data entry (its low byte, first element in the low nibble).
+            guard t.int32Data.count == (count + 1) / 2 else {
+                throw bad("has \(t.int32Data.count) packed entries, its shape \(shape) needs \((count + 1) / 2)")
+            }
+            storage = .int(
+                Self.unpackNibbles(t.int32Data.map { UInt8(truncatingIfNeeded: $0) }, type: type, count: count))
+            have = count
         default:
             storage = .int(t.int32Data.map { type.wrap(Int64($0)) })
             have = t.int32Data.count
@@ -123,12 +131,23 @@ struct TensorDecoder {
         }
     }
 
-    static func byteWidth(_ type: DataType) -> Int {
+    /// Bytes of `elements` elements of `type` in `raw_data` (4-bit types two per byte, rounded up).
+    static func byteCount(_ type: DataType, elements: Int) -> Int {
         switch type {
-        case .uint8, .int8, .bool: return 1
-        case .uint16, .int16, .float16: return 2
-        case .float, .int32, .uint32: return 4
-        case .int64, .double, .uint64: return 8
+        case .uint4, .int4: return (elements + 1) / 2
+        case .uint8, .int8, .bool: return elements
+        case .uint16, .int16, .float16: return 2 * elements
+        case .float, .int32, .uint32: return 4 * elements
+        case .int64, .double, .uint64: return 8 * elements
+        }
+    }
+
+    /// 4-bit codes from packed bytes: element 2i in the low nibble of byte i, 2i+1 in the high one;
+    /// int4 sign-extended.
+    static func unpackNibbles(_ bytes: [UInt8], type: DataType, count: Int) -> [Int64] {
+        (0..<count).map { i in
+            let byte = bytes[i / 2]
+            return type.wrap(Int64(i % 2 == 0 ? byte & 0xF : byte >> 4))
         }
     }
 
@@ -150,6 +169,7 @@ struct TensorDecoder {
             case .uint32: return .int((0..<count).map { Int64(load(UInt32.self, $0)) })
             case .int64: return .int((0..<count).map { load(Int64.self, $0) })
             case .uint64: return .int((0..<count).map { Int64(bitPattern: load(UInt64.self, $0)) })
+            case .uint4, .int4: return .int(unpackNibbles(Array(p.prefix((count + 1) / 2)), type: type, count: count))
             }
         }
     }

@@ -87,7 +87,7 @@ public struct Census: Sendable {
             })
         var producer = [String: Node]()
         for n in graph.nodes { for o in n.outputs { producer[o] = n } }
-        let codeTypes: Set<DataType> = [.int8, .uint8, .int16, .uint16]
+        let codeTypes: Set<DataType> = [.int4, .uint4, .int8, .uint8, .int16, .uint16]
         /// The stored tensor behind a weight input: the initializer itself, or the codes a DequantizeLinear reads.
         func stored(_ name: String) -> (name: String, value: Value, viaDequantize: Bool)? {
             if let v = graph.initializers[name] { return (name, v, false) }

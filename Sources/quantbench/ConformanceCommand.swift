@@ -70,11 +70,8 @@ struct ConformanceCommand: ParsableCommand {
                         lines.append("- `\(c.name)`: \(why.replacingOccurrences(of: "\n", with: " "))")
                     }
                 }
-                lines += ["", "## Not supported (tests per reason)", ""]
-                for (why, names) in reasons.sorted(by: { ($0.value.count, $1.key) > ($1.value.count, $0.key) }) {
-                    lines.append("- \(names.count): \(why)")
-                }
-                lines += ["", "## Passed", "", passed.map { "`\($0.name)`" }.joined(separator: ", "), ""]
+                lines += ["", "## Not supported, and why", ""] + ConformanceReasons.markdown(reasons)
+                lines += ["## Passed", "", passed.map { "`\($0.name)`" }.joined(separator: ", "), ""]
                 try AtomicFile.write(Data(lines.joined(separator: "\n").utf8), to: report)
                 print("wrote \(report)")
             }

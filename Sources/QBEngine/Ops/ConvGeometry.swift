@@ -1,5 +1,5 @@
 /// The spatial geometry of Conv and pooling nodes: kernel, strides, dilations and pads, with
-/// `auto_pad` resolved, for 1-D and 2-D (a 1-D op is a 2-D one with height 1).
+/// `auto_pad` resolved, for any number of spatial axes (`as2D` gives the 1-D and 2-D form the fast kernels take).
 struct ConvGeometry: Equatable {
     var kernel: [Int]
     var strides: [Int]
@@ -13,9 +13,7 @@ struct ConvGeometry: Equatable {
     /// `ceilMode` rounds the output size up (pools).
     init(_ ctx: OpContext, inSize: [Int], kernel: [Int], ceilMode: Bool = false) throws {
         let n = inSize.count
-        guard n >= 1, n <= 2 else {
-            throw ctx.fail(.unsupported, "\(n)-D spatial input is not supported (1-D and 2-D are)")
-        }
+        guard n >= 1 else { throw ctx.fail(.shapeMismatch, "the input has no spatial axis") }
         guard kernel.count == n, kernel.allSatisfy({ $0 > 0 }) else {
             throw ctx.fail(.badAttribute, "kernel shape \(kernel) does not fit \(n) spatial dimensions")
         }
@@ -64,7 +62,7 @@ struct ConvGeometry: Equatable {
         padsEnd = Array(pads[n..<(2 * n)])
     }
 
-    /// The 2-D form: (kh, kw, sh, sw, dh, dw, pt, pl, oh, ow), height 1 for 1-D ops.
+    /// The 2-D form: (kh, kw, sh, sw, dh, dw, pt, pl, oh, ow), height 1 for 1-D ops (1-D and 2-D only).
     var as2D: (kh: Int, kw: Int, sh: Int, sw: Int, dh: Int, dw: Int, pt: Int, pl: Int, oh: Int, ow: Int) {
         if kernel.count == 1 {
             return (1, kernel[0], 1, strides[0], 1, dilations[0], 0, padsBegin[0], 1, outSize[0])
@@ -86,7 +84,11 @@ public struct ConvWindow: Sendable, Equatable {
     /// Resolves `node`'s strides, dilations and pads (`auto_pad` included) for spatial input `inSize`
     /// and kernel `kernel`; errors name the node.
     public init(node: Node, file: String, inSize: [Int], kernel: [Int]) throws {
-        let g = try ConvGeometry(OpContext(node: node, file: file, opset: 17), inSize: inSize, kernel: kernel)
+        let ctx = OpContext(node: node, file: file, opset: 17)
+        guard inSize.count <= 2 else {
+            throw ctx.fail(.unsupported, "\(inSize.count)-D spatial input is not supported here (1-D and 2-D are)")
+        }
+        let g = try ConvGeometry(ctx, inSize: inSize, kernel: kernel)
         let t = g.as2D
         (kh, kw, sh, sw, dh, dw, pt, pl, oh, ow) = (t.kh, t.kw, t.sh, t.sw, t.dh, t.dw, t.pt, t.pl, t.oh, t.ow)
         outSize = g.outSize

@@ -1,8 +1,9 @@
 import CKernels
 import QBTensor
 
-/// Conv (groups, depthwise, pads, strides, dilations, auto_pad; 1-D and 2-D): a direct kernel on phase planes
-/// (qb_conv_direct, im2col + GEMM above `directDepthLimit`), and a direct depthwise kernel.
+/// Conv (groups, depthwise, pads, strides, dilations, auto_pad): 1-D and 2-D on a direct kernel on phase planes
+/// (qb_conv_direct, im2col + GEMM above `directDepthLimit`) and a direct depthwise kernel; 3-D and more by the
+/// reference loop of `GeneralWindowOps`.
 enum ConvOps {
     static func register(_ r: inout [String: OperatorDef]) {
         r["Conv"] = OperatorDef(
@@ -33,9 +34,8 @@ enum ConvOps {
 
     static func conv(_ ctx: OpContext, _ inputs: [Value?]) throws -> [Value] {
         let x = try ctx.floatInput(inputs, 0), w = try ctx.floatInput(inputs, 1)
-        guard x.rank == w.rank, x.rank == 3 || x.rank == 4 else {
-            throw ctx.fail(
-                .unsupported, "Conv on X \(x.shape) with W \(w.shape): only 1-D and 2-D convolutions are supported")
+        guard x.rank == w.rank, x.rank >= 3 else {
+            throw ctx.fail(.shapeMismatch, "Conv on X \(x.shape) with W \(w.shape): ranks must match (>= 3)")
         }
         let group = try ctx.int("group", 1)
         let n = x.shape[0], c = x.shape[1], m = w.shape[0], cg = w.shape[1]
@@ -51,6 +51,12 @@ enum ConvOps {
             throw ctx.fail(.shapeMismatch, "bias has \(bias.count) values for \(m) output channels")
         }
         let (lo, hi) = try LinearOps.activation(ctx)
+        if x.rank > 4 {
+            _ = try ctx.checkedCount([n, m] + g.outSize)
+            _ = try ctx.checkedCount(g.outSize + [g.kernel.reduce(1, *)])  // the table of window offsets
+            let out = GeneralWindowOps.conv(x, w, bias: bias, group: group, geometry: g, lo: lo, hi: hi)
+            return [Value(shape: [n, m] + g.outSize, floats: out)]
+        }
         let geo = g.as2D
         let ih = x.rank == 4 ? x.shape[2] : 1, iw = x.shape[x.rank - 1]
         let out = try run(

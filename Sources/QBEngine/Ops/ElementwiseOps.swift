@@ -280,7 +280,8 @@ enum ElementwiseOps {
 
     static func target(_ ctx: OpContext) throws -> DataType {
         let code = try ctx.int("to", 1)
-        guard let t = DataType(rawValue: Int32(code)) else {
+        // 4-bit targets are refused: their saturation rules differ between opsets and runtimes.
+        guard let t = DataType(rawValue: Int32(code)), t != .int4, t != .uint4 else {
             throw ctx.fail(.unsupported, "Cast to element type \(code) is not supported")
         }
         return t

@@ -1,17 +1,15 @@
-/// MaxPool, AveragePool (pads, strides, dilations, ceil_mode, count_include_pad), GlobalAveragePool,
-/// GlobalMaxPool; 1-D and 2-D.
+/// MaxPool (with its Indices output), AveragePool (pads, strides, dilations, ceil_mode, count_include_pad),
+/// GlobalAveragePool, GlobalMaxPool and MaxUnpool; 1-D and 2-D pools on a fast loop, 3-D and more (and Indices) by
+/// `GeneralWindowOps`.
 enum PoolOps {
     static func register(_ r: inout [String: OperatorDef]) {
         for name in ["MaxPool", "AveragePool"] {
             r[name] = OperatorDef(
-                run: { ctx, inputs in [try pool(ctx, inputs, max: name == "MaxPool")] },
+                run: { ctx, inputs in try pool(ctx, inputs, max: name == "MaxPool") },
                 infer: { ctx, t in
                     guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
-                    if ctx.node.outputs.count > 1 && !ctx.node.outputs[1].isEmpty {
-                        throw ctx.fail(.unsupported, "MaxPool's Indices output is not supported")
-                    }
                     guard let xs = x.shape, xs.count >= 3, xs.dropFirst(2).allSatisfy({ $0.value != nil }) else {
-                        return [TypeInfo(type: x.type, shape: nil)]
+                        return [TypeInfo(type: x.type, shape: nil), TypeInfo(type: .int64, shape: nil)]
                     }
                     guard let k = try ctx.ints("kernel_shape") else {
                         throw ctx.fail(.badAttribute, "kernel_shape is required")
@@ -19,9 +17,16 @@ enum PoolOps {
                     let g = try ConvGeometry(
                         ctx, inSize: xs.dropFirst(2).map { $0.value! }, kernel: k,
                         ceilMode: try ctx.int("ceil_mode", 0) != 0)
-                    return [TypeInfo(type: x.type, shape: Array(xs.prefix(2)) + g.outSize.map { .fixed($0) })]
+                    let shape = Array(xs.prefix(2)) + g.outSize.map { Dim.fixed($0) }
+                    return [TypeInfo(type: x.type, shape: shape), TypeInfo(type: .int64, shape: shape)]
                 })
         }
+        r["MaxUnpool"] = OperatorDef(
+            run: GeneralWindowOps.maxUnpool,
+            infer: { ctx, t in
+                guard let x = t.at(0) else { throw ctx.fail(.malformedModel, "input 0 is required") }
+                return [TypeInfo(type: x.type, shape: x.shape.map { $0.map { _ in Dim.unknown } })]
+            })
         for name in ["GlobalAveragePool", "GlobalMaxPool"] {
             r[name] = OperatorDef(
                 run: { ctx, inputs in
@@ -58,7 +63,8 @@ enum PoolOps {
         }
     }
 
-    static func pool(_ ctx: OpContext, _ inputs: [Value?], max isMax: Bool) throws -> Value {
+    /// The pooled value, and for MaxPool with a second output the indices of the maxima.
+    static func pool(_ ctx: OpContext, _ inputs: [Value?], max isMax: Bool) throws -> [Value] {
         let input = try ctx.input(inputs, 0)
         if !input.type.isFloat {
             // Integer max pooling: exact through Float for 8- and 16-bit types.
@@ -67,20 +73,35 @@ enum PoolOps {
             }
             var asFloat = inputs
             asFloat[0] = ElementwiseOps.cast(input, to: .float)
-            return ElementwiseOps.cast(try pool(ctx, asFloat, max: true), to: input.type)
+            var results = try pool(ctx, asFloat, max: true)
+            results[0] = ElementwiseOps.cast(results[0], to: input.type)
+            return results
         }
         let x = input
-        guard x.rank == 3 || x.rank == 4 else {
-            throw ctx.fail(.unsupported, "pooling of \(x.shape): only 1-D and 2-D are supported")
-        }
+        guard x.rank >= 3 else { throw ctx.fail(.shapeMismatch, "pooling needs [N, C, spatial...], got \(x.shape)") }
         guard let k = try ctx.ints("kernel_shape") else { throw ctx.fail(.badAttribute, "kernel_shape is required") }
-        if ctx.node.outputs.count > 1 && !ctx.node.outputs[1].isEmpty {
-            throw ctx.fail(.unsupported, "MaxPool's Indices output is not supported")
+        let storageOrder = try ctx.int("storage_order", 0)
+        guard storageOrder == 0 || storageOrder == 1 else {
+            throw ctx.fail(.badAttribute, "storage_order \(storageOrder) is not 0 or 1")
         }
-        if try ctx.int("storage_order", 0) != 0 { throw ctx.fail(.unsupported, "storage_order 1 is not supported") }
         let g = try ConvGeometry(
             ctx, inSize: Array(x.shape.dropFirst(2)), kernel: k, ceilMode: try ctx.int("ceil_mode", 0) != 0)
         let includePad = try ctx.int("count_include_pad", 0) != 0
+        let shape = Array(x.shape.prefix(2)) + g.outSize
+        _ = try ctx.checkedCount(shape)
+        _ = try ctx.checkedCount(shape + [g.kernel.reduce(1, *)])  // the work: every output visits its window
+        let wantsIndices = isMax && ctx.node.outputs.count > 1 && !ctx.node.outputs[1].isEmpty
+        if wantsIndices || x.rank > 4 {
+            let pooled = GeneralWindowOps.pool(
+                x, geometry: g, isMax: isMax, includePad: includePad, columnMajor: storageOrder == 1)
+            let values = Value(shape: shape, floats: pooled.values)
+            return wantsIndices ? [values, Value(type: .int64, shape: shape, ints: pooled.indices)] : [values]
+        }
+        return [Value(shape: shape, floats: planePool(x, g, isMax: isMax, includePad: includePad))]
+    }
+
+    /// 1-D and 2-D pooling without indices.
+    static func planePool(_ x: Value, _ g: ConvGeometry, isMax: Bool, includePad: Bool) -> [Float] {
         let geo = g.as2D
         let ih = x.rank == 4 ? x.shape[2] : 1, iw = x.shape[x.rank - 1]
         let planes = x.shape[0] * x.shape[1]
@@ -115,6 +136,6 @@ enum PoolOps {
                 }
             }
         }
-        return Value(shape: Array(x.shape.prefix(2)) + g.outSize, floats: out)
+        return out
     }
 }

@@ -1,5 +1,6 @@
 /// The ONNX operators of already-quantized models: QuantizeLinear and DequantizeLinear (per tensor, per axis and
-/// blocked; int8, uint8, int16, uint16 and int32 codes), DynamicQuantizeLinear, MatMulInteger and QLinearMatMul.
+/// blocked; int4, uint4, int8, uint8, int16, uint16 and int32 codes), DynamicQuantizeLinear, MatMulInteger and
+/// QLinearMatMul.
 /// Integer sums are exact (Int64); rounding is half to even and codes saturate, as the spec says.
 enum QuantizedOps {
     static func register(_ r: inout [String: OperatorDef]) {
@@ -53,6 +54,8 @@ enum QuantizedOps {
     /// The saturating range of a code type.
     static func range(_ ctx: OpContext, _ type: DataType) throws -> ClosedRange<Int64> {
         switch type {
+        case .uint4: return 0...15
+        case .int4: return -8...7
         case .uint8: return 0...255
         case .int8: return -128...127
         case .uint16: return 0...65535
