@@ -153,6 +153,27 @@ def run_model(m: dict, case: dict, qb: Path, runs: int, tmp: Path, timeout: floa
     return res
 
 
+PROFILE_RE = re.compile(r"^  (\S+)\s+([0-9.]+) ms$", re.M)
+
+
+def profile(m: dict, case: dict, qb: Path, timeout: float) -> str:
+    """The five slowest operator types of `quantbench bench model --profile` (3 runs), or why there is none."""
+    d = CACHE / m["key"]
+    if len(case["inputs"]) != 1:
+        return f"no profile: `bench model` binds one input, the model has {len(case['inputs'])}"
+    cmd = [str(qb), "bench", "model", str(d / case.get("model", "model.onnx")), "--input",
+           str(d / case["inputs"][0][1]), "--runs", "3", "--threads", str(THREADS), "--profile"]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"no profile: timed out after {timeout:.0f} s"
+    if r.returncode != 0:
+        return f"no profile: `bench model` exit {r.returncode}"
+    types = PROFILE_RE.findall(r.stdout)[:5]
+    return "time per operator type (`bench model --profile`, slowest five): " + ", ".join(
+        f"{name} {float(ms):.1f} ms" for name, ms in types)
+
+
 def ort_ms(d: Path, case: dict, runs: int = 5) -> float:
     """onnxruntime's time as fetch_third_party.py measures it: CPU, 2 intra-op threads, 1 warm-up, fastest of 5."""
     import onnxruntime as ort
@@ -218,6 +239,7 @@ def main() -> None:
                 continue
             print(f"[{i}/{len(models)}] {m['key']}: quantbench infer x{args.runs} ...", end="", flush=True)
             res = run_model(m, case, qb, args.runs, Path(tmp), args.timeout)
+            res["profile"] = profile(m, case, qb, args.timeout) if res["error"] is None else None
             if args.retime_onnxruntime:
                 case["onnxruntime_ms"] = ort_ms(CACHE / m["key"], case)
             err = max(res["errors"].values()) if res["errors"] else None
@@ -294,6 +316,8 @@ def render(rows, qb: Path, args, seconds: float) -> str:
             detail.append(f"  Tolerance {m['tolerance']:g}: {m['tolerance_note']}")
         if len(r["times"]) > 1:
             detail.append(f"  QuantBench times (ms): {', '.join(f'{t:.2f}' for t in r['times'])}.")
+        if r.get("profile"):
+            detail.append(f"  QuantBench {r['profile']}.")
         notes += detail
     lines += [
         "",

@@ -12,6 +12,8 @@ public enum HarnessErrorKind: String, ErrorKind {
     case evaluation = "evaluation failed"
     /// `quantbench init`: a model or data set that cannot be brought into a suite as given.
     case cannotInitialize = "cannot initialize"
+    /// `--shard auto`: the environment names no shard, or names one that does not fit.
+    case badShard = "bad shard"
 }
 
 /// A suite, baseline or results file that cannot be used, or a run that cannot go on: the file, the line when

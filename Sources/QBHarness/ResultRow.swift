@@ -17,6 +17,12 @@ public struct ResultRow: Codable, Sendable, Equatable {
     public var counts: [String: Int64] = [:]
     /// Which samples (perplexity: windows) this row covers when it is one shard's part: [first, end, total].
     public var range: [Int]? = nil
+    /// Per sample, whether it was right (classification: top-1 = label; agreement: top-1 = FP32's), as
+    /// `SampleOutcomes` bits, for paired comparisons between runs.
+    public var outcomes: String? = nil
+    /// Per window, the mean negative log-likelihood in fixed point (`Counts.scale`), for paired comparisons of
+    /// perplexity runs.
+    public var windowLoss: [Int64]? = nil
     /// Wall-clock seconds (excluded from determinism comparisons).
     public var seconds: Double
     /// The quantized layers: payload, zeros, method facts and SQNR against FP32 on the calibration inputs.

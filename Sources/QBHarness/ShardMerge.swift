@@ -55,6 +55,16 @@ extension SuiteResults {
             merged.samples = mine.reduce(0) { $0 + $1.samples }
             merged.seconds = mine.reduce(0) { $0 + $1.seconds }
             merged.range = nil
+            // Per-sample outcomes in sample order (parts sorted by their first sample), only when the parts cover
+            // every sample: with a gap, sample i of the merge would not be sample i of the set.
+            let ordered = mine.sorted { ($0.range?[0] ?? 0) < ($1.range?[0] ?? 0) }
+            let covered =
+                ranges.first?[0] == 0 && zip(ranges, ranges.dropFirst()).allSatisfy { $0[1] == $1[0] }
+                && ranges.last.map { $0.count < 3 || $0[1] == $0[2] } == true
+            merged.outcomes = covered ? SampleOutcomes.concatenate(ordered.map { ($0.outcomes, $0.samples) }) : nil
+            merged.windowLoss =
+                covered && ordered.allSatisfy({ $0.windowLoss?.count == $0.samples })
+                ? ordered.flatMap { $0.windowLoss ?? [] } : nil
             let fingerprints = Set(mine.compactMap(\.fingerprint))
             merged.fingerprint =
                 fingerprints.isEmpty

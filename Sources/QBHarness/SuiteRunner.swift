@@ -154,14 +154,17 @@ public struct SuiteRunner {
             row.samples = c.count
             row.fingerprint = c.fingerprint
             row.counts = Counts.classification(c, reference: r)
+            row.outcomes = SampleOutcomes.encode(zip(c.predictions, c.labels).map { $0 == $1 })
         case (.perplexity(let p), .perplexity(let r)):
             row.kind = .perplexity
             row.samples = p.windows
             row.counts = Counts.perplexity(p, reference: r)
+            row.windowLoss = p.windowNLL.map(Counts.fixed)
         case (.predictions(let top1), .predictions(let ref)):
             row.kind = .agreement
             row.samples = top1.count
             row.counts = ["n": Int64(top1.count), "agree": Int64(zip(top1, ref).filter { $0 == $1 }.count)]
+            row.outcomes = SampleOutcomes.encode(zip(top1, ref).map { $0 == $1 })
         default:
             throw HarnessError(.evaluation, file: row.folder, "the variant's evaluation differs in kind from FP32's")
         }

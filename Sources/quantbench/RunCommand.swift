@@ -27,9 +27,17 @@ struct RunCommand: ParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Run only shard K of N (K from 1): a contiguous 1/N of every model's samples; writes partial results for "
-                + "`quantbench merge`, no gate.")
+                + "`quantbench merge`, no gate. 'auto' reads K and N from the CI engine's environment (GitLab, "
+                + "Kubernetes Indexed Jobs, Slurm arrays, CircleCI, Buildkite; see the README).")
     )
     var shard: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --shard auto: the shard count, for engines that do not set one (a Kubernetes Indexed Job's "
+                + "completions; else QB_SHARD_COUNT).")
+    )
+    var shardCount: Int?
 
     @Option(help: "Where a shard's partial results go (default Reports/<suite>.shard-K-of-N.json).")
     var output: String?
@@ -40,7 +48,17 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var limitOptions: LimitOptions
 
     func validate() throws {
-        if let shard { _ = try Self.parseShard(shard) }
+        if let shard, shard != "auto" { _ = try Self.parseShard(shard) }
+        if shardCount != nil && shard != "auto" { throw ValidationError("--shard-count goes with --shard auto") }
+    }
+
+    /// The shard to run (index from 0), from `--shard K/N` or, for `--shard auto`, from the environment.
+    func resolvedShard() throws -> (index: Int, count: Int)? {
+        guard let shard else { return nil }
+        guard shard == "auto" else { return try Self.parseShard(shard) }
+        let found = try ShardEnvironment.resolve(ProcessInfo.processInfo.environment, givenCount: shardCount)
+        FileHandle.standardError.write(Data("shard \(found.index + 1)/\(found.count) from \(found.source)\n".utf8))
+        return (found.index, found.count)
     }
 
     static func parseShard(_ text: String) throws -> (index: Int, count: Int) {
@@ -63,17 +81,13 @@ struct RunCommand: ParsableCommand {
                 root: root, options: limitOptions.session(threads: threads),
                 log: { FileHandle.standardError.write(Data("  \($0)\n".utf8)) },
                 progress: { CLI.progressPrinter(label: $0) })
-            let shardSuffix =
-                try shard.map { text -> String in
-                    let (k, n) = try Self.parseShard(text)
-                    return ".shard-\(k + 1)-of-\(n)"
-                } ?? ""
+            let shard = try resolvedShard()
+            let shardSuffix = shard.map { ".shard-\($0.index + 1)-of-\($0.count)" } ?? ""
             let parts = gate.resolve(gate.reports) + "/.\(s.name)\(shardSuffix).parts"
             runner.partsFolder = parts
             runner.cacheFolder = cache.map(gate.resolve) ?? root + "/.cache/quantbench"
             let start = Date()
-            if let shard {
-                let (k, n) = try Self.parseShard(shard)
+            if let (k, n) = shard {
                 let path = output ?? gate.resolve(gate.reports) + "/\(s.name).shard-\(k + 1)-of-\(n).json"
                 // A stale file from an earlier run must not be merged in place of this shard if it fails.
                 try? FileManager.default.removeItem(atPath: path)
@@ -117,6 +131,7 @@ struct RunCommand: ParsableCommand {
                 print("report (not gated): \(paths.markdown) (and \(paths.json))")
                 throw baselineError
             }
+            try options.writeCIFiles(results, gate: gate)
             for row in results.rows {
                 let m = row.metrics
                 let figure =
@@ -305,6 +320,44 @@ struct GateOptions: ParsableArguments {
 
     @Flag(help: "Fail (exit 3) when a two-sided figure improved beyond its tolerance, so the baseline gets ratcheted.")
     var strict = false
+
+    @Option(help: "Also write the gate as JUnit XML here (one test case per gated check), for CI test reporters.")
+    var junit: String?
+
+    @Option(help: "Also write a Markdown job summary here (e.g. \"$GITHUB_STEP_SUMMARY\").")
+    var summary: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Also write the bigger-is-better throughput figures here (github-action-benchmark's "
+                + "customBiggerIsBetter JSON).")
+    )
+    var trend: String?
+
+    @Option(help: "Also write the smaller-is-better figures here (calibration seconds; customSmallerIsBetter JSON).")
+    var trendSmaller: String?
+
+    /// Writes the CI files asked for (JUnit, job summary, trend points).
+    func writeCIFiles(_ results: SuiteResults, gate: GateReport?) throws {
+        if let junit {
+            let xml =
+                gate.map { JUnitReport.xml($0, results: results, strict: strict) }
+                ?? JUnitReport.notGated(results, reason: "no baseline file; record one with quantbench baseline record")
+            try AtomicFile.write(Data(xml.utf8), to: resolve(junit))
+        }
+        if let summary {
+            let text = JobSummary.markdown(results, gate: gate, strict: strict)
+            try AtomicFile.write(Data(text.utf8), to: resolve(summary))
+        }
+        if let trend {
+            try AtomicFile.write(
+                try TrendReport.json(TrendReport.points(results, biggerIsBetter: true)), to: resolve(trend))
+        }
+        if let trendSmaller {
+            try AtomicFile.write(
+                try TrendReport.json(TrendReport.points(results, biggerIsBetter: false)), to: resolve(trendSmaller))
+        }
+    }
 
     /// `path` relative to the project folder, unless it is absolute.
     func resolve(_ path: String) -> String { Self.resolve(path, root: root) }

@@ -28,6 +28,8 @@ struct ShardTests {
             #expect(m.counts == w.counts, "\(m.model)")
             #expect(m.samples == w.samples)
             #expect(m.metrics == w.metrics, "\(m.model): \(m.metrics) vs \(w.metrics)")
+            #expect(m.outcomes != nil || m.windowLoss != nil, "\(m.model): per-sample outcomes kept")
+            #expect(m.outcomes == w.outcomes && m.windowLoss == w.windowLoss, "\(m.model): per-sample outcomes")
         }
         // A missing shard is refused unless allowed.
         #expect(throws: HarnessError.self) { try SuiteResults.merge([parts[0], parts[2]]) }

@@ -1,6 +1,6 @@
 /// ConvTranspose (1-D, 2-D and 3-D; groups, strides, dilations, pads, output_padding, output_shape, auto_pad), per the
-/// ONNX spec: every input element scattered through the kernel into the output, in a fixed order (the same bits for
-/// any thread count), then the bias.
+/// ONNX spec: the products of every input position with every tap in one GEMM per image and group, each product
+/// then added where its tap lands in the output, in a fixed order (the same bits for any thread count), then the bias.
 enum ConvTransposeOps {
     static func register(_ r: inout [String: OperatorDef]) {
         r["ConvTranspose"] = OperatorDef(
@@ -85,32 +85,55 @@ enum ConvTransposeOps {
         let outShape = [n, outChannels] + output
         var out = [Float](repeating: 0, count: try ctx.checkedCount(outShape))
         let inPlane = input.reduce(1, *), outPlane = output.reduce(1, *), taps = kernel.reduce(1, *)
+        let perGroupIn = channels / group, rows = perGroupOut * taps
+        _ = try ctx.checkedCount([rows, inPlane])
+        _ = try ctx.checkedCount([taps, inPlane])
+        // Where each (tap, input position) lands in the output plane, or -1 outside it.
         let inStrides = QBEngine.strides(input), outStrides = QBEngine.strides(output)
         let tapStrides = QBEngine.strides(kernel)
-        let xs = x.floats, ws = w.floats, perGroupIn = channels / group
-        // Each input position's and each tap's output offset per spatial axis, then the element's output position.
+        var landing = [Int](repeating: -1, count: taps * inPlane)
+        for t in 0..<taps {
+            for p in 0..<inPlane {
+                var position = 0, inside = true
+                for d in 0..<spatial {
+                    let i = p / inStrides[d] % input[d], k = t / tapStrides[d] % kernel[d]
+                    let o = i * strides[d] + k * dilations[d] - before[d]
+                    if o < 0 || o >= output[d] {
+                        inside = false
+                        break
+                    }
+                    position += o * outStrides[d]
+                }
+                if inside { landing[t * inPlane + p] = position }
+            }
+        }
+        // Per image and group: columns[m * taps + t, p] = sum_c W[c, m, t] X[c, p] (one GEMM), then each column
+        // added at its landing place, channel by channel in a fixed order (the same bits for any thread count).
+        var columns = [Float](repeating: 0, count: rows * inPlane)
+        let xs = x.floats, ws = w.floats
         for b in 0..<n {
             for g in 0..<group {
-                for c in 0..<perGroupIn {
-                    let channel = g * perGroupIn + c
-                    for p in 0..<inPlane {
-                        let value = xs[(b * channels + channel) * inPlane + p]
-                        if value == 0 { continue }
-                        for t in 0..<taps {
-                            var position = 0, inside = true
-                            for d in 0..<spatial {
-                                let i = p / inStrides[d] % input[d], k = t / tapStrides[d] % kernel[d]
-                                let o = i * strides[d] + k * dilations[d] - before[d]
-                                if o < 0 || o >= output[d] {
-                                    inside = false
-                                    break
-                                }
-                                position += o * outStrides[d]
-                            }
-                            guard inside else { continue }
+                let multiplied = xs.withUnsafeBufferPointer { px in
+                    ws.withUnsafeBufferPointer { pw in
+                        columns.withUnsafeMutableBufferPointer { pc in
+                            GEMM.multiply(
+                                m: rows, n: inPlane, k: perGroupIn, a: pw.baseAddress! + g * perGroupIn * rows,
+                                aRow: 1, aCol: rows, b: px.baseAddress! + (b * channels + g * perGroupIn) * inPlane,
+                                bRow: inPlane, bCol: 1, c: pc.baseAddress!, ldc: inPlane, threads: ctx.threads)
+                        }
+                    }
+                }
+                guard multiplied else { throw LinearOps.gemmFailure(ctx, m: rows, n: inPlane, k: perGroupIn) }
+                columns.withUnsafeBufferPointer { pc in
+                    landing.withUnsafeBufferPointer { pl in
+                        out.withUnsafeMutableBufferPointer { po in
                             for m in 0..<perGroupOut {
-                                let weight = ws[(channel * perGroupOut + m) * taps + t]
-                                out[(b * outChannels + g * perGroupOut + m) * outPlane + position] += value * weight
+                                let plane = po.baseAddress! + (b * outChannels + g * perGroupOut + m) * outPlane
+                                for t in 0..<taps {
+                                    let column = pc.baseAddress! + (m * taps + t) * inPlane
+                                    let places = pl.baseAddress! + t * inPlane
+                                    for p in 0..<inPlane where places[p] >= 0 { plane[places[p]] += column[p] }
+                                }
                             }
                         }
                     }

@@ -111,22 +111,40 @@ enum ResizeOps {
     }
 
     /// One axis resampled: output coordinate j along `axis` is `sum taps[j]` of input coordinates (nil: the
-    /// extrapolation value).
+    /// extrapolation value). Each output element sums its taps in their order from 0, so the bits do not depend on
+    /// the loop order; the taps are flattened once and whole rows of the inner axes are added per tap.
     static func resampled(_ values: [Double], shape: [Int], axis: Int, taps: [Taps]) -> [Double] {
         let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *), length = shape[axis]
+        var first = [0], indices = [Int](), weights = [Double](), constants = [Double?]()
+        for tap in taps {
+            switch tap {
+            case .constant(let value):
+                constants.append(value)
+            case .weights(let tapIndices, let tapWeights):
+                constants.append(nil)
+                for (index, weight) in zip(tapIndices, tapWeights) where weight != 0 {
+                    indices.append(index)
+                    weights.append(weight)
+                }
+            }
+            first.append(indices.count)
+        }
         var out = [Double](repeating: 0, count: outer * taps.count * inner)
-        for o in 0..<outer {
-            for (j, tap) in taps.enumerated() {
-                for k in 0..<inner {
-                    var sum = 0.0
-                    switch tap {
-                    case .constant(let value): sum = value
-                    case .weights(let indices, let weights):
-                        for (index, weight) in zip(indices, weights) where weight != 0 {
-                            sum += weight * values[(o * length + index) * inner + k]
+        values.withUnsafeBufferPointer { pv in
+            out.withUnsafeMutableBufferPointer { po in
+                for o in 0..<outer {
+                    let source = pv.baseAddress! + o * length * inner
+                    for j in 0..<taps.count {
+                        let target = po.baseAddress! + (o * taps.count + j) * inner
+                        if let value = constants[j] {
+                            for k in 0..<inner { target[k] = value }
+                            continue
+                        }
+                        for e in first[j]..<first[j + 1] {
+                            let weight = weights[e], row = source + indices[e] * inner
+                            for k in 0..<inner { target[k] += weight * row[k] }
                         }
                     }
-                    out[(o * taps.count + j) * inner + k] = sum
                 }
             }
         }
