@@ -124,60 +124,72 @@ enum MethodTables {
         return (a, b)
     }
 
-    /// The fronts as an SVG: one panel per mixed-precision variant, cost against measured SQNR, greedy
-    /// (blue) and optimum (orange). Nil when no row has a front.
+    /// The fronts as an SVG: one panel per distinct front (variants of one model whose fronts are the same, e.g. the
+    /// same sensitivities under several budgets, share a panel with one dashed line per budget), cost against
+    /// measured SQNR, greedy (blue) and optimum (orange), with ticks and gridlines. Nil when no row has a front.
     static func frontSVG(_ results: SuiteResults) -> String? {
         let rows = results.rows.filter { $0.mixed != nil && $0.blocks == nil }
         guard !rows.isEmpty else { return nil }
-        let panelW = 320.0, panelH = 230.0, columns = min(rows.count, 3)
-        let height = Double((rows.count + columns - 1) / columns) * panelH + 40
+        var groups = [(model: String, front: [MixedReport.FrontPoint], rows: [ResultRow])]()
+        for r in rows {
+            if let i = groups.firstIndex(where: { $0.model == r.model && $0.front == r.mixed!.front }) {
+                groups[i].rows.append(r)
+            } else {
+                groups.append((r.model, r.mixed!.front, [r]))
+            }
+        }
+        let panelW = 380.0, panelH = 250.0, columns = min(groups.count, 2)
+        let height = Double((groups.count + columns - 1) / columns) * panelH + 40
         var out = [
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(Double(columns) * panelW + 20))\" "
                 + "height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">",
             "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
             "<text x=\"10\" y=\"20\" font-size=\"14\">Suite \(ChartWriter.escape(results.suite)): mixed-precision "
-                + "fronts, measured output SQNR (dB) against cost; blue greedy, orange optimum</text>",
+                + "fronts: measured SQNR (dB) vs cost; blue greedy, orange optimum, dashed: budgets</text>",
         ]
-        for (i, r) in rows.enumerated() {
-            let m = r.mixed!
+        for (i, group) in groups.enumerated() {
             let x0 = 10 + Double(i % columns) * panelW, y0 = 30 + Double(i / columns) * panelH
-            let pts = m.front
-            let g = pts.map { ($0.cost, Sensitivity.decibels($0.greedyMeasured)) }
-            let o = pts.compactMap { p in p.optimalMeasured.map { (p.cost, Sensitivity.decibels($0)) } }
-            let xs = pts.map(\.cost), ys = (g + o).map(\.1).filter(\.isFinite)
-            var xlo = xs.min() ?? 0, xhi = xs.max() ?? 1, ylo = ys.min() ?? 0, yhi = ys.max() ?? 1
-            if xhi - xlo < 1e-12 {
-                xlo -= 1
-                xhi += 1
+            let g = group.front.map { ($0.cost, Sensitivity.decibels($0.greedyMeasured)) }
+            let o = group.front.compactMap { p in p.optimalMeasured.map { (p.cost, Sensitivity.decibels($0)) } }
+            let xAxis = ChartAxis(values: group.front.map(\.cost) + group.rows.map { $0.mixed!.limit }, scale: .linear)
+            let yAxis = ChartAxis(values: (g + o).map(\.1).filter(\.isFinite), scale: .linear)
+            let l = x0 + 45, rr = x0 + panelW - 15, t = y0 + 25, b = y0 + panelH - 40
+            func px(_ v: Double) -> Double { l + xAxis.fraction(v) * (rr - l) }
+            func py(_ v: Double) -> Double { b - min(max(yAxis.fraction(v), 0), 1) * (b - t) }
+            let variants = group.rows.map(\.variant).joined(separator: ", ")
+            out.append(
+                "<g class=\"front-panel\"><text x=\"\(x0 + 4)\" y=\"\(y0 + 15)\" font-size=\"12\">"
+                    + "\(ChartWriter.escape(group.model)): \(ChartWriter.escape(variants))</text>")
+            for v in xAxis.ticks {
+                out.append(
+                    String(
+                        format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
+                            + "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\">%@</text>",
+                        px(v), t, px(v), b, px(v), b + 13, xAxis.label(v)))
             }
-            if yhi - ylo < 1e-9 {
-                ylo -= 1
-                yhi += 1
+            for v in yAxis.ticks {
+                out.append(
+                    String(
+                        format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
+                            + "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"10\">%@</text>",
+                        l, py(v), rr, py(v), l - 4, py(v) + 3, yAxis.label(v)))
             }
-            let l = x0 + 45, rr = x0 + panelW - 15, t = y0 + 25, b = y0 + panelH - 35
-            func px(_ v: Double) -> Double { l + (v - xlo) / (xhi - xlo) * (rr - l) }
-            func py(_ v: Double) -> Double { b - (min(max(v, ylo), yhi) - ylo) / (yhi - ylo) * (b - t) }
             out.append(
-                "<text x=\"\(x0 + 10)\" y=\"\(y0 + 15)\" font-size=\"12\">\(ChartWriter.escape(r.model)) "
-                    + "\(ChartWriter.escape(r.variant)) (\(ChartWriter.escape(m.budget)))</text>"
-            )
-            out.append(
-                "<rect x=\"\(l)\" y=\"\(t)\" width=\"\(rr - l)\" height=\"\(b - t)\" fill=\"none\" stroke=\"#999\"/>")
-            out.append(
-                String(
-                    format: "<text x=\"%.1f\" y=\"%.1f\">%.3g</text><text x=\"%.1f\" y=\"%.1f\">%.3g</text>", l, b + 14,
-                    xlo, rr - 30, b + 14, xhi))
-            out.append(
-                String(
-                    format: "<text x=\"%.1f\" y=\"%.1f\">%.1f</text><text x=\"%.1f\" y=\"%.1f\">%.1f</text>", x0 + 5,
-                    t + 8, yhi, x0 + 5, b, ylo))
-            out.append("<text x=\"\(l + 80)\" y=\"\(b + 28)\">cost (budget unit)</text>")
-            out.append(
-                String(
-                    format:
-                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\" stroke-dasharray=\"4 "
-                        + "3\"/>",
-                    px(m.limit), t, px(m.limit), b))
+                "<rect x=\"\(l)\" y=\"\(t)\" width=\"\(rr - l)\" height=\"\(b - t)\" fill=\"none\" stroke=\"#888\"/>")
+            out.append("<text x=\"\(l + 90)\" y=\"\(b + 28)\" font-size=\"10\">cost (budget unit)</text>")
+            // One dashed line per distinct budget, labelled with the budget (variants sharing it share the line).
+            var budgets = [(limit: Double, text: String)]()
+            for r in group.rows where !budgets.contains(where: { $0.limit == r.mixed!.limit }) {
+                budgets.append((r.mixed!.limit, r.mixed!.budget))
+            }
+            for (k, budget) in budgets.enumerated() {
+                out.append(
+                    String(
+                        format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\" "
+                            + "stroke-dasharray=\"4 3\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"9\">%@</text>",
+                        px(budget.limit), t, px(budget.limit), b, px(budget.limit) + 2, t + 10 + 11 * Double(k),
+                        ChartWriter.escape(budget.text)))
+            }
             for (series, color) in [(g, "#1f77b4"), (o, "#ff7f0e")] {
                 let path = series.filter { $0.1.isFinite }.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }
                     .joined(separator: " ")
@@ -187,6 +199,7 @@ enum MethodTables {
                         String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%@\"/>", px(x), py(y), color))
                 }
             }
+            out.append("</g>")
         }
         out.append("</svg>")
         return out.joined(separator: "\n") + "\n"
