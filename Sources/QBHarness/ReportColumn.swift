@@ -36,6 +36,13 @@ struct ReportColumn: Sendable {
             + MetricKind.perplexitySE.formatted(row.metrics["perplexity_se"])
     }
 
+    /// A LaTeX table of `rows` (`LatexTable`): the variant's column left-aligned, the figures right-aligned.
+    static func latexTable(_ columns: [ReportColumn], rows: [ResultRow], caption: String, label: String) -> [String] {
+        LatexTable.table(
+            header: columns.map(\.header), rows: rows.map { row in columns.map { $0.cell(row) } },
+            alignment: "l" + String(repeating: "r", count: max(columns.count - 1, 0)), caption: caption, label: label)
+    }
+
     /// A Markdown table of `rows`: the header line, the separator, one line per row.
     static func table(_ columns: [ReportColumn], rows: [ResultRow]) -> [String] {
         func line(_ cells: [String]) -> String { "| " + cells.joined(separator: " | ") + " |" }

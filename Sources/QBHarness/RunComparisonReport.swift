@@ -34,6 +34,26 @@ extension RunComparison {
         return lines.joined(separator: "\n")
     }
 
+    /// The comparison as LaTeX tables, one per model (booktabs; see `LatexTable`).
+    public func latex() -> String {
+        var lines = ["% quantbench compare: A = \(a), B = \(b); alpha = \(alpha).", LatexTable.preambleNote, ""]
+        var models = [String]()
+        for entry in entries where !models.contains(entry.model) { models.append(entry.model) }
+        for model in models {
+            let rows = entries.filter { $0.model == model }.map { e in
+                [
+                    e.variant, e.metric, Self.figure(e.a), Self.figure(e.b), Self.signed(e.difference), e.test ?? "-",
+                    e.pValue.map { String(format: "%.3g", $0) } ?? "-",
+                    verdict(e).replacingOccurrences(of: "*", with: ""),
+                ]
+            }
+            lines += LatexTable.table(
+                header: ["variant", "metric", "A", "B", "B - A", "test", "p", "verdict"], rows: rows,
+                alignment: "llrrrlrl", caption: "\(model): \(a) (A) against \(b) (B).", label: "tab:compare-\(model)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
     func verdict(_ e: Entry) -> String {
         guard e.test != nil else { return e.difference == 0 ? "same" : "-" }
         if !e.significant { return "not significant" }

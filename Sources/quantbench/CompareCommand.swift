@@ -3,6 +3,8 @@ import Foundation
 import QBHarness
 import QBIngest
 
+extension ReportFormat: ExpressibleByArgument {}
+
 /// `quantbench compare A.json B.json`: two runs' results side by side with paired significance tests.
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,14 +25,15 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Significance level, between 0 and 1.")
     var alpha: Double = 0.05
 
-    @Option(help: "Write the Markdown here (default: standard output).")
-    var markdown: String?
+    @Option(help: "markdown, latex or json.")
+    var format: ReportFormat = .markdown
 
-    @Option(help: "Also write the comparison as JSON here.")
-    var json: String?
+    @Option(help: "Write here (default: standard output).")
+    var output: String?
 
     func validate() throws {
         guard alpha > 0 && alpha < 1 else { throw ValidationError("--alpha must be between 0 and 1, not \(alpha)") }
+        guard format != .csv else { throw ValidationError("compare writes markdown, latex or json, not csv") }
     }
 
     func run() throws {
@@ -38,14 +41,18 @@ struct CompareCommand: ParsableCommand {
         try CLI.guarded {
             let comparison = RunComparison.compare(
                 try SuiteResults.load(first), try SuiteResults.load(second), names: (first, second), alpha: alpha)
-            let text = comparison.markdown()
-            if let markdown {
-                try AtomicFile.write(Data(text.utf8), to: markdown)
-                print("wrote \(markdown)")
-            } else {
-                print(text)
+            let data: Data
+            switch format {
+            case .json: data = try comparison.json()
+            case .latex: data = Data(comparison.latex().utf8)
+            case .markdown, .csv: data = Data(comparison.markdown().utf8)
             }
-            if let json { try AtomicFile.write(try comparison.json(), to: json) }
+            if let output {
+                try AtomicFile.write(data, to: output)
+                print("wrote \(output)")
+            } else {
+                FileHandle.standardOutput.write(data)
+            }
             code = comparison.exitStatus.rawValue
         }
         if code != 0 { throw ExitCode(code) }

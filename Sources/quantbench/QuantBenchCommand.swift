@@ -18,7 +18,7 @@ struct QuantBenchCommand: ParsableCommand {
         subcommands: [
             RunCommand.self, GateCommand.self, MergeCommand.self, BaselineCommand.self, DatasetsCommand.self,
             DecodeCommand.self, DatasetCommand.self, InferCommand.self, QuantizeCommand.self, ModelCommand.self,
-            ConformanceCommand.self, BenchCommand.self, InitCommand.self, CompareCommand.self,
+            ConformanceCommand.self, BenchCommand.self, InitCommand.self, CompareCommand.self, ReportCommand.self,
         ],
         defaultSubcommand: RunCommand.self)
 
