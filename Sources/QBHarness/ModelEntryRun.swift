@@ -117,9 +117,10 @@ final class ModelEntryRun {
     /// The build and measure stages: the quantized model, its session, per-layer SQNR and kernel timing.
     private func build(_ variant: VariantDef, named variantName: String) throws -> BuiltVariant {
         let calibration = try calibrationFeeds()
-        let builder = VariantBuilder(
+        var builder = VariantBuilder(
             threads: runner.options.threads, cacheFolder: runner.cacheFolder,
             log: { [runner, name] in runner.log("\(name) \(variantName): \($0)") })
+        builder.prepared = runner.preparedFolder.map(PreparedVariants.init)
         let built = try builder.build(
             variant, reference: reference, modelFile: plan.folder + "/model.onnx", calibration: calibration,
             qwtFeeds: qwtSamples)
@@ -135,6 +136,28 @@ final class ModelEntryRun {
                 cache: timingCache)
             : nil
         return BuiltVariant(model: built.model, session: session, sqnr: sqnr, speed: speed, mixed: built.mixed)
+    }
+
+    /// The prepare stage (`quantbench prepare`): every quantized variant of the entry built and written to the
+    /// runner's prepared folder, nothing evaluated. Returns the number of variants written.
+    func prepare() throws -> Int {
+        guard let folder = runner.preparedFolder else { return 0 }
+        var written = 0
+        for variantName in plan.entry.variants where plan.entry.externalVariant(variantName) == nil {
+            let variant = try self.variant(named: variantName)
+            guard variant.isQuantized else { continue }
+            runner.log("\(name): \(variantName)")
+            var builder = VariantBuilder(
+                threads: runner.options.threads, cacheFolder: runner.cacheFolder,
+                log: { [runner, name] in runner.log("\(name) \(variantName): \($0)") })
+            builder.prepared = PreparedVariants(folder: folder)
+            builder.writePrepared = true
+            _ = try builder.build(
+                variant, reference: reference, modelFile: plan.folder + "/model.onnx",
+                calibration: try calibrationFeeds(), qwtFeeds: qwtSamples)
+            written += 1
+        }
+        return written
     }
 
     /// The record stage: the row with its size, speed, layer facts and the metrics of its evaluation.

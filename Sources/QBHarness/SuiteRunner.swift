@@ -18,6 +18,8 @@ public struct SuiteRunner {
     public var measureKernels = true
     /// Where mixed precision's sensitivities are cached (nil: measured every run).
     public var cacheFolder: String?
+    /// Where prepared variants are (`PreparedVariants`; nil: every variant is quantized by the run).
+    public var preparedFolder: String?
 
     public init(
         root: String, options: SessionOptions = SessionOptions(), log: @escaping (String) -> Void = { _ in },
@@ -48,6 +50,17 @@ public struct SuiteRunner {
             if let partPath { try keepPart(entryRows, key: plan.partKey, at: partPath) }
         }
         return SuiteResults(suite: suite.name, environment: .current(avx2: GEMM.usesAVX2), rows: rows)
+    }
+
+    /// Quantizes every variant of the suite once and writes it to `preparedFolder` (`quantbench prepare`), for the
+    /// runs and shards that follow to load; returns the number of variants written.
+    public func prepare(_ suite: Suite) throws -> Int {
+        guard preparedFolder != nil else { return 0 }
+        var written = 0
+        for entry in suite.models {
+            written += try ModelEntryRun(runner: self, plan: try resolve(entry, suite: suite, shard: nil)).prepare()
+        }
+        return written
     }
 
     /// One model entry resolved: its folder and card, the sample range this run covers, and its part's key.

@@ -36,6 +36,10 @@ public struct VariantBuilder {
     /// Where sensitivities are cached (keyed by model bytes, calibration tensors, candidates, metric); nil: no cache.
     public var cacheFolder: String?
     public var log: (String) -> Void
+    /// Variants prepared earlier (`quantbench prepare`): a build whose key is there loads it instead of quantizing.
+    public var prepared: PreparedVariants? = nil
+    /// Write each variant built into `prepared` (what `quantbench prepare` does).
+    public var writePrepared = false
 
     public init(threads: Int, cacheFolder: String?, log: @escaping (String) -> Void = { _ in }) {
         self.threads = threads
@@ -51,6 +55,28 @@ public struct VariantBuilder {
     /// Quantizes `reference` (an optimized FP32 session of `modelFile`) as `variant`; `qwtFeeds` is asked
     /// for QwT's calibration samples only when the variant needs them.
     public func build(
+        _ variant: VariantDef, reference: Session, modelFile: String, calibration: [[String: Value]],
+        qwtFeeds: (Int) throws -> [[String: Value]]
+    ) throws -> Built {
+        var key: String? = nil
+        if let prepared {
+            let qwt = try variant.qwt.map { try qwtFeeds($0.samples) }
+            key = PreparedVariants.key(variant, modelFile: modelFile, calibration: calibration, qwtFeeds: qwt)
+            if !writePrepared, let found = try prepared.load(key!) {
+                log("prepared: \(prepared.folder)/\(key!).qbqm")
+                return found
+            }
+        }
+        let built = try quantize(
+            variant, reference: reference, modelFile: modelFile, calibration: calibration, qwtFeeds: qwtFeeds)
+        if writePrepared, let prepared, let key {
+            log("prepared -> \(try prepared.store(built, variant: variant.name, key: key))")
+        }
+        return built
+    }
+
+    /// The quantization itself: the method, or mixed precision, then QwT.
+    func quantize(
         _ variant: VariantDef, reference: Session, modelFile: String, calibration: [[String: Value]],
         qwtFeeds: (Int) throws -> [[String: Value]]
     ) throws -> Built {
@@ -189,17 +215,7 @@ public struct VariantBuilder {
                 candidates: candidates.map(\.name), methods: candidates.map { "\($0.method)" },
                 metric: metric.rawValue, samples: feeds.count, version: 2))
         if let data = FileManager.default.contents(atPath: modelFile) { f.addBytes(data) }
-        for feed in calibration {
-            for k in feed.keys.sorted() {
-                let v = feed[k]!
-                f.addString(k)
-                for d in v.shape { f.addInt(d) }
-                switch v.storage {
-                case .float(let x): x.withUnsafeBufferPointer { f.addFloats($0) }
-                case .int(let x): for i in x { f.addInt(Int(i)) }
-                }
-            }
-        }
+        PreparedVariants.addFeeds(calibration, to: &f)
         let key = f.finalize()
         let path = cacheFolder.map { $0 + "/sensitivity-\(key.prefix(32)).json" }
         let specs = LayerSpec.find(in: graph)

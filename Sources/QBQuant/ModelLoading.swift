@@ -10,6 +10,21 @@ extension ModelFile {
         try load(bytes, file: file, registry: .standard)
     }
 
+    /// A quantized model read back whole, for reuse (`quantbench prepare`): the graph, the layer payloads and the fp16
+    /// tensors from the file; the facts the file does not hold (layer reports, QwT's blocks, calibration time) as
+    /// given. Encoding it again gives the same bytes.
+    public static func model(
+        _ bytes: [UInt8], file: String, layers: [LayerReport], blocks: [BlockReport], calibrationSeconds: Double
+    ) throws -> QuantizedModel {
+        let graph = try load(bytes, file: file, registry: .standard)
+        let decoded = try decode(bytes, file: file, registry: .standard)
+        var model = QuantizedModel(
+            graph: graph, layers: layers, calibrationSeconds: calibrationSeconds, payloads: decoded.payloads)
+        model.blocks = blocks
+        model.halfTensors = decoded.halves
+        return model
+    }
+
     /// `load` with the methods of `registry` (tests add methods).
     static func load(_ bytes: [UInt8], file: String, registry: MethodRegistry) throws -> Graph {
         let (header, payloads, tensors, _) = try decode(bytes, file: file, registry: registry)

@@ -19,6 +19,7 @@ struct QuantBenchCommand: ParsableCommand {
             RunCommand.self, GateCommand.self, MergeCommand.self, BaselineCommand.self, DatasetsCommand.self,
             DecodeCommand.self, DatasetCommand.self, InferCommand.self, QuantizeCommand.self, ModelCommand.self,
             ConformanceCommand.self, BenchCommand.self, InitCommand.self, CompareCommand.self, ReportCommand.self,
+            PrepareCommand.self,
         ],
         defaultSubcommand: RunCommand.self)
 

@@ -86,6 +86,7 @@ struct RunCommand: ParsableCommand {
             let parts = gate.resolve(gate.reports) + "/.\(s.name)\(shardSuffix).parts"
             runner.partsFolder = parts
             runner.cacheFolder = cache.map(gate.resolve) ?? root + "/.cache/quantbench"
+            runner.preparedFolder = runner.cacheFolder! + "/prepared"
             let start = Date()
             if let (k, n) = shard {
                 let path = output ?? gate.resolve(gate.reports) + "/\(s.name).shard-\(k + 1)-of-\(n).json"
