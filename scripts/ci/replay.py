@@ -19,7 +19,8 @@ Replay: each recipe runs in its own temporary folder holding links to the reposi
 Baselines and `bin/quantbench`; the shard step of each engine runs N times with the variables that engine sets
 (GitHub: the matrix value in `${{ matrix.shard }}` and N in `${{ env.SHARDS }}`; GitLab: CI_NODE_INDEX/CI_NODE_TOTAL;
 Kubernetes: JOB_COMPLETION_INDEX and QB_SHARD_COUNT; Slurm: SLURM_ARRAY_TASK_ID/_MIN/_COUNT), SUITE pointing at the
-small suite, then its merge step. Of a job's shell lines, those that start with `quantbench`, `mkdir`, `chmod` or
+small suite, after its prepare step (which must write prepared variants that the shards then load), then its merge
+step. Of a job's shell lines, those that start with `quantbench`, `mkdir`, `chmod` or
 `export PATH=` run exactly as written (fetching data, installing packages and building are the CI's own business);
 Kubernetes' container command and the Slurm scripts run whole. The merge must pass its gate (exit 0; exit 4 only for a
 suite without a baseline file), and its results must equal the unsharded run's row for row:
@@ -122,27 +123,31 @@ def workflow_steps(job: dict, shard: int | None, count: int) -> str:
     return text.replace("${{ env.SHARDS }}", str(count))
 
 
-def commands(recipe: str, count: int) -> tuple[list[tuple[str | Path, dict]], tuple[str | Path, dict]]:
-    """Per recipe: the shard runs (a bash command or a script, and the environment the engine sets) and the merge."""
+def commands(recipe: str, count: int) -> tuple[tuple[str | Path, dict], list[tuple[str | Path, dict]],
+                                             tuple[str | Path, dict]]:
+    """Per recipe: the prepare step, the shard runs (a bash command or a script, and the environment the engine
+    sets) and the merge."""
     if recipe == "github":
         jobs = load(WORKFLOWS / "nightly.yml")[0]["jobs"]
         shards = [(workflow_steps(jobs["shard"], k, count), {}) for k in range(1, count + 1)]
-        return shards, (workflow_steps(jobs["merge"], None, count), {"GITHUB_STEP_SUMMARY": "summary.md"})
+        return ((workflow_steps(jobs["prepare"], None, count), {}), shards,
+                (workflow_steps(jobs["merge"], None, count), {"GITHUB_STEP_SUMMARY": "summary.md"}))
     if recipe == "gitlab":
         doc = load(CI / "gitlab-ci.yml")[0]
         shard = runnable(doc["shard"]["script"])
         shards = [(shard, {"CI_NODE_INDEX": str(k), "CI_NODE_TOTAL": str(count)}) for k in range(1, count + 1)]
-        return shards, (runnable(doc["merge"]["script"]), {})
+        return (runnable(doc["prepare"]["script"]), {}), shards, (runnable(doc["merge"]["script"]), {})
     if recipe == "kubernetes":
-        job = next(d for d in load(CI / "k8s-shards.yaml") if d["kind"] == "Job")
-        args = job["spec"]["template"]["spec"]["containers"][0]["args"][0]
-        shards = [(args, {"JOB_COMPLETION_INDEX": str(k), "QB_SHARD_COUNT": str(count)}) for k in range(count)]
-        merge = load(CI / "k8s-merge.yaml")[0]["spec"]["template"]["spec"]["containers"][0]["args"][0]
-        return shards, (merge, {})
+        def args(file: str) -> str:
+            job = next(d for d in load(CI / file) if d["kind"] == "Job")
+            return job["spec"]["template"]["spec"]["containers"][0]["args"][0]
+        shard = args("k8s-shards.yaml")
+        shards = [(shard, {"JOB_COMPLETION_INDEX": str(k), "QB_SHARD_COUNT": str(count)}) for k in range(count)]
+        return (args("k8s-prepare.yaml"), {}), shards, (args("k8s-merge.yaml"), {})
     if recipe == "slurm":
         shards = [(CI / "slurm-shard.sh", {"SLURM_ARRAY_TASK_ID": str(k), "SLURM_ARRAY_TASK_MIN": "1",
                                             "SLURM_ARRAY_TASK_COUNT": str(count)}) for k in range(1, count + 1)]
-        return shards, (CI / "slurm-merge.sh", {})
+        return (CI / "slurm-prepare.sh", {}), shards, (CI / "slurm-merge.sh", {})
     raise ValueError(recipe)
 
 
@@ -155,14 +160,15 @@ def workspace(root: Path, quantbench: Path) -> Path:
     return root
 
 
-def run(step: str | Path, env: dict, cwd: Path, quantbench: Path, suite: str) -> int:
+def run(step: str | Path, env: dict, cwd: Path, quantbench: Path, suite: str) -> tuple[int, str]:
+    """Runs one step; returns its exit code (0, or 4: no baseline) and its standard error."""
     full = dict(os.environ, SUITE=suite, PATH=f"{quantbench.parent}:{os.environ.get('PATH', '')}", **env)
     full.pop("QB_FAULT", None)
     cmd = ["bash", str(step)] if isinstance(step, Path) else ["bash", "-euo", "pipefail", "-c", step]
     r = subprocess.run(cmd, cwd=cwd, env=full, capture_output=True, text=True)
     if r.returncode not in (0, 4):
         raise Failure(f"{' '.join(cmd)} in {cwd} exited {r.returncode}:\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
-    return r.returncode
+    return r.returncode, r.stderr
 
 
 def rows(path: Path) -> list[dict]:
@@ -181,16 +187,22 @@ def replay(quantbench: Path, count: int, suite: str, keep: bool) -> None:
     try:
         whole_dir = workspace(tmp / "whole", quantbench)
         name = json.loads((REPO / suite).read_text(encoding="utf-8"))["name"]
-        run(f"quantbench run {suite} --reports whole", {}, whole_dir, quantbench, suite)
+        run(f"quantbench run {suite} --reports whole --cache whole-cache", {}, whole_dir, quantbench, suite)
         whole = rows(whole_dir / f"whole/{name}.json")
         if not all(r["outcomes"] or r["windowLoss"] for r in whole):
             raise Failure("the unsharded run kept no per-sample outcomes")
         for recipe in ("github", "gitlab", "kubernetes", "slurm"):
             cwd = workspace(tmp / recipe, quantbench)
-            shards, merge = commands(recipe, count)
+            prepare, shards, merge = commands(recipe, count)
+            run(prepare[0], prepare[1], cwd, quantbench, suite)
+            if not list(cwd.glob(".cache/quantbench/prepared/*.qbqm")):
+                raise Failure(f"{recipe}: the prepare step wrote no prepared variant")
+            loaded = 0
             for step, env in shards:
-                run(step, env, cwd, quantbench, suite)
-            code = run(merge[0], merge[1], cwd, quantbench, suite)
+                loaded += run(step, env, cwd, quantbench, suite)[1].count("prepared: ")
+            if loaded == 0:
+                raise Failure(f"{recipe}: no shard loaded a prepared variant")
+            code = run(merge[0], merge[1], cwd, quantbench, suite)[0]
             if code != 0 and (REPO / f"Baselines/{name}.json").is_file():
                 raise Failure(f"{recipe}: the merge's gate exited {code} against Baselines/{name}.json")
             merged = rows(cwd / f"Reports/{name}.json")
@@ -200,7 +212,8 @@ def replay(quantbench: Path, count: int, suite: str, keep: bool) -> None:
             junit = ET.parse(cwd / "Reports/junit.xml").getroot()
             if junit.tag != "testsuites" or int(junit.get("tests", "0")) < 1:
                 raise Failure(f"{recipe}: Reports/junit.xml has no test case")
-            print(f"replay: {recipe}: {count} shards + merge (exit {code}) equal the unsharded run "
+            print(f"replay: {recipe}: prepare, {count} shards ({loaded} prepared variants loaded) + merge (exit {code}) "
+                  f"equal the unsharded run "
                   f"({len(whole)} rows); JUnit {junit.get('tests')} cases, {junit.get('failures')} failures")
     finally:
         if keep:
