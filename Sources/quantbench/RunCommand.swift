@@ -90,8 +90,13 @@ struct RunCommand: ParsableCommand {
             let start = Date()
             if let (k, n) = shard {
                 let path = output ?? gate.resolve(gate.reports) + "/\(s.name).shard-\(k + 1)-of-\(n).json"
-                // A stale file from an earlier run must not be merged in place of this shard if it fails.
+                // A stale file from an earlier run must not be merged in place of this shard if it fails; the folder
+                // is made now, not found missing after the shard's work.
                 try? FileManager.default.removeItem(atPath: path)
+                let folder = (path as NSString).deletingLastPathComponent
+                if !folder.isEmpty {
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                }
                 let results = try runner.run(s, shard: (k, n))
                 try AtomicFile.write(try ReportWriter.json(results), to: path)
                 try? FileManager.default.removeItem(atPath: parts)  // finished: nothing to resume
