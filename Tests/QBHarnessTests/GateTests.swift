@@ -354,12 +354,13 @@ struct ResultFormatTests {
         #expect(csv.contains("cnn,Datasets/set,fp32,1000,top1,0.9"))
     }
 
-    @Test("the SVG chart has one panel per model and one point per result, and is deterministic")
+    @Test("the SVG chart has two panels per model and one point per result in each, and is deterministic")
     func chart() {
         let svg = ChartWriter.svg(syntheticResults())
         #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
-        #expect(svg.components(separatedBy: "<circle").count - 1 == 2)
-        #expect(svg.contains(">cnn<") && svg.contains(">lm<"))
+        #expect(svg.components(separatedBy: "<circle class=\"point\"").count - 1 == 4)
+        #expect(svg.components(separatedBy: "<g class=\"panel\"").count - 1 == 4)
+        #expect(svg.contains(">cnn: figure vs bits per weight<") && svg.contains(">lm: figure vs serialized size<"))
         #expect(svg == ChartWriter.svg(syntheticResults()))
     }
 }
