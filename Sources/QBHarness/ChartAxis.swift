@@ -92,4 +92,32 @@ struct ChartAxis {
         while text.hasSuffix("0") { text.removeLast() }
         return text
     }
+
+    /// The gridlines and tick labels of axes `x` and `y` over the plot `left...right` x `top...bottom` (y up), and
+    /// the plot's frame; `bytes` labels x's ticks as sizes.
+    static func grid(
+        x: ChartAxis, y: ChartAxis, left: Double, right: Double, top: Double, bottom: Double, bytes: Bool = false
+    ) -> [String] {
+        var out = [String]()
+        for t in x.ticks {
+            let px = left + x.fraction(t) * (right - left)
+            out.append(
+                String(
+                    format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
+                        + "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\">%@</text>",
+                    px, top, px, bottom, px, bottom + 13, x.label(t, bytes: bytes)))
+        }
+        for t in y.ticks {
+            let py = bottom - y.fraction(t) * (bottom - top)
+            out.append(
+                String(
+                    format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
+                        + "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"10\">%@</text>",
+                    left, py, right, py, left - 4, py + 3, y.label(t)))
+        }
+        out.append(
+            "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(right - left)\" height=\"\(bottom - top)\" fill=\"none\" "
+                + "stroke=\"#888\"/>")
+        return out
+    }
 }

@@ -121,23 +121,7 @@ public enum ChartWriter {
             "<g class=\"panel\" data-title=\"\(escape(title))\">",
             "<text x=\"\(x0 + 4)\" y=\"\(y0 + 12)\" font-size=\"12\">\(escape(title))</text>",
         ]
-        for t in xAxis.ticks {
-            out.append(
-                String(
-                    format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
-                        + "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\">%@</text>",
-                    px(t), top, px(t), bottom, px(t), bottom + 13, xAxis.label(t, bytes: bytes)))
-        }
-        for t in yAxis.ticks {
-            out.append(
-                String(
-                    format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
-                        + "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"10\">%@</text>",
-                    left, py(t), right, py(t), left - 4, py(t) + 3, yAxis.label(t)))
-        }
-        out.append(
-            "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(right - left)\" height=\"\(bottom - top)\" fill=\"none\" "
-                + "stroke=\"#888\"/>")
+        out += ChartAxis.grid(x: xAxis, y: yAxis, left: left, right: right, top: top, bottom: bottom, bytes: bytes)
         out.append(
             String(
                 format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\">%@</text>",

@@ -13,4 +13,15 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case baselineMissing = 4
     /// A usage error: an unknown option or a value out of range (swift-argument-parser's validation code).
     case usage = 64
+
+    /// The verdict a report prints for this status.
+    public var verdict: String {
+        switch self {
+        case .success: return "pass"
+        case .regression: return "REGRESSION"
+        case .improvement: return "improvement beyond tolerance"
+        case .baselineMissing: return "baseline missing"
+        case .error, .usage: return "error"
+        }
+    }
 }

@@ -7,7 +7,7 @@ public enum JobSummary {
         var lines = [String]()
         if let gate {
             let status = gate.exitStatus(strict: strict)
-            let verdict = status == .success ? "pass" : "\(verdictName(status)) (exit \(status.rawValue))"
+            let verdict = status == .success ? "pass" : "\(status.verdict) (exit \(status.rawValue))"
             var counts = [GateReport.Status: Int]()
             for check in gate.checks { counts[check.status, default: 0] += 1 }
             let tally = counts.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.value) \($0.key.rawValue)" }
@@ -56,16 +56,6 @@ public enum JobSummary {
             lines.append("| \(row.model) | \(row.variant) | \(row.samples) | \(headline) | \(compression) |")
         }
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    static func verdictName(_ status: ExitStatus) -> String {
-        switch status {
-        case .success: return "pass"
-        case .regression: return "REGRESSION"
-        case .improvement: return "improvement beyond tolerance"
-        case .baselineMissing: return "baseline missing"
-        case .error, .usage: return "error"
-        }
     }
 
     static func figure(_ value: Double?) -> String { value.map { String(format: "%.6g", $0) } ?? "-" }

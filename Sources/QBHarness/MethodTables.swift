@@ -160,22 +160,7 @@ enum MethodTables {
             out.append(
                 "<g class=\"front-panel\"><text x=\"\(x0 + 4)\" y=\"\(y0 + 15)\" font-size=\"12\">"
                     + "\(ChartWriter.escape(group.model)): \(ChartWriter.escape(variants))</text>")
-            for v in xAxis.ticks {
-                out.append(
-                    String(
-                        format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
-                            + "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\">%@</text>",
-                        px(v), t, px(v), b, px(v), b + 13, xAxis.label(v)))
-            }
-            for v in yAxis.ticks {
-                out.append(
-                    String(
-                        format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
-                            + "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"10\">%@</text>",
-                        l, py(v), rr, py(v), l - 4, py(v) + 3, yAxis.label(v)))
-            }
-            out.append(
-                "<rect x=\"\(l)\" y=\"\(t)\" width=\"\(rr - l)\" height=\"\(b - t)\" fill=\"none\" stroke=\"#888\"/>")
+            out += ChartAxis.grid(x: xAxis, y: yAxis, left: l, right: rr, top: t, bottom: b)
             out.append("<text x=\"\(l + 90)\" y=\"\(b + 28)\" font-size=\"10\">cost (budget unit)</text>")
             // One dashed line per distinct budget, labelled with the budget (variants sharing it share the line).
             var budgets = [(limit: Double, text: String)]()

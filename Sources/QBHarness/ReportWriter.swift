@@ -43,7 +43,7 @@ public enum ReportWriter {
         }
         if let gate {
             let code = gate.exitCode(strict: false)
-            let verdict = code == 0 ? "pass" : code == 2 ? "REGRESSION" : code == 4 ? "baseline missing" : "improvement"
+            let verdict = gate.exitStatus(strict: false).verdict
             lines.append(
                 "Gate: **\(verdict)** (exit \(code)); "
                     + "\(gate.checks.filter { $0.status == .pass }.count) of \(gate.checks.count) checks within "

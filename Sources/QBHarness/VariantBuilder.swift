@@ -59,7 +59,8 @@ public struct VariantBuilder {
         qwtFeeds: (Int) throws -> [[String: Value]]
     ) throws -> Built {
         var key: String? = nil
-        if let prepared {
+        // The key (hashes of the model, the feeds and the executable) only when there is a folder to look in.
+        if let prepared, writePrepared || FileManager.default.fileExists(atPath: prepared.folder) {
             let qwt = try variant.qwt.map { try qwtFeeds($0.samples) }
             key = PreparedVariants.key(variant, modelFile: modelFile, calibration: calibration, qwtFeeds: qwt)
             if !writePrepared, let found = try prepared.load(key!) {

@@ -16,8 +16,8 @@ extension ModelFile {
     public static func model(
         _ bytes: [UInt8], file: String, layers: [LayerReport], blocks: [BlockReport], calibrationSeconds: Double
     ) throws -> QuantizedModel {
-        let graph = try load(bytes, file: file, registry: .standard)
         let decoded = try decode(bytes, file: file, registry: .standard)
+        let graph = try graph(decoded, file: file)
         var model = QuantizedModel(
             graph: graph, layers: layers, calibrationSeconds: calibrationSeconds, payloads: decoded.payloads)
         model.blocks = blocks
@@ -27,7 +27,17 @@ extension ModelFile {
 
     /// `load` with the methods of `registry` (tests add methods).
     static func load(_ bytes: [UInt8], file: String, registry: MethodRegistry) throws -> Graph {
-        let (header, payloads, tensors, _) = try decode(bytes, file: file, registry: registry)
+        try graph(try decode(bytes, file: file, registry: registry), file: file)
+    }
+
+    /// The runnable graph of a decoded file.
+    static func graph(
+        _ decoded: (
+            header: Header, payloads: [String: any WeightPayload], tensors: [String: Value], halves: Set<String>
+        ),
+        file: String
+    ) throws -> Graph {
+        let (header, payloads, tensors) = (decoded.header, decoded.payloads, decoded.tensors)
         var scope = Set(header.inputs.map(\.name)).union(tensors.keys)
         for n in header.nodes {
             scope.formUnion(n.outputs)
